@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lineage.Core.Contracts.V1;
+
+namespace Lineage.Core.Contracts;
+
+/// <summary>
+/// One JSON shape for every native surface: camelCase, nulls omitted, NaN and ±Infinity
+/// written as the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them),
+/// unknown fields rejected so a typo is a 400 naming it rather than a silent default.
+/// Source-generated: the batch endpoint parses millions of points a second.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(ProjectDto))]
+[JsonSerializable(typeof(CreateProjectRequest))]
+[JsonSerializable(typeof(ProjectListResponse))]
+[JsonSerializable(typeof(ExperimentDto))]
+[JsonSerializable(typeof(CreateExperimentRequest))]
+[JsonSerializable(typeof(UpdateExperimentRequest))]
+[JsonSerializable(typeof(ExperimentListResponse))]
+[JsonSerializable(typeof(SetTagRequest))]
+[JsonSerializable(typeof(RunDto))]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(UpdateRunRequest))]
+[JsonSerializable(typeof(RunListResponse))]
+[JsonSerializable(typeof(LogMetricRequest))]
+[JsonSerializable(typeof(LogParamRequest))]
+[JsonSerializable(typeof(BatchRequest))]
+[JsonSerializable(typeof(BatchResponse))]
+[JsonSerializable(typeof(MetricHistoryResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+public sealed partial class LineageJson : JsonSerializerContext;

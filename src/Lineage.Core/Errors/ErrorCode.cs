@@ -1,0 +1,65 @@
+namespace Lineage.Core.Errors;
+
+/// <summary>
+/// Every failure a client can cause has one of these codes. The wire name
+/// (<see cref="ErrorCodes.WireName"/>) and HTTP status never change once shipped.
+/// </summary>
+public enum ErrorCode
+{
+    InvalidParameterValue,
+    Unauthenticated,
+    PermissionDenied,
+    ResourceDoesNotExist,
+    ResourceAlreadyExists,
+    Conflict,
+    PayloadTooLarge,
+    RateLimited,
+    EndpointNotFound,
+    MethodNotAllowed,
+    /// <summary>The server cannot serve now (database unreachable, shutting down). Retry later.</summary>
+    Unavailable,
+    /// <summary>A bug. Never caused by client input.</summary>
+    InternalError,
+}
+
+public static class ErrorCodes
+{
+    public static string WireName(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidParameterValue => "INVALID_PARAMETER_VALUE",
+        ErrorCode.Unauthenticated => "UNAUTHENTICATED",
+        ErrorCode.PermissionDenied => "PERMISSION_DENIED",
+        ErrorCode.ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
+        ErrorCode.ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
+        ErrorCode.Conflict => "CONFLICT",
+        ErrorCode.PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+        ErrorCode.RateLimited => "RATE_LIMITED",
+        ErrorCode.EndpointNotFound => "ENDPOINT_NOT_FOUND",
+        ErrorCode.MethodNotAllowed => "METHOD_NOT_ALLOWED",
+        ErrorCode.Unavailable => "TEMPORARILY_UNAVAILABLE",
+        _ => "INTERNAL_ERROR",
+    };
+
+    public static int HttpStatus(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidParameterValue => 400,
+        ErrorCode.Unauthenticated => 401,
+        ErrorCode.PermissionDenied => 403,
+        ErrorCode.ResourceDoesNotExist => 404,
+        ErrorCode.EndpointNotFound => 404,
+        ErrorCode.MethodNotAllowed => 405,
+        ErrorCode.ResourceAlreadyExists => 409,
+        ErrorCode.Conflict => 409,
+        ErrorCode.PayloadTooLarge => 413,
+        ErrorCode.RateLimited => 429,
+        ErrorCode.Unavailable => 503,
+        _ => 500,
+    };
+
+    public static ErrorCode? FromWireName(string? name)
+    {
+        foreach (var code in Enum.GetValues<ErrorCode>())
+            if (code.WireName() == name) return code;
+        return null;
+    }
+}

@@ -1,0 +1,26 @@
+namespace Lineage.Core.Errors;
+
+/// <summary>
+/// A failure with a stable <see cref="ErrorCode"/>. Thrown by validation and the store;
+/// the server turns it into an error response, the SDK rebuilds it from one.
+/// </summary>
+public class LineageException(ErrorCode code, string message, string? field = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public ErrorCode Code { get; } = code;
+
+    /// <summary>The request field at fault (JSON path such as <c>metrics[3].key</c>), when one is.</summary>
+    public string? Field { get; } = field;
+
+    public static LineageException Invalid(string field, string message) =>
+        new(ErrorCode.InvalidParameterValue, message, field);
+
+    public static LineageException NotFound(string message) =>
+        new(ErrorCode.ResourceDoesNotExist, message);
+
+    public static LineageException AlreadyExists(string message) =>
+        new(ErrorCode.ResourceAlreadyExists, message);
+
+    public static LineageException Conflict(string message) =>
+        new(ErrorCode.Conflict, message);
+}

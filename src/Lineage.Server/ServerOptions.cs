@@ -1,0 +1,27 @@
+namespace Lineage.Server;
+
+/// <summary>How to start a server. Defaults: the embedded store under ./lineage-data on 127.0.0.1:5000.</summary>
+public sealed record ServerOptions
+{
+    public const string DefaultDataDir = "lineage-data";
+
+    /// <summary>SQLite file path, or a PostgreSQL <c>postgres://…</c> URI / <c>Host=…</c> connection string.</summary>
+    public string Database { get; init; } = Path.Combine(DefaultDataDir, "lineage.db");
+
+    /// <summary>Folder for artifact bytes (the local blob store).</summary>
+    public string ArtifactRoot { get; init; } = Path.Combine(DefaultDataDir, "artifacts");
+
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = 5000;
+
+    /// <summary>Upgrade an older database schema at start-up instead of refusing to start.</summary>
+    public bool Migrate { get; init; }
+
+    /// <summary>Largest request body accepted; a batch of 10,000 points is about 1 MB.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Log every request (off by default: ingestion runs at thousands of requests a second).</summary>
+    public bool LogRequests { get; init; }
+}

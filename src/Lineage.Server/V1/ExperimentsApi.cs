@@ -1,0 +1,89 @@
+using Lineage.Core.Contracts;
+using Lineage.Core.Contracts.V1;
+using Lineage.Core.Errors;
+using Lineage.Core.Tracking;
+using Lineage.Server.Http;
+using Lineage.Storage.Tracking;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Lineage.Server.V1;
+
+public static class ExperimentsApi
+{
+    public static RouteGroupBuilder MapExperiments(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/experiments").WithTags("Experiments");
+
+        group.MapPost("/", async (HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateExperimentRequest);
+                var experiment = await store.CreateExperimentAsync(body.Project, body.Name!, body.Description, body.Tags, Idempotency.KeyOf(ctx));
+                return Created(experiment);
+            })
+            .Accepts<CreateExperimentRequest>("application/json").Produces<ExperimentDto>(201);
+
+        group.MapGet("/", async (HttpContext ctx, TrackingStore store) =>
+            {
+                var q = ctx.Request;
+                var page = await store.ListExperimentsAsync(new ExperimentQuery(
+                    Project: q.String("project"),
+                    Lifecycle: Validate.Lifecycle(q.String("lifecycle")),
+                    NameContains: q.String("nameContains"),
+                    Limit: Validate.PageSize(q.Int("limit")),
+                    PageToken: q.String("pageToken")));
+                return Results.Json(new ExperimentListResponse(page.Items.Select(e => e.ToDto()).ToList(), page.NextPageToken),
+                    LineageJson.Default.ExperimentListResponse);
+            })
+            .Produces<ExperimentListResponse>();
+
+        group.MapGet("/by-name", async (HttpContext ctx, TrackingStore store) =>
+            {
+                var name = ctx.Request.String("name") ?? throw LineageException.Invalid("name", "query parameter 'name' is required");
+                return Ok(await store.GetExperimentByNameAsync(ctx.Request.String("project"), name));
+            })
+            .Produces<ExperimentDto>();
+
+        group.MapGet("/{id}", async (string id, TrackingStore store) =>
+                Ok(await store.GetExperimentAsync(Validate.ExperimentId(id, "id"))))
+            .Produces<ExperimentDto>();
+
+        group.MapPatch("/{id}", async (string id, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateExperimentRequest);
+                return Ok(await store.UpdateExperimentAsync(Validate.ExperimentId(id, "id"), body.Name, body.Description, Idempotency.KeyOf(ctx)));
+            })
+            .Accepts<UpdateExperimentRequest>("application/json").Produces<ExperimentDto>();
+
+        group.MapDelete("/{id}", async (string id, HttpContext ctx, TrackingStore store) =>
+                Ok(await store.DeleteExperimentAsync(Validate.ExperimentId(id, "id"), Idempotency.KeyOf(ctx))))
+            .Produces<ExperimentDto>();
+
+        group.MapPost("/{id}/restore", async (string id, HttpContext ctx, TrackingStore store) =>
+                Ok(await store.RestoreExperimentAsync(Validate.ExperimentId(id, "id"), Idempotency.KeyOf(ctx))))
+            .Produces<ExperimentDto>();
+
+        group.MapPost("/{id}/tags", async (string id, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
+                await store.SetExperimentTagAsync(Validate.ExperimentId(id, "id"), body.Key!, body.Value!, Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Accepts<SetTagRequest>("application/json").Produces(204);
+
+        group.MapDelete("/{id}/tags/{**key}", async (string id, string key, HttpContext ctx, TrackingStore store) =>
+            {
+                await store.DeleteExperimentTagAsync(Validate.ExperimentId(id, "id"), key, Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Produces(204);
+
+        return api;
+    }
+
+    private static IResult Ok(Experiment e) => Results.Json(e.ToDto(), LineageJson.Default.ExperimentDto);
+
+    private static IResult Created(Experiment e) =>
+        Results.Json(e.ToDto(), LineageJson.Default.ExperimentDto, statusCode: 201);
+}

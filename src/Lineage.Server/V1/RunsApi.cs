@@ -1,0 +1,139 @@
+using Lineage.Core.Contracts;
+using Lineage.Core.Contracts.V1;
+using Lineage.Core.Errors;
+using Lineage.Core.Tracking;
+using Lineage.Server.Http;
+using Lineage.Storage.Tracking;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Lineage.Server.V1;
+
+public static class RunsApi
+{
+    public static RouteGroupBuilder MapRuns(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/runs").WithTags("Runs");
+
+        group.MapPost("/", async (HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateRunRequest);
+                var run = await store.CreateRunAsync(
+                    body.ExperimentId is null ? TrackingStore.DefaultExperimentId : Validate.ExperimentId(body.ExperimentId),
+                    body.Name, body.StartTime, body.User, body.ParentRunId,
+                    body.Status is null ? RunStatus.Running : Validate.RunStatus(body.Status), body.Tags, Idempotency.KeyOf(ctx));
+                return Results.Json(run.ToDto(), LineageJson.Default.RunDto, statusCode: 201);
+            })
+            .Accepts<CreateRunRequest>("application/json").Produces<RunDto>(201);
+
+        group.MapGet("/", async (HttpContext ctx, TrackingStore store) =>
+            {
+                var q = ctx.Request;
+                var status = q.String("status");
+                var page = await store.ListRunsAsync(new RunQuery(
+                    ExperimentIds: q.All("experimentId").Select(id => Validate.ExperimentId(id)).ToList(),
+                    Lifecycle: Validate.Lifecycle(q.String("lifecycle")),
+                    Status: status is null ? null : Validate.RunStatus(status),
+                    ParentRunId: q.String("parentRunId"),
+                    User: q.String("user"),
+                    Limit: Validate.PageSize(q.Int("limit")),
+                    PageToken: q.String("pageToken")));
+                return Results.Json(new RunListResponse(page.Items.Select(r => r.ToDto()).ToList(), page.NextPageToken),
+                    LineageJson.Default.RunListResponse);
+            })
+            .Produces<RunListResponse>();
+
+        group.MapGet("/{runId}", async (string runId, TrackingStore store) => Ok(await store.GetRunAsync(runId)))
+            .Produces<RunDto>();
+
+        group.MapPatch("/{runId}", async (string runId, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateRunRequest);
+                var update = new RunUpdate(body.Status is null ? null : Validate.RunStatus(body.Status), body.EndTime, body.Name);
+                return Ok(await store.UpdateRunAsync(runId, update, Idempotency.KeyOf(ctx)));
+            })
+            .Accepts<UpdateRunRequest>("application/json").Produces<RunDto>();
+
+        group.MapDelete("/{runId}", async (string runId, HttpContext ctx, TrackingStore store) =>
+                Ok(await store.DeleteRunAsync(runId, Idempotency.KeyOf(ctx))))
+            .Produces<RunDto>();
+
+        group.MapPost("/{runId}/restore", async (string runId, HttpContext ctx, TrackingStore store) =>
+                Ok(await store.RestoreRunAsync(runId, Idempotency.KeyOf(ctx))))
+            .Produces<RunDto>();
+
+        group.MapPost("/{runId}/metrics", async (string runId, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.LogMetricRequest);
+                var point = ToPoint(body, "", Clock.NowMs());
+                await store.LogBatchAsync(runId, new RunBatch([point], [], []), Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Accepts<LogMetricRequest>("application/json").Produces(204);
+
+        group.MapPost("/{runId}/params", async (string runId, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.LogParamRequest);
+                await store.LogBatchAsync(runId, new RunBatch([], [ToKeyValue(body.Key, body.Value, "")], []), Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Accepts<LogParamRequest>("application/json").Produces(204);
+
+        group.MapPost("/{runId}/tags", async (string runId, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
+                await store.LogBatchAsync(runId, new RunBatch([], [], [ToKeyValue(body.Key, body.Value, "")]), Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Accepts<SetTagRequest>("application/json").Produces(204);
+
+        group.MapDelete("/{runId}/tags/{**key}", async (string runId, string key, HttpContext ctx, TrackingStore store) =>
+            {
+                await store.DeleteRunTagAsync(runId, key, Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Produces(204);
+
+        group.MapPost("/{runId}/batch", async (string runId, HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.BatchRequest);
+                var now = Clock.NowMs();
+                var batch = new RunBatch(
+                    body.Metrics?.Select((m, i) => ToPoint(m, $"metrics[{i}].", now)).ToList() ?? [],
+                    body.Params?.Select((p, i) => ToKeyValue(p.Key, p.Value, $"params[{i}].")).ToList() ?? [],
+                    body.Tags?.Select((t, i) => ToKeyValue(t.Key, t.Value, $"tags[{i}].")).ToList() ?? []);
+                var result = await store.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx));
+                return Results.Json(new BatchResponse(result.Metrics, result.Params, result.Tags), LineageJson.Default.BatchResponse);
+            })
+            .Accepts<BatchRequest>("application/json").Produces<BatchResponse>();
+
+        group.MapGet("/{runId}/metrics/history", async (string runId, HttpContext ctx, TrackingStore store) =>
+            {
+                var key = ctx.Request.String("key") ?? throw LineageException.Invalid("key", "query parameter 'key' is required");
+                var page = await store.GetMetricHistoryAsync(runId, key, ctx.Request.Int("limit"), ctx.Request.String("pageToken"));
+                return Results.Json(new MetricHistoryResponse(key,
+                        page.Items.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), page.NextPageToken),
+                    LineageJson.Default.MetricHistoryResponse);
+            })
+            .Produces<MetricHistoryResponse>();
+
+        return api;
+    }
+
+    private static IResult Ok(Run run) => Results.Json(run.ToDto(), LineageJson.Default.RunDto);
+
+    private static MetricPoint ToPoint(LogMetricRequest m, string prefix, long now)
+    {
+        if (m is null) throw LineageException.Invalid(prefix.TrimEnd('.'), $"'{prefix.TrimEnd('.')}' must be an object");
+        if (m.Value is not { } value) throw LineageException.Invalid(prefix + "value", $"'{prefix}value' is required");
+        return new MetricPoint(Validate.Key(m.Key, prefix + "key"), value, m.Step ?? 0, m.Timestamp ?? now);
+    }
+
+    private static KeyValue ToKeyValue(string? key, string? value, string prefix)
+    {
+        Validate.Key(key, prefix + "key");
+        if (value is null) throw LineageException.Invalid(prefix + "value", $"'{prefix}value' is required");
+        return new KeyValue(key!, value);
+    }
+}

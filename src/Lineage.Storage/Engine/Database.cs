@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using Lineage.Core.Errors;
+using Lineage.Core.Tracking;
+
+namespace Lineage.Storage.Engine;
+
+/// <summary>
+/// A connection to the store in one of two dialects. Every public store operation is
+/// exactly one <see cref="ReadAsync{T}"/> or <see cref="WriteAsync{T}"/> call: one
+/// transaction, committed when the operation's body returns, rolled back when it throws.
+/// Thread-safe.
+/// </summary>
+public abstract class Database : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions ResultJson = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    static Database()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    public abstract SqlDialect Dialect { get; }
+
+    /// <summary>Where the data lives, with any password removed: for logs and /ready.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>
+    /// Opens the store named by <paramref name="target"/>: a <c>postgres://</c> URI or a
+    /// <c>Host=…</c> connection string means PostgreSQL, anything else is a SQLite file path.
+    /// Applies migrations to a new database; an older one is upgraded only when
+    /// <paramref name="upgrade"/> is set; a newer one is refused.
+    /// </summary>
+    public static async Task<Database> OpenAsync(string target, bool upgrade = false, CancellationToken ct = default)
+    {
+        Database db = IsPostgres(target)
+            ? new PostgresDatabase(PostgresDatabase.ToConnectionString(target))
+            : new SqliteDatabase(target);
+        try
+        {
+            await db.MigrateAsync(upgrade, ct);
+            return db;
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static bool IsPostgres(string target) =>
+        target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+        || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || target.TrimStart().StartsWith("Host=", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Runs a read-only operation on a pooled connection.</summary>
+    public abstract Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default);
+
+    /// <summary>
+    /// Runs a write operation in its own transaction. With an idempotency key, a request
+    /// seen before returns the stored result and the body does not run.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, IdempotencyKey? idempotency = null, CancellationToken ct = default) =>
+        idempotency is null ? ExecuteWriteAsync(body, ct) : ExecuteWriteAsync(s => IdempotentAsync(s, body, idempotency), ct);
+
+    protected abstract Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct);
+
+    protected abstract Task MigrateAsync(bool upgrade, CancellationToken ct);
+
+    /// <summary>True when the database answers a trivial query.</summary>
+    public async Task<bool> PingAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            return await ReadAsync(async s => await s.Connection.ExecuteScalarAsync<long>("SELECT 1") == 1, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Applied schema versions, oldest first.</summary>
+    public Task<IReadOnlyList<long>> SchemaVersionsAsync(CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyList<long>>(async s =>
+            (await s.Connection.QueryAsync<long>("SELECT version FROM schema_migrations ORDER BY version")).ToList(), ct);
+
+    /// <summary>Forgets idempotency keys older than <paramref name="maxAge"/>.</summary>
+    public Task<int> PurgeIdempotencyKeysAsync(TimeSpan maxAge, CancellationToken ct = default) =>
+        WriteAsync(s => s.Connection.ExecuteAsync(
+            "DELETE FROM idempotency_keys WHERE created_at < @cutoff",
+            new { cutoff = Clock.NowMs() - (long)maxAge.TotalMilliseconds }, s.Transaction), ct: ct);
+
+    private static async Task<T> IdempotentAsync<T>(DbSession s, Func<DbSession, Task<T>> body, IdempotencyKey key)
+    {
+        var earlier = await s.Connection.QueryFirstOrDefaultAsync<StoredResult>(
+            "SELECT request_hash, result FROM idempotency_keys WHERE key = @Key", new { key.Key }, s.Transaction);
+        if (earlier is not null)
+        {
+            if (earlier.RequestHash != key.RequestHash)
+                throw LineageException.Conflict(
+                    $"Idempotency-Key '{Validate.Shorten(key.Key)}' was already used for a different request; use a new key for a new request");
+            key.Replayed = true;
+            return JsonSerializer.Deserialize<T>(earlier.Result, ResultJson)!;
+        }
+
+        var result = await body(s);
+        var inserted = await s.Connection.ExecuteAsync(
+            "INSERT INTO idempotency_keys (key, request_hash, result, created_at) VALUES (@Key, @RequestHash, @Result, @Now) ON CONFLICT (key) DO NOTHING",
+            new { key.Key, key.RequestHash, Result = JsonSerializer.Serialize(result, ResultJson), Now = Clock.NowMs() },
+            s.Transaction);
+        if (inserted == 0)
+            throw new RetryTransactionException($"idempotency key '{key.Key}' was claimed concurrently");
+        return result;
+    }
+
+    public abstract ValueTask DisposeAsync();
+
+    private sealed class StoredResult
+    {
+        public string RequestHash { get; set; } = "";
+        public string Result { get; set; } = "";
+    }
+}

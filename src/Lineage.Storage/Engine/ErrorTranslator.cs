@@ -1,0 +1,41 @@
+using Lineage.Core.Errors;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Lineage.Storage.Engine;
+
+/// <summary>
+/// The one place where driver errors become Lineage errors, by error code, never by
+/// message text. Constraint races are avoided in SQL (ON CONFLICT … DO NOTHING and a check
+/// of rows affected), so what reaches here is mostly "the database cannot serve now".
+/// </summary>
+public static class ErrorTranslator
+{
+    /// <summary>SQLite primary result codes (the low byte of the extended code).</summary>
+    private const int SqliteBusy = 5, SqliteLocked = 6, SqliteFull = 13, SqliteCantOpen = 14, SqliteReadOnly = 8;
+
+    public static Exception Translate(Exception ex) => ex switch
+    {
+        LineageException or RetryTransactionException or OperationCanceledException => ex,
+        SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) switch
+        {
+            SqliteBusy or SqliteLocked => new LineageException(ErrorCode.Unavailable,
+                "the database is busy (another process holds the write lock); retry", inner: ex),
+            SqliteFull => new LineageException(ErrorCode.Unavailable, "the database disk is full", inner: ex),
+            SqliteCantOpen or SqliteReadOnly => new LineageException(ErrorCode.Unavailable,
+                $"the database cannot be written: {sqlite.Message}", inner: ex),
+            _ => ex,
+        },
+        PostgresException pg when IsRetryable(pg) => ex,
+        PostgresException { SqlState: "53300" } => new LineageException(ErrorCode.Unavailable,
+            "the database has too many connections; retry", inner: ex),
+        NpgsqlException { IsTransient: true } => new LineageException(ErrorCode.Unavailable,
+            "the database is unreachable; retry", inner: ex),
+        _ => ex,
+    };
+
+    /// <summary>Serialization failures and deadlocks: the transaction is safe to run again.</summary>
+    public static bool IsRetryable(Exception ex) =>
+        ex is RetryTransactionException
+        || ex is PostgresException { SqlState: "40001" or "40P01" };
+}

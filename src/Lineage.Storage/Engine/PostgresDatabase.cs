@@ -1,0 +1,108 @@
+using Dapper;
+using Lineage.Storage.Migrations;
+using Npgsql;
+
+namespace Lineage.Storage.Engine;
+
+/// <summary>
+/// The team store: PostgreSQL through a pooled Npgsql data source. Every operation is one
+/// READ COMMITTED transaction; uniqueness is enforced by the database, so any number of
+/// server processes may share it. An operation that loses a race (serialization failure,
+/// deadlock, a key taken concurrently) is rolled back and run again from the start.
+/// </summary>
+public sealed class PostgresDatabase : Database
+{
+    private const int MaxAttempts = 8;
+
+    /// <summary>Arbitrary constant naming Lineage's migration lock among the server's advisory locks.</summary>
+    private const long MigrationLockId = 0x4c696e65616765;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _description;
+
+    public PostgresDatabase(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxPoolSize == 100) builder.MaxPoolSize = 50;
+        _description = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    public override SqlDialect Dialect => SqlDialect.Postgres;
+
+    public override string Description => _description;
+
+    /// <summary>Accepts a <c>postgres://user:pass@host:port/db?opt=v</c> URI or a key=value string.</summary>
+    public static string ToConnectionString(string target)
+    {
+        if (!target.Contains("://", StringComparison.Ordinal)) return target;
+        var uri = new Uri(target);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } db ? db : "postgres",
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2) builder.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            builder[Uri.UnescapeDataString(kv[0])] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "true";
+        }
+        return builder.ConnectionString;
+    }
+
+    public override async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            return await body(new DbSession(connection, null, Dialect));
+        }
+        catch (Exception ex)
+        {
+            throw ErrorTranslator.Translate(ex);
+        }
+    }
+
+    protected override async Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(ct);
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                var session = new DbSession(connection, transaction, Dialect);
+                var result = await body(session);
+                await transaction.CommitAsync(ct);
+                session.Committed();
+                return result;
+            }
+            catch (Exception ex) when (ErrorTranslator.IsRetryable(ex) && attempt < MaxAttempts)
+            {
+                // Lost a race to another writer: back off a little (with jitter) and redo.
+                await Task.Delay(Random.Shared.Next(1, 5 << attempt), ct);
+            }
+            catch (Exception ex)
+            {
+                throw ErrorTranslator.Translate(ex);
+            }
+        }
+    }
+
+    protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
+        ExecuteWriteAsync(async s =>
+        {
+            // Several servers may start at once on a new database: one migrates, the others wait.
+            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = MigrationLockId }, s.Transaction);
+            return (await Migrator.ApplyAsync(s, upgrade)).Count;
+        }, ct);
+
+    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

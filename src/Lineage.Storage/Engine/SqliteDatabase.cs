@@ -1,0 +1,148 @@
+using System.Threading.Channels;
+using Dapper;
+using Lineage.Storage.Migrations;
+using Microsoft.Data.Sqlite;
+
+namespace Lineage.Storage.Engine;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. Reads run concurrently on pooled
+/// connections. Writes go through a single writer connection that drains a queue and
+/// commits everything queued in one transaction (group commit): one fsync covers many
+/// requests, and each request runs in its own SAVEPOINT so a rejected one rolls back
+/// alone. A caller's task completes only after the COMMIT that made its write durable
+/// (synchronous=FULL), so an acknowledged write survives a crash.
+/// </summary>
+public sealed class SqliteDatabase : Database
+{
+    /// <summary>Upper bound on requests per group commit, to keep latency bounded under load.</summary>
+    private const int MaxGroup = 256;
+
+    private readonly string _readConnectionString;
+    private readonly SqliteConnection _writer;
+    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new() { SingleReader = true });
+    private readonly Task _writerLoop;
+    private readonly string _path;
+
+    public SqliteDatabase(string path)
+    {
+        _path = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        var builder = new SqliteConnectionStringBuilder { DataSource = _path, Pooling = true, DefaultTimeout = 30 };
+        _readConnectionString = builder.ToString();
+        _writer = new SqliteConnection(new SqliteConnectionStringBuilder(_readConnectionString) { Pooling = false }.ToString());
+        _writer.Open();
+        // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so
+        // an acknowledged write survives power loss too (group commit pays for the fsync).
+        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+        _writerLoop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public override SqlDialect Dialect => SqlDialect.Sqlite;
+
+    public override string Description => $"sqlite:{_path}";
+
+    /// <summary>Bytes the database occupies on disk now, WAL included.</summary>
+    public long SizeOnDisk() =>
+        new[] { _path, _path + "-wal" }.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+
+    public override async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
+    {
+        await using var connection = new SqliteConnection(_readConnectionString);
+        await connection.OpenAsync(ct);
+        try
+        {
+            return await body(new DbSession(connection, null, Dialect));
+        }
+        catch (Exception ex)
+        {
+            throw ErrorTranslator.Translate(ex);
+        }
+    }
+
+    protected override async Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct)
+    {
+        var item = new WorkItem(async s => await body(s));
+        if (!_queue.Writer.TryWrite(item))
+            throw new ObjectDisposedException(nameof(SqliteDatabase), "the database is closed");
+        return (T)(await item.Completion.Task)!;
+    }
+
+    protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
+        // Through the writer queue: BEGIN IMMEDIATE takes the file's write lock, so two
+        // processes opening one new file do not both create the schema.
+        ExecuteWriteAsync(async s => (await Migrator.ApplyAsync(s, upgrade)).Count, ct);
+
+    private async Task WriterLoopAsync()
+    {
+        var group = new List<(WorkItem Item, DbSession Session)>(MaxGroup);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
+                group.Add((item, new DbSession(_writer, null, Dialect)));
+            try
+            {
+                await RunGroupAsync(group);
+            }
+            catch (Exception ex)
+            {
+                // BEGIN or COMMIT failed: nothing of this group is durable.
+                try { _writer.Execute("ROLLBACK"); } catch (SqliteException) { /* no transaction open */ }
+                var error = ErrorTranslator.Translate(ex);
+                foreach (var (item, _) in group) item.Completion.TrySetException(error);
+            }
+        }
+    }
+
+    private async Task RunGroupAsync(List<(WorkItem Item, DbSession Session)> group)
+    {
+        var results = new object?[group.Count];
+        var errors = new Exception?[group.Count];
+        _writer.Execute("BEGIN IMMEDIATE");
+        for (var i = 0; i < group.Count; i++)
+        {
+            _writer.Execute("SAVEPOINT request");
+            try
+            {
+                results[i] = await group[i].Item.Body(group[i].Session);
+                _writer.Execute("RELEASE request");
+            }
+            catch (Exception ex)
+            {
+                _writer.Execute("ROLLBACK TO request; RELEASE request");
+                errors[i] = ErrorTranslator.Translate(ex);
+            }
+        }
+        _writer.Execute("COMMIT");
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (errors[i] is { } error)
+            {
+                group[i].Item.Completion.TrySetException(error);
+                continue;
+            }
+            group[i].Session.Committed();
+            group[i].Item.Completion.TrySetResult(results[i]);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writerLoop;
+        // A clean close checkpoints the WAL into the main file.
+        _writer.Execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        await _writer.DisposeAsync();
+        SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
+    }
+
+    private sealed class WorkItem(Func<DbSession, Task<object?>> body)
+    {
+        public Func<DbSession, Task<object?>> Body { get; } = body;
+
+        // Continuations run off the writer thread so callers never stall the next group.
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using Dapper;
+using Lineage.Core.Errors;
+using Lineage.Core.Tracking;
+using Lineage.Storage.Engine;
+
+namespace Lineage.Storage.Tracking;
+
+/// <summary>Data access for projects and experiments. Runs statements in the caller's transaction; never commits.</summary>
+internal static class ExperimentAccess
+{
+    private const string SelectExperiment = """
+        SELECT e.id, e.project_id, p.name AS project_name, e.name, e.description, e.lifecycle,
+               e.created_at, e.updated_at, e.deleted_at
+        FROM experiments e JOIN projects p ON p.id = e.project_id
+        """;
+
+    public static async Task<Project?> FindProjectAsync(DbSession s, string name) =>
+        await s.Connection.QueryFirstOrDefaultAsync<Project>(
+            "SELECT id, name, description, created_at AS CreatedAt FROM projects WHERE name = @name", new { name }, s.Transaction);
+
+    public static async Task<Project> RequireProjectAsync(DbSession s, string name) =>
+        await FindProjectAsync(s, name) ?? throw LineageException.NotFound(
+            $"project '{name}' does not exist; existing projects: {string.Join(", ", await ListProjectNamesAsync(s))}");
+
+    public static async Task<IReadOnlyList<Project>> ListProjectsAsync(DbSession s) =>
+        (await s.Connection.QueryAsync<Project>(
+            "SELECT id, name, description, created_at AS CreatedAt FROM projects ORDER BY name", transaction: s.Transaction)).ToList();
+
+    private static async Task<IEnumerable<string>> ListProjectNamesAsync(DbSession s) =>
+        (await ListProjectsAsync(s)).Select(p => p.Name).Take(20);
+
+    /// <summary>Inserts a project; null when the name is taken.</summary>
+    public static Task<long?> CreateProjectAsync(DbSession s, string name, string? description) =>
+        s.Connection.QueryFirstOrDefaultAsync<long?>(
+            "INSERT INTO projects (name, description, created_at) VALUES (@name, @description, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
+            new { name, description, now = Clock.NowMs() }, s.Transaction);
+
+    /// <summary>Inserts an experiment; null when the name is taken in the project.</summary>
+    public static Task<long?> CreateExperimentAsync(DbSession s, long projectId, string name, string? description, long now) =>
+        s.Connection.QueryFirstOrDefaultAsync<long?>("""
+            INSERT INTO experiments (project_id, name, description, lifecycle, created_at, updated_at)
+            VALUES (@projectId, @name, @description, 'active', @now, @now)
+            ON CONFLICT (project_id, name) DO NOTHING RETURNING id
+            """, new { projectId, name, description, now }, s.Transaction);
+
+    public static Task<ExperimentRow?> FindAsync(DbSession s, long id) =>
+        s.Connection.QueryFirstOrDefaultAsync<ExperimentRow>($"{SelectExperiment} WHERE e.id = @id", new { id }, s.Transaction);
+
+    public static Task<ExperimentRow?> FindByNameAsync(DbSession s, long projectId, string name) =>
+        s.Connection.QueryFirstOrDefaultAsync<ExperimentRow>(
+            $"{SelectExperiment} WHERE e.project_id = @projectId AND e.name = @name", new { projectId, name }, s.Transaction);
+
+    public static async Task<ExperimentRow> RequireAsync(DbSession s, long id) =>
+        await FindAsync(s, id) ?? throw LineageException.NotFound($"experiment with id '{id}' does not exist");
+
+    public static async Task<ExperimentRow> RequireActiveAsync(DbSession s, long id, string action)
+    {
+        var row = await RequireAsync(s, id);
+        if (!row.IsActive)
+            throw LineageException.Invalid("experimentId",
+                $"cannot {action}: experiment '{row.Name}' (id {id}) is deleted; restore it first");
+        return row;
+    }
+
+    public static async Task<IReadOnlyList<ExperimentRow>> ListAsync(DbSession s, long? projectId, ExperimentQuery q, long? afterId)
+    {
+        var sql = new StringBuilder(SelectExperiment).Append(" WHERE 1 = 1");
+        if (projectId is not null) sql.Append(" AND e.project_id = @projectId");
+        if (q.Lifecycle != LifecycleFilter.All) sql.Append(" AND e.lifecycle = @lifecycle");
+        if (!string.IsNullOrEmpty(q.NameContains)) sql.Append($" AND e.name {s.Dialect.LikeInsensitive} @pattern ESCAPE '\\'");
+        if (afterId is not null) sql.Append(" AND e.id > @afterId");
+        sql.Append(" ORDER BY e.id LIMIT @limit");
+        return (await s.Connection.QueryAsync<ExperimentRow>(sql.ToString(), new
+        {
+            projectId,
+            lifecycle = q.Lifecycle == LifecycleFilter.Deleted ? "deleted" : "active",
+            pattern = "%" + EscapeLike(q.NameContains ?? "") + "%",
+            afterId,
+            limit = q.Limit + 1,
+        }, s.Transaction)).ToList();
+    }
+
+    public static async Task<Dictionary<long, Dictionary<string, string>>> TagsAsync(DbSession s, IReadOnlyCollection<long> ids)
+    {
+        var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
+        if (ids.Count == 0) return result;
+        var rows = await s.Connection.QueryAsync<KeyValueRow>(
+            "SELECT experiment_id AS owner_id, key, value FROM experiment_tags WHERE experiment_id IN @ids ORDER BY key",
+            new { ids }, s.Transaction);
+        foreach (var row in rows) result[row.OwnerId][row.Key] = row.Value;
+        return result;
+    }
+
+    public static Task SetTagAsync(DbSession s, long id, string key, string value) =>
+        s.Connection.ExecuteAsync("""
+            INSERT INTO experiment_tags (experiment_id, key, value) VALUES (@id, @key, @value)
+            ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value
+            """, new { id, key, value }, s.Transaction);
+
+    public static Task<int> DeleteTagAsync(DbSession s, long id, string key) =>
+        s.Connection.ExecuteAsync("DELETE FROM experiment_tags WHERE experiment_id = @id AND key = @key",
+            new { id, key }, s.Transaction);
+
+    public static Task<int> UpdateAsync(DbSession s, long id, string? name, string? description, long now) =>
+        s.Connection.ExecuteAsync("""
+            UPDATE experiments SET name = COALESCE(@name, name), description = COALESCE(@description, description), updated_at = @now
+            WHERE id = @id
+            """, new { id, name, description, now }, s.Transaction);
+
+    /// <summary>Soft-deletes an active experiment and, with the same timestamp, its active runs.</summary>
+    public static async Task DeleteAsync(DbSession s, long id, long now)
+    {
+        var changed = await s.Connection.ExecuteAsync(
+            "UPDATE experiments SET lifecycle = 'deleted', deleted_at = @now, updated_at = @now WHERE id = @id AND lifecycle = 'active'",
+            new { id, now }, s.Transaction);
+        if (changed > 0)
+            await s.Connection.ExecuteAsync(
+                "UPDATE runs SET lifecycle = 'deleted', deleted_at = @now WHERE experiment_id = @id AND lifecycle = 'active'",
+                new { id, now }, s.Transaction);
+    }
+
+    /// <summary>Restores a deleted experiment and exactly the runs its deletion took with it.</summary>
+    public static async Task RestoreAsync(DbSession s, ExperimentRow row, long now)
+    {
+        if (row.IsActive) return;
+        await s.Connection.ExecuteAsync(
+            "UPDATE runs SET lifecycle = 'active', deleted_at = NULL WHERE experiment_id = @Id AND lifecycle = 'deleted' AND deleted_at = @DeletedAt",
+            new { row.Id, row.DeletedAt }, s.Transaction);
+        await s.Connection.ExecuteAsync(
+            "UPDATE experiments SET lifecycle = 'active', deleted_at = NULL, updated_at = @now WHERE id = @id",
+            new { id = row.Id, now }, s.Transaction);
+    }
+
+    public static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+}

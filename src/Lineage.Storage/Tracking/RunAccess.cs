@@ -1,0 +1,128 @@
+using System.Text;
+using Dapper;
+using Lineage.Core.Errors;
+using Lineage.Core.Tracking;
+using Lineage.Storage.Engine;
+
+namespace Lineage.Storage.Tracking;
+
+/// <summary>Data access for runs, their params and tags. Runs statements in the caller's transaction; never commits.</summary>
+internal static class RunAccess
+{
+    private const string SelectRun = """
+        SELECT r.id, r.uuid, r.experiment_id, r.name, r.status, r.start_time, r.end_time, r.user_name,
+               p.uuid AS parent_uuid, r.lifecycle, r.deleted_at
+        FROM runs r LEFT JOIN runs p ON p.id = r.parent_id
+        """;
+
+    public static Task<long> CreateAsync(DbSession s, string uuid, long experimentId, string? name, RunStatus status,
+        long startTime, long? endTime, string? user, long? parentId) =>
+        s.Connection.ExecuteScalarAsync<long>("""
+            INSERT INTO runs (uuid, experiment_id, name, status, start_time, end_time, user_name, parent_id, lifecycle)
+            VALUES (@uuid, @experimentId, @name, @status, @startTime, @endTime, @user, @parentId, 'active')
+            RETURNING id
+            """, new { uuid, experimentId, name, status = Rows.Text(status), startTime, endTime, user, parentId }, s.Transaction);
+
+    public static Task<RunRow?> FindAsync(DbSession s, string uuid) =>
+        s.Connection.QueryFirstOrDefaultAsync<RunRow>($"{SelectRun} WHERE r.uuid = @uuid", new { uuid }, s.Transaction);
+
+    public static async Task<RunRow> RequireAsync(DbSession s, string uuid) =>
+        await FindAsync(s, uuid) ?? throw LineageException.NotFound($"run with id '{uuid}' does not exist");
+
+    public static async Task<RunRow> RequireActiveAsync(DbSession s, string uuid, string action)
+    {
+        var row = await RequireAsync(s, uuid);
+        if (!row.IsActive)
+            throw LineageException.Invalid("runId", $"cannot {action}: run '{uuid}' is deleted; restore it first");
+        return row;
+    }
+
+    public static async Task<IReadOnlyList<RunRow>> ListAsync(DbSession s, RunQuery q, long? parentId, long[]? after)
+    {
+        var sql = new StringBuilder(SelectRun).Append(" WHERE 1 = 1");
+        if (q.ExperimentIds is { Count: > 0 }) sql.Append(" AND r.experiment_id IN @experimentIds");
+        if (q.Lifecycle != LifecycleFilter.All) sql.Append(" AND r.lifecycle = @lifecycle");
+        if (q.Status is not null) sql.Append(" AND r.status = @status");
+        if (parentId is not null) sql.Append(" AND r.parent_id = @parentId");
+        if (q.User is not null) sql.Append(" AND r.user_name = @user");
+        if (after is not null) sql.Append(" AND (r.start_time, r.id) < (@afterStart, @afterId)");
+        sql.Append(" ORDER BY r.start_time DESC, r.id DESC LIMIT @limit");
+        return (await s.Connection.QueryAsync<RunRow>(sql.ToString(), new
+        {
+            experimentIds = q.ExperimentIds,
+            lifecycle = q.Lifecycle == LifecycleFilter.Deleted ? "deleted" : "active",
+            status = q.Status is { } st ? Rows.Text(st) : null,
+            parentId,
+            user = q.User,
+            afterStart = after?[0],
+            afterId = after?[1],
+            limit = q.Limit + 1,
+        }, s.Transaction)).ToList();
+    }
+
+    public static Task<int> UpdateAsync(DbSession s, long id, RunStatus? status, long? endTime, string? name) =>
+        s.Connection.ExecuteAsync("""
+            UPDATE runs SET status = COALESCE(@status, status), end_time = COALESCE(@endTime, end_time), name = COALESCE(@name, name)
+            WHERE id = @id
+            """, new { id, status = status is { } st ? Rows.Text(st) : null, endTime, name }, s.Transaction);
+
+    public static Task<int> SetLifecycleAsync(DbSession s, long id, Lifecycle lifecycle, long? deletedAt) =>
+        s.Connection.ExecuteAsync("UPDATE runs SET lifecycle = @lifecycle, deleted_at = @deletedAt WHERE id = @id",
+            new { id, lifecycle = Rows.Text(lifecycle), deletedAt }, s.Transaction);
+
+    /// <summary>Params are write-once: the same value again is accepted, a different one is a 400.</summary>
+    public static async Task LogParamsAsync(DbSession s, RunRow run, IReadOnlyList<KeyValue> parameters)
+    {
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var (key, value) = (parameters[i].Key, parameters[i].Value);
+            var inserted = await s.Connection.ExecuteAsync(
+                "INSERT INTO params (run_id, key, value) VALUES (@runId, @key, @value) ON CONFLICT (run_id, key) DO NOTHING",
+                new { runId = run.Id, key, value }, s.Transaction);
+            if (inserted == 1) continue;
+            var existing = await s.Connection.ExecuteScalarAsync<string>(
+                "SELECT value FROM params WHERE run_id = @runId AND key = @key", new { runId = run.Id, key }, s.Transaction);
+            if (existing != value)
+                throw LineageException.Invalid(parameters.Count == 1 ? "value" : $"params[{i}].value",
+                    $"param '{key}' of run '{run.Uuid}' is already '{Validate.Shorten(existing ?? "")}' and cannot change to '{Validate.Shorten(value)}'; params are write-once");
+        }
+    }
+
+    public static async Task SetTagsAsync(DbSession s, long runId, IEnumerable<KeyValue> tags)
+    {
+        foreach (var (key, value) in tags)
+            await s.Connection.ExecuteAsync("""
+                INSERT INTO run_tags (run_id, key, value) VALUES (@runId, @key, @value)
+                ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
+                """, new { runId, key, value }, s.Transaction);
+    }
+
+    public static Task<int> DeleteTagAsync(DbSession s, long runId, string key) =>
+        s.Connection.ExecuteAsync("DELETE FROM run_tags WHERE run_id = @runId AND key = @key", new { runId, key }, s.Transaction);
+
+    /// <summary>Loads params, tags and latest metrics for many runs in three queries.</summary>
+    public static async Task<IReadOnlyList<Run>> LoadAsync(DbSession s, IReadOnlyList<RunRow> rows)
+    {
+        if (rows.Count == 0) return [];
+        var ids = rows.Select(r => r.Id).ToList();
+        var parameters = await KeyValuesAsync(s, "params", ids);
+        var tags = await KeyValuesAsync(s, "run_tags", ids);
+        var metrics = (await s.Connection.QueryAsync<LatestMetricRow>("""
+                SELECT m.run_id, k.name AS key, m.value, m.step, m.timestamp
+                FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
+                WHERE m.run_id IN @ids ORDER BY k.name
+                """, new { ids }, s.Transaction))
+            .ToLookup(m => m.RunId, m => new MetricPoint(m.Key, m.Value ?? double.NaN, m.Step, m.Timestamp));
+        return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id].ToList())).ToList();
+    }
+
+    private static async Task<Dictionary<long, Dictionary<string, string>>> KeyValuesAsync(DbSession s, string table, List<long> ids)
+    {
+        var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
+        // The table name is one of two constants chosen above, never user text.
+        var rows = await s.Connection.QueryAsync<KeyValueRow>(
+            $"SELECT run_id AS owner_id, key, value FROM {table} WHERE run_id IN @ids ORDER BY key", new { ids }, s.Transaction);
+        foreach (var row in rows) result[row.OwnerId][row.Key] = row.Value;
+        return result;
+    }
+}

@@ -1,0 +1,307 @@
+using Lineage.Core.Errors;
+using Lineage.Core.Tracking;
+using Lineage.Storage.Engine;
+
+namespace Lineage.Storage.Tracking;
+
+/// <summary>
+/// Experiment tracking operations: projects, experiments, runs, params, metrics, tags.
+/// Each public method is one transaction (through <see cref="Database"/>) and validates its
+/// input first, so a rejected call changes nothing. Errors are <see cref="LineageException"/>s:
+/// unknown ids are RESOURCE_DOES_NOT_EXIST, taken names RESOURCE_ALREADY_EXISTS, bad input and
+/// writes to deleted items INVALID_PARAMETER_VALUE. Thread-safe.
+/// </summary>
+public sealed class TrackingStore(Database db)
+{
+    public const string DefaultProject = "default";
+    public const long DefaultExperimentId = 0;
+    public const int DefaultHistoryPage = 25_000;
+    public const int MaxHistoryPage = 100_000;
+
+    private readonly MetricAccess _metrics = new();
+
+    public Database Database => db;
+
+    // ---- projects -------------------------------------------------------------------
+
+    public Task<Project> CreateProjectAsync(string name, string? description, IdempotencyKey? idem = null)
+    {
+        Validate.ProjectName(name, "name");
+        Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
+        return db.WriteAsync(async s =>
+        {
+            _ = await ExperimentAccess.CreateProjectAsync(s, name, description)
+                ?? throw LineageException.AlreadyExists($"project '{name}' already exists");
+            return (await ExperimentAccess.FindProjectAsync(s, name))!;
+        }, idem);
+    }
+
+    public Task<Project> GetProjectAsync(string name) =>
+        db.ReadAsync(s => ExperimentAccess.RequireProjectAsync(s, name));
+
+    public Task<IReadOnlyList<Project>> ListProjectsAsync() => db.ReadAsync(ExperimentAccess.ListProjectsAsync);
+
+    // ---- experiments ----------------------------------------------------------------
+
+    public Task<Experiment> CreateExperimentAsync(string? project, string name, string? description = null,
+        IReadOnlyDictionary<string, string>? tags = null, IdempotencyKey? idem = null)
+    {
+        project ??= DefaultProject;
+        Validate.Name(name, "name");
+        Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
+        var tagList = CheckTags(tags);
+        return db.WriteAsync(async s =>
+        {
+            var p = await ExperimentAccess.RequireProjectAsync(s, project);
+            var now = Clock.NowMs();
+            var id = await ExperimentAccess.CreateExperimentAsync(s, p.Id, name, description, now);
+            if (id is null)
+            {
+                var existing = await ExperimentAccess.FindByNameAsync(s, p.Id, name);
+                throw LineageException.AlreadyExists(existing is { IsActive: false }
+                    ? $"experiment '{name}' already exists in project '{project}' in deleted state (id {existing.Id}); restore it or choose another name"
+                    : $"experiment '{name}' already exists in project '{project}' (id {existing?.Id})");
+            }
+            foreach (var (key, value) in tagList) await ExperimentAccess.SetTagAsync(s, id.Value, key, value);
+            return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id.Value));
+        }, idem);
+    }
+
+    public Task<Experiment> GetExperimentAsync(long id) =>
+        db.ReadAsync(async s => await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id)));
+
+    public Task<Experiment> GetExperimentByNameAsync(string? project, string name)
+    {
+        project ??= DefaultProject;
+        return db.ReadAsync(async s =>
+        {
+            var p = await ExperimentAccess.RequireProjectAsync(s, project);
+            var row = await ExperimentAccess.FindByNameAsync(s, p.Id, name)
+                      ?? throw LineageException.NotFound($"experiment '{name}' does not exist in project '{project}'");
+            return await LoadExperimentAsync(s, row);
+        });
+    }
+
+    public Task<Page<Experiment>> ListExperimentsAsync(ExperimentQuery query)
+    {
+        Validate.PageSize(query.Limit);
+        var after = PageToken.Decode(query.PageToken, 1);
+        return db.ReadAsync(async s =>
+        {
+            long? projectId = query.Project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, query.Project)).Id;
+            var rows = await ExperimentAccess.ListAsync(s, projectId, query, after?[0]);
+            var page = rows.Take(query.Limit).ToList();
+            var tags = await ExperimentAccess.TagsAsync(s, page.Select(r => r.Id).ToList());
+            return new Page<Experiment>(page.Select(r => r.ToModel(tags[r.Id])).ToList(),
+                rows.Count > query.Limit ? PageToken.Encode(page[^1].Id) : null);
+        });
+    }
+
+    public Task<Experiment> UpdateExperimentAsync(long id, string? newName, string? description, IdempotencyKey? idem = null)
+    {
+        if (newName is not null) Validate.Name(newName, "name");
+        Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
+        return db.WriteAsync(async s =>
+        {
+            var row = await ExperimentAccess.RequireActiveAsync(s, id, "update the experiment");
+            if (newName is not null && newName != row.Name
+                && await ExperimentAccess.FindByNameAsync(s, row.ProjectId, newName) is { } clash)
+                throw LineageException.AlreadyExists($"experiment '{newName}' already exists in project '{row.ProjectName}' (id {clash.Id})");
+            await ExperimentAccess.UpdateAsync(s, id, newName, description, Clock.NowMs());
+            return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
+        }, idem);
+    }
+
+    /// <summary>Soft delete; also deletes the experiment's active runs. Deleting a deleted experiment is a no-op.</summary>
+    public Task<Experiment> DeleteExperimentAsync(long id, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            await ExperimentAccess.RequireAsync(s, id);
+            await ExperimentAccess.DeleteAsync(s, id, Clock.NowMs());
+            return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
+        }, idem);
+
+    /// <summary>Undoes a delete, runs included. Restoring an active experiment is a no-op.</summary>
+    public Task<Experiment> RestoreExperimentAsync(long id, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            await ExperimentAccess.RestoreAsync(s, await ExperimentAccess.RequireAsync(s, id), Clock.NowMs());
+            return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
+        }, idem);
+
+    public Task<bool> SetExperimentTagAsync(long id, string key, string value, IdempotencyKey? idem = null)
+    {
+        Validate.Key(key, "key");
+        Validate.Text(value, "value", Limits.MaxTagValueLength);
+        return db.WriteAsync(async s =>
+        {
+            await ExperimentAccess.RequireActiveAsync(s, id, "set a tag");
+            await ExperimentAccess.SetTagAsync(s, id, key, value);
+            return true;
+        }, idem);
+    }
+
+    public Task<bool> DeleteExperimentTagAsync(long id, string key, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            await ExperimentAccess.RequireActiveAsync(s, id, "delete a tag");
+            if (await ExperimentAccess.DeleteTagAsync(s, id, key) == 0)
+                throw LineageException.NotFound($"experiment {id} has no tag '{key}'");
+            return true;
+        }, idem);
+
+    // ---- runs -----------------------------------------------------------------------
+
+    public Task<Run> CreateRunAsync(long experimentId, string? name = null, long? startTime = null, string? user = null,
+        string? parentRunId = null, RunStatus status = RunStatus.Running, IReadOnlyDictionary<string, string>? tags = null,
+        IdempotencyKey? idem = null)
+    {
+        if (name is not null) Validate.Text(name, "name", Limits.MaxKeyLength);
+        if (user is not null) Validate.Text(user, "user", Limits.MaxKeyLength);
+        if (parentRunId is not null) parentRunId = Validate.RunId(parentRunId, "parentRunId");
+        if (startTime is { } t) Validate.Timestamp(t, "startTime");
+        var tagList = CheckTags(tags);
+        return db.WriteAsync(async s =>
+        {
+            await ExperimentAccess.RequireActiveAsync(s, experimentId, "create a run");
+            long? parentId = null;
+            if (parentRunId is not null)
+                parentId = (await RunAccess.FindAsync(s, parentRunId))?.Id
+                           ?? throw LineageException.NotFound($"parent run with id '{parentRunId}' does not exist");
+            var uuid = Guid.NewGuid().ToString("N");
+            var start = startTime ?? Clock.NowMs();
+            long? end = status is RunStatus.Finished or RunStatus.Failed or RunStatus.Killed ? start : null;
+            var id = await RunAccess.CreateAsync(s, uuid, experimentId, name, status, start, end, user, parentId);
+            await RunAccess.SetTagsAsync(s, id, tagList);
+            return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, uuid)]))[0];
+        }, idem);
+    }
+
+    public Task<Run> GetRunAsync(string runId)
+    {
+        runId = Validate.RunId(runId);
+        return db.ReadAsync(async s => (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0]);
+    }
+
+    public Task<Page<Run>> ListRunsAsync(RunQuery query)
+    {
+        Validate.PageSize(query.Limit);
+        var parentRunId = query.ParentRunId is null ? null : Validate.RunId(query.ParentRunId, "parentRunId");
+        var after = PageToken.Decode(query.PageToken, 2);
+        return db.ReadAsync(async s =>
+        {
+            long? parentId = null;
+            if (parentRunId is not null)
+                parentId = (await RunAccess.FindAsync(s, parentRunId))?.Id
+                           ?? throw LineageException.NotFound($"parent run with id '{parentRunId}' does not exist");
+            var rows = await RunAccess.ListAsync(s, query, parentId, after);
+            var page = rows.Take(query.Limit).ToList();
+            return new Page<Run>(await RunAccess.LoadAsync(s, page),
+                rows.Count > query.Limit ? PageToken.Encode(page[^1].StartTime, page[^1].Id) : null);
+        });
+    }
+
+    /// <summary>Changes status, end time or name. A terminal status without an end time ends the run now.</summary>
+    public Task<Run> UpdateRunAsync(string runId, RunUpdate update, IdempotencyKey? idem = null)
+    {
+        runId = Validate.RunId(runId);
+        if (update.Name is not null) Validate.Text(update.Name, "name", Limits.MaxKeyLength);
+        if (update.EndTime is { } end) Validate.Timestamp(end, "endTime");
+        return db.WriteAsync(async s =>
+        {
+            var row = await RunAccess.RequireActiveAsync(s, runId, "update the run");
+            var endTime = update.EndTime;
+            if (endTime is null && update.Status is RunStatus.Finished or RunStatus.Failed or RunStatus.Killed && row.EndTime is null)
+                endTime = Clock.NowMs();
+            await RunAccess.UpdateAsync(s, row.Id, update.Status, endTime, update.Name);
+            return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0];
+        }, idem);
+    }
+
+    /// <summary>Soft delete. Deleting a deleted run is a no-op.</summary>
+    public Task<Run> DeleteRunAsync(string runId, IdempotencyKey? idem = null) => SetRunLifecycleAsync(runId, Lifecycle.Deleted, idem);
+
+    /// <summary>Undoes a delete; the run's experiment must be active. Restoring an active run is a no-op.</summary>
+    public Task<Run> RestoreRunAsync(string runId, IdempotencyKey? idem = null) => SetRunLifecycleAsync(runId, Lifecycle.Active, idem);
+
+    private Task<Run> SetRunLifecycleAsync(string runId, Lifecycle lifecycle, IdempotencyKey? idem)
+    {
+        runId = Validate.RunId(runId);
+        return db.WriteAsync(async s =>
+        {
+            var row = await RunAccess.RequireAsync(s, runId);
+            if (lifecycle == Lifecycle.Active && !row.IsActive)
+                await ExperimentAccess.RequireActiveAsync(s, row.ExperimentId, "restore the run");
+            if (row.IsActive != (lifecycle == Lifecycle.Active))
+                await RunAccess.SetLifecycleAsync(s, row.Id, lifecycle, lifecycle == Lifecycle.Deleted ? Clock.NowMs() : null);
+            return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0];
+        }, idem);
+    }
+
+    /// <summary>
+    /// Writes a whole batch or nothing. Params are write-once (a different value rejects the
+    /// batch); tags apply in order (the last value of a key wins); metric points are appended.
+    /// </summary>
+    public Task<BatchResult> LogBatchAsync(string runId, RunBatch batch, IdempotencyKey? idem = null)
+    {
+        runId = Validate.RunId(runId);
+        Validate.Batch(batch);
+        return db.WriteAsync(async s =>
+        {
+            var run = await RunAccess.RequireActiveAsync(s, runId, "log to the run");
+            await RunAccess.LogParamsAsync(s, run, batch.Params);
+            await RunAccess.SetTagsAsync(s, run.Id, batch.Tags);
+            await _metrics.LogAsync(s, run.Id, batch.Metrics);
+            return new BatchResult(batch.Metrics.Count, batch.Params.Count, batch.Tags.Count);
+        }, idem);
+    }
+
+    public Task<bool> DeleteRunTagAsync(string runId, string key, IdempotencyKey? idem = null)
+    {
+        runId = Validate.RunId(runId);
+        return db.WriteAsync(async s =>
+        {
+            var run = await RunAccess.RequireActiveAsync(s, runId, "delete a tag");
+            if (await RunAccess.DeleteTagAsync(s, run.Id, key) == 0)
+                throw LineageException.NotFound($"run '{runId}' has no tag '{key}'");
+            return true;
+        }, idem);
+    }
+
+    /// <summary>Full history of one metric in logged order, a page at a time. An unknown key has an empty history.</summary>
+    public Task<Page<SeriesPoint>> GetMetricHistoryAsync(string runId, string key, int? limit = null, string? pageToken = null)
+    {
+        runId = Validate.RunId(runId);
+        Validate.Key(key, "key");
+        var size = limit ?? DefaultHistoryPage;
+        if (size < 1 || size > MaxHistoryPage)
+            throw LineageException.Invalid("limit", $"'limit' must be between 1 and {MaxHistoryPage}, got {size}");
+        var from = PageToken.Decode(pageToken, 2);
+        return db.ReadAsync(async s =>
+        {
+            var run = await RunAccess.RequireAsync(s, runId);
+            var keyId = await _metrics.FindKeyIdAsync(s, key);
+            if (keyId is null) return new Page<SeriesPoint>([], null);
+            var (points, next) = await MetricAccess.HistoryAsync(s, run.Id, keyId.Value, from?[0] ?? 0, (int)(from?[1] ?? 0), size);
+            return new Page<SeriesPoint>(points, next is { } n ? PageToken.Encode(n.Seq, n.Skip) : null);
+        });
+    }
+
+    private static List<KeyValue> CheckTags(IReadOnlyDictionary<string, string>? tags)
+    {
+        var list = new List<KeyValue>();
+        if (tags is null) return list;
+        foreach (var (key, value) in tags)
+        {
+            Validate.Key(key, $"tags.{key}");
+            Validate.Text(value, $"tags.{key}", Limits.MaxTagValueLength);
+            list.Add(new KeyValue(key, value));
+        }
+        if (list.Count > Limits.MaxBatchTags)
+            throw LineageException.Invalid("tags", $"at most {Limits.MaxBatchTags} tags, got {list.Count}");
+        return list;
+    }
+
+    private static async Task<Experiment> LoadExperimentAsync(DbSession s, ExperimentRow row) =>
+        row.ToModel((await ExperimentAccess.TagsAsync(s, [row.Id]))[row.Id]);
+}
