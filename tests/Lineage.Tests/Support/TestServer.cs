@@ -1,0 +1,47 @@
+using Lineage.Client;
+using Lineage.Server;
+
+namespace Lineage.Tests.Support;
+
+/// <summary>
+/// A real Lineage server on a free loopback port, in this process, over a fresh SQLite file
+/// (or a fresh PostgreSQL database with <c>postgres: true</c>). Tests talk to it over real HTTP.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly TempDir _dir;
+
+    private TestServer(TempDir dir, RunningServer server)
+    {
+        _dir = dir;
+        Server = server;
+        Http = new HttpClient { BaseAddress = server.Address };
+        Client = new LineageClient(server.Address);
+    }
+
+    public RunningServer Server { get; }
+    public Uri Address => Server.Address;
+    public HttpClient Http { get; }
+    public LineageClient Client { get; }
+    public string DataDir => _dir.Path;
+
+    public static async Task<TestServer> StartAsync(bool postgres = false)
+    {
+        var dir = new TempDir();
+        var server = await LineageServer.StartAsync(new ServerOptions
+        {
+            Database = postgres ? PostgresTarget.CreateDatabase() : dir.File("lineage.db"),
+            ArtifactRoot = dir.File("artifacts"),
+            Port = 0,
+        });
+        return new TestServer(dir, server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Http.Dispose();
+        await Server.DisposeAsync();
+        _dir.Dispose();
+    }
+}
