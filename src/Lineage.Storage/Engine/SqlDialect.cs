@@ -25,5 +25,12 @@ public sealed class SqlDialect
     /// <summary>ASCII case-insensitive LIKE operator.</summary>
     public string LikeInsensitive { get; }
 
+    /// <summary>
+    /// "column is one of the list in parameter @name". Dapper expands a list into
+    /// (@name1, @name2, …) for SQLite but hands Npgsql a single array parameter.
+    /// </summary>
+    public string InList(string column, string parameter) =>
+        this == Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
     public override string ToString() => Name;
 }

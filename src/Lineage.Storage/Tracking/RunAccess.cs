@@ -40,7 +40,7 @@ internal static class RunAccess
     public static async Task<IReadOnlyList<RunRow>> ListAsync(DbSession s, RunQuery q, long? parentId, long[]? after)
     {
         var sql = new StringBuilder(SelectRun).Append(" WHERE 1 = 1");
-        if (q.ExperimentIds is { Count: > 0 }) sql.Append(" AND r.experiment_id IN @experimentIds");
+        if (q.ExperimentIds is { Count: > 0 }) sql.Append(" AND ").Append(s.Dialect.InList("r.experiment_id", "experimentIds"));
         if (q.Lifecycle != LifecycleFilter.All) sql.Append(" AND r.lifecycle = @lifecycle");
         if (q.Status is not null) sql.Append(" AND r.status = @status");
         if (parentId is not null) sql.Append(" AND r.parent_id = @parentId");
@@ -49,7 +49,7 @@ internal static class RunAccess
         sql.Append(" ORDER BY r.start_time DESC, r.id DESC LIMIT @limit");
         return (await s.Connection.QueryAsync<RunRow>(sql.ToString(), new
         {
-            experimentIds = q.ExperimentIds,
+            experimentIds = q.ExperimentIds?.ToArray(),
             lifecycle = q.Lifecycle == LifecycleFilter.Deleted ? "deleted" : "active",
             status = q.Status is { } st ? Rows.Text(st) : null,
             parentId,
@@ -104,24 +104,24 @@ internal static class RunAccess
     public static async Task<IReadOnlyList<Run>> LoadAsync(DbSession s, IReadOnlyList<RunRow> rows)
     {
         if (rows.Count == 0) return [];
-        var ids = rows.Select(r => r.Id).ToList();
+        var ids = rows.Select(r => r.Id).ToArray();
         var parameters = await KeyValuesAsync(s, "params", ids);
         var tags = await KeyValuesAsync(s, "run_tags", ids);
-        var metrics = (await s.Connection.QueryAsync<LatestMetricRow>("""
+        var metrics = (await s.Connection.QueryAsync<LatestMetricRow>($"""
                 SELECT m.run_id, k.name AS key, m.value, m.step, m.timestamp
                 FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
-                WHERE m.run_id IN @ids ORDER BY k.name
+                WHERE {s.Dialect.InList("m.run_id", "ids")} ORDER BY k.name
                 """, new { ids }, s.Transaction))
             .ToLookup(m => m.RunId, m => new MetricPoint(m.Key, m.Value ?? double.NaN, m.Step, m.Timestamp));
         return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id].ToList())).ToList();
     }
 
-    private static async Task<Dictionary<long, Dictionary<string, string>>> KeyValuesAsync(DbSession s, string table, List<long> ids)
+    private static async Task<Dictionary<long, Dictionary<string, string>>> KeyValuesAsync(DbSession s, string table, long[] ids)
     {
         var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
         // The table name is one of two constants chosen above, never user text.
         var rows = await s.Connection.QueryAsync<KeyValueRow>(
-            $"SELECT run_id AS owner_id, key, value FROM {table} WHERE run_id IN @ids ORDER BY key", new { ids }, s.Transaction);
+            $"SELECT run_id AS owner_id, key, value FROM {table} WHERE {s.Dialect.InList("run_id", "ids")} ORDER BY key", new { ids }, s.Transaction);
         foreach (var row in rows) result[row.OwnerId][row.Key] = row.Value;
         return result;
     }
