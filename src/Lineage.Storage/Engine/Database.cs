@@ -84,6 +84,9 @@ public abstract class Database : IAsyncDisposable
         }
     }
 
+    /// <summary>Bytes the metadata database occupies (files, or the PostgreSQL database).</summary>
+    public abstract Task<long> SizeOnDiskAsync(CancellationToken ct = default);
+
     /// <summary>Applied schema versions, oldest first.</summary>
     public Task<IReadOnlyList<long>> SchemaVersionsAsync(CancellationToken ct = default) =>
         ReadAsync<IReadOnlyList<long>>(async s =>

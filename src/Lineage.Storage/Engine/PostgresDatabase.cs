@@ -104,5 +104,8 @@ public sealed class PostgresDatabase : Database
             return (await Migrator.ApplyAsync(s, upgrade)).Count;
         }, ct);
 
+    public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
+        ReadAsync(s => s.Connection.ExecuteScalarAsync<long>("SELECT pg_database_size(current_database())"), ct);
+
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

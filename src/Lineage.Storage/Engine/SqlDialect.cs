@@ -32,5 +32,15 @@ public sealed class SqlDialect
     public string InList(string column, string parameter) =>
         this == Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
 
+    /// <summary>
+    /// The text of top-level key @<paramref name="keyParameter"/> of a JSON-object TEXT column,
+    /// spelled the same on both databases (true/false as words, numbers as written).
+    /// </summary>
+    public string JsonField(string column, string keyParameter) =>
+        this == Postgres
+            ? $"({column}::jsonb ->> @{keyParameter})"
+            : $"(CASE json_type({column}, '$.\"' || @{keyParameter} || '\"') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' " +
+              $"ELSE CAST(json_extract({column}, '$.\"' || @{keyParameter} || '\"') AS TEXT) END)";
+
     public override string ToString() => Name;
 }

@@ -43,9 +43,8 @@ public sealed class SqliteDatabase : Database
 
     public override string Description => $"sqlite:{_path}";
 
-    /// <summary>Bytes the database occupies on disk now, WAL included.</summary>
-    public long SizeOnDisk() =>
-        new[] { _path, _path + "-wal" }.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+    public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
+        Task.FromResult(new[] { _path, _path + "-wal" }.Where(File.Exists).Sum(p => new FileInfo(p).Length));
 
     public override async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
     {

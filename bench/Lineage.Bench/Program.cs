@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Globalization;
+using Lineage.Bench;
+
+// Ingestion benchmark: a real `lineage server` process and this client on one machine.
+// Usage: dotnet run -c Release --project bench/Lineage.Bench -- [options]; --help lists them.
+var options = BenchOptions.Parse(args);
+if (options is null) return 2;
+return await IngestionBench.RunAsync(options);
+
+namespace Lineage.Bench
+{
+    public sealed record BenchOptions(string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts)
+    {
+        public static BenchOptions? Parse(string[] args)
+        {
+            var o = new BenchOptions("sqlite", Environment.GetEnvironmentVariable("LINEAGE_BENCH_POSTGRES"), 10_000_000, 10_000, 10, 4, 5);
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--store": o = o with { Store = Next() }; break;
+                    case "--postgres": o = o with { Postgres = Next() }; break;
+                    case "--points": o = o with { Points = long.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--batch": o = o with { BatchSize = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--keys": o = o with { Keys = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--concurrency": o = o with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    default:
+                        Console.WriteLine("""
+                            Lineage ingestion benchmark: starts a real `lineage server` process, sends metric
+                            batches over HTTP from this process, then measures size on disk, restart time and
+                            idle memory. Prints a Markdown table for docs/benchmarks.md.
+
+                            Options:
+                              --store sqlite|postgres   store to measure (default sqlite)
+                              --postgres CONNSTR        admin connection string for --store postgres
+                                                        (default: $LINEAGE_BENCH_POSTGRES); a fresh database is created
+                              --points N                metric points to ingest (default 10000000)
+                              --batch N                 points per batch request (default 10000, the API maximum)
+                              --keys N                  metric keys per run, interleaved in each batch (default 10)
+                              --concurrency N           concurrent client connections (default 4)
+                              --restarts N              server restarts for the start-up time median (default 5)
+
+                            Example:
+                              dotnet run -c Release --project bench/Lineage.Bench -- --store sqlite --points 10000000
+                            """);
+                        return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
+                }
+            }
+            return o;
+        }
+    }
+}
