@@ -2,6 +2,8 @@ using System.Reflection;
 using Lineage.Server.Hosting;
 using Lineage.Server.Http;
 using Lineage.Server.V1;
+using Lineage.Storage.Artifacts;
+using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
@@ -59,6 +61,10 @@ public static class LineageServer
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new TrackingStore(db));
+        var blobs = new LocalFolderBlobStore(options.ArtifactRoot);
+        builder.Services.AddSingleton<IBlobStore>(blobs);
+        builder.Services.AddSingleton(new ArtifactStore(db, blobs));
+        builder.Services.AddSingleton(new ArtifactMaintenance(db, blobs));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -73,7 +79,7 @@ public static class LineageServer
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
-        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns();
+        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention();
         return app;
     }
 }

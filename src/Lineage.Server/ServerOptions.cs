@@ -22,6 +22,9 @@ public sealed record ServerOptions
     /// <summary>Largest request body accepted; a batch of 10,000 points is about 1 MB.</summary>
     public long MaxRequestBodyBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>Largest single artifact file accepted (uploads are streamed; this is a policy limit, not memory).</summary>
+    public long MaxArtifactBytes { get; init; } = 100L * 1024 * 1024 * 1024;
+
     /// <summary>Log every request (off by default: ingestion runs at thousands of requests a second).</summary>
     public bool LogRequests { get; init; }
 }

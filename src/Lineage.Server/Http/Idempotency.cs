@@ -27,13 +27,19 @@ public static class Idempotency
                 var key = header.ToString();
                 if (key.Length == 0 || key.Length > Limits.MaxIdempotencyKeyLength || key.Any(char.IsControl))
                     throw LineageException.Invalid(Header, $"'{Header}' must be 1-{Limits.MaxIdempotencyKeyLength} printable characters");
-                ctx.Request.EnableBuffering();
                 using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{ctx.Request.Method} {ctx.Request.Path}{ctx.Request.QueryString}\n"));
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.RequestAborted)) > 0) hash.AppendData(buffer, 0, read);
-                ctx.Request.Body.Position = 0;
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(
+                    $"{ctx.Request.Method} {ctx.Request.Path}{ctx.Request.QueryString}\n{ctx.Request.ContentType}\n{ctx.Request.ContentLength}\n"));
+                // JSON bodies are small and fingerprinted whole. Uploads (gigabytes, streamed) are
+                // fingerprinted by path, query and length: send ?digest= to make them content-specific.
+                if (ctx.Request.HasJsonContentType() || ctx.Request.ContentType is null)
+                {
+                    ctx.Request.EnableBuffering();
+                    var buffer = new byte[81920];
+                    int read;
+                    while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.RequestAborted)) > 0) hash.AppendData(buffer, 0, read);
+                    ctx.Request.Body.Position = 0;
+                }
                 var idem = new IdempotencyKey(key, Convert.ToHexString(hash.GetHashAndReset()));
                 ctx.Items[ItemKey] = idem;
                 ctx.Response.OnStarting(() =>

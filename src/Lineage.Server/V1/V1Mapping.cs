@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Lineage.Core.Artifacts;
 using Lineage.Core.Contracts.V1;
 using Lineage.Core.Tracking;
 
@@ -18,6 +20,23 @@ public static class V1Mapping
         r.Info.Status.ToString().ToUpperInvariant(), r.Info.StartTime, r.Info.EndTime, r.Info.User, r.Info.ParentRunId,
         Text(r.Info.Lifecycle), new Dictionary<string, string>(r.Params), new Dictionary<string, string>(r.Tags),
         r.LatestMetrics.Select(m => new MetricDto(m.Key, m.Value, m.Step, m.Timestamp)).ToList());
+
+    public static ArtifactVersionDto ToDto(this ArtifactVersion v)
+    {
+        using var metadata = JsonDocument.Parse(v.Metadata);
+        return new ArtifactVersionDto(v.Id.ToString(CultureInfo.InvariantCulture), v.Project, v.Name, v.Version, v.Type,
+            v.Kind.ToString().ToLowerInvariant(), v.Digest, v.Size, StorageUri(v), metadata.RootElement.Clone(), v.Description,
+            new Dictionary<string, string>(v.Tags), v.Aliases.ToList(), v.ProducerRunId, v.Lifecycle.ToString().ToLowerInvariant(),
+            v.CreatedAt, v.CreatedBy, v.FileCount);
+    }
+
+    /// <summary>Where the bytes are: the external URI, or the content-addressed blob (file) or manifest (directory).</summary>
+    public static string StorageUri(ArtifactVersion v) => v.Kind switch
+    {
+        ArtifactKind.External => v.ExternalUri!,
+        ArtifactKind.Directory => $"lineage://artifacts/{v.Project}/{v.Name}/{v.Version}/manifest/sha256:{v.Digest}",
+        _ => $"lineage://blobs/sha256:{v.Digest}",
+    };
 
     public static string Text(Lifecycle lifecycle) => lifecycle == Lifecycle.Deleted ? "deleted" : "active";
 }

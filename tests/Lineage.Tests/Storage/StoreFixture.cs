@@ -19,7 +19,7 @@ public abstract class StoreTestBase : IAsyncLifetime
 
     protected abstract string NewTarget(TempDir dir);
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Target = NewTarget(_dir);
         Db = await Database.OpenAsync(Target);
