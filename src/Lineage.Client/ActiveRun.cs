@@ -130,6 +130,15 @@ public sealed class ActiveRun : IAsyncDisposable
         if (flushError is not null) throw flushError;
     }
 
+    /// <summary>Registers a file or directory as an artifact version produced by this run.</summary>
+    public async Task<ArtifactVersionDto> RegisterArtifactAsync(string name, string path, string type, object? metadata = null,
+        IProgress<TransferProgress>? progress = null, CancellationToken ct = default)
+    {
+        var version = await _client.RegisterArtifactAsync(name, path, type, metadata, runId: RunId, progress: progress, ct: ct);
+        Touch();
+        return version;
+    }
+
     /// <summary>Starts a nested run in the same experiment with this run as parent.</summary>
     public Task<ActiveRun> StartChildRunAsync(string? name = null, IDictionary<string, string>? tags = null, CancellationToken ct = default) =>
         _client.StartRunAsync(ExperimentId, name, tags, parentRunId: RunId, byId: true, ct: ct);

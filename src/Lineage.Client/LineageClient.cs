@@ -25,15 +25,20 @@ public sealed partial class LineageClient : IDisposable
     {
         BaseAddress = new Uri(baseAddress.ToString().TrimEnd('/') + "/");
         _ownsHttp = http is null;
+        // No overall timeout on the HttpClient: transfers of large artifacts take as long as they take.
+        // Ordinary calls get RequestTimeout each (see SendRawAsync).
         _http = http ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
-            Timeout = TimeSpan.FromSeconds(100),
+            Timeout = Timeout.InfiniteTimeSpan,
         };
     }
 
     public LineageClient(string baseAddress) : this(new Uri(baseAddress)) { }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>Limit for one API call other than content transfers.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
     // ---- health -----------------------------------------------------------------------
 
@@ -167,9 +172,9 @@ public sealed partial class LineageClient : IDisposable
         };
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? body, JsonTypeInfo<T> resultType,
-        string? idempotencyKey = null, CancellationToken ct = default)
+        string? idempotencyKey = null, CancellationToken ct = default, bool transfer = false)
     {
-        using var response = await SendRawAsync(method, path, body, idempotencyKey, ct);
+        using var response = await SendRawAsync(method, path, body, idempotencyKey, ct, transfer);
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(ct);
@@ -188,14 +193,18 @@ public sealed partial class LineageClient : IDisposable
         using var _ = await SendRawAsync(method, path, body, idempotencyKey, ct);
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, HttpContent? body, string? idempotencyKey, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, HttpContent? body, string? idempotencyKey,
+        CancellationToken ct, bool transfer = false)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseAddress, path)) { Content = body };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        request.Headers.Add("Lineage-User", Environment.UserName);
         HttpResponseMessage response;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (!transfer) timeout.CancelAfter(RequestTimeout);
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         }
         catch (HttpRequestException ex)
         {
@@ -203,7 +212,7 @@ public sealed partial class LineageClient : IDisposable
         }
         catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
         {
-            throw new LineageApiException(ErrorCode.Unavailable, $"{method} {path} timed out after {_http.Timeout.TotalSeconds:0}s", null, inner: ex);
+            throw new LineageApiException(ErrorCode.Unavailable, $"{method} {path} timed out after {RequestTimeout.TotalSeconds:0}s", null, inner: ex);
         }
         if (response.IsSuccessStatusCode) return response;
         using (response)
