@@ -6,21 +6,27 @@ using Lineage.Bench;
 // Usage: dotnet run -c Release --project bench/Lineage.Bench -- [options]; --help lists them.
 var options = BenchOptions.Parse(args);
 if (options is null) return 2;
-return await IngestionBench.RunAsync(options);
+return options.Suite == "artifacts" ? await ArtifactBench.RunAsync(options) : await IngestionBench.RunAsync(options);
 
 namespace Lineage.Bench
 {
-    public sealed record BenchOptions(string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts)
+    public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
+        long FileBytes, int Rounds, int SmallVersions)
     {
         public static BenchOptions? Parse(string[] args)
         {
-            var o = new BenchOptions("sqlite", Environment.GetEnvironmentVariable("LINEAGE_BENCH_POSTGRES"), 10_000_000, 10_000, 10, 4, 5);
+            var o = new BenchOptions("ingest", "sqlite", Environment.GetEnvironmentVariable("LINEAGE_BENCH_POSTGRES"), 10_000_000, 10_000, 10, 4, 5,
+                2L * 1000 * 1000 * 1000, 3, 10_000);
             for (var i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
                 switch (args[i])
                 {
+                    case "--suite": o = o with { Suite = Next() }; break;
                     case "--store": o = o with { Store = Next() }; break;
+                    case "--file-mb": o = o with { FileBytes = long.Parse(Next(), CultureInfo.InvariantCulture) * 1000 * 1000 }; break;
+                    case "--rounds": o = o with { Rounds = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--small-versions": o = o with { SmallVersions = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--postgres": o = o with { Postgres = Next() }; break;
                     case "--points": o = o with { Points = long.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--batch": o = o with { BatchSize = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
@@ -34,6 +40,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
+                              --suite ingest|artifacts  what to measure (default ingest: metric points)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
                                                         (default: $LINEAGE_BENCH_POSTGRES); a fresh database is created
@@ -42,9 +49,13 @@ namespace Lineage.Bench
                               --keys N                  metric keys per run, interleaved in each batch (default 10)
                               --concurrency N           concurrent client connections (default 4)
                               --restarts N              server restarts for the start-up time median (default 5)
+                              --file-mb N               artifacts: size of the large file in MB (default 2000)
+                              --rounds N                artifacts: upload/download rounds for the median (default 3)
+                              --small-versions N        artifacts: small versions to register (default 10000)
 
                             Example:
                               dotnet run -c Release --project bench/Lineage.Bench -- --store sqlite --points 10000000
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite artifacts --file-mb 2000
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

@@ -82,5 +82,12 @@ public sealed class SharedPostgresTests
         }));
         Assert.All(answers, s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.Single(await ca.GetFullMetricHistoryAsync(runId, "once"));
+
+        // 5. Artifact versions of one name registered through both servers at once: 1..N, no gap, no duplicate.
+        var file = dir.File("shared.txt");
+        await File.WriteAllTextAsync(file, "same content");
+        var versions = await Task.WhenAll(Enumerable.Range(0, 30).Select(async i =>
+            (await clients[i % 2].RegisterArtifactAsync("shared-features", file, "feature_set")).Version));
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), versions.Order());
     }
 }

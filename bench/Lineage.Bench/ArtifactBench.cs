@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using Lineage.Tests.Support;
+
+namespace Lineage.Bench;
+
+/// <summary>
+/// Artifact transfer and registration benchmark against a real `lineage server` process:
+/// upload and download of one large file through the server (sampling the server's memory
+/// meanwhile), then many small registrations from concurrent connections.
+/// </summary>
+public static class ArtifactBench
+{
+    public static async Task<int> RunAsync(BenchOptions o)
+    {
+        using var dir = new TempDir();
+        await using var server = await ServerProcess.StartAsync(dir.File("bench.db"), dir.File("artifacts"));
+        using var http = new HttpClient { BaseAddress = server.Address, Timeout = Timeout.InfiniteTimeSpan };
+        Console.WriteLine($"artifacts: file={o.FileBytes / 1048576.0:N0} MiB, small versions={o.SmallVersions:N0}, concurrency={o.Concurrency}");
+
+        var upRates = new List<double>();
+        var downRates = new List<double>();
+        long peakRss = 0;
+        for (var round = 0; round < o.Rounds; round++)
+        {
+            using var sampler = new RssSampler(server);
+            var watch = Stopwatch.StartNew();
+            var content = new StreamContent(new GeneratedStream(o.FileBytes, seed: round), 1 << 20);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.ContentLength = o.FileBytes;
+            using (var up = await http.PostAsync($"/api/v1/artifacts/upload?name=big&type=dataset", content))
+                up.EnsureSuccessStatusCode();
+            upRates.Add(o.FileBytes / watch.Elapsed.TotalSeconds);
+
+            watch.Restart();
+            await using (var down = await http.GetStreamAsync($"/api/v1/artifacts/big/versions/latest/content"))
+            {
+                var buffer = new byte[1 << 20];
+                long total = 0;
+                int n;
+                while ((n = await down.ReadAsync(buffer)) > 0) total += n;
+                if (total != o.FileBytes) throw new InvalidOperationException($"downloaded {total} of {o.FileBytes} bytes");
+            }
+            downRates.Add(o.FileBytes / watch.Elapsed.TotalSeconds);
+            peakRss = Math.Max(peakRss, sampler.Stop());
+            Console.WriteLine($"  round {round + 1}: up {upRates[^1] / 1e6:N0} MB/s, down {downRates[^1] / 1e6:N0} MB/s, server peak RSS {peakRss / 1048576.0:N0} MiB");
+        }
+
+        // Small versions: distinct 64-byte contents, one request each (upload + register).
+        long next = -1;
+        var small = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= o.SmallVersions) return;
+                var body = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes($"small artifact number {i:D12} ................................"));
+                body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                using var r = await http.PostAsync($"/api/v1/artifacts/upload?name=small-{i % 100}&type=config", body);
+                r.EnsureSuccessStatusCode();
+            }
+        })));
+        var smallRate = o.SmallVersions / small.Elapsed.TotalSeconds;
+
+        Console.WriteLine();
+        Console.WriteLine("| measure | value |");
+        Console.WriteLine("|---|---|");
+        Console.WriteLine($"| upload {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Median(upRates) / 1e6:N0} MB/s |");
+        Console.WriteLine($"| download {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Median(downRates) / 1e6:N0} MB/s |");
+        Console.WriteLine($"| server peak resident memory during transfers | {peakRss / 1048576.0:N0} MiB |");
+        Console.WriteLine($"| small versions registered ({o.SmallVersions:N0}, upload + register in one request) | {smallRate:N0} versions/s |");
+        return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>Reads the server's resident memory every 50 ms and keeps the highest value.</summary>
+    private sealed class RssSampler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+        private long _peak;
+
+        public RssSampler(ServerProcess server) =>
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    _peak = Math.Max(_peak, server.ResidentBytes());
+                    try { await Task.Delay(50, _stop.Token); } catch (OperationCanceledException) { }
+                }
+            });
+
+        public long Stop()
+        {
+            _stop.Cancel();
+            _loop.Wait();
+            return _peak;
+        }
+
+        public void Dispose() => _stop.Cancel();
+    }
+
+    /// <summary>Pseudo-random, non-repeating bytes made on the fly: no test file to prepare, no dedup.</summary>
+    private sealed class GeneratedStream(long length, int seed) : Stream
+    {
+        private readonly byte[] _block = MakeBlock(seed);
+        private long _position;
+
+        private static byte[] MakeBlock(int seed)
+        {
+            var block = new byte[1 << 20];
+            new Random(seed).NextBytes(block);
+            return block;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, length - _position);
+            var blockOffset = (int)(_position % _block.Length);
+            n = Math.Min(n, _block.Length - blockOffset);
+            _block.AsSpan(blockOffset, n).CopyTo(buffer);
+            // Stamp the block number so no two megabytes are equal.
+            if (blockOffset == 0 && n >= 8) BitConverter.TryWriteBytes(buffer, _position / _block.Length);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ValueTask.FromResult(Read(buffer.Span));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
