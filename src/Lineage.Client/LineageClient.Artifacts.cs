@@ -89,6 +89,19 @@ public sealed partial class LineageClient
     public Task DeleteAliasAsync(string name, string alias, string? project = null, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Delete, $"api/v1/artifacts/{Esc(name)}/aliases/{Esc(alias)}" + QueryString(("project", project)), null, ct: ct);
 
+    public Task<AliasHistoryResponse> GetAliasHistoryAsync(string name, string? project = null, string? alias = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, $"api/v1/artifacts/{Esc(name)}/aliases/history" + QueryString(("project", project), ("alias", alias)), null,
+            LineageJson.Default.AliasHistoryResponse, ct: ct);
+
+    public Task<RetentionPolicyDto> SetRetentionPolicyAsync(RetentionPolicyDto policy, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Put, "api/v1/retention-policies", Json(policy, LineageJson.Default.RetentionPolicyDto), LineageJson.Default.RetentionPolicyDto, ct: ct);
+
+    public Task<RetentionPolicyListResponse> ListRetentionPoliciesAsync(CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, "api/v1/retention-policies", null, LineageJson.Default.RetentionPolicyListResponse, ct: ct);
+
+    public Task DeleteRetentionPolicyAsync(string? project, string scope, string target, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, "api/v1/retention-policies" + QueryString(("project", project), ("scope", scope), ("target", target)), null, ct: ct);
+
     public Task<ArtifactVersionDto> DeleteArtifactVersionAsync(string name, long version, string? project = null, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Delete, $"api/v1/artifacts/{Esc(name)}/versions/{version}" + QueryString(("project", project)), null,
             LineageJson.Default.ArtifactVersionDto, ct: ct);

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using Lineage.Cli.Output;
+using Lineage.Core.Errors;
+using Lineage.Server;
+
+namespace Lineage.Cli.Commands;
+
+public static class ServerCommand
+{
+    public static readonly Option<string> DbOption = new("--db")
+    {
+        Description = "Store: a SQLite file path, or postgres://user:pass@host:port/db, or 'Host=…;Database=…'",
+        DefaultValueFactory = _ => new ServerOptions().Database,
+    };
+
+    public static readonly Option<string> ArtifactsOption = new("--artifacts")
+    {
+        Description = "Folder for artifact content (the blob store)",
+        DefaultValueFactory = _ => new ServerOptions().ArtifactRoot,
+    };
+
+    public static Command Create()
+    {
+        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "TCP port (0 picks a free one)", DefaultValueFactory = _ => 5000 };
+        var migrate = new Option<bool>("--migrate") { Description = "Upgrade an older database schema at start-up (back it up first)" };
+        var logRequests = new Option<bool>("--log-requests") { Description = "Log every HTTP request" };
+        var command = new Command("server", """
+            Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
+            A new database is created; an older one needs --migrate or 'lineage db upgrade'.
+
+            Examples:
+              lineage server
+              lineage server --db ./team.db --artifacts /data/lineage --port 8080
+              lineage server --db postgres://lineage:secret@db:5432/lineage --host 0.0.0.0
+            """)
+        {
+            DbOption, ArtifactsOption, host, port, migrate, logRequests,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new ServerOptions
+            {
+                Database = parse.GetValue(DbOption)!,
+                ArtifactRoot = parse.GetValue(ArtifactsOption)!,
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                Migrate = parse.GetValue(migrate),
+                LogRequests = parse.GetValue(logRequests),
+            };
+            RunningServer server;
+            try
+            {
+                server = await LineageServer.StartAsync(options, ct);
+            }
+            catch (LineageException ex)
+            {
+                Terminal.Error($"error: {ex.Message}");
+                return 1;
+            }
+            catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                Terminal.Error($"error: {options.Host}:{options.Port} is already in use; stop the other server or choose --port");
+                return 1;
+            }
+            await using (server)
+            {
+                Terminal.Line($"Lineage {LineageServer.Version} listening on {server.Address.ToString().TrimEnd('/')} " +
+                              $"(store: {server.Database.Description}, artifacts: {Path.GetFullPath(options.ArtifactRoot)})");
+                try
+                {
+                    await server.WaitForShutdownAsync(ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                Terminal.Line("Lineage stopped.");
+            }
+            return 0;
+        });
+        return command;
+    }
+}
