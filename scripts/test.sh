@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs the whole Lineage test suite on a fresh Debian machine with only the .NET SDK.
+# Installs PostgreSQL when missing (apt-get, as root or through sudo), starts a throwaway
+# cluster under a temp folder, runs every test against it, and ends with one line:
+#   N passed, M failed[, K skipped]
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Storage").
+# LINEAGE_TEST_POSTGRES=<Npgsql connection string> uses an existing server instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo -n "$@"
+  else echo "need root (or sudo) to run: $*" >&2; return 1; fi
+}
+
+pg_bin_dir() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+ensure_postgres() {
+  local bin; bin=$(pg_bin_dir)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    echo "== installing PostgreSQL (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+    bin=$(pg_bin_dir)
+  fi
+  [ -x "$bin/initdb" ] || { echo "PostgreSQL server binaries not found after install" >&2; return 1; }
+  PG_BIN=$bin
+}
+
+free_port() {
+  local port
+  for port in $(seq 54329 54429); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "no free port between 54329 and 54429" >&2; return 1
+}
+
+# initdb refuses to run as root: the cluster belongs to the postgres system user when we are root.
+run_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+PG_DIR=""
+stop_postgres() {
+  if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
+    run_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+
+start_postgres() {
+  ensure_postgres
+  PG_DIR=$(mktemp -d /tmp/lineage-pg.XXXXXX)
+  trap stop_postgres EXIT
+  [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+  local port; port=$(free_port)
+  run_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  # fsync off: a throwaway cluster for tests; durability is tested on SQLite and by the store's own commits.
+  run_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null \
+    || { cat "$PG_DIR/server.log" >&2; return 1; }
+  export LINEAGE_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_DIR)"
+}
+
+if [ -z "${LINEAGE_TEST_POSTGRES:-}" ]; then start_postgres; fi
+
+RESULTS=$(mktemp -d /tmp/lineage-results.XXXXXX)
+status=0
+dotnet test Lineage.slnx -c Release --logger "trx" --logger "console;verbosity=minimal" --results-directory "$RESULTS" "$@" || status=$?
+
+# Sum the counters of every TRX file (one per test project).
+passed=0; failed=0; skipped=0; found=0
+for trx in "$RESULTS"/*.trx; do
+  [ -f "$trx" ] || continue
+  found=1
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+rm -rf "$RESULTS"
+
+if [ "$found" = 0 ]; then
+  echo "no test results: the build or the test host failed (see above)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ "$failed" = 0 ]
