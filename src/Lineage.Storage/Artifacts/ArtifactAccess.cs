@@ -34,14 +34,14 @@ internal static class ArtifactAccess
             new { projectId, name }, s.Transaction);
 
     public static Task<long> InsertVersionAsync(DbSession s, long nameId, long version, string type, ArtifactKind kind, string digest,
-        long size, string? externalUri, string metadata, string? description, long? producerRunId, string? user) =>
+        long size, string? externalUri, string metadata, string? description, long? producerRunId, string? user, long now) =>
         s.Connection.ExecuteScalarAsync<long>("""
             INSERT INTO artifact_versions (name_id, version, type, kind, digest, size, external_uri, metadata, description,
                                            producer_run_id, lifecycle, created_at, created_by)
             VALUES (@nameId, @version, @type, @kind, @digest, @size, @externalUri, @metadata, @description, @producerRunId, 'active', @now, @user)
             RETURNING id
             """, new { nameId, version, type, kind = VersionRow.Text(kind), digest, size, externalUri, metadata, description, producerRunId,
-            now = Clock.NowMs(), user }, s.Transaction);
+            now, user }, s.Transaction);
 
     public static async Task InsertFilesAsync(DbSession s, long versionId, IReadOnlyList<ManifestEntry> files)
     {

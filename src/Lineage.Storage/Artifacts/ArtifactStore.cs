@@ -44,12 +44,15 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             long? producer = null;
             if (runId is not null)
                 producer = (await RunAccess.RequireActiveAsync(s, runId, "register an artifact from the run")).Id;
+            var now = Clock.NowMs();
             var name = await ArtifactAccess.NextVersionAsync(s, p.Id, r.Name);
             var id = await ArtifactAccess.InsertVersionAsync(s, name.Id, name.LatestVersion, r.Type, kind, digest, size, uri, metadata,
-                r.Description, producer, r.User);
+                r.Description, producer, r.User, now);
             await ArtifactAccess.InsertFilesAsync(s, id, files);
             foreach (var (key, value) in tags) await ArtifactAccess.SetTagAsync(s, id, key, value);
-            return (await ArtifactAccess.LoadAsync(s, [(await ArtifactAccess.FindByIdAsync(s, id))!]))[0];
+            // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
+            return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, metadata, r.Description,
+                tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, r.User, files.Count);
         }, idem);
     }
 

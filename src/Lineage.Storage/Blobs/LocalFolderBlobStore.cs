@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Lineage.Core.Errors;
 
@@ -13,6 +14,8 @@ namespace Lineage.Storage.Blobs;
 public sealed class LocalFolderBlobStore : IBlobStore
 {
     private const int BufferSize = 1 << 20;
+    private const int ChunkSize = 1 << 20;
+    private const long WritebackEvery = 64L << 20;
     private readonly string _blobs;
     private readonly string _temp;
 
@@ -37,24 +40,7 @@ public sealed class LocalFolderBlobStore : IBlobStore
         var temp = Path.Combine(_temp, Guid.NewGuid().ToString("N"));
         try
         {
-            long size = 0;
-            string digest;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
-            {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[BufferSize];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    size += read;
-                    if (size > maxBytes)
-                        throw new LineageException(ErrorCode.PayloadTooLarge, $"the content is larger than the limit of {maxBytes:N0} bytes");
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-                file.Flush(flushToDisk: true);
-                digest = Convert.ToHexStringLower(hash.GetHashAndReset());
-            }
+            var (digest, size) = await WriteAndHashAsync(content, temp, maxBytes, ct);
             if (expectedDigest is not null && expectedDigest != digest)
                 throw LineageException.Invalid("digest", $"the content's SHA-256 is {digest} but the client sent {expectedDigest}; nothing was stored");
             var final = PathOf(digest);
@@ -73,6 +59,62 @@ public sealed class LocalFolderBlobStore : IBlobStore
         {
             TryDelete(temp);
         }
+    }
+
+    /// <summary>
+    /// Copies the content into <paramref name="path"/> and hashes it. Two buffers alternate so the
+    /// disk write of one chunk overlaps hashing it and reading the next; writeback is started as
+    /// the file grows and the file is fsynced before it may be renamed into place.
+    /// </summary>
+    private static async Task<(string Digest, long Size)> WriteAndHashAsync(Stream content, string path, long? maxBytes, CancellationToken ct)
+    {
+        using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] current = ArrayPool<byte>.Shared.Rent(ChunkSize), spare = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        long size = 0, flushedTo = 0;
+        var pending = Task.CompletedTask;
+        try
+        {
+            while (true)
+            {
+                var filled = await FillAsync(content, current, ct);
+                if (filled == 0) break;
+                size += filled;
+                if (size > maxBytes)
+                    throw new LineageException(ErrorCode.PayloadTooLarge, $"the content is larger than the limit of {maxBytes:N0} bytes");
+                await pending;
+                pending = RandomAccess.WriteAsync(handle, current.AsMemory(0, filled), size - filled, ct).AsTask();
+                hash.AppendData(current, 0, filled);
+                if (size - flushedTo >= WritebackEvery)
+                {
+                    Writeback.Start(handle, flushedTo, size - filled - flushedTo);
+                    flushedTo = size - filled;
+                }
+                (current, spare) = (spare, current);
+            }
+            await pending;
+        }
+        finally
+        {
+            // Never return a buffer a write may still be reading.
+            try { await pending; } catch (Exception) when (size > 0) { /* already failing; the temp file is deleted */ }
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(spare);
+        }
+        RandomAccess.FlushToDisk(handle);
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+    }
+
+    private static async Task<int> FillAsync(Stream content, byte[] buffer, CancellationToken ct)
+    {
+        var filled = 0;
+        while (filled < ChunkSize)
+        {
+            var read = await content.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), ct);
+            if (read == 0) break;
+            filled += read;
+        }
+        return filled;
     }
 
     public Stream? OpenRead(string digest)
