@@ -195,6 +195,24 @@ public class ArtifactApiTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(Server.DataDir, "artifacts", "sha256"), "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task content_over_the_configured_size_limit_is_413_and_stores_nothing()
+    {
+        await using var small = await TestServer.StartAsync(Postgres, o => o with { MaxArtifactBytes = 1000 });
+        var data = new byte[5000];
+        var declared = await small.Http.SendAsync(Upload("/api/v1/artifacts/upload?name=big&type=dataset", data));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        Assert.Contains("PAYLOAD_TOO_LARGE", await declared.Content.ReadAsStringAsync());
+
+        // Without a declared length the limit is enforced while streaming.
+        using var chunked = new HttpRequestMessage(HttpMethod.Put, "/api/v1/blobs") { Content = new StreamContent(new MemoryStream(data)) };
+        chunked.Headers.TransferEncodingChunked = true;
+        using var streamed = await small.Http.SendAsync(chunked);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(small.DataDir, "artifacts", "sha256"), "*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(small.DataDir, "artifacts", "tmp")));
+    }
+
     /// <summary>Progress&lt;T&gt; posts asynchronously; tests need the reports in order and at once.</summary>
     private sealed class SyncProgress(List<TransferProgress> into) : IProgress<TransferProgress>
     {

@@ -25,15 +25,16 @@ public sealed class TestServer : IAsyncDisposable
     public LineageClient Client { get; }
     public string DataDir => _dir.Path;
 
-    public static async Task<TestServer> StartAsync(bool postgres = false)
+    public static async Task<TestServer> StartAsync(bool postgres = false, Func<ServerOptions, ServerOptions>? configure = null)
     {
         var dir = new TempDir();
-        var server = await LineageServer.StartAsync(new ServerOptions
+        var options = new ServerOptions
         {
             Database = postgres ? PostgresTarget.CreateDatabase() : dir.File("lineage.db"),
             ArtifactRoot = dir.File("artifacts"),
             Port = 0,
-        });
+        };
+        var server = await LineageServer.StartAsync(configure is null ? options : configure(options));
         return new TestServer(dir, server);
     }
 
