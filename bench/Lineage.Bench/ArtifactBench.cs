@@ -93,18 +93,12 @@ public static class ArtifactBench
         Console.WriteLine();
         Console.WriteLine("| measure | value |");
         Console.WriteLine("|---|---|");
-        Console.WriteLine($"| upload {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Median(upRates) / 1e6:N0} MB/s |");
-        Console.WriteLine($"| download {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Median(downRates) / 1e6:N0} MB/s |");
+        Console.WriteLine($"| upload {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Statistics.Median(upRates) / 1e6:N0} MB/s |");
+        Console.WriteLine($"| download {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Statistics.Median(downRates) / 1e6:N0} MB/s |");
         Console.WriteLine($"| server peak resident memory during transfers | {peakRss / 1048576.0:N0} MiB |");
         Console.WriteLine($"| small versions, upload + register in one request ({o.SmallVersions:N0}) | {smallRate:N0} versions/s |");
         Console.WriteLine($"| small versions, register only, content already stored ({o.SmallVersions:N0}) | {registerRate:N0} versions/s |");
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Reads the server's resident memory every 50 ms and keeps the highest value.</summary>

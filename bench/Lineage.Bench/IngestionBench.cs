@@ -46,11 +46,11 @@ public static class IngestionBench
         Console.WriteLine();
         Console.WriteLine("| measure | value |");
         Console.WriteLine("|---|---|");
-        Console.WriteLine($"| ingestion, median of 1M-point windows | {Median(windowRates):N0} points/s |");
+        Console.WriteLine($"| ingestion, median of 1M-point windows | {Statistics.Median(windowRates):N0} points/s |");
         Console.WriteLine($"| ingestion, overall ({o.Points:N0} points) | {overallRate:N0} points/s |");
         Console.WriteLine($"| slowest 1M-point window | {windowRates.Min():N0} points/s |");
         Console.WriteLine($"| size on disk / point | {(double)bytes / o.Points:F1} bytes ({bytes / 1048576.0:N0} MiB total) |");
-        Console.WriteLine($"| start-up to /ready on the filled store, median of {o.Restarts} | {Median(startups.ToArray()):N0} ms |");
+        Console.WriteLine($"| start-up to /ready on the filled store, median of {o.Restarts} | {Statistics.Median(startups):N0} ms |");
         Console.WriteLine($"| server resident memory, idle after a read | {idleRss / 1048576.0:N0} MiB |");
         return 0;
     }
@@ -138,11 +138,5 @@ public static class IngestionBench
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT pg_database_size(current_database())";
         return (long)cmd.ExecuteScalar()!;
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }
