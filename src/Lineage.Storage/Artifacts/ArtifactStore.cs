@@ -3,6 +3,7 @@ using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Lineage;
 using Lineage.Storage.Tracking;
 
 namespace Lineage.Storage.Artifacts;
@@ -50,6 +51,8 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
                 r.Description, producer, r.User, now);
             await ArtifactAccess.InsertFilesAsync(s, id, files);
             foreach (var (key, value) in tags) await ArtifactAccess.SetTagAsync(s, id, key, value);
+            // Registered from a run: the run's execution produced it (lineage captured without asking).
+            if (producer is { } runRow) await LineageStore.RecordRunOutputAsync(s, runRow, id, now);
             // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
             return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, metadata, r.Description,
                 tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, r.User, files.Count);

@@ -1,6 +1,8 @@
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
+using Lineage.Core.Lineage;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Lineage;
 
 namespace Lineage.Storage.Tracking;
 
@@ -163,7 +165,7 @@ public sealed class TrackingStore(Database db)
         var tagList = CheckTags(tags);
         return db.WriteAsync(async s =>
         {
-            await ExperimentAccess.RequireActiveAsync(s, experimentId, "create a run");
+            var experiment = await ExperimentAccess.RequireActiveAsync(s, experimentId, "create a run");
             long? parentId = null;
             if (parentRunId is not null)
                 parentId = (await RunAccess.FindAsync(s, parentRunId))?.Id
@@ -172,6 +174,8 @@ public sealed class TrackingStore(Database db)
             var start = startTime ?? Clock.NowMs();
             long? end = status is RunStatus.Finished or RunStatus.Failed or RunStatus.Killed ? start : null;
             var id = await RunAccess.CreateAsync(s, uuid, experimentId, name, status, start, end, user, parentId);
+            // A run is itself a lineage execution (type 'run'); its state is read from the run.
+            await LineageAccess.CreateExecutionAsync(s, experiment.ProjectId, "run", name ?? uuid, ExecutionState.Running, start, null, "{}", id, start);
             await RunAccess.SetTagsAsync(s, id, tagList);
             return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, uuid)]))[0];
         }, idem);

@@ -1,0 +1,157 @@
+using Dapper;
+using Lineage.Core.Errors;
+using Lineage.Core.Lineage;
+using Lineage.Core.Tracking;
+using Lineage.Storage.Engine;
+
+namespace Lineage.Storage.Lineage;
+
+/// <summary>Data access for executions, events, contexts and graph walks. Never commits.</summary>
+internal static class LineageAccess
+{
+    private const string SelectExecution = """
+        SELECT x.id, p.name AS project, x.type, COALESCE(r.name, x.name) AS name,
+               CASE WHEN r.id IS NULL THEN x.state ELSE
+                 CASE r.status WHEN 'RUNNING' THEN 'RUNNING' WHEN 'SCHEDULED' THEN 'NEW' WHEN 'FINISHED' THEN 'COMPLETE'
+                               WHEN 'FAILED' THEN 'FAILED' ELSE 'CANCELED' END END AS state,
+               COALESCE(r.start_time, x.start_time) AS start_time, COALESCE(r.end_time, x.end_time) AS end_time,
+               x.properties, r.uuid AS run_uuid, x.created_at
+        FROM executions x JOIN projects p ON p.id = x.project_id LEFT JOIN runs r ON r.id = x.run_id
+        """;
+
+    public static Task<long> CreateExecutionAsync(DbSession s, long projectId, string type, string name, ExecutionState state,
+        long? start, long? end, string properties, long? runId, long now) =>
+        s.Connection.ExecuteScalarAsync<long>("""
+            INSERT INTO executions (project_id, type, name, state, start_time, end_time, properties, run_id, created_at)
+            VALUES (@projectId, @type, @name, @state, @start, @end, @properties, @runId, @now) RETURNING id
+            """, new { projectId, type, name, state = Text(state), start, end, properties, runId, now }, s.Transaction);
+
+    /// <summary>The execution that is this run (created with the run; made here for runs that predate it).</summary>
+    public static async Task<long> RunExecutionAsync(DbSession s, long runId)
+    {
+        var id = await s.Connection.ExecuteScalarAsync<long?>("SELECT id FROM executions WHERE run_id = @runId", new { runId }, s.Transaction);
+        if (id is not null) return id.Value;
+        return await s.Connection.ExecuteScalarAsync<long>("""
+            INSERT INTO executions (project_id, type, name, state, start_time, properties, run_id, created_at)
+            SELECT e.project_id, 'run', COALESCE(r.name, r.uuid), 'RUNNING', r.start_time, '{}', r.id, r.start_time
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = @runId
+            RETURNING id
+            """, new { runId }, s.Transaction);
+    }
+
+    public static Task<ExecutionRow?> FindExecutionAsync(DbSession s, long id) =>
+        s.Connection.QueryFirstOrDefaultAsync<ExecutionRow>($"{SelectExecution} WHERE x.id = @id", new { id }, s.Transaction);
+
+    public static async Task<ExecutionRow> RequireExecutionAsync(DbSession s, long id) =>
+        await FindExecutionAsync(s, id) ?? throw LineageException.NotFound($"execution {id} does not exist");
+
+    public static async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(DbSession s, IReadOnlyCollection<long> ids) =>
+        ids.Count == 0 ? [] : (await s.Connection.QueryAsync<ExecutionRow>(
+            $"{SelectExecution} WHERE {s.Dialect.InList("x.id", "ids")}", new { ids = ids.ToArray() }, s.Transaction)).ToList();
+
+    public static async Task<IReadOnlyList<ExecutionRow>> ListExecutionsAsync(DbSession s, long? projectId, string? type, long? contextId, long? beforeId, int limit) =>
+        (await s.Connection.QueryAsync<ExecutionRow>($"""
+            {SelectExecution}
+            WHERE (@projectId IS NULL OR x.project_id = @projectId) AND (@type IS NULL OR x.type = @type)
+              AND (@contextId IS NULL OR x.id IN (SELECT execution_id FROM context_executions WHERE context_id = @contextId))
+              AND (@beforeId IS NULL OR x.id < @beforeId)
+            ORDER BY x.id DESC LIMIT @limit
+            """, new { projectId, type, contextId, beforeId, limit }, s.Transaction)).ToList();
+
+    public static Task<int> UpdateExecutionAsync(DbSession s, long id, ExecutionState state, long? end) =>
+        s.Connection.ExecuteAsync("UPDATE executions SET state = @state, end_time = COALESCE(@end, end_time) WHERE id = @id AND run_id IS NULL",
+            new { id, state = Text(state), end }, s.Transaction);
+
+    /// <summary>Adds an event unless the very same one exists; returns false for a repeat.</summary>
+    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time) =>
+        await s.Connection.ExecuteAsync("""
+            INSERT INTO lineage_events (execution_id, artifact_id, kind, role, time) VALUES (@executionId, @artifactId, @kind, @role, @time)
+            ON CONFLICT (execution_id, artifact_id, kind, role) DO NOTHING
+            """, new { executionId, artifactId, kind = kind == EventKind.Input ? "input" : "output", role, time }, s.Transaction) == 1;
+
+    /// <summary>
+    /// Nodes reachable from <paramref name="root"/> following edges downstream (artifact → consuming
+    /// execution → its outputs) or upstream (artifact → producing execution → its inputs), with the
+    /// fewest hops to each. One recursive CTE on both databases; the graph is acyclic, depth bounds it anyway.
+    /// </summary>
+    public static async Task<IReadOnlyList<(NodeId Node, int Depth)>> WalkAsync(DbSession s, NodeId root, bool downstream, int maxDepth)
+    {
+        // Downstream: artifact -[input]-> execution -[output]-> artifact. Upstream: the reverse.
+        var (fromArtifact, fromExecution) = downstream ? ("input", "output") : ("output", "input");
+        var rows = await s.Connection.QueryAsync<(string Kind, long Id, long Depth)>($"""
+            WITH RECURSIVE walk (kind, id, depth) AS (
+                SELECT @kind, @id, 0
+                UNION
+                SELECT CASE WHEN w.kind = 'a' THEN 'e' ELSE 'a' END,
+                       CASE WHEN w.kind = 'a' THEN ev.execution_id ELSE ev.artifact_id END,
+                       w.depth + 1
+                FROM walk w JOIN lineage_events ev
+                  ON (w.kind = 'a' AND ev.artifact_id = w.id AND ev.kind = '{fromArtifact}')
+                  OR (w.kind = 'e' AND ev.execution_id = w.id AND ev.kind = '{fromExecution}')
+                WHERE w.depth < @maxDepth
+            )
+            SELECT kind, id, MIN(depth) AS depth FROM walk GROUP BY kind, id
+            """, new { kind = root.Kind == NodeKind.Artifact ? "a" : "e", id = root.Id, maxDepth }, s.Transaction);
+        return rows.Select(r => (new NodeId(r.Kind == "a" ? NodeKind.Artifact : NodeKind.Execution, r.Id), (int)r.Depth)).ToList();
+    }
+
+    /// <summary>Every event among the given executions (both ends are then known nodes or filtered by the caller).</summary>
+    public static async Task<IReadOnlyList<EventRow>> EventsOfExecutionsAsync(DbSession s, IReadOnlyCollection<long> executionIds) =>
+        executionIds.Count == 0 ? [] : (await s.Connection.QueryAsync<EventRow>(
+            $"SELECT execution_id, artifact_id, kind, role, time FROM lineage_events WHERE {s.Dialect.InList("execution_id", "ids")} ORDER BY id",
+            new { ids = executionIds.ToArray() }, s.Transaction)).ToList();
+
+    public static Task<long?> CreateContextAsync(DbSession s, long projectId, string type, string name, long? parentId, string properties) =>
+        s.Connection.QueryFirstOrDefaultAsync<long?>("""
+            INSERT INTO contexts (project_id, type, name, parent_id, properties, created_at) VALUES (@projectId, @type, @name, @parentId, @properties, @now)
+            ON CONFLICT (project_id, type, name) DO NOTHING RETURNING id
+            """, new { projectId, type, name, parentId, properties, now = Clock.NowMs() }, s.Transaction);
+
+    public static Task<Context?> FindContextAsync(DbSession s, long id) =>
+        s.Connection.QueryFirstOrDefaultAsync<Context>("""
+            SELECT c.id, p.name AS project, c.type, c.name, c.parent_id AS ParentId, c.properties, c.created_at AS CreatedAt
+            FROM contexts c JOIN projects p ON p.id = c.project_id WHERE c.id = @id
+            """, new { id }, s.Transaction);
+
+    public static Task AttributeAsync(DbSession s, long contextId, long artifactId) =>
+        s.Connection.ExecuteAsync("INSERT INTO context_artifacts (context_id, artifact_id) VALUES (@contextId, @artifactId) ON CONFLICT DO NOTHING",
+            new { contextId, artifactId }, s.Transaction);
+
+    public static Task AssociateAsync(DbSession s, long contextId, long executionId) =>
+        s.Connection.ExecuteAsync("INSERT INTO context_executions (context_id, execution_id) VALUES (@contextId, @executionId) ON CONFLICT DO NOTHING",
+            new { contextId, executionId }, s.Transaction);
+
+    public static async Task<IReadOnlyList<long>> ContextArtifactIdsAsync(DbSession s, long contextId) =>
+        (await s.Connection.QueryAsync<long>("SELECT artifact_id FROM context_artifacts WHERE context_id = @contextId ORDER BY artifact_id",
+            new { contextId }, s.Transaction)).ToList();
+
+    public static string Text(ExecutionState state) => state.ToString().ToUpperInvariant();
+
+    public static ExecutionState ParseState(string text) => Enum.Parse<ExecutionState>(text, ignoreCase: true);
+}
+
+internal sealed class ExecutionRow
+{
+    public long Id { get; set; }
+    public string Project { get; set; } = "";
+    public string Type { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string State { get; set; } = "";
+    public long? StartTime { get; set; }
+    public long? EndTime { get; set; }
+    public string Properties { get; set; } = "{}";
+    public string? RunUuid { get; set; }
+    public long CreatedAt { get; set; }
+
+    public Execution ToModel() =>
+        new(Id, Project, Type, Name, LineageAccess.ParseState(State), StartTime, EndTime, Properties, RunUuid, CreatedAt);
+}
+
+internal sealed class EventRow
+{
+    public long ExecutionId { get; set; }
+    public long ArtifactId { get; set; }
+    public string Kind { get; set; } = "";
+    public string Role { get; set; } = "";
+    public long Time { get; set; }
+}
