@@ -42,6 +42,7 @@ public static class CliApp
         root.Subcommands.Add(ExperimentCommands.Create());
         root.Subcommands.Add(RunCommands.Create());
         root.Subcommands.Add(ArtifactCommands.Create());
+        root.Subcommands.Add(GraphCommands.Create());
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());
         root.Subcommands.Add(MaintenanceCommands.Stats());

@@ -139,6 +139,13 @@ public sealed class ActiveRun : IAsyncDisposable
         return version;
     }
 
+    /// <summary>Records that this run consumed an artifact version, e.g. its training data.</summary>
+    public async Task LogInputAsync(string artifactName, string version = "latest", string role = "input", CancellationToken ct = default)
+    {
+        await _client.LogRunInputAsync(RunId, new ArtifactRefDto(Name: artifactName, Version: version), role, ct);
+        Touch();
+    }
+
     /// <summary>Starts a nested run in the same experiment with this run as parent.</summary>
     public Task<ActiveRun> StartChildRunAsync(string? name = null, IDictionary<string, string>? tags = null, CancellationToken ct = default) =>
         _client.StartRunAsync(ExperimentId, name, tags, parentRunId: RunId, byId: true, ct: ct);

@@ -5,6 +5,7 @@ using Lineage.Server.V1;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Lineage;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -65,6 +66,7 @@ public static class LineageServer
         builder.Services.AddSingleton<IBlobStore>(blobs);
         builder.Services.AddSingleton(new ArtifactStore(db, blobs));
         builder.Services.AddSingleton(new ArtifactMaintenance(db, blobs));
+        builder.Services.AddSingleton(new LineageStore(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -79,7 +81,7 @@ public static class LineageServer
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
-        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention();
+        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage();
         return app;
     }
 }

@@ -38,5 +38,19 @@ public static class V1Mapping
         _ => $"lineage://blobs/sha256:{v.Digest}",
     };
 
+    public static ExecutionDto ToDto(this Core.Lineage.Execution e)
+    {
+        using var properties = JsonDocument.Parse(e.Properties);
+        return new ExecutionDto(e.Id.ToString(CultureInfo.InvariantCulture), e.Project, e.Type, e.Name, e.State.ToString().ToUpperInvariant(),
+            e.StartTime, e.EndTime, properties.RootElement.Clone(), e.RunId, e.CreatedAt);
+    }
+
+    public static ContextDto ToDto(this Core.Lineage.Context c)
+    {
+        using var properties = JsonDocument.Parse(c.Properties);
+        return new ContextDto(c.Id.ToString(CultureInfo.InvariantCulture), c.Project, c.Type, c.Name,
+            c.ParentId?.ToString(CultureInfo.InvariantCulture), properties.RootElement.Clone(), c.CreatedAt);
+    }
+
     public static string Text(Lifecycle lifecycle) => lifecycle == Lifecycle.Deleted ? "deleted" : "active";
 }

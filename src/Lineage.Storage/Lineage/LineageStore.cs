@@ -56,6 +56,19 @@ public sealed class LineageStore(Database db)
         }, idem);
     }
 
+    /// <summary>The execution that is this run.</summary>
+    public Task<Execution> ExecutionOfRunAsync(string runId)
+    {
+        runId = Validate.RunId(runId);
+        return db.ReadAsync(async s =>
+        {
+            var run = await RunAccess.RequireAsync(s, runId);
+            var id = await s.Connection.ExecuteScalarAsync<long?>("SELECT id FROM executions WHERE run_id = @id", new { id = run.Id })
+                     ?? throw LineageException.NotFound($"run '{runId}' has no lineage yet");
+            return (await LineageAccess.RequireExecutionAsync(s, id)).ToModel();
+        });
+    }
+
     public Task<Execution> GetExecutionAsync(long id) => db.ReadAsync(async s => (await LineageAccess.RequireExecutionAsync(s, id)).ToModel());
 
     public Task<Page<Execution>> ListExecutionsAsync(string? project, string? type, long? contextId, int limit = 100, string? pageToken = null)

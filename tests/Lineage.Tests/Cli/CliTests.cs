@@ -117,7 +117,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(0, (await Cli("db", "upgrade", "--db", db)).Code);
         var status = await Cli("db", "status", "--db", db);
         Assert.Equal(0, status.Code);
-        Assert.Contains("schema version: 2", status.Out);
+        Assert.Contains($"schema version: {Lineage.Storage.Migrations.Migrator.LatestVersion(Lineage.Storage.Engine.SqlDialect.Sqlite)}", status.Out);
     }
 
     [Fact]
@@ -145,6 +145,35 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("CONFLICT", refused.Err);
         Assert.Contains("deleted", (await Remote("artifacts", "delete", "cli-data", "2")).Out);
         Assert.Contains("(removed)", (await Remote("artifacts", "alias", "delete", "cli-data", "production")).Out + (await Remote("artifacts", "alias", "history", "cli-data")).Out);
+    }
+
+    [Fact]
+    public async Task graph_commands_show_impact_provenance_and_mermaid()
+    {
+        using var dir = new TempDir();
+        var client = _server.Client;
+        await File.WriteAllTextAsync(dir.File("d.csv"), "x");
+        await client.RegisterArtifactAsync("cli-sales", dir.File("d.csv"), "dataset");
+        string runId;
+        await using (var run = await client.StartRunAsync("cli-lineage", "cli-train"))
+        {
+            runId = run.RunId;
+            run.LogParam("depth", "4");
+            await run.LogInputAsync("cli-sales", "1", "training_data");
+            await File.WriteAllTextAsync(dir.File("m.bin"), "m");
+            await run.RegisterArtifactAsync("cli-model", dir.File("m.bin"), "model");
+        }
+        var impact = await Remote("graph", "impact", "cli-sales@1");
+        Assert.Equal(0, impact.Code);
+        Assert.Contains("cli-model v1", impact.Out);
+        Assert.Contains(runId, impact.Out);
+        var provenance = await Remote("graph", "provenance", "cli-model@latest");
+        Assert.Contains("cli-sales", provenance.Out);
+        Assert.Contains("depth", provenance.Out);
+        var mermaid = await Remote("graph", "show", "artifact:cli-model@1", "--direction", "upstream", "--format", "mermaid");
+        Assert.StartsWith("graph LR", mermaid.Out);
+        var path = await Remote("graph", "path", "artifact:cli-sales@1", "artifact:cli-model@1");
+        Assert.Contains("cli-sales v1 (dataset) → cli-train (run) → cli-model v1 (model)", path.Out);
     }
 
     [Fact]

@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+// Wire contracts for the lineage graph in the native API /api/v1.
+namespace Lineage.Core.Contracts.V1;
+
+public sealed record ExecutionDto(string Id, string Project, string Type, string Name, string State, long? StartTime, long? EndTime,
+    JsonElement Properties, string? RunId, long CreatedAt);
+
+/// <summary>An artifact version by id, or by name and version (number, "latest" or alias).</summary>
+public sealed record ArtifactRefDto(string? Id = null, string? Name = null, string? Version = null, string? Project = null);
+
+public sealed record EventRequest(ArtifactRefDto? Artifact, string? Role);
+
+public sealed record CreateExecutionRequest(string? Type, string? Name, string? Project = null, string? State = null, JsonElement? Properties = null,
+    List<EventRequest>? Inputs = null, List<EventRequest>? Outputs = null, List<string>? Contexts = null);
+
+public sealed record UpdateExecutionRequest(string? State);
+
+public sealed record AddEventsRequest(List<EventRequest>? Inputs = null, List<EventRequest>? Outputs = null);
+
+public sealed record ExecutionListResponse(List<ExecutionDto> Executions, string? NextPageToken);
+
+public sealed record ContextDto(string Id, string Project, string Type, string Name, string? ParentId, JsonElement Properties, long CreatedAt);
+
+public sealed record CreateContextRequest(string? Type, string? Name, string? Project = null, string? ParentId = null, JsonElement? Properties = null);
+
+public sealed record ContextMembersRequest(List<string>? Executions = null, List<ArtifactRefDto>? Artifacts = null);
+
+public sealed record ContextMembersResponse(ContextDto Context, List<ExecutionDto> Executions, List<ArtifactVersionDto> Artifacts);
+
+public sealed record GraphNodeDto(string Id, string Kind, string Label, string Type, int Depth, string? State = null, string? RunId = null);
+
+public sealed record GraphEdgeDto(string From, string To, string Role);
+
+public sealed record GraphResponse(string Root, List<GraphNodeDto> Nodes, List<GraphEdgeDto> Edges);
+
+public sealed record ImpactResponse(string Root, List<ArtifactVersionDto> ModelVersions, List<string> Runs, List<ArtifactVersionDto> Artifacts,
+    List<ExecutionDto> Executions);
+
+public sealed record ProvenanceResponse(string Root, List<ArtifactVersionDto> Datasets, List<ArtifactVersionDto> Code, List<ArtifactVersionDto> OtherArtifacts,
+    List<ExecutionDto> Executions, Dictionary<string, Dictionary<string, string>> RunParams);

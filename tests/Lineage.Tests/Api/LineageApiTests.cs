@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lineage.Client;
+using Lineage.Core.Contracts.V1;
+using Lineage.Tests.Support;
+
+namespace Lineage.Tests.Api;
+
+/// <summary>Lineage over HTTP, through the SDK and the CLI: capture, queries, exports, bad input.</summary>
+public class LineageApiTests : IAsyncLifetime
+{
+    protected TestServer Server = null!;
+
+    protected virtual bool Postgres => false;
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    /// <summary>sales v1 → [train run] → churn-model v1 → [evaluate step] → eval-report v1.</summary>
+    private async Task<(string RunId, ArtifactVersionDto Model, ArtifactVersionDto Report)> Pipeline(TempDir dir)
+    {
+        var client = Server.Client;
+        var file = dir.File("sales.csv");
+        await File.WriteAllTextAsync(file, "a,b\n");
+        await client.RegisterArtifactAsync("sales", file, "dataset");
+        ArtifactVersionDto model;
+        string runId;
+        await using (var run = await client.StartRunAsync("lineage-demo", "train"))
+        {
+            runId = run.RunId;
+            run.LogParam("lr", "0.05");
+            await run.LogInputAsync("sales", "1", "training_data");
+            await File.WriteAllTextAsync(dir.File("model.bin"), "weights");
+            model = await run.RegisterArtifactAsync("churn-model", dir.File("model.bin"), "model");
+        }
+        ArtifactVersionDto report;
+        await using (var step = await client.StartExecutionAsync("evaluation", [new ArtifactRefDto(Name: "churn-model", Version: "1")], "evaluate"))
+        {
+            await File.WriteAllTextAsync(dir.File("report.html"), "<h1>ok</h1>");
+            report = await client.RegisterArtifactAsync("eval-report", dir.File("report.html"), "report");
+            step.AddOutput(report, "report");
+        }
+        return (runId, model, report);
+    }
+
+    [Fact]
+    public async Task sdk_capture_builds_the_graph_and_impact_and_provenance_answer()
+    {
+        using var dir = new TempDir();
+        var (runId, model, _) = await Pipeline(dir);
+        var client = Server.Client;
+
+        var down = await client.GetLineageAsync("artifact:sales@1", "downstream");
+        Assert.Equal(["sales v1", "train", "churn-model v1", "evaluate", "eval-report v1"], down.Nodes.Select(n => n.Label));
+        Assert.Equal("COMPLETE", down.Nodes.Single(n => n.Label == "evaluate").State);
+        Assert.Equal("COMPLETE", down.Nodes.Single(n => n.Label == "train").State); // the run finished
+
+        var impact = await client.GetImpactAsync("sales@1");
+        Assert.Equal([runId], impact.Runs);
+        Assert.Equal([model.Id], impact.ModelVersions.Select(m => m.Id));
+
+        var provenance = await client.GetProvenanceAsync("churn-model@1");
+        Assert.Equal(["sales"], provenance.Datasets.Select(d => d.Name));
+        Assert.Equal("0.05", provenance.RunParams[runId]["lr"]);
+
+        var path = await client.GetLineagePathAsync("artifact:eval-report@latest", $"run:{runId}");
+        Assert.Equal(["train", "churn-model v1", "evaluate", "eval-report v1"], path.Nodes.Select(n => n.Label));
+
+        var mermaid = await client.ExportLineageAsync("artifact:sales@1", "mermaid", "downstream");
+        Assert.StartsWith("graph LR", mermaid);
+        Assert.Contains("-->|training_data|", mermaid);
+        Assert.StartsWith("digraph lineage", await client.ExportLineageAsync($"run:{runId}", "dot"));
+    }
+
+    [Fact]
+    public async Task a_failing_step_ends_failed()
+    {
+        string? id = null;
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var step = await Server.Client.StartExecutionAsync("ingestion", name: "pull crm");
+            id = step.Id;
+            throw new InvalidOperationException("source down");
+        });
+        var execution = JsonNode.Parse(await Server.Http.GetStringAsync($"/api/v1/executions/{id}"))!;
+        Assert.Equal("FAILED", (string?)execution["state"]);
+    }
+
+    [Fact]
+    public async Task bad_lineage_requests_are_4xx_with_the_field_named()
+    {
+        using var dir = new TempDir();
+        var (runId, _, report) = await Pipeline(dir);
+        var http = Server.Http;
+
+        using var cycle = await http.PostAsync($"/api/v1/runs/{runId}/inputs",
+            new StringContent($$"""{"artifact":{"id":"{{report.Id}}"},"role":"feedback"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, cycle.StatusCode);
+        Assert.Contains("cycle", await cycle.Content.ReadAsStringAsync());
+
+        using var badNode = await http.GetAsync("/api/v1/lineage/graph?node=dataset:sales");
+        Assert.Equal(HttpStatusCode.BadRequest, badNode.StatusCode);
+        Assert.Equal("node", (string?)JsonNode.Parse(await badNode.Content.ReadAsStringAsync())!["field"]);
+
+        using var missing = await http.GetAsync("/api/v1/lineage/impact?artifact=sales@9");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("latest is 1", await missing.Content.ReadAsStringAsync());
+
+        using var depth = await http.GetAsync("/api/v1/lineage/graph?node=artifact:sales@1&depth=1000");
+        Assert.Equal(HttpStatusCode.BadRequest, depth.StatusCode);
+
+        using var state = await http.PostAsync("/api/v1/executions",
+            new StringContent("""{"type":"training","name":"x","state":"DONE"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, state.StatusCode);
+    }
+
+    [Fact]
+    public async Task contexts_group_executions_and_artifacts_over_http()
+    {
+        using var dir = new TempDir();
+        var (runId, _, _) = await Pipeline(dir);
+        var http = Server.Http;
+        using var created = await http.PostAsync("/api/v1/contexts",
+            new StringContent("""{"type":"pipeline_run","name":"nightly-1"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var contextId = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+        var runExecution = (await Server.Client.GetLineageAsync($"run:{runId}", "downstream", 1)).Root.Split(':')[1];
+        using var members = await http.PostAsync($"/api/v1/contexts/{contextId}/members",
+            new StringContent($$"""{"executions":["{{runExecution}}"],"artifacts":[{"name":"sales","version":"1"}]}""", Encoding.UTF8, "application/json"));
+        var body = JsonNode.Parse(await members.Content.ReadAsStringAsync())!;
+        Assert.Equal(runId, (string?)body["executions"]![0]!["runId"]);
+        Assert.Equal("sales", (string?)body["artifacts"]![0]!["name"]);
+    }
+}
+
+public sealed class LineageApiPostgresTests : LineageApiTests
+{
+    protected override bool Postgres => true;
+}
