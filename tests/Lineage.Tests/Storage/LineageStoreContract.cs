@@ -143,6 +143,56 @@ public abstract class LineageStoreContract : StoreTestBase
         await Assert.ThrowsAnyAsync<LineageException>(() => _lineage.CreateContextAsync(null, "release", "2026.11"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task closures_match_an_in_memory_reference_on_random_dags(int seed)
+    {
+        // A random layered DAG: 40 artifacts, 25 executions, each consuming 1-3 earlier artifacts and producing 1-2 later ones.
+        var random = new Random(seed);
+        var artifacts = new List<ArtifactVersion>();
+        for (var i = 0; i < 40; i++) artifacts.Add(await Register($"a{i}", "dataset"));
+        var edges = new List<(NodeId From, NodeId To)>();
+        for (var e = 0; e < 25; e++)
+        {
+            var cut = random.Next(5, 35);
+            var inputs = Enumerable.Range(0, random.Next(1, 4)).Select(_ => artifacts[random.Next(0, cut)]).DistinctBy(a => a.Id).ToList();
+            var outputs = Enumerable.Range(0, random.Next(1, 3)).Select(_ => artifacts[random.Next(cut, 40)]).DistinctBy(a => a.Id).ToList();
+            var x = await _lineage.CreateExecutionAsync(null, "step", $"x{e}", ExecutionState.Complete,
+                inputs: inputs.Select(a => new EventInput(a.Id, "in")).ToList(), outputs: outputs.Select(a => new EventInput(a.Id, "out")).ToList());
+            var xn = new NodeId(NodeKind.Execution, x.Id);
+            edges.AddRange(inputs.Select(a => (new NodeId(NodeKind.Artifact, a.Id), xn)));
+            edges.AddRange(outputs.Select(a => (xn, new NodeId(NodeKind.Artifact, a.Id))));
+        }
+
+        // Reference: breadth-first search in memory, fewest hops per node.
+        static Dictionary<NodeId, int> Reference(List<(NodeId From, NodeId To)> edges, NodeId root, bool downstream, int maxDepth)
+        {
+            var next = downstream ? edges.ToLookup(e => e.From, e => e.To) : edges.ToLookup(e => e.To, e => e.From);
+            var depth = new Dictionary<NodeId, int> { [root] = 0 };
+            var queue = new Queue<NodeId>([root]);
+            while (queue.Count > 0)
+            {
+                var n = queue.Dequeue();
+                if (depth[n] == maxDepth) continue;
+                foreach (var m in next[n])
+                    if (depth.TryAdd(m, depth[n] + 1)) queue.Enqueue(m);
+            }
+            return depth;
+        }
+
+        foreach (var a in artifacts.Where((_, i) => i % 4 == 0))
+            foreach (var (downstream, maxDepth) in new[] { (true, 20), (false, 20), (true, 2), (false, 3) })
+            {
+                var root = new NodeId(NodeKind.Artifact, a.Id);
+                var expected = Reference(edges, root, downstream, maxDepth);
+                var graph = await _lineage.GraphAsync(new GraphQuery(root, downstream ? Direction.Downstream : Direction.Upstream, maxDepth));
+                Assert.Equal(expected.OrderBy(kv => kv.Key.ToString()).Select(kv => (kv.Key, kv.Value)),
+                    graph.Nodes.OrderBy(n => n.Id.ToString()).Select(n => (n.Id, n.Depth)));
+            }
+    }
+
     [Fact]
     public async Task graphs_export_as_dot_and_mermaid()
     {
