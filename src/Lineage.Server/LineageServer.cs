@@ -6,6 +6,7 @@ using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Lineage;
+using Lineage.Storage.OpenLineage;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -67,6 +68,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new ArtifactStore(db, blobs));
         builder.Services.AddSingleton(new ArtifactMaintenance(db, blobs));
         builder.Services.AddSingleton(new LineageStore(db));
+        builder.Services.AddSingleton(new OpenLineageStore(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -81,7 +83,7 @@ public static class LineageServer
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
-        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage();
+        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage();
         return app;
     }
 }

@@ -33,6 +33,7 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(MetricHistoryResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(OpenLineageIngestResponse))]
 [JsonSerializable(typeof(ExecutionDto))]
 [JsonSerializable(typeof(CreateExecutionRequest))]
 [JsonSerializable(typeof(UpdateExecutionRequest))]

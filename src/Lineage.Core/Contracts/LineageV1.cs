@@ -39,3 +39,6 @@ public sealed record ImpactResponse(string Root, List<ArtifactVersionDto> ModelV
 
 public sealed record ProvenanceResponse(string Root, List<ArtifactVersionDto> Datasets, List<ArtifactVersionDto> Code, List<ArtifactVersionDto> OtherArtifacts,
     List<ExecutionDto> Executions, Dictionary<string, Dictionary<string, string>> RunParams);
+
+/// <summary>What an OpenLineage event became: the execution and the artifact versions linked as inputs and outputs.</summary>
+public sealed record OpenLineageIngestResponse(string ExecutionId, List<string> InputArtifactIds, List<string> OutputArtifactIds);

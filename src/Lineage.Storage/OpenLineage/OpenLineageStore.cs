@@ -1,0 +1,258 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using Lineage.Core.Artifacts;
+using Lineage.Core.Lineage;
+using Lineage.Core.OpenLineage;
+using Lineage.Storage.Artifacts;
+using Lineage.Storage.Engine;
+using Lineage.Storage.Lineage;
+using Lineage.Storage.Tracking;
+
+namespace Lineage.Storage.OpenLineage;
+
+public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, IReadOnlyList<long> Outputs);
+
+/// <summary>
+/// Maps OpenLineage RunEvents onto the lineage graph, one transaction per event:
+/// an OpenLineage run is an execution (type from the jobType facet, else "job"); a dataset
+/// (namespace, name) is an external artifact whose versions change when its schema or version
+/// facet changes, and each run's write of an output is a new version; the parent facet becomes
+/// contexts. Ingestion is idempotent and order-tolerant: a repeated event adds nothing, a late
+/// START does not undo a COMPLETE, an input that the run itself produced later is not linked
+/// back (no cycles). Facets are kept verbatim in execution properties and artifact metadata.
+/// </summary>
+public sealed class OpenLineageStore(Database db)
+{
+    private const long GraphLockId = 0x4c696e6547726170;
+
+    public Task<IngestResult> IngestAsync(OlRunEvent e, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            if (db.Dialect == SqlDialect.Postgres)
+                await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
+            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var time = e.EventTime.ToUnixTimeMilliseconds();
+            var execution = await ExecutionAsync(s, project.Id, e, time);
+
+            var inputs = new List<long>();
+            var downstream = (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
+                .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
+            foreach (var d in e.Inputs)
+            {
+                var id = await InputVersionAsync(s, project.Id, execution, d, downstream, e.Producer);
+                if (id is null) continue;
+                await LineageAccess.AddEventAsync(s, execution, id.Value, EventKind.Input, "input", time);
+                inputs.Add(id.Value);
+            }
+            var outputs = new List<long>();
+            foreach (var d in e.Outputs)
+            {
+                var id = await OutputVersionAsync(s, project.Id, execution, d, e.Producer);
+                await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time);
+                outputs.Add(id);
+            }
+            await ContextsAsync(s, project.Id, execution, e);
+            return new IngestResult(execution, inputs, outputs);
+        }, idem);
+
+    /// <summary>The run's execution, created on its first event; state moves forward by event time, never back from a terminal state.</summary>
+    private static async Task<long> ExecutionAsync(DbSession s, long projectId, OlRunEvent e, long time)
+    {
+        var runUuid = e.RunId.ToString("D");
+        var known = await s.Connection.QueryFirstOrDefaultAsync<OlRunRow>(
+            "SELECT execution_id, last_event_time FROM openlineage_runs WHERE run_uuid = @runUuid", new { runUuid }, s.Transaction);
+        var state = e.EventType switch
+        {
+            "START" or "RUNNING" => ExecutionState.Running,
+            "COMPLETE" => ExecutionState.Complete,
+            "FAIL" => ExecutionState.Failed,
+            "ABORT" => ExecutionState.Canceled,
+            _ => (ExecutionState?)null,
+        };
+        if (known is null)
+        {
+            var id = await LineageAccess.CreateExecutionAsync(s, projectId, JobType(e.JobFacets), Name(e), state ?? ExecutionState.Running,
+                e.EventType == "START" ? time : null, state is ExecutionState.Complete or ExecutionState.Failed or ExecutionState.Canceled ? time : null,
+                Properties(e, null), null, time);
+            var inserted = await s.Connection.ExecuteAsync("""
+                INSERT INTO openlineage_runs (run_uuid, execution_id, job_namespace, job_name, last_event_time)
+                VALUES (@runUuid, @id, @ns, @name, @time) ON CONFLICT (run_uuid) DO NOTHING
+                """, new { runUuid, id, ns = e.JobNamespace, name = e.JobName, time }, s.Transaction);
+            if (inserted == 0) throw new RetryTransactionException($"OpenLineage run {runUuid} was created concurrently");
+            return id;
+        }
+        var (executionId, last) = (known.ExecutionId, known.LastEventTime);
+        var existing = await s.Connection.ExecuteScalarAsync<string>("SELECT properties FROM executions WHERE id = @executionId", new { executionId }, s.Transaction) ?? "{}";
+        var properties = time >= last ? Properties(e, existing) : Properties(JsonNode.Parse(existing)!, e);
+        // Terminal states are final; otherwise the newest event wins. START time is kept from the START event.
+        await s.Connection.ExecuteAsync("""
+            UPDATE executions SET
+                state = CASE WHEN state IN ('COMPLETE', 'FAILED', 'CANCELED') OR @state IS NULL OR (@time < @last AND @state = 'RUNNING') THEN state ELSE @state END,
+                start_time = CASE WHEN @start IS NOT NULL AND (start_time IS NULL OR @start < start_time) THEN @start ELSE start_time END,
+                end_time = CASE WHEN @terminal = 1 AND end_time IS NULL THEN @time ELSE end_time END,
+                properties = @properties
+            WHERE id = @executionId
+            """, new
+        {
+            executionId, time, last, properties,
+            state = state is null ? null : LineageAccess.Text(state.Value),
+            start = e.EventType == "START" ? time : (long?)null,
+            terminal = state is ExecutionState.Complete or ExecutionState.Failed or ExecutionState.Canceled ? 1 : 0,
+        }, s.Transaction);
+        await s.Connection.ExecuteAsync("UPDATE openlineage_runs SET last_event_time = @time WHERE run_uuid = @runUuid AND last_event_time < @time",
+            new { runUuid, time }, s.Transaction);
+        return executionId;
+    }
+
+    /// <summary>
+    /// The version an input refers to: a repeat of an input already recorded is skipped; a changed schema
+    /// or version facet registers a new version; a version downstream of this run (it wrote it) is not linked back.
+    /// </summary>
+    private static async Task<long?> InputVersionAsync(DbSession s, long projectId, long execution, OlDataset d, HashSet<long> downstream, string producer)
+    {
+        var name = await ArtifactNameAsync(s, d);
+        var already = await s.Connection.ExecuteScalarAsync<long?>("""
+            SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
+            WHERE ev.execution_id = @execution AND ev.kind = 'input' AND n.project_id = @projectId AND n.name = @name LIMIT 1
+            """, new { execution, projectId, name }, s.Transaction);
+        if (already is not null) return null;
+        var digest = VersionDigest(d);
+        var versions = (await s.Connection.QueryAsync<(long Id, string Digest)>("""
+            SELECT v.id, v.digest FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
+            WHERE n.project_id = @projectId AND n.name = @name AND v.lifecycle = 'active' ORDER BY v.version DESC
+            """, new { projectId, name }, s.Transaction)).ToList();
+        var usable = versions.Where(v => !downstream.Contains(v.Id)).ToList();
+        if (usable.Count > 0 && usable[0].Digest == digest) return usable[0].Id;
+        if (usable.Count == 0 && versions.Count > 0) return null; // only this run's own writes exist
+        return await RegisterAsync(s, projectId, name, d, digest, producer);
+    }
+
+    /// <summary>Each run's write of a dataset is a new version; a repeated output of the same run reuses it.</summary>
+    private static async Task<long> OutputVersionAsync(DbSession s, long projectId, long execution, OlDataset d, string producer)
+    {
+        var name = await ArtifactNameAsync(s, d);
+        var already = await s.Connection.ExecuteScalarAsync<long?>("""
+            SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
+            WHERE ev.execution_id = @execution AND ev.kind = 'output' AND n.project_id = @projectId AND n.name = @name LIMIT 1
+            """, new { execution, projectId, name }, s.Transaction);
+        return already ?? await RegisterAsync(s, projectId, name, d, VersionDigest(d), producer);
+    }
+
+    private static async Task<long> RegisterAsync(DbSession s, long projectId, string name, OlDataset d, string digest, string producer)
+    {
+        var next = await ArtifactAccess.NextVersionAsync(s, projectId, name);
+        var uri = d.Namespace.Contains("://", StringComparison.Ordinal) ? $"{d.Namespace.TrimEnd('/')}/{d.Name}" : $"openlineage://{d.Namespace}/{d.Name}";
+        var openLineage = new JsonObject { ["namespace"] = d.Namespace, ["name"] = d.Name, ["facets"] = JsonNode.Parse(d.Facets) };
+        if (d.IoFacets is not null) openLineage["ioFacets"] = JsonNode.Parse(d.IoFacets);
+        var metadata = new JsonObject { ["openlineage"] = openLineage }.ToJsonString();
+        return await ArtifactAccess.InsertVersionAsync(s, next.Id, next.LatestVersion, "dataset", ArtifactKind.External, digest, 0, uri,
+            metadata, null, null, producer.Length <= 250 ? producer : producer[..250], Core.Tracking.Clock.NowMs());
+    }
+
+    /// <summary>Stable artifact name of a dataset: readable, within the artifact-name alphabet, unique by a hash suffix.</summary>
+    private static async Task<string> ArtifactNameAsync(DbSession s, OlDataset d)
+    {
+        var known = await s.Connection.ExecuteScalarAsync<string?>(
+            "SELECT artifact_name FROM openlineage_datasets WHERE namespace = @Namespace AND name = @Name", new { d.Namespace, d.Name }, s.Transaction);
+        if (known is not null) return known;
+        var readable = new string($"{d.Namespace}.{d.Name}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray()).Trim('_', '.', '-');
+        if (readable.Length > 150) readable = readable[..150];
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(d.Namespace + "\n" + d.Name)))[..10];
+        var name = $"{(readable.Length == 0 ? "dataset" : readable)}-{hash}";
+        if (!char.IsAsciiLetterOrDigit(name[0])) name = "d" + name;
+        // Parameter names differ by more than case: Npgsql matches them case-insensitively.
+        await s.Connection.ExecuteAsync("INSERT INTO openlineage_datasets (namespace, name, artifact_name) VALUES (@Namespace, @Name, @artifactName) ON CONFLICT DO NOTHING",
+            new { d.Namespace, d.Name, artifactName = name }, s.Transaction);
+        return name;
+    }
+
+    /// <summary>What identifies a dataset version: its version facet, else its schema, else nothing (one version).</summary>
+    private static string VersionDigest(OlDataset d)
+    {
+        using var facets = JsonDocument.Parse(d.Facets);
+        var root = facets.RootElement;
+        var basis = root.TryGetProperty("version", out var v) && v.TryGetProperty("datasetVersion", out var dv) ? "version:" + dv.GetRawText()
+            : root.TryGetProperty("schema", out var schema) && schema.TryGetProperty("fields", out var fields) ? "schema:" + JsonSerializer.Serialize(fields)
+            : "dataset";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{d.Namespace}\n{d.Name}\n{basis}")));
+    }
+
+    /// <summary>The parent facet: the parent run (and its root) become contexts the execution belongs to.</summary>
+    private static async Task ContextsAsync(DbSession s, long projectId, long execution, OlRunEvent e)
+    {
+        if (e.Parent is null) return;
+        long? rootId = null;
+        if (e.Root is { } root && root.RunId != e.Parent.RunId) rootId = await ContextAsync(s, projectId, root, null);
+        var parent = await ContextAsync(s, projectId, e.Parent, rootId);
+        await LineageAccess.AssociateAsync(s, parent, execution);
+    }
+
+    private static async Task<long> ContextAsync(DbSession s, long projectId, OlJobRef job, long? parentId)
+    {
+        var name = $"{job.Namespace}/{job.Name}/{job.RunId:D}";
+        var props = JsonSerializer.Serialize(new Dictionary<string, string> { ["namespace"] = job.Namespace, ["job"] = job.Name, ["runId"] = job.RunId.ToString("D") });
+        return await LineageAccess.CreateContextAsync(s, projectId, "openlineage_run", name.Length <= 500 ? name : name[..500], parentId, props)
+               ?? await s.Connection.ExecuteScalarAsync<long>("SELECT id FROM contexts WHERE project_id = @projectId AND type = 'openlineage_run' AND name = @name",
+                   new { projectId, name = name.Length <= 500 ? name : name[..500] }, s.Transaction);
+    }
+
+    private static string JobType(string jobFacets)
+    {
+        using var doc = JsonDocument.Parse(jobFacets);
+        var text = doc.RootElement.TryGetProperty("jobType", out var jt) && jt.TryGetProperty("jobType", out var t) && t.ValueKind == JsonValueKind.String
+            ? t.GetString()!.ToLowerInvariant() : "job";
+        var clean = new string(text.Where(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-').ToArray());
+        return clean.Length > 0 && char.IsAsciiLetterLower(clean[0]) ? clean[..Math.Min(clean.Length, 50)] : "job";
+    }
+
+    private static string Name(OlRunEvent e)
+    {
+        var name = $"{e.JobNamespace}/{e.JobName}";
+        return name.Length <= 500 ? name : name[..500];
+    }
+
+    /// <summary>
+    /// Execution properties: the job's identity and every run and job facet seen so far, kept verbatim;
+    /// a facet sent again by a newer event replaces the older copy of that facet only.
+    /// </summary>
+    private static string Properties(OlRunEvent e, string? existing)
+    {
+        var current = existing is null ? new JsonObject() : JsonNode.Parse(existing)!.AsObject();
+        var ol = current["openlineage"] as JsonObject ?? new JsonObject();
+        ol["namespace"] = e.JobNamespace;
+        ol["job"] = e.JobName;
+        ol["runId"] = e.RunId.ToString("D");
+        ol["lastEventType"] = e.EventType;
+        ol["producer"] = e.Producer;
+        ol["runFacets"] = Merge(ol["runFacets"] as JsonObject, e.RunFacets, newerWins: true);
+        ol["jobFacets"] = Merge(ol["jobFacets"] as JsonObject, e.JobFacets, newerWins: true);
+        current["openlineage"] = ol;
+        return current.ToJsonString();
+    }
+
+    /// <summary>An older event arriving late only fills in facets not seen yet.</summary>
+    private static string Properties(JsonNode existing, OlRunEvent older)
+    {
+        var ol = existing["openlineage"]!.AsObject();
+        ol["runFacets"] = Merge(ol["runFacets"] as JsonObject, older.RunFacets, newerWins: false);
+        ol["jobFacets"] = Merge(ol["jobFacets"] as JsonObject, older.JobFacets, newerWins: false);
+        return existing.ToJsonString();
+    }
+
+    private static JsonObject Merge(JsonObject? into, string facetsJson, bool newerWins)
+    {
+        var result = into is null ? new JsonObject() : (JsonObject)into.DeepClone();
+        foreach (var (key, value) in JsonNode.Parse(facetsJson)!.AsObject())
+            if (newerWins || !result.ContainsKey(key)) result[key] = value?.DeepClone();
+        return result;
+    }
+
+    private sealed class OlRunRow
+    {
+        public long ExecutionId { get; set; }
+        public long LastEventTime { get; set; }
+    }
+}
