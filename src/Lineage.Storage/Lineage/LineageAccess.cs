@@ -72,27 +72,39 @@ internal static class LineageAccess
     /// <summary>
     /// Nodes reachable from <paramref name="root"/> following edges downstream (artifact → consuming
     /// execution → its outputs) or upstream (artifact → producing execution → its inputs), with the
-    /// fewest hops to each. One recursive CTE on both databases; the graph is acyclic, depth bounds it anyway.
+    /// fewest hops to each, up to <paramref name="maxDepth"/> hops. The graph is bipartite, so the
+    /// recursive CTE steps two hops at a time from artifact to artifact through two index lookups
+    /// (events by artifact, events by execution) — no OR-join, which would defeat the indexes — and
+    /// the executions in between are read off the walked artifacts. Same SQL on both databases.
     /// </summary>
     public static async Task<IReadOnlyList<(NodeId Node, int Depth)>> WalkAsync(DbSession s, NodeId root, bool downstream, int maxDepth)
     {
         // Downstream: artifact -[input]-> execution -[output]-> artifact. Upstream: the reverse.
-        var (fromArtifact, fromExecution) = downstream ? ("input", "output") : ("output", "input");
+        var (first, second) = downstream ? ("input", "output") : ("output", "input");
+        var seeds = root.Kind == NodeKind.Artifact
+            ? "SELECT @id AS id, 0 AS depth"
+            : $"SELECT artifact_id AS id, 1 AS depth FROM lineage_events WHERE execution_id = @id AND kind = '{second}' AND @maxDepth >= 1";
         var rows = await s.Connection.QueryAsync<(string Kind, long Id, long Depth)>($"""
-            WITH RECURSIVE walk (kind, id, depth) AS (
-                SELECT @kind, @id, 0
+            WITH RECURSIVE walk (id, depth) AS (
+                {seeds}
                 UNION
-                SELECT CASE WHEN w.kind = 'a' THEN 'e' ELSE 'a' END,
-                       CASE WHEN w.kind = 'a' THEN ev.execution_id ELSE ev.artifact_id END,
-                       w.depth + 1
-                FROM walk w JOIN lineage_events ev
-                  ON (w.kind = 'a' AND ev.artifact_id = w.id AND ev.kind = '{fromArtifact}')
-                  OR (w.kind = 'e' AND ev.execution_id = w.id AND ev.kind = '{fromExecution}')
-                WHERE w.depth < @maxDepth
-            )
-            SELECT kind, id, MIN(depth) AS depth FROM walk GROUP BY kind, id
-            """, new { kind = root.Kind == NodeKind.Artifact ? "a" : "e", id = root.Id, maxDepth }, s.Transaction);
-        return rows.Select(r => (new NodeId(r.Kind == "a" ? NodeKind.Artifact : NodeKind.Execution, r.Id), (int)r.Depth)).ToList();
+                SELECT o.artifact_id, w.depth + 2
+                FROM walk w
+                JOIN lineage_events i ON i.artifact_id = w.id AND i.kind = '{first}'
+                JOIN lineage_events o ON o.execution_id = i.execution_id AND o.kind = '{second}'
+                WHERE w.depth + 2 <= @maxDepth
+            ),
+            arts (id, depth) AS (SELECT id, MIN(depth) FROM walk GROUP BY id)
+            SELECT 'a' AS kind, id, depth FROM arts
+            UNION ALL
+            SELECT 'e', i.execution_id, MIN(a.depth) + 1
+            FROM arts a JOIN lineage_events i ON i.artifact_id = a.id AND i.kind = '{first}'
+            WHERE a.depth < @maxDepth
+            GROUP BY i.execution_id
+            """, new { id = root.Id, maxDepth }, s.Transaction);
+        var result = rows.Select(r => (new NodeId(r.Kind == "a" ? NodeKind.Artifact : NodeKind.Execution, r.Id), (int)r.Depth)).ToList();
+        if (root.Kind == NodeKind.Execution) result.Insert(0, (root, 0));
+        return result;
     }
 
     /// <summary>Every event among the given executions (both ends are then known nodes or filtered by the caller).</summary>
