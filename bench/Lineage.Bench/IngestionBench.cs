@@ -118,7 +118,7 @@ public static class IngestionBench
     private static long SqliteBytes(string path) =>
         new[] { path, path + "-wal", path + "-shm" }.Where(File.Exists).Sum(p => new FileInfo(p).Length);
 
-    private static string CreatePostgresDatabase(string? admin)
+    public static string CreatePostgresDatabase(string? admin)
     {
         if (string.IsNullOrEmpty(admin))
             throw new ArgumentException("--store postgres needs --postgres CONNSTR or LINEAGE_BENCH_POSTGRES");

@@ -6,23 +6,32 @@ using Lineage.Bench;
 // Usage: dotnet run -c Release --project bench/Lineage.Bench -- [options]; --help lists them.
 var options = BenchOptions.Parse(args);
 if (options is null) return 2;
-return options.Suite == "artifacts" ? await ArtifactBench.RunAsync(options) : await IngestionBench.RunAsync(options);
+return options.Suite switch
+{
+    "artifacts" => await ArtifactBench.RunAsync(options),
+    "graph" => await GraphBench.RunAsync(options),
+    _ => await IngestionBench.RunAsync(options),
+};
 
 namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
-        long FileBytes, int Rounds, int SmallVersions)
+        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events)
     {
         public static BenchOptions? Parse(string[] args)
         {
             var o = new BenchOptions("ingest", "sqlite", Environment.GetEnvironmentVariable("LINEAGE_BENCH_POSTGRES"), 10_000_000, 10_000, 10, 4, 5,
-                2L * 1000 * 1000 * 1000, 3, 10_000);
+                2L * 1000 * 1000 * 1000, 3, 10_000, 1_000_000, 30, 500, 20_000);
             for (var i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
                 switch (args[i])
                 {
                     case "--suite": o = o with { Suite = Next() }; break;
+                    case "--nodes": o = o with { Nodes = long.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--window": o = o with { Window = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--queries": o = o with { Queries = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--events": o = o with { Events = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--store": o = o with { Store = Next() }; break;
                     case "--file-mb": o = o with { FileBytes = long.Parse(Next(), CultureInfo.InvariantCulture) * 1000 * 1000 }; break;
                     case "--rounds": o = o with { Rounds = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
@@ -40,7 +49,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts  what to measure (default ingest: metric points)
+                              --suite ingest|artifacts|graph  what to measure (default ingest: metric points)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
                                                         (default: $LINEAGE_BENCH_POSTGRES); a fresh database is created
@@ -52,10 +61,15 @@ namespace Lineage.Bench
                               --file-mb N               artifacts: size of the large file in MB (default 2000)
                               --rounds N                artifacts: upload/download rounds for the median (default 3)
                               --small-versions N        artifacts: small versions to register (default 10000)
+                              --nodes N                 graph: nodes of the synthetic graph (default 1000000; edges = 3 x nodes)
+                              --window N                graph: how far back (in artifacts) inputs are drawn (default 30)
+                              --queries N               graph: closure queries to time (default 500)
+                              --events N                graph: OpenLineage events to ingest (default 20000)
 
                             Example:
                               dotnet run -c Release --project bench/Lineage.Bench -- --store sqlite --points 10000000
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite artifacts --file-mb 2000
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite graph --store sqlite
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

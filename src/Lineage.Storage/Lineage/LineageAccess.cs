@@ -75,7 +75,9 @@ internal static class LineageAccess
     /// fewest hops to each, up to <paramref name="maxDepth"/> hops. The graph is bipartite, so the
     /// recursive CTE steps two hops at a time from artifact to artifact through two index lookups
     /// (events by artifact, events by execution) — no OR-join, which would defeat the indexes — and
-    /// the executions in between are read off the walked artifacts. Same SQL on both databases.
+    /// the executions in between are read off the walked artifacts. Same SQL on both databases;
+    /// CROSS JOIN pins SQLite's join order to "walked nodes first" (its planner otherwise may scan
+    /// all events for a small walk), and PostgreSQL plans it as an ordinary inner join.
     /// </summary>
     public static async Task<IReadOnlyList<(NodeId Node, int Depth)>> WalkAsync(DbSession s, NodeId root, bool downstream, int maxDepth)
     {
@@ -90,16 +92,17 @@ internal static class LineageAccess
                 UNION
                 SELECT o.artifact_id, w.depth + 2
                 FROM walk w
-                JOIN lineage_events i ON i.artifact_id = w.id AND i.kind = '{first}'
-                JOIN lineage_events o ON o.execution_id = i.execution_id AND o.kind = '{second}'
-                WHERE w.depth + 2 <= @maxDepth
+                CROSS JOIN lineage_events i
+                CROSS JOIN lineage_events o
+                WHERE i.artifact_id = w.id AND i.kind = '{first}' AND o.execution_id = i.execution_id AND o.kind = '{second}'
+                  AND w.depth + 2 <= @maxDepth
             ),
             arts (id, depth) AS (SELECT id, MIN(depth) FROM walk GROUP BY id)
             SELECT 'a' AS kind, id, depth FROM arts
             UNION ALL
             SELECT 'e', i.execution_id, MIN(a.depth) + 1
-            FROM arts a JOIN lineage_events i ON i.artifact_id = a.id AND i.kind = '{first}'
-            WHERE a.depth < @maxDepth
+            FROM arts a CROSS JOIN lineage_events i
+            WHERE i.artifact_id = a.id AND i.kind = '{first}' AND a.depth < @maxDepth
             GROUP BY i.execution_id
             """, new { id = root.Id, maxDepth }, s.Transaction);
         var result = rows.Select(r => (new NodeId(r.Kind == "a" ? NodeKind.Artifact : NodeKind.Execution, r.Id), (int)r.Depth)).ToList();
