@@ -28,21 +28,26 @@ public sealed class OpenLineageStore(Database db)
 {
     private const long GraphLockId = 0x4c696e6547726170;
 
+    // (namespace, name) → artifact name: fixed once assigned, so cached after the assigning commit.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> _names = new();
+    private long? _defaultProjectId;
+
     public Task<IngestResult> IngestAsync(OlRunEvent e, IdempotencyKey? idem = null) =>
         db.WriteAsync(async s =>
         {
             if (db.Dialect == SqlDialect.Postgres)
                 await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
-            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var projectId = _defaultProjectId ??= (await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject)).Id;
             var time = e.EventTime.ToUnixTimeMilliseconds();
-            var execution = await ExecutionAsync(s, project.Id, e, time);
+            var (execution, isNew) = await ExecutionAsync(s, projectId, e, time);
 
             var inputs = new List<long>();
-            var downstream = (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
+            // A brand-new execution has no edges yet: nothing can be downstream of it.
+            var downstream = isNew ? [] : (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
                 .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
             foreach (var d in e.Inputs)
             {
-                var id = await InputVersionAsync(s, project.Id, execution, d, downstream, e.Producer);
+                var id = await InputVersionAsync(s, projectId, execution, isNew, d, downstream, e.Producer);
                 if (id is null) continue;
                 await LineageAccess.AddEventAsync(s, execution, id.Value, EventKind.Input, "input", time);
                 inputs.Add(id.Value);
@@ -50,16 +55,16 @@ public sealed class OpenLineageStore(Database db)
             var outputs = new List<long>();
             foreach (var d in e.Outputs)
             {
-                var id = await OutputVersionAsync(s, project.Id, execution, d, e.Producer);
+                var id = await OutputVersionAsync(s, projectId, execution, isNew, d, e.Producer);
                 await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time);
                 outputs.Add(id);
             }
-            await ContextsAsync(s, project.Id, execution, e);
+            await ContextsAsync(s, projectId, execution, e);
             return new IngestResult(execution, inputs, outputs);
         }, idem);
 
     /// <summary>The run's execution, created on its first event; state moves forward by event time, never back from a terminal state.</summary>
-    private static async Task<long> ExecutionAsync(DbSession s, long projectId, OlRunEvent e, long time)
+    private static async Task<(long Id, bool IsNew)> ExecutionAsync(DbSession s, long projectId, OlRunEvent e, long time)
     {
         var runUuid = e.RunId.ToString("D");
         var known = await s.Connection.QueryFirstOrDefaultAsync<OlRunRow>(
@@ -82,7 +87,7 @@ public sealed class OpenLineageStore(Database db)
                 VALUES (@runUuid, @id, @ns, @name, @time) ON CONFLICT (run_uuid) DO NOTHING
                 """, new { runUuid, id, ns = e.JobNamespace, name = e.JobName, time }, s.Transaction);
             if (inserted == 0) throw new RetryTransactionException($"OpenLineage run {runUuid} was created concurrently");
-            return id;
+            return (id, true);
         }
         var (executionId, last) = (known.ExecutionId, known.LastEventTime);
         var existing = await s.Connection.ExecuteScalarAsync<string>("SELECT properties FROM executions WHERE id = @executionId", new { executionId }, s.Transaction) ?? "{}";
@@ -104,17 +109,17 @@ public sealed class OpenLineageStore(Database db)
         }, s.Transaction);
         await s.Connection.ExecuteAsync("UPDATE openlineage_runs SET last_event_time = @time WHERE run_uuid = @runUuid AND last_event_time < @time",
             new { runUuid, time }, s.Transaction);
-        return executionId;
+        return (executionId, false);
     }
 
     /// <summary>
     /// The version an input refers to: a repeat of an input already recorded is skipped; a changed schema
     /// or version facet registers a new version; a version downstream of this run (it wrote it) is not linked back.
     /// </summary>
-    private static async Task<long?> InputVersionAsync(DbSession s, long projectId, long execution, OlDataset d, HashSet<long> downstream, string producer)
+    private async Task<long?> InputVersionAsync(DbSession s, long projectId, long execution, bool isNew, OlDataset d, HashSet<long> downstream, string producer)
     {
         var name = await ArtifactNameAsync(s, d);
-        var already = await s.Connection.ExecuteScalarAsync<long?>("""
+        var already = isNew ? null : await s.Connection.ExecuteScalarAsync<long?>("""
             SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
             WHERE ev.execution_id = @execution AND ev.kind = 'input' AND n.project_id = @projectId AND n.name = @name LIMIT 1
             """, new { execution, projectId, name }, s.Transaction);
@@ -131,10 +136,10 @@ public sealed class OpenLineageStore(Database db)
     }
 
     /// <summary>Each run's write of a dataset is a new version; a repeated output of the same run reuses it.</summary>
-    private static async Task<long> OutputVersionAsync(DbSession s, long projectId, long execution, OlDataset d, string producer)
+    private async Task<long> OutputVersionAsync(DbSession s, long projectId, long execution, bool isNew, OlDataset d, string producer)
     {
         var name = await ArtifactNameAsync(s, d);
-        var already = await s.Connection.ExecuteScalarAsync<long?>("""
+        var already = isNew ? null : await s.Connection.ExecuteScalarAsync<long?>("""
             SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
             WHERE ev.execution_id = @execution AND ev.kind = 'output' AND n.project_id = @projectId AND n.name = @name LIMIT 1
             """, new { execution, projectId, name }, s.Transaction);
@@ -153,11 +158,16 @@ public sealed class OpenLineageStore(Database db)
     }
 
     /// <summary>Stable artifact name of a dataset: readable, within the artifact-name alphabet, unique by a hash suffix.</summary>
-    private static async Task<string> ArtifactNameAsync(DbSession s, OlDataset d)
+    private async Task<string> ArtifactNameAsync(DbSession s, OlDataset d)
     {
+        if (_names.TryGetValue((d.Namespace, d.Name), out var cached)) return cached;
         var known = await s.Connection.ExecuteScalarAsync<string?>(
             "SELECT artifact_name FROM openlineage_datasets WHERE namespace = @Namespace AND name = @Name", new { d.Namespace, d.Name }, s.Transaction);
-        if (known is not null) return known;
+        if (known is not null)
+        {
+            _names.TryAdd((d.Namespace, d.Name), known);
+            return known;
+        }
         var readable = new string($"{d.Namespace}.{d.Name}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray()).Trim('_', '.', '-');
         if (readable.Length > 150) readable = readable[..150];
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(d.Namespace + "\n" + d.Name)))[..10];
@@ -166,6 +176,7 @@ public sealed class OpenLineageStore(Database db)
         // Parameter names differ by more than case: Npgsql matches them case-insensitively.
         await s.Connection.ExecuteAsync("INSERT INTO openlineage_datasets (namespace, name, artifact_name) VALUES (@Namespace, @Name, @artifactName) ON CONFLICT DO NOTHING",
             new { d.Namespace, d.Name, artifactName = name }, s.Transaction);
+        s.OnCommitted(() => _names.TryAdd((d.Namespace, d.Name), name));
         return name;
     }
 
