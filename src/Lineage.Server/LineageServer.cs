@@ -69,6 +69,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new ArtifactMaintenance(db, blobs));
         builder.Services.AddSingleton(new LineageStore(db));
         builder.Services.AddSingleton(new OpenLineageStore(db));
+        builder.Services.AddSingleton(new MarquezReader(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -83,7 +84,7 @@ public static class LineageServer
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
-        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage();
+        app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage().MapMarquez();
         return app;
     }
 }

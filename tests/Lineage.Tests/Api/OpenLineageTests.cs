@@ -41,6 +41,21 @@ public class OpenLineageTests : IAsyncLifetime
     }
 
     [Fact]
+    public void every_shared_example_event_is_valid_against_the_spec_schema()
+    {
+        foreach (var folder in new[] { "from-repo", "written" })
+            foreach (var file in Directory.GetFiles(SharedFixtures.OpenLineage("examples", folder), "*.json"))
+                Assert.True(OpenLineageSchema.Problems(File.ReadAllText(file)) is { Count: 0 }, $"{Path.GetFileName(file)}: {string.Join("; ", OpenLineageSchema.Problems(File.ReadAllText(file)))}");
+    }
+
+    [Fact]
+    public void the_events_these_tests_build_are_valid_against_the_spec_schema()
+    {
+        var own = Event("018f74d4-0d00-7c41-9d0e-000000000001", "COMPLETE", "2024-05-14T02:00:00Z", $"[{Dataset("customers", "id", "email")}]", $"[{Dataset("totals", "n")}]");
+        Assert.Empty(OpenLineageSchema.Problems(own));
+    }
+
+    [Fact]
     public async Task a_run_maps_to_one_execution_with_datasets_as_artifacts_and_parent_as_context()
     {
         var start = await Post(Example("written", "spark-orders-daily-01-start.json"));
@@ -89,12 +104,20 @@ public class OpenLineageTests : IAsyncLifetime
         Assert.Equal(graphBefore.ToJsonString(), graphAfter.ToJsonString());
     }
 
-    private static string Event(string runId, string type, string time, string inputsJson, string outputsJson, string job = "nightly") => $$"""
+    private static string Patched(string patch)
+    {
+        var valid = JsonNode.Parse(Example("from-repo", "proxy-fluentd-events-event_simple.json"))!.AsObject();
+        foreach (var (key, value) in JsonNode.Parse(patch)!.AsObject().ToList())
+            valid[key] = value?.DeepClone();
+        return valid.ToJsonString();
+    }
+
+    internal static string Event(string runId, string type, string time, string inputsJson, string outputsJson, string job = "nightly") => $$"""
         {"eventType":"{{type}}","eventTime":"{{time}}","producer":"https://example.com/tests","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
          "run":{"runId":"{{runId}}"},"job":{"namespace":"tests","name":"{{job}}"},"inputs":{{inputsJson}},"outputs":{{outputsJson}}}
         """;
 
-    private static string Dataset(string name, params string[] columns)
+    internal static string Dataset(string name, params string[] columns)
     {
         JsonNode Facet(string schemaUrl) => new JsonObject { ["_producer"] = "https://example.com/tests", ["_schemaURL"] = schemaUrl };
         var schema = Facet("https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet");
@@ -144,10 +167,9 @@ public class OpenLineageTests : IAsyncLifetime
     [InlineData("inputs[0].facets.schema._producer", """{"inputs":[{"namespace":"n","name":"d","facets":{"schema":{"_schemaURL":"https://x/y","fields":[]}}}]}""")]
     public async Task a_malformed_event_is_a_400_with_the_json_path_and_stores_nothing(string path, string patch)
     {
-        var valid = JsonNode.Parse(Example("from-repo", "proxy-fluentd-events-event_simple.json"))!.AsObject();
-        foreach (var (key, value) in JsonNode.Parse(patch)!.AsObject().ToList())
-            valid[key] = value?.DeepClone();
-        var (status, body) = await Post(valid.ToJsonString());
+        var invalid = Patched(patch);
+        Assert.NotEmpty(OpenLineageSchema.Problems(invalid)); // the spec's schema rejects it too
+        var (status, body) = await Post(invalid);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(path, (string?)body!["field"]);
         Assert.Equal(0, await Count("/api/v1/executions?type=job", "executions"));
