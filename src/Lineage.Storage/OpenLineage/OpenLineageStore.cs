@@ -125,9 +125,11 @@ public sealed class OpenLineageStore(Database db)
             """, new { execution, projectId, name }, s.Transaction);
         if (already is not null) return null;
         var digest = VersionDigest(d);
-        var versions = (await s.Connection.QueryAsync<(long Id, string Digest)>("""
+        // Only the newest version matters unless this run wrote some of them (then the newest it did not write).
+        var versions = (await s.Connection.QueryAsync<(long Id, string Digest)>($"""
             SELECT v.id, v.digest FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
             WHERE n.project_id = @projectId AND n.name = @name AND v.lifecycle = 'active' ORDER BY v.version DESC
+            {(downstream.Count == 0 ? "LIMIT 1" : "")}
             """, new { projectId, name }, s.Transaction)).ToList();
         var usable = versions.Where(v => !downstream.Contains(v.Id)).ToList();
         if (usable.Count > 0 && usable[0].Digest == digest) return usable[0].Id;

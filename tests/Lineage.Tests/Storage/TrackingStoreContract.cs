@@ -32,6 +32,33 @@ public abstract class TrackingStoreContract : StoreTestBase
     }
 
     [Fact]
+    public async Task a_write_that_fails_after_writing_leaves_nothing_while_concurrent_writes_commit()
+    {
+        // Many writes at once, so they share group commits: every other one inserts, then throws.
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            try
+            {
+                await Db.WriteAsync(async s =>
+                {
+                    await s.Connection.ExecuteAsync("INSERT INTO projects (name, description, created_at) VALUES (@name, NULL, 0)",
+                        new { name = $"group-{i}" }, s.Transaction);
+                    if (i % 2 == 1) throw LineageException.Invalid("i", $"request {i} is rejected after its insert");
+                    return i;
+                });
+                return true;
+            }
+            catch (LineageException ex) when (ex.Code == ErrorCode.InvalidParameterValue)
+            {
+                return false;
+            }
+        }));
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i % 2 == 0), results);
+        var names = (await Store.ListProjectsAsync()).Select(p => p.Name).Where(n => n.StartsWith("group-", StringComparison.Ordinal)).ToHashSet();
+        Assert.Equal(Enumerable.Range(0, 200).Where(i => i % 2 == 0).Select(i => $"group-{i}").ToHashSet(), names);
+    }
+
+    [Fact]
     public async Task experiment_names_are_unique_per_project_and_a_duplicate_is_already_exists()
     {
         var first = await NewExperiment("churn");
