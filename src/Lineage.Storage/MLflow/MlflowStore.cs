@@ -45,6 +45,16 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         }, idem);
     }
 
+    /// <summary>Restores a deleted experiment (and the runs its deletion took); an active one is RESOURCE_DOES_NOT_EXIST, as in MLflow.</summary>
+    public Task<bool> RestoreExperimentAsync(long id, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            var row = await ExperimentAccess.FindAsync(s, id);
+            if (row is null || row.IsActive) throw LineageException.NotFound($"No deleted experiment with id={id} exists");
+            await ExperimentAccess.RestoreAsync(s, row, Clock.NowMs());
+            return true;
+        }, idem);
+
     /// <summary>Sets a run tag; <c>mlflow.runName</c> also renames the run, as in MLflow.</summary>
     public Task<bool> SetRunTagAsync(string runId, string key, string value, IdempotencyKey? idem = null)
     {
