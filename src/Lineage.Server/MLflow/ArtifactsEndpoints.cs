@@ -103,7 +103,13 @@ internal static class ArtifactsEndpoints
     {
         var (content, _) = await mlflow.OpenFileAsync(path, ctx.RequestAborted);
         var name = path[(path.LastIndexOf('/') + 1)..];
-        ctx.Response.Headers.ContentDisposition = $"attachment; filename={name}";
+        // Header values are ASCII: the plain filename is folded, filename* carries the exact UTF-8 name.
+        var ascii = new string(name.Select(c => c is >= ' ' and < (char)127 and not '"' and not '\\' ? c : '_').ToArray());
+        ctx.Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment")
+        {
+            FileName = $"\"{ascii}\"",
+            FileNameStar = name,
+        }.ToString();
         return Results.Stream(content, ContentType(name));
     }
 

@@ -151,7 +151,10 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             {
                 history = [];
             }
-            history.Add(model.DeepClone());
+            var entry = model.DeepClone().AsObject();
+            // MLflow's Model always carries model_uuid (null when the client has none).
+            if (!entry.ContainsKey("model_uuid")) entry["model_uuid"] = null;
+            history.Add(entry);
             await RunAccess.SetTagsAsync(s, run.Id, [new KeyValue(ModelHistoryTag, history.ToJsonString())]);
             return true;
         }, idem);
