@@ -101,7 +101,7 @@ public partial class MlflowReplayTests : IAsyncLifetime
                 new Uri(uri.GetLeftPart(UriPartial.Authority) + path + query, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
             var contentType = (string?)req["headers"]?["Content-Type"];
             byte[]? body = null;
-            if (req["json"] is { } json) body = Encoding.UTF8.GetBytes(Map(json.ToJsonString(Relaxed)));
+            if (req["json"] is { } json) body = Encoding.UTF8.GetBytes(Map(MapExperiments(json.DeepClone()).ToJsonString(Relaxed)));
             else if (req["body_base64"] is { } b64) body = Convert.FromBase64String((string)b64!);
             else if (req["body_len"] is { } len) body = Enumerable.Range(0, (int)len!).Select(i => (byte)(i * 31 % 251)).ToArray();
             if (body is not null || contentType is not null)
@@ -150,6 +150,20 @@ public partial class MlflowReplayTests : IAsyncLifetime
             return failures;
         }
 
+        private JsonNode MapExperiments(JsonNode json)
+        {
+            if (json is JsonObject o)
+            {
+                if (o["experiment_id"] is JsonValue v && v.GetValueKind() == JsonValueKind.String && _experiments.TryGetValue((string)v!, out var id))
+                    o["experiment_id"] = id;
+                if (o["experiment_ids"] is JsonArray ids)
+                    for (var i = 0; i < ids.Count; i++)
+                        if (ids[i] is JsonValue e && e.GetValueKind() == JsonValueKind.String && _experiments.TryGetValue((string)e!, out var mapped))
+                            ids[i] = mapped;
+            }
+            return json;
+        }
+
         private static bool IsFileDownload(JsonNode req) =>
             (string)req["method"]! == "GET" && (((string)req["path"]!).StartsWith("/api/2.0/mlflow-artifacts/artifacts/") || ((string)req["path"]!).StartsWith("/get-artifact"));
 
@@ -166,6 +180,8 @@ public partial class MlflowReplayTests : IAsyncLifetime
         }
 
         private long? _clockOffset;
+
+        private readonly Dictionary<string, string> _experiments = new(StringComparer.Ordinal);
 
         private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -251,6 +267,14 @@ public partial class MlflowReplayTests : IAsyncLifetime
                 {
                     if (_ids.TryGetValue(es, out var known)) { if (known != a) failures.Add($"{where}: {path} is {a}, expected {known} (mapped from {es})"); }
                     else _ids[es] = a;
+                    return;
+                }
+                // Experiment ids are handed out in order, but PostgreSQL's identity skips a number
+                // after a refused duplicate: learn the mapping like run ids.
+                if (key is "experiment_id" && long.TryParse(es, out _) && long.TryParse(a, out _))
+                {
+                    if (_experiments.TryGetValue(es, out var known)) { if (known != a) failures.Add($"{where}: {path} is {a}, expected {known} (mapped from {es})"); }
+                    else _experiments[es] = a;
                     return;
                 }
                 if (key is "next_page_token")
