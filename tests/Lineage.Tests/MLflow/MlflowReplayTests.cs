@@ -174,12 +174,28 @@ public partial class MlflowReplayTests : IAsyncLifetime
             foreach (var (recorded, ours) in _ids) text = text.Replace(recorded, ours, StringComparison.Ordinal);
             foreach (var (recorded, ours) in _tokens) text = text.Replace(recorded, ours, StringComparison.Ordinal);
             // Experiment times in filters are the recording server's clock: shift them onto ours.
-            if (_clockOffset is { } offset)
-                text = ServerTimeFilter().Replace(text, m => $"{m.Groups[1].Value}{long.Parse(m.Groups[2].Value) + offset}");
+            if (_anchors.Count > 0)
+                text = ServerTimeFilter().Replace(text, m => $"{m.Groups[1].Value}{OurTime(long.Parse(m.Groups[2].Value))}");
             return text;
         }
 
-        private long? _clockOffset;
+        /// <summary>
+        /// Recorded experiment times → ours, interpolated between anchors (the same experiment's
+        /// recorded and replayed creation and update times), so a time between two recorded events
+        /// lands between the same two events here.
+        /// </summary>
+        private readonly SortedDictionary<long, long> _anchors = new();
+
+        private long OurTime(long recorded)
+        {
+            var points = _anchors.ToList();
+            var after = points.FindIndex(p => p.Key >= recorded);
+            if (after < 0) return recorded + (points[^1].Value - points[^1].Key);
+            if (after == 0) return recorded + (points[0].Value - points[0].Key);
+            var (r0, o0) = (points[after - 1].Key, points[after - 1].Value);
+            var (r1, o1) = (points[after].Key, points[after].Value);
+            return o0 + (long)Math.Round((double)(recorded - r0) * (o1 - o0) / Math.Max(1, r1 - r0));
+        }
 
         private readonly Dictionary<string, string> _experiments = new(StringComparer.Ordinal);
 
@@ -201,8 +217,10 @@ public partial class MlflowReplayTests : IAsyncLifetime
                     }
                     // Error messages are free text; MLflow's mention SQLAlchemy and Python reprs.
                     var isError = eo.ContainsKey("error_code");
-                    if (eo["creation_time"] is JsonValue rec && ao["creation_time"] is JsonValue ours && _clockOffset is null)
-                        _clockOffset = ours.GetValue<long>() - rec.GetValue<long>();
+                    if (eo.ContainsKey("experiment_id") && !eo.ContainsKey("run_id"))
+                        foreach (var time in new[] { "creation_time", "last_update_time" })
+                            if (eo[time] is JsonValue rec && ao[time] is JsonValue ours)
+                                _anchors.TryAdd(rec.GetValue<long>(), ours.GetValue<long>());
                     foreach (var (key, value) in eo)
                     {
                         if (isError && key == "message") continue;
