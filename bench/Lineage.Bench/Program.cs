@@ -21,7 +21,7 @@ namespace Lineage.Bench
         public static BenchOptions? Parse(string[] args)
         {
             var o = new BenchOptions("ingest", "sqlite", Environment.GetEnvironmentVariable("LINEAGE_BENCH_POSTGRES"), 10_000_000, 10_000, 10, 4, 5,
-                2L * 1000 * 1000 * 1000, 3, 10_000, 1_000_000, 30, 500, 20_000);
+                2L * 1000 * 1000 * 1000, 3, 10_000, 1_000_000, 16, 500, 20_000);
             for (var i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -62,7 +62,7 @@ namespace Lineage.Bench
                               --rounds N                artifacts: upload/download rounds for the median (default 3)
                               --small-versions N        artifacts: small versions to register (default 10000)
                               --nodes N                 graph: nodes of the synthetic graph (default 1000000; edges = 3 x nodes)
-                              --window N                graph: how far back (in artifacts) inputs are drawn (default 30)
+                              --window N                graph: how far back (in artifacts) inputs are drawn (default 16: about 100 nodes upstream at depth 10)
                               --queries N               graph: closure queries to time (default 500)
                               --events N                graph: OpenLineage events to ingest (default 20000)
 

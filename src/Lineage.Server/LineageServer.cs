@@ -1,6 +1,7 @@
 using System.Reflection;
 using Lineage.Server.Hosting;
 using Lineage.Server.Http;
+using Lineage.Server.MLflow;
 using Lineage.Server.V1;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
@@ -70,6 +71,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new LineageStore(db));
         builder.Services.AddSingleton(new OpenLineageStore(db));
         builder.Services.AddSingleton(new MarquezReader(db));
+        builder.Services.AddMlflow();
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -85,6 +87,7 @@ public static class LineageServer
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage().MapMarquez();
+        app.MapMlflow();
         return app;
     }
 }

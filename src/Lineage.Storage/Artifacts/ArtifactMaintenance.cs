@@ -195,6 +195,8 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
                 SELECT f.digest, p.name, n.name, v.version FROM artifact_files f JOIN artifact_versions v ON v.id = f.version_id
                 JOIN artifact_names n ON n.id = v.name_id JOIN projects p ON p.id = n.project_id
                 WHERE v.lifecycle <> 'purged'
+                UNION ALL
+                SELECT digest, '', 'mlflow-artifacts', 0 FROM proxy_files
                 """);
             return rows.Where(r => !gone.Contains((r.Project, r.Name, r.Version))).Select(r => r.Digest).ToHashSet();
         }, ct);

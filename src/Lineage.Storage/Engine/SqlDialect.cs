@@ -42,5 +42,38 @@ public sealed class SqlDialect
             : $"(CASE json_type({column}, '$.\"' || @{keyParameter} || '\"') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' " +
               $"ELSE CAST(json_extract({column}, '$.\"' || @{keyParameter} || '\"') AS TEXT) END)";
 
+    /// <summary>
+    /// The number at top-level key @<paramref name="keyParameter"/> of a JSON-object TEXT column, or NULL when
+    /// the value there is not a JSON number (so a comparison never fails on text).
+    /// </summary>
+    public string JsonNumber(string column, string keyParameter) =>
+        this == Postgres
+            ? $"(CASE WHEN jsonb_typeof({column}::jsonb -> @{keyParameter}) = 'number' THEN ({column}::jsonb ->> @{keyParameter})::double precision END)"
+            : $"(CASE WHEN json_type({column}, '$.\"' || @{keyParameter} || '\"') IN ('integer', 'real') THEN json_extract({column}, '$.\"' || @{keyParameter} || '\"') END)";
+
+    /// <summary>
+    /// Case-sensitive LIKE (MLflow's LIKE). SQLite's LIKE ignores ASCII case, so there the match
+    /// must also pass GLOB with the same pattern translated (<see cref="LikeToGlob"/>).
+    /// </summary>
+    public string LikeCaseSensitive(string column, string likeParameter, string globParameter) =>
+        this == Postgres ? $"{column} LIKE @{likeParameter}" : $"({column} LIKE @{likeParameter} AND {column} GLOB @{globParameter})";
+
+    /// <summary>A LIKE pattern as a GLOB pattern: % → *, _ → ?, GLOB's own metacharacters bracketed.</summary>
+    public static string LikeToGlob(string like)
+    {
+        var sb = new System.Text.StringBuilder(like.Length + 4);
+        foreach (var c in like)
+            sb.Append(c switch
+            {
+                '%' => "*",
+                '_' => "?",
+                '*' => "[*]",
+                '?' => "[?]",
+                '[' => "[[]",
+                _ => c.ToString(),
+            });
+        return sb.ToString();
+    }
+
     public override string ToString() => Name;
 }

@@ -1,0 +1,198 @@
+using Dapper;
+using Lineage.Core.Artifacts;
+using Lineage.Core.Errors;
+using Lineage.Core.Query;
+using Lineage.Core.Tracking;
+using Lineage.Storage.Artifacts;
+using Lineage.Storage.Engine;
+using Lineage.Storage.Tracking;
+
+namespace Lineage.Storage.Query;
+
+/// <summary>
+/// Searches in the query language (<see cref="QueryParser"/>) over runs, experiments and
+/// artifact versions, and the MLflow-shaped views of runs and experiments. Each public method is
+/// one read transaction. Limits follow MLflow: 1,000 results by default, 50,000 at most.
+/// Errors: a bad filter, order or token is INVALID_PARAMETER_VALUE; unknown ids RESOURCE_DOES_NOT_EXIST.
+/// Thread-safe.
+/// </summary>
+public sealed class SearchStore(Database db)
+{
+    public const int DefaultMaxResults = 1_000;
+    public const int MaxResults = 50_000;
+
+    public Database Database => db;
+
+    // ---- runs ----------------------------------------------------------------------------
+
+    public Task<RunView> GetRunAsync(string runId)
+    {
+        runId = Validate.RunId(runId, "run_id");
+        return db.ReadAsync(async s => (await ViewsAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0]);
+    }
+
+    /// <summary>Runs of the given experiments matching the query, a page at a time.</summary>
+    public Task<Page<RunView>> SearchRunsAsync(IReadOnlyList<long> experimentIds, LifecycleFilter lifecycle, SearchQuery query,
+        int? maxResults = null, string? pageToken = null)
+    {
+        var limit = CheckMax(maxResults);
+        var scope = $"runs|{string.Join(',', experimentIds)}|{lifecycle}|{query}";
+        var offset = SearchToken.Decode(pageToken, scope);
+        if (experimentIds.Count == 0) return Task.FromResult(new Page<RunView>([], null));
+        return db.ReadAsync(async s =>
+        {
+            var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
+            var where = sql.Where(query.Filter);
+            var order = sql.OrderBy(query.OrderBy, "r.start_time DESC, r.uuid ASC");
+            var p = sql.Parameters;
+            p.Add("experimentIds", experimentIds.ToArray());
+            p.Add("lifecycle", lifecycle == LifecycleFilter.Deleted ? "deleted" : "active");
+            p.Add("limit", limit + 1);
+            p.Add("offset", offset);
+            var text = $"""
+                SELECT r.id, r.uuid, r.experiment_id, r.name, r.status, r.start_time, r.end_time, r.user_name,
+                       pa.uuid AS parent_uuid, r.lifecycle, r.deleted_at
+                FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pa ON pa.id = r.parent_id{sql.Joins}
+                WHERE {s.Dialect.InList("r.experiment_id", "experimentIds")}
+                  {(lifecycle == LifecycleFilter.All ? "" : "AND r.lifecycle = @lifecycle")}
+                  AND {where}
+                ORDER BY {order}
+                LIMIT @limit OFFSET @offset
+                """;
+            var rows = (await s.Connection.QueryAsync<RunRow>(text, p, s.Transaction)).ToList();
+            var page = rows.Take(limit).ToList();
+            return new Page<RunView>(await ViewsAsync(s, page),
+                rows.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
+        });
+    }
+
+    private static async Task<IReadOnlyList<RunView>> ViewsAsync(DbSession s, IReadOnlyList<RunRow> rows)
+    {
+        if (rows.Count == 0) return [];
+        var runs = await RunAccess.LoadAsync(s, rows);
+        var ids = rows.Select(r => r.Id).ToArray();
+        var locations = await LocationsAsync(s, rows.Select(r => r.ExperimentId).Distinct().ToArray());
+        var inputs = await DatasetInputAccess.OfRunsAsync(s, ids);
+        return rows.Select((r, i) => new RunView(runs[i], $"{locations[r.ExperimentId]}/{r.Uuid}/artifacts",
+            inputs.TryGetValue(r.Id, out var list) ? list : [])).ToList();
+    }
+
+    // ---- experiments ---------------------------------------------------------------------
+
+    public Task<ExperimentView> GetExperimentAsync(long id) =>
+        db.ReadAsync(async s => (await ExperimentViewsAsync(s, [await ExperimentAccess.RequireAsync(s, id)]))[0]);
+
+    /// <summary>By name in the default project (MLflow has one namespace); deleted experiments are found too.</summary>
+    public Task<ExperimentView> GetExperimentByNameAsync(string name) =>
+        db.ReadAsync(async s =>
+        {
+            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var row = await ExperimentAccess.FindByNameAsync(s, project.Id, name)
+                      ?? throw LineageException.NotFound($"Could not find experiment with name '{name}'");
+            return (await ExperimentViewsAsync(s, [row]))[0];
+        });
+
+    /// <summary>Experiments of the default project matching the query; default order: newest first.</summary>
+    public Task<Page<ExperimentView>> SearchExperimentsAsync(LifecycleFilter lifecycle, SearchQuery query, int? maxResults = null,
+        string? pageToken = null)
+    {
+        var limit = CheckMax(maxResults);
+        var scope = $"experiments|{lifecycle}|{query}";
+        var offset = SearchToken.Decode(pageToken, scope);
+        return db.ReadAsync(async s =>
+        {
+            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var sql = new FilterSql(SearchTarget.Experiments, s.Dialect);
+            var where = sql.Where(query.Filter);
+            var order = sql.OrderBy(query.OrderBy, "e.created_at DESC, e.id ASC");
+            var p = sql.Parameters;
+            p.Add("projectId", project.Id);
+            p.Add("lifecycle", lifecycle == LifecycleFilter.Deleted ? "deleted" : "active");
+            p.Add("limit", limit + 1);
+            p.Add("offset", offset);
+            var text = $"""
+                SELECT e.id, e.project_id, pj.name AS project_name, e.name, e.description, e.lifecycle, e.created_at, e.updated_at, e.deleted_at
+                FROM experiments e JOIN projects pj ON pj.id = e.project_id{sql.Joins}
+                WHERE e.project_id = @projectId {(lifecycle == LifecycleFilter.All ? "" : "AND e.lifecycle = @lifecycle")} AND {where}
+                ORDER BY {order}
+                LIMIT @limit OFFSET @offset
+                """;
+            var rows = (await s.Connection.QueryAsync<ExperimentRow>(text, p, s.Transaction)).ToList();
+            var page = rows.Take(limit).ToList();
+            return new Page<ExperimentView>(await ExperimentViewsAsync(s, page),
+                rows.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
+        });
+    }
+
+    private static async Task<IReadOnlyList<ExperimentView>> ExperimentViewsAsync(DbSession s, IReadOnlyList<ExperimentRow> rows)
+    {
+        var ids = rows.Select(r => r.Id).ToArray();
+        var tags = await ExperimentAccess.TagsAsync(s, ids);
+        var locations = await LocationsAsync(s, ids);
+        return rows.Select(r => new ExperimentView(r.ToModel(tags[r.Id]), locations[r.Id])).ToList();
+    }
+
+    internal static async Task<Dictionary<long, string>> LocationsAsync(DbSession s, long[] experimentIds)
+    {
+        var result = experimentIds.ToDictionary(id => id, id => $"mlflow-artifacts:/{id}");
+        if (experimentIds.Length == 0) return result;
+        var rows = await s.Connection.QueryAsync<(long Id, string Location)>(
+            $"SELECT id, artifact_location FROM experiments WHERE {s.Dialect.InList("id", "ids")} AND artifact_location IS NOT NULL",
+            new { ids = experimentIds }, s.Transaction);
+        foreach (var (id, location) in rows) result[id] = location;
+        return result;
+    }
+
+    // ---- artifacts -----------------------------------------------------------------------
+
+    /// <summary>
+    /// Artifact versions of a project matching the query, e.g. <c>type = 'dataset' AND metadata.rows &gt; 1000</c>.
+    /// Default order: newest first.
+    /// </summary>
+    public Task<Page<ArtifactVersion>> SearchArtifactsAsync(string? project, LifecycleFilter lifecycle, SearchQuery query,
+        int? maxResults = null, string? pageToken = null)
+    {
+        project ??= TrackingStore.DefaultProject;
+        var limit = CheckMax(maxResults);
+        var scope = $"artifacts|{project}|{lifecycle}|{query}";
+        var offset = SearchToken.Decode(pageToken, scope);
+        return db.ReadAsync(async s =>
+        {
+            var p0 = await ExperimentAccess.RequireProjectAsync(s, project);
+            var sql = new FilterSql(SearchTarget.Artifacts, s.Dialect);
+            var where = sql.Where(query.Filter);
+            var order = sql.OrderBy(query.OrderBy, "v.created_at DESC, v.id DESC");
+            var p = sql.Parameters;
+            p.Add("projectId", p0.Id);
+            p.Add("limit", limit + 1);
+            p.Add("offset", offset);
+            var life = lifecycle switch
+            {
+                LifecycleFilter.All => "",
+                LifecycleFilter.Deleted => "AND v.lifecycle <> 'active'",
+                _ => "AND v.lifecycle = 'active'",
+            };
+            var text = $"""
+                SELECT v.id FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
+                LEFT JOIN runs pr ON pr.id = v.producer_run_id{sql.Joins}
+                WHERE n.project_id = @projectId {life} AND {where}
+                ORDER BY {order}
+                LIMIT @limit OFFSET @offset
+                """;
+            var ids = (await s.Connection.QueryAsync<long>(text, p, s.Transaction)).ToList();
+            var page = ids.Take(limit).ToList();
+            var rows = new List<VersionRow>();
+            foreach (var id in page) rows.Add((await ArtifactAccess.FindByIdAsync(s, id))!);
+            return new Page<ArtifactVersion>(await ArtifactAccess.LoadAsync(s, rows),
+                ids.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
+        });
+    }
+
+    private static int CheckMax(int? maxResults)
+    {
+        var value = maxResults ?? DefaultMaxResults;
+        if (value < 1 || value > MaxResults)
+            throw LineageException.Invalid("max_results", $"Invalid value {value} for parameter 'max_results': it must be between 1 and {MaxResults}");
+        return value;
+    }
+}
