@@ -7,6 +7,7 @@ using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.OpenLineage;
+using Lineage.Storage.Registry;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -69,6 +70,11 @@ public static class LineageServer
         builder.Services.AddSingleton(new ArtifactMaintenance(db, blobs));
         builder.Services.AddSingleton(new LineageStore(db));
         builder.Services.AddSingleton(new OpenLineageStore(db));
+        builder.Services.AddSingleton(new RegistryStore(db));
+        builder.Services.AddSingleton(new DeploymentStore(db));
+        builder.Services.AddSingleton(new DatasetStore(db));
+        builder.Services.AddSingleton(new FeatureStore(db));
+        builder.Services.AddSingleton(new ManifestBuilder(db, blobs));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -84,6 +90,7 @@ public static class LineageServer
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage();
+        app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
         return app;
     }
 }
