@@ -90,7 +90,6 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
             m["evaluation_metrics"] = metrics;
 
             // Datasets upstream, with digests and their facts; the source dataset and what training read directly.
-            var producedHere = events.Where(e => e.Kind == "output").Select(e => e.ArtifactId).ToHashSet();
             var datasets = new JsonArray();
             foreach (var a in artifacts.Values.Where(a => a.Type == "dataset").OrderBy(a => a.Id))
             {
@@ -113,7 +112,8 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
                 datasets.Add(d);
             }
             m["datasets"] = datasets;
-            var source = artifacts.Values.Where(a => a.Type == "dataset" && !producedHere.Contains(a.Id))
+            // The source dataset: the most upstream dataset version (ingested, not derived from another dataset).
+            var source = artifacts.Values.Where(a => a.Type == "dataset")
                 .OrderByDescending(a => depth[new NodeId(NodeKind.Artifact, a.Id)]).ThenBy(a => a.Id).FirstOrDefault();
             m["dataset_version"] = source is null ? null : $"{source.Name}@{source.Version}";
             m["dataset_digest"] = source?.Digest;
