@@ -8,6 +8,7 @@ using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.OpenLineage;
+using Lineage.Storage.Registry;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -72,6 +73,11 @@ public static class LineageServer
         builder.Services.AddSingleton(new OpenLineageStore(db));
         builder.Services.AddSingleton(new MarquezReader(db));
         builder.Services.AddMlflow();
+        builder.Services.AddSingleton(new RegistryStore(db));
+        builder.Services.AddSingleton(new DeploymentStore(db));
+        builder.Services.AddSingleton(new DatasetStore(db));
+        builder.Services.AddSingleton(new FeatureStore(db));
+        builder.Services.AddSingleton(new ManifestBuilder(db, blobs));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -88,6 +94,7 @@ public static class LineageServer
         app.MapHealth(options);
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage().MapMarquez();
         app.MapMlflow();
+        app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
         return app;
     }
 }

@@ -178,6 +178,13 @@ internal static class ArtifactAccess
     public static Task<int> SetDescriptionAsync(DbSession s, long versionId, string? description) =>
         s.Connection.ExecuteAsync("UPDATE artifact_versions SET description = @description WHERE id = @versionId", new { versionId, description }, s.Transaction);
 
+    /// <summary>"model vN" for every registered model version whose artifact or feature set this version is.</summary>
+    public static async Task<IReadOnlyList<string>> ModelVersionsUsingAsync(DbSession s, long versionId) =>
+        (await s.Connection.QueryAsync<string>("""
+            SELECT m.name || ' v' || CAST(mv.version AS TEXT) FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id
+            WHERE mv.artifact_id = @versionId OR mv.feature_set_id = @versionId ORDER BY m.name, mv.version
+            """, new { versionId }, s.Transaction)).ToList();
+
     public static LineageException NameNotFound(string project, string name) =>
         LineageException.NotFound($"artifact '{name}' does not exist in project '{project}'");
 }

@@ -38,7 +38,8 @@ public sealed record StorageStats(long MetadataBytes, long ArtifactBytes, long B
 
 /// <summary>
 /// Retention policies, garbage collection, integrity checks and storage accounting for artifacts.
-/// gc never removes a version an alias points to; it soft-deletes versions outside their policy,
+/// gc never removes a version an alias points to, nor one a registered model version (and so a deployment) or
+/// its feature set references (counted with the aliases as "holders"); it soft-deletes versions outside their policy,
 /// purges versions deleted longer ago than the purge delay (the row stays for lineage, the content
 /// goes), and frees blobs no surviving version references.
 /// </summary>
@@ -96,6 +97,7 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
                     expired.TryAdd(id, name);
             var toPurge = (await s.Connection.QueryAsync<CandidateRow>($"""
                 {CandidateSelect} WHERE v.lifecycle = 'deleted' AND v.deleted_at < @cutoff
+                  AND NOT EXISTS (SELECT 1 FROM model_versions mv WHERE mv.artifact_id = v.id OR mv.feature_set_id = v.id)
                 """, new { cutoff = now - (long)options.PurgeAfterOrDefault.TotalMilliseconds }, s.Transaction)).ToList();
             if (!options.DryRun)
             {
@@ -203,7 +205,8 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
 
     private const string CandidateSelect = """
         SELECT v.id, p.name AS project, n.name, v.version, v.created_at, v.deleted_at,
-               (SELECT COUNT(*) FROM artifact_aliases a WHERE a.name_id = v.name_id AND a.version = v.version) AS alias_count
+               (SELECT COUNT(*) FROM artifact_aliases a WHERE a.name_id = v.name_id AND a.version = v.version)
+               + (SELECT COUNT(*) FROM model_versions mv WHERE mv.artifact_id = v.id OR mv.feature_set_id = v.id) AS alias_count
         FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id JOIN projects p ON p.id = n.project_id
         """;
 

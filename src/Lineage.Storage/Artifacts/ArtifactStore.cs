@@ -209,6 +209,9 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             if (aliases.Count > 0)
                 throw LineageException.Conflict(
                     $"version {version} of '{name}' holds alias{(aliases.Count > 1 ? "es" : "")} {string.Join(", ", aliases.Select(a => $"'{a}'"))}; move or delete the alias first");
+            if (await ArtifactAccess.ModelVersionsUsingAsync(s, row.Id) is { Count: > 0 } models)
+                throw LineageException.Conflict(
+                    $"version {version} of '{name}' is registered as {string.Join(", ", models)}; a registered model version keeps its artifact");
             await ArtifactAccess.SetLifecycleAsync(s, row.Id, "active", "deleted", Clock.NowMs());
             await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "active", "deleted", user);
         });

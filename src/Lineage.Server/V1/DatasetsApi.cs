@@ -1,0 +1,87 @@
+using Lineage.Core.Artifacts;
+using Lineage.Core.Contracts;
+using Lineage.Core.Contracts.V1;
+using Lineage.Core.Errors;
+using Lineage.Core.Registry;
+using Lineage.Server.Http;
+using Lineage.Storage.Lineage;
+using Lineage.Storage.Registry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Lineage.Server.V1;
+
+/// <summary>Datasets: facts of dataset artifact versions (source, schema, rows, profile), validations, schema diff, usage; declared schemas.</summary>
+public static class DatasetsApi
+{
+    public static RouteGroupBuilder MapDatasets(this RouteGroupBuilder api)
+    {
+        var schemas = api.MapGroup("/dataset-schemas").WithTags("Datasets");
+        schemas.MapPost("/", async (HttpContext ctx, DatasetStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateSchemaRequest);
+                var schema = await store.CreateSchemaAsync(body.Project, ArtifactRules.Name(body.Name), Columns(body.Columns), RequestUser.Of(ctx),
+                    Idempotency.KeyOf(ctx));
+                return Results.Json(schema.ToDto(), LineageJson.Default.DatasetSchemaDto, statusCode: 201);
+            })
+            .Accepts<CreateSchemaRequest>("application/json").Produces<DatasetSchemaDto>(201);
+        schemas.MapGet("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, DatasetStore store) =>
+                Results.Json((await store.GetSchemaAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(version).Number)).ToDto(),
+                    LineageJson.Default.DatasetSchemaDto))
+            .Produces<DatasetSchemaDto>();
+
+        var datasets = api.MapGroup("/datasets").WithTags("Datasets");
+        datasets.MapPut("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, DatasetStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.DatasetFactsRequest);
+                var facts = new DatasetFactsInput(body.Source?.Uri, body.Source?.System, body.Source?.IngestedAt, body.Schema, Columns(body.Columns),
+                    body.RowCount, body.Profile?.ToDictionary(p => p.Key, p => new ColumnProfile(p.Value.MissingPct, p.Value.Min, p.Value.Max, p.Value.Mean,
+                        p.Value.DistinctCount)), RequestUser.Of(ctx));
+                return Ok(await store.SetFactsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), facts, Idempotency.KeyOf(ctx)));
+            })
+            .Accepts<DatasetFactsRequest>("application/json").Produces<DatasetVersionDto>();
+
+        datasets.MapGet("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, DatasetStore store) =>
+                Ok(await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference))))
+            .Produces<DatasetVersionDto>();
+
+        datasets.MapPost("/{name}/versions/{reference}/validations", async (string name, string reference, HttpContext ctx, DatasetStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.ValidationsRequest);
+                var checks = (body.Checks ?? []).Select((c, i) => (c.Name ?? throw LineageException.Invalid($"checks[{i}].name", "'name' is required"),
+                    c.Passed ?? throw LineageException.Invalid($"checks[{i}].passed", "'passed' is required"), c.Details)).ToList();
+                return Ok(await store.AddValidationsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), checks, RequestUser.Of(ctx),
+                    Idempotency.KeyOf(ctx)));
+            })
+            .Accepts<ValidationsRequest>("application/json").Produces<DatasetVersionDto>();
+
+        datasets.MapGet("/{name}/diff", async (string name, HttpContext ctx, DatasetStore store) =>
+            {
+                var q = ctx.Request;
+                var diff = await store.DiffAsync(q.String("project"), name, ArtifactRules.Ref(q.String("from") ?? throw LineageException.Invalid("from", "'from' is required"), "from"),
+                    ArtifactRules.Ref(q.String("to") ?? "latest", "to"));
+                return Results.Json(new SchemaDiffResponse(diff.Name, diff.From, diff.To,
+                    diff.Changes.Select(c => new ColumnChangeDto(c.Column, c.Change, c.From, c.To)).ToList()), LineageJson.Default.SchemaDiffResponse);
+            })
+            .Produces<SchemaDiffResponse>();
+
+        // Where is this dataset version used: the lineage graph's impact (runs, model versions, executions downstream).
+        datasets.MapGet("/{name}/versions/{reference}/usage", async (string name, string reference, HttpContext ctx, DatasetStore store, LineageStore lineage) =>
+            {
+                var dataset = await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference));
+                var impact = await lineage.ImpactAsync(dataset.Artifact.Id);
+                return Results.Json(new ImpactResponse(impact.Root.ToString(), impact.ModelVersions.Select(v => v.ToDto()).ToList(), impact.Runs.ToList(),
+                    impact.Artifacts.Select(v => v.ToDto()).ToList(), impact.Executions.Select(e => e.ToDto()).ToList()), LineageJson.Default.ImpactResponse);
+            })
+            .Produces<ImpactResponse>();
+
+        return api;
+    }
+
+    private static List<ColumnSpec> Columns(List<ColumnSpecDto>? columns) =>
+        (columns ?? []).Select((c, i) => new ColumnSpec(c.Name ?? throw LineageException.Invalid($"columns[{i}].name", "'name' is required"),
+            c.Dtype ?? throw LineageException.Invalid($"columns[{i}].dtype", "'dtype' is required"), c.Nullable ?? true)).ToList();
+
+    private static IResult Ok(DatasetVersion d) => Results.Json(d.ToDto(), LineageJson.Default.DatasetVersionDto);
+}

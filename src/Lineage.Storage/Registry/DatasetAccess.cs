@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Lineage.Core.Registry;
+using Lineage.Storage.Engine;
+
+namespace Lineage.Storage.Registry;
+
+/// <summary>Data access for dataset schemas, dataset facts and validation results. Never commits.</summary>
+internal static class DatasetAccess
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string ColumnsJson(IReadOnlyList<ColumnSpec> columns) => JsonSerializer.Serialize(columns, Json);
+
+    public static IReadOnlyList<ColumnSpec> ParseColumns(string json) => JsonSerializer.Deserialize<List<ColumnSpec>>(json, Json) ?? [];
+
+    public static string ProfileJson(IReadOnlyDictionary<string, ColumnProfile> profile) => JsonSerializer.Serialize(profile, Json);
+
+    public static IReadOnlyDictionary<string, ColumnProfile> ParseProfile(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, ColumnProfile>>(json, Json) ?? [];
+
+    /// <summary>Next schema version: MAX + 1 guarded by the unique key; a concurrent taker makes the operation rerun.</summary>
+    public static async Task<long?> InsertSchemaAsync(DbSession s, long projectId, string name, IReadOnlyList<ColumnSpec> columns, string? user, long now) =>
+        await s.Connection.QueryFirstOrDefaultAsync<long?>("""
+            INSERT INTO dataset_schemas (project_id, name, version, columns, created_at, created_by)
+            SELECT @projectId, @name, COALESCE(MAX(version), 0) + 1, @columns, @now, @user FROM dataset_schemas WHERE project_id = @projectId AND name = @name
+            ON CONFLICT (project_id, name, version) DO NOTHING RETURNING version
+            """, new { projectId, name, columns = ColumnsJson(columns), now, user }, s.Transaction);
+
+    public static async Task<(long Id, DatasetSchema Schema)?> FindSchemaAsync(DbSession s, long projectId, string project, string name, long? version)
+    {
+        var row = await s.Connection.QueryFirstOrDefaultAsync<SchemaRow>($"""
+            SELECT id, version, columns, created_at, created_by FROM dataset_schemas WHERE project_id = @projectId AND name = @name
+            {(version is null ? "ORDER BY version DESC LIMIT 1" : "AND version = @version")}
+            """, new { projectId, name, version }, s.Transaction);
+        return row is { } r ? (r.Id, new DatasetSchema(project, name, r.Version, ParseColumns(r.Columns), r.CreatedAt, r.CreatedBy)) : null;
+    }
+
+    private sealed class SchemaRow
+    {
+        public long Id { get; set; }
+        public long Version { get; set; }
+        public string Columns { get; set; } = "[]";
+        public long CreatedAt { get; set; }
+        public string? CreatedBy { get; set; }
+    }
+
+    public static Task<int> InsertFactsAsync(DbSession s, long artifactId, DatasetFactsInput f, long? schemaId, IReadOnlyList<ColumnSpec> columns,
+        IReadOnlyDictionary<string, ColumnProfile> profile, long now) =>
+        s.Connection.ExecuteAsync("""
+            INSERT INTO dataset_facts (artifact_id, source_uri, source_system, ingested_at, schema_id, columns, row_count, profile, created_at, created_by)
+            VALUES (@artifactId, @SourceUri, @SourceSystem, @IngestedAt, @schemaId, @columns, @RowCount, @profile, @now, @User)
+            ON CONFLICT (artifact_id) DO NOTHING
+            """, new { artifactId, f.SourceUri, f.SourceSystem, f.IngestedAt, schemaId, columns = ColumnsJson(columns), f.RowCount,
+            profile = ProfileJson(profile), now, f.User }, s.Transaction);
+
+    public static async Task<DatasetFacts?> FactsAsync(DbSession s, long artifactId)
+    {
+        var row = await s.Connection.QueryFirstOrDefaultAsync<FactsRow>("""
+            SELECT f.source_uri, f.source_system, f.ingested_at, d.name AS schema_name, d.version AS schema_version, f.columns, f.row_count, f.profile,
+                   f.created_at, f.created_by
+            FROM dataset_facts f LEFT JOIN dataset_schemas d ON d.id = f.schema_id WHERE f.artifact_id = @artifactId
+            """, new { artifactId }, s.Transaction);
+        return row is null
+            ? null
+            : new DatasetFacts(row.SourceUri, row.SourceSystem, row.IngestedAt, row.SchemaName, row.SchemaVersion, ParseColumns(row.Columns), row.RowCount,
+                ParseProfile(row.Profile), row.CreatedAt, row.CreatedBy);
+    }
+
+    public static Task InsertValidationAsync(DbSession s, long artifactId, string name, bool passed, string? details, string? user, long now) =>
+        s.Connection.ExecuteAsync("""
+            INSERT INTO dataset_validations (artifact_id, check_name, passed, details, run_at, run_by) VALUES (@artifactId, @name, @passed, @details, @now, @user)
+            """, new { artifactId, name, passed = passed ? 1 : 0, details, now, user }, s.Transaction);
+
+    public static async Task<IReadOnlyList<ValidationCheck>> ValidationsAsync(DbSession s, long artifactId) =>
+        (await s.Connection.QueryAsync<(string Name, long Passed, string? Details, long RunAt, string? RunBy)>(
+            "SELECT check_name, passed, details, run_at, run_by FROM dataset_validations WHERE artifact_id = @artifactId ORDER BY id",
+            new { artifactId }, s.Transaction)).Select(v => new ValidationCheck(v.Name, v.Passed != 0, v.Details, v.RunAt, v.RunBy)).ToList();
+
+    private sealed class FactsRow
+    {
+        public string? SourceUri { get; set; }
+        public string? SourceSystem { get; set; }
+        public long? IngestedAt { get; set; }
+        public string? SchemaName { get; set; }
+        public long? SchemaVersion { get; set; }
+        public string Columns { get; set; } = "[]";
+        public long? RowCount { get; set; }
+        public string Profile { get; set; } = "{}";
+        public long CreatedAt { get; set; }
+        public string? CreatedBy { get; set; }
+    }
+}
+
+/// <summary>Data access for feature definitions. Never commits.</summary>
+internal static class FeatureAccess
+{
+    public static async Task InsertAsync(DbSession s, long featureSetId, IReadOnlyList<FeatureDefinition> features)
+    {
+        for (var i = 0; i < features.Count; i++)
+        {
+            var f = features[i];
+            await s.Connection.ExecuteAsync("""
+                INSERT INTO features (feature_set_id, position, name, dtype, shape, description, transformation, owner)
+                VALUES (@featureSetId, @i, @Name, @Dtype, @shape, @Description, @Transformation, @Owner)
+                """, new { featureSetId, i, f.Name, f.Dtype, shape = Shapes.Text(f.Shape), f.Description, f.Transformation, f.Owner }, s.Transaction);
+        }
+    }
+
+    public static async Task<IReadOnlyList<FeatureDefinition>> FeaturesAsync(DbSession s, long featureSetId) =>
+        (await s.Connection.QueryAsync<FeatureRow>(
+            "SELECT feature_set_id, name, dtype, shape, description, transformation, owner FROM features WHERE feature_set_id = @featureSetId ORDER BY position",
+            new { featureSetId }, s.Transaction)).Select(r => r.ToModel()).ToList();
+
+    public static async Task<IReadOnlyList<long>> FeatureSetsWithAsync(DbSession s, string name) =>
+        (await s.Connection.QueryAsync<long>("SELECT feature_set_id FROM features WHERE name = @name ORDER BY feature_set_id", new { name }, s.Transaction))
+        .ToList();
+
+    /// <summary>Model versions that declare the feature as an input or whose feature set defines it.</summary>
+    public static async Task<IReadOnlyList<(string Model, long Version)>> ModelVersionsUsingAsync(DbSession s, string name) =>
+        (await s.Connection.QueryAsync<(string Model, long Version)>("""
+            SELECT m.name, mv.version FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id
+            WHERE mv.id IN (SELECT version_id FROM model_version_features WHERE name = @name)
+               OR mv.feature_set_id IN (SELECT feature_set_id FROM features WHERE name = @name)
+            ORDER BY m.name, mv.version
+            """, new { name }, s.Transaction)).ToList();
+
+    /// <summary>The content digest of a feature set version: SHA-256 of its canonical definition JSON.</summary>
+    public static (string Digest, long Size) Digest(IReadOnlyList<FeatureDefinition> features)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(features.Select(f => new
+        {
+            name = f.Name, dtype = f.Dtype, shape = f.Shape, description = f.Description, transformation = f.Transformation, owner = f.Owner,
+        }).ToList());
+        return (Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
+    }
+
+    public static string Uri(string project, string name, long version) =>
+        $"lineage://feature-sets/{project}/{name}/{version}";
+}
