@@ -84,6 +84,7 @@ public static class LineageServer
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage();
+        app.UseWebUi(options.UiRoot);
         return app;
     }
 }
