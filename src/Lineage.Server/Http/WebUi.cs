@@ -42,7 +42,8 @@ public static class WebUi
 
         // One fallback endpoint serves files and the page. (The static-files middleware would stand aside here:
         // it only serves requests that no endpoint matched, and this fallback matches every GET.)
-        app.MapFallback(async ctx =>
+        // "{**path}", not MapFallback's default "{*path:nonfile}": file paths (the assets) must reach it too.
+        app.MapFallback("{**path}", async ctx =>
             {
                 var path = ctx.Request.Path;
                 if (Reserved.Any(p => path.StartsWithSegments(p)))

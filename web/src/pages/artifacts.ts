@@ -109,6 +109,8 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
   const wanted = ctx.params.get('v');
   const current = versions.find((v) => String(v.version) === wanted || v.aliases.includes(wanted ?? '')) ?? versions[0];
   const base = `/artifacts/${encodeURIComponent(name)}`;
+  // `latest` is implicit: the highest active version.
+  const latest = versions.find((v) => v.lifecycle === 'active');
 
   const diffA = h('select', { 'aria-label': 'First version', 'data-testid': 'diff-a' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('a') ?? String(versions[Math.min(1, versions.length - 1)].version)) }, `v${v.version}`)));
   const diffB = h('select', { 'aria-label': 'Second version', 'data-testid': 'diff-b' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('b') ?? String(versions[0].version)) }, `v${v.version}`)));
@@ -137,7 +139,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
             'tr',
             { class: v.id === current.id ? 'selected' : '', 'data-version': v.version },
             h('td', null, link(`${base}?v=${v.version}`, `v${v.version}`)),
-            h('td', null, v.aliases.map((a) => h('span', { class: 'chip alias' }, a))),
+            h('td', null, v.id === latest?.id ? h('span', { class: 'chip latest' }, 'latest') : null, v.aliases.map((a) => h('span', { class: 'chip alias' }, a))),
             h('td', null, v.kind),
             h('td', { class: 'num' }, bytes(v.size)),
             h('td', null, h('code', { title: v.digest }, v.digest.slice(0, 12))),

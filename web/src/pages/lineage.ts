@@ -29,6 +29,11 @@ const typeColours: Record<string, string> = {
 };
 const fallback = ['#0369a1', '#7c3aed', '#15803d', '#a16207', '#9f1239', '#475569'];
 
+/** Node width from its label (10px sans-serif is about 6px a character), so the label sits inside. */
+function labelWidth(label: string): number {
+  return Math.max(40, Math.round(label.length * 6.2 + 20));
+}
+
 export function colourOf(type: string): string {
   if (typeColours[type]) return typeColours[type];
   let hash = 0;
@@ -149,9 +154,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
           'font-size': 10,
           'text-valign': 'center',
           'text-halign': 'center',
-          width: 'label',
+          width: 'data(w)',
           height: 26,
-          padding: '8px',
           shape: 'round-rectangle',
           'border-width': 1,
           'border-color': '#1f2937',
@@ -173,7 +177,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     for (const n of g.nodes)
       if (!state.nodes.has(n.id)) {
         state.nodes.set(n.id, n);
-        add.push({ group: 'nodes', data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type) }, classes: 'collapsed' });
+        add.push({ group: 'nodes', data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label) }, classes: 'collapsed' });
       }
     for (const e of g.edges) {
       const id = `${e.from}->${e.to}:${e.role}`;
