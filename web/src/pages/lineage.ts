@@ -127,6 +127,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     return;
   }
   if (!ctx.alive()) return;
+  mark('lineage-fetched');
 
   const state: State = { nodes: new Map(), edges: new Map(), expanded: new Set() };
   const status = h('p', { class: 'muted small', 'data-testid': 'graph-status' });
@@ -168,6 +169,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(role)', 'font-size': 8, color: '#6b7280', 'text-rotation': 'autorotate' } },
       { selector: '.path, .impact', style: { 'border-color': '#f59e0b', 'border-width': 4, 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
       { selector: '.faded', style: { opacity: 0.25 } },
+      // Role labels on edges only while the graph is small enough to read them (and to lay out fast).
+      { selector: 'edge.quiet', style: { label: '' } },
     ],
   });
   (window as unknown as { __lineageCy: cytoscape.Core }).__lineageCy = cy;
@@ -187,6 +190,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       }
     }
     if (add.length) cy.add(add);
+    cy.edges().toggleClass('quiet', state.nodes.size > 150);
     return add.length;
   };
 
@@ -323,6 +327,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   await layout();
   mark('lineage-layout-done');
   performance.measure('lineage-layout', 'lineage-fetch-start', 'lineage-layout-done');
+  performance.measure('lineage-layout-only', 'lineage-fetched', 'lineage-layout-done');
   updateStatus();
   renderLegend();
   container.dataset.ready = 'true';
