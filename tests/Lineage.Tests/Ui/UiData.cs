@@ -39,13 +39,14 @@ public sealed class ApiWriter(HttpClient http)
         if (!res.IsSuccessStatusCode) throw new InvalidOperationException($"PATCH {path}: {(int)res.StatusCode} {await res.Content.ReadAsStringAsync()}");
     }
 
-    public async Task<JsonNode> UploadAsync(string name, string type, byte[] content, object? metadata = null, string? runId = null)
+    public async Task<JsonNode> UploadAsync(string name, string type, byte[] content, object? metadata = null, string? runId = null,
+        string contentType = "application/octet-stream")
     {
         var q = $"name={Uri.EscapeDataString(name)}&type={type}";
         if (metadata is not null) q += "&metadata=" + Uri.EscapeDataString(System.Text.Json.JsonSerializer.Serialize(metadata));
         if (runId is not null) q += "&runId=" + runId;
         var body = new ByteArrayContent(content);
-        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        body.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         using var res = await http.PostAsync("/api/v1/artifacts/upload?" + q, body);
         var text = await res.Content.ReadAsStringAsync();
         if (!res.IsSuccessStatusCode) throw new InvalidOperationException($"upload {name}: {(int)res.StatusCode} {text}");
@@ -114,6 +115,8 @@ public sealed class UiWorld : IAsyncLifetime
         await Api.UploadAsync("train-config", "config", Encoding.UTF8.GetBytes("{\"lr\":0.1,\"layers\":[64,32]}"), runId: trial1);
         await Api.UploadAsync("loss-plot", "report", Png, runId: trial1);
         await Api.UploadAsync("train-notes", "report", Encoding.UTF8.GetBytes("converged after 50 steps\nno warnings\n"), runId: trial1);
+        await Api.UploadAsync("eval-bundle", "report", Tar(("summary.json", "{\"auc\":0.91}"), ("scores.csv", "id,score\n1,0.9\n2,0.4\n"), ("README.txt", "scores per customer\n")),
+            contentType: "application/x-tar");
         var report = await Api.UploadAsync("eval-report", "report", Encoding.UTF8.GetBytes("auc: 0.91\n"));
         await Api.PostAsync("/api/v1/executions", new
         {
@@ -124,4 +127,14 @@ public sealed class UiWorld : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    private static byte[] Tar(params (string Path, string Text)[] files)
+    {
+        using var ms = new MemoryStream();
+        using (var tar = new System.Formats.Tar.TarWriter(ms, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+            foreach (var (path, text) in files)
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, path)
+                    { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
+        return ms.ToArray();
+    }
 }

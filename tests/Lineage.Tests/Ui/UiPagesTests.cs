@@ -195,6 +195,18 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : IClass
 
         await _page.GotoAsync("/artifacts/sales?v=production");
         await Expect(TestId("version-detail").Locator("h2")).ToContainTextAsync("Version 1");
+
+        // A directory version: its files, each previewable; the first is shown.
+        await _page.GotoAsync("/artifacts/eval-bundle");
+        var browserPane = TestId("artifact-browser");
+        await Expect(browserPane.Locator("a[data-file]")).ToHaveTextAsync(["README.txt", "scores.csv", "summary.json"]);
+        await Expect(TestId("text-preview")).ToContainTextAsync("scores per customer");
+        await browserPane.Locator("a[data-file='scores.csv']").ClickAsync();
+        await Expect(TestId("csv-preview").Locator("tbody tr")).ToHaveCountAsync(2);
+        await browserPane.Locator("a[data-file='summary.json']").ClickAsync();
+        await Expect(TestId("json-preview")).ToContainTextAsync("\"auc\": 0.91");
+        await Expect(browserPane.GetByText("Download all (zip)")).ToHaveAttributeAsync("href", "/api/v1/artifacts/eval-bundle/versions/1/content?format=zip");
+        await BrowserFixture.ScreenshotAsync(_page, "artifact-directory");
     }
 
     [Fact]
