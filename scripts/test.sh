@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole Lineage test suite on a fresh Debian machine with only the .NET SDK.
-# Installs PostgreSQL when missing (apt-get, as root or through sudo), starts a throwaway
+# Installs PostgreSQL and Chromium when missing (apt-get, as root or through sudo), builds the web UI
+# (scripts/build-web.sh), starts a throwaway
 # cluster under a temp folder, runs every test against it, and ends with one line:
 #   N passed, M failed[, K skipped]
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Storage").
@@ -69,7 +70,19 @@ start_postgres() {
   echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_DIR)"
 }
 
+# The UI tests drive Debian's Chromium (tests/Lineage.Tests/Ui); without it they fail, they do not skip.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "== installing Chromium (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
 if [ -z "${LINEAGE_TEST_POSTGRES:-}" ]; then start_postgres; fi
+ensure_chromium || echo "warning: Chromium could not be installed; the UI tests will fail" >&2
+# The web UI is built before the server (its build copies web/dist); a failed UI build fails the UI tests.
+scripts/build-web.sh || echo "warning: the web UI build failed; the UI tests will fail" >&2
 
 RESULTS=$(mktemp -d /tmp/lineage-results.XXXXXX)
 status=0

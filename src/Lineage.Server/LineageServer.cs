@@ -95,6 +95,7 @@ public static class LineageServer
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage().MapMarquez();
         app.MapMlflow();
         app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
+        app.UseWebUi(options.UiRoot);
         return app;
     }
 }

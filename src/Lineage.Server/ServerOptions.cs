@@ -27,4 +27,7 @@ public sealed record ServerOptions
 
     /// <summary>Log every request (off by default: ingestion runs at thousands of requests a second).</summary>
     public bool LogRequests { get; init; }
+
+    /// <summary>Folder of the built web UI (index.html and assets/); null: <c>wwwroot</c> next to the server assembly.</summary>
+    public string? UiRoot { get; init; }
 }

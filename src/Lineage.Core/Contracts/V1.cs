@@ -76,6 +76,6 @@ public sealed record BatchRequest(
 public sealed record BatchResponse(int Metrics, int Params, int Tags);
 
 public sealed record HistoryPointDto(double Value, long Step, long Timestamp);
-public sealed record MetricHistoryResponse(string Key, List<HistoryPointDto> Points, string? NextPageToken);
+public sealed record MetricHistoryResponse(string Key, List<HistoryPointDto> Points, string? NextPageToken, long? TotalPoints = null);
 
 public sealed record HealthResponse(string Status, string? Version = null, string? Database = null);

@@ -111,6 +111,14 @@ public static class RunsApi
         group.MapGet("/{runId}/metrics/history", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
                 var key = ctx.Request.String("key") ?? throw LineageException.Invalid("key", "query parameter 'key' is required");
+                if (ctx.Request.Int("maxPoints") is { } maxPoints)
+                {
+                    // Chart view: the whole series, min/max-bucketed down to maxPoints (no paging).
+                    var (points, total) = await store.GetMetricHistoryDownsampledAsync(runId, key, maxPoints);
+                    return Results.Json(new MetricHistoryResponse(key,
+                            points.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), null, total),
+                        LineageJson.Default.MetricHistoryResponse);
+                }
                 var page = await store.GetMetricHistoryAsync(runId, key, ctx.Request.Int("limit"), ctx.Request.String("pageToken"));
                 return Results.Json(new MetricHistoryResponse(key,
                         page.Items.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), page.NextPageToken),

@@ -291,6 +291,28 @@ public sealed class TrackingStore(Database db)
         });
     }
 
+    /// <summary>
+    /// The whole series of one metric, reduced to at most <paramref name="maxPoints"/> points by
+    /// <see cref="MetricDownsampling.MinMax"/> (for charts), read in one transaction. Also returns how many
+    /// points the series has. 404 for an unknown run; an unknown key is an empty series.
+    /// </summary>
+    public Task<(IReadOnlyList<SeriesPoint> Points, long Total)> GetMetricHistoryDownsampledAsync(string runId, string key, int maxPoints)
+    {
+        runId = Validate.RunId(runId);
+        Validate.Key(key, "key");
+        if (maxPoints < MetricDownsampling.MinPoints || maxPoints > MetricDownsampling.MaxPoints)
+            throw LineageException.Invalid("maxPoints",
+                $"'maxPoints' must be between {MetricDownsampling.MinPoints} and {MetricDownsampling.MaxPoints}, got {maxPoints}");
+        return db.ReadAsync(async s =>
+        {
+            var run = await RunAccess.RequireAsync(s, runId);
+            var keyId = await _metrics.FindKeyIdAsync(s, key);
+            if (keyId is null) return ((IReadOnlyList<SeriesPoint>)[], 0L);
+            var (points, _) = await MetricAccess.HistoryAsync(s, run.Id, keyId.Value, 0, 0, int.MaxValue);
+            return (MetricDownsampling.MinMax(points, maxPoints), (long)points.Count);
+        });
+    }
+
     private static List<KeyValue> CheckTags(IReadOnlyDictionary<string, string>? tags)
     {
         var list = new List<KeyValue>();

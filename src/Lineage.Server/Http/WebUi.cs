@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Net.Http.Headers;
+
+namespace Lineage.Server.Http;
+
+/// <summary>
+/// Serves the web UI (issue 8) at <c>/</c>: the files Vite built from <c>web/</c> (copied into the server's
+/// output folder as <c>wwwroot/</c>) and, for any other GET that is not an API path, <c>index.html</c>, so the
+/// single-page app's own routes (<c>/runs/…</c>, <c>/lineage?…</c>) survive a reload. Reserved prefixes
+/// (<c>/api</c>, <c>/health</c>, <c>/ready</c>, <c>/openapi</c>) are never answered with the page: an unknown
+/// API path stays a JSON 404. Without a built UI the server still starts and <c>/</c> says how to build it.
+/// </summary>
+public static class WebUi
+{
+    private static readonly string[] Reserved = ["/api", "/health", "/ready", "/openapi"];
+
+    /// <summary>Where the built UI is looked for when <see cref="ServerOptions.UiRoot"/> is not set.</summary>
+    public static string DefaultRoot => Path.Combine(AppContext.BaseDirectory, "wwwroot");
+
+    internal const string NotBuiltPage = """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lineage</title></head>
+        <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+        <h1>Lineage server is running</h1>
+        <p>The web UI is not built. Build it with <code>scripts/build-web.sh</code>
+        (or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>, then rebuild the server);
+        <code>scripts/start.sh</code> does both.</p>
+        <p>The API is at <a href="/api/v1/experiments">/api/v1</a>; its description at <a href="/openapi/v1.json">/openapi/v1.json</a>.</p>
+        </body></html>
+        """;
+
+    public static WebApplication UseWebUi(this WebApplication app, string? root)
+    {
+        root = Path.GetFullPath(root ?? DefaultRoot);
+        var index = Path.Combine(root, "index.html");
+        var built = File.Exists(index);
+        var files = built ? new PhysicalFileProvider(root) : null;
+        var types = new FileExtensionContentTypeProvider();
+
+        // One fallback endpoint serves files and the page. (The static-files middleware would stand aside here:
+        // it only serves requests that no endpoint matched, and this fallback matches every GET.)
+        // "{**path}", not MapFallback's default "{*path:nonfile}": file paths (the assets) must reach it too.
+        app.MapFallback("{**path}", async ctx =>
+            {
+                var path = ctx.Request.Path;
+                if (Reserved.Any(p => path.StartsWithSegments(p)))
+                {
+                    ctx.Response.StatusCode = 404;   // the error middleware writes the JSON body
+                    return;
+                }
+                if (Path.HasExtension(path.Value))
+                {
+                    // A file (PhysicalFileProvider refuses paths leaving the root). A missing one is a 404, never the page.
+                    var file = files?.GetFileInfo(path.Value!);
+                    if (file is null || !file.Exists || file.IsDirectory)
+                    {
+                        ctx.Response.StatusCode = 404;
+                        return;
+                    }
+                    ctx.Response.ContentType = types.TryGetContentType(file.Name, out var type) ? type : "application/octet-stream";
+                    // Vite names assets by content hash: they never change.
+                    ctx.Response.Headers[HeaderNames.CacheControl] =
+                        path.StartsWithSegments("/assets") ? "public, max-age=31536000, immutable" : "no-cache";
+                    ctx.Response.ContentLength = file.Length;
+                    if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.SendFileAsync(file);
+                    return;
+                }
+                ctx.Response.ContentType = "text/html; charset=utf-8";
+                ctx.Response.Headers[HeaderNames.CacheControl] = "no-cache";
+                if (HttpMethods.IsHead(ctx.Request.Method)) return;
+                if (built) await ctx.Response.SendFileAsync(index);
+                else await ctx.Response.WriteAsync(NotBuiltPage);
+            })
+            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]))
+            .ExcludeFromDescription();
+        return app;
+    }
+}

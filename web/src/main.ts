@@ -1,0 +1,79 @@
+// Entry point: a small history-API router. The server answers every non-API path with index.html,
+// so these routes survive a reload and can be bookmarked.
+
+import './style.css';
+import 'uplot/dist/uPlot.min.css';
+import { clear, errorView, go, h } from './dom';
+import { experimentsPage } from './pages/experiments';
+import { runsPage } from './pages/runs';
+import { runPage } from './pages/run';
+import { comparePage } from './pages/compare';
+import { artifactsPage, artifactPage } from './pages/artifacts';
+import { lineagePage } from './pages/lineage';
+
+export interface PageContext {
+  root: HTMLElement;
+  params: URLSearchParams;
+  /** True while this page is still the one shown (navigations cancel older pages' late renders). */
+  alive: () => boolean;
+}
+
+type Page = (ctx: PageContext, ...parts: string[]) => Promise<void> | void;
+
+const routes: [RegExp, Page, string][] = [
+  [/^\/$/, experimentsPage, 'experiments'],
+  [/^\/experiments\/?$/, experimentsPage, 'experiments'],
+  [/^\/experiments\/([^/]+)$/, runsPage, 'experiments'],
+  [/^\/runs\/([^/]+)$/, runPage, 'experiments'],
+  [/^\/compare$/, comparePage, 'experiments'],
+  [/^\/artifacts\/?$/, artifactsPage, 'artifacts'],
+  [/^\/artifacts\/([^/]+)$/, artifactPage, 'artifacts'],
+  [/^\/lineage$/, lineagePage, 'lineage'],
+];
+
+const app = document.getElementById('app')!;
+let generation = 0;
+
+async function render(): Promise<void> {
+  const gen = ++generation;
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  clear(app);
+  const ctx: PageContext = { root: app, params: new URLSearchParams(location.search), alive: () => gen === generation };
+  for (const [re, page, nav] of routes) {
+    const m = re.exec(path);
+    if (!m) continue;
+    document.querySelectorAll('[data-nav]').forEach((a) => a.classList.toggle('active', a.getAttribute('data-nav') === nav));
+    try {
+      await page(ctx, ...m.slice(1).map(decodeURIComponent));
+    } catch (err) {
+      if (!ctx.alive()) return;
+      clear(app);
+      app.appendChild(errorView(err));
+    }
+    return;
+  }
+  app.appendChild(
+    h(
+      'section',
+      { class: 'not-found', 'data-testid': 'not-found' },
+      h('h1', null, 'Not found'),
+      h('p', null, `There is no page at ${path}.`),
+      h('p', null, h('a', { href: '/', 'data-link': true }, 'Back to experiments')),
+    ),
+  );
+}
+
+document.addEventListener('click', (e) => {
+  const a = (e.target as Element | null)?.closest?.('a');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+  const href = a.getAttribute('href');
+  if (!href || !href.startsWith('/') || href.startsWith('/api/') || a.hasAttribute('download') || a.target) return;
+  e.preventDefault();
+  go(href);
+});
+window.addEventListener('popstate', () => void render());
+// A bug must never show a raw stack trace: log it, tell the person plainly.
+window.addEventListener('error', (e) => console.error(e.error ?? e.message));
+window.addEventListener('unhandledrejection', (e) => console.error(e.reason));
+
+void render();

@@ -1,0 +1,195 @@
+// Artifacts: the list of versions; one name's versions with aliases, metadata, alias history, files and
+// previews; and a diff of two versions' metadata (schema included: it is part of the metadata).
+
+import { api, ApiError, type ArtifactVersion } from '../api';
+import { bytes, clear, errorLine, go, h, kvTable, link, loading, time } from '../dom';
+import type { PageContext } from '../main';
+import { artifactBrowser } from '../preview';
+
+export async function artifactsPage(ctx: PageContext): Promise<void> {
+  const name = ctx.params.get('name') ?? '';
+  const type = ctx.params.get('type') ?? '';
+  const pageToken = ctx.params.get('page') ?? undefined;
+  const nameBox = h('input', { type: 'search', placeholder: 'Name', value: name, 'aria-label': 'Artifact name' });
+  const typeBox = h('input', { type: 'search', placeholder: 'Type (dataset, model…)', value: type, 'aria-label': 'Artifact type' });
+  const apply = () => {
+    const q = new URLSearchParams();
+    if (nameBox.value) q.set('name', nameBox.value);
+    if (typeBox.value) q.set('type', typeBox.value);
+    go(`/artifacts${q.toString() ? `?${q}` : ''}`, true);
+  };
+  [nameBox, typeBox].forEach((b) => b.addEventListener('keydown', (e) => e.key === 'Enter' && apply()));
+  const body = h('div', null, loading());
+  ctx.root.append(h('h1', null, 'Artifacts'), h('div', { class: 'toolbar' }, nameBox, typeBox, h('button', { onclick: apply }, 'Filter')), body);
+  try {
+    const page = await api.artifacts({ name, type, limit: 200, pageToken });
+    if (!ctx.alive()) return;
+    clear(body);
+    if (page.artifacts.length === 0) {
+      body.append(h('p', { class: 'muted' }, 'No artifacts.'));
+      return;
+    }
+    body.append(
+      h(
+        'table',
+        { class: 'grid', 'data-testid': 'artifacts' },
+        h('thead', null, h('tr', null, ['Name', 'Version', 'Type', 'Aliases', 'Size', 'Created', 'Producer'].map((c) => h('th', null, c)))),
+        h(
+          'tbody',
+          null,
+          page.artifacts.map((a) =>
+            h(
+              'tr',
+              null,
+              h('td', null, link(`/artifacts/${encodeURIComponent(a.name)}`, a.name)),
+              h('td', { class: 'num' }, link(`/artifacts/${encodeURIComponent(a.name)}?v=${a.version}`, `v${a.version}`)),
+              h('td', null, h('span', { class: `type type-${a.type}` }, a.type)),
+              h('td', null, a.aliases.map((al) => h('span', { class: 'chip alias' }, al))),
+              h('td', { class: 'num' }, bytes(a.size)),
+              h('td', null, time(a.createdAt)),
+              h('td', null, a.producerRunId ? link(`/runs/${a.producerRunId}`, a.producerRunId.slice(0, 8)) : ''),
+            ),
+          ),
+        ),
+      ),
+    );
+    if (page.nextPageToken) {
+      const q = new URLSearchParams(ctx.params);
+      q.set('page', page.nextPageToken);
+      body.append(h('p', null, link(`/artifacts?${q}`, 'Next page →')));
+    }
+  } catch (err) {
+    if (!ctx.alive()) return;
+    clear(body);
+    body.append(errorLine(err));
+  }
+}
+
+/** Flattens JSON into path → value text, so two versions' metadata can be compared key by key. */
+export function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (value !== null && typeof value === 'object' && !(Array.isArray(value) && value.length === 0) && Object.keys(value as object).length > 0) {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      flatten(v, Array.isArray(value) ? `${prefix}[${k}]` : prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix || '(root)', JSON.stringify(value));
+  return out;
+}
+
+function metadataDiff(a: ArtifactVersion, b: ArtifactVersion): HTMLElement {
+  const fa = flatten(a.metadata);
+  const fb = flatten(b.metadata);
+  const keys = [...new Set([...fa.keys(), ...fb.keys()])].sort();
+  const rows = keys.map((k) => {
+    const va = fa.get(k);
+    const vb = fb.get(k);
+    const change = va === undefined ? 'added' : vb === undefined ? 'removed' : va === vb ? 'same' : 'changed';
+    return h('tr', { class: `diff-${change}`, 'data-key': k, 'data-change': change }, h('th', null, k), h('td', null, va ?? ''), h('td', null, vb ?? ''), h('td', null, change));
+  });
+  const changed = rows.filter((r) => r.dataset.change !== 'same').length;
+  return h(
+    'div',
+    { 'data-testid': 'metadata-diff' },
+    h('p', null, `${changed} of ${keys.length} metadata fields differ between v${a.version} and v${b.version}.`),
+    h(
+      'table',
+      { class: 'grid diff' },
+      h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, `v${a.version}`), h('th', null, `v${b.version}`), h('th', null, ''))),
+      h('tbody', null, rows),
+    ),
+  );
+}
+
+export async function artifactPage(ctx: PageContext, name: string): Promise<void> {
+  const list = await api.versions(name);
+  if (!ctx.alive()) return;
+  const versions = list.artifacts.sort((x, y) => y.version - x.version);
+  if (versions.length === 0) {
+    // Shown as the not-found page.
+    throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `artifact '${name}' not found`);
+  }
+  const wanted = ctx.params.get('v');
+  const current = versions.find((v) => String(v.version) === wanted || v.aliases.includes(wanted ?? '')) ?? versions[0];
+  const base = `/artifacts/${encodeURIComponent(name)}`;
+  // `latest` is implicit: the highest active version.
+  const latest = versions.find((v) => v.lifecycle === 'active');
+
+  const diffA = h('select', { 'aria-label': 'First version', 'data-testid': 'diff-a' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('a') ?? String(versions[Math.min(1, versions.length - 1)].version)) }, `v${v.version}`)));
+  const diffB = h('select', { 'aria-label': 'Second version', 'data-testid': 'diff-b' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('b') ?? String(versions[0].version)) }, `v${v.version}`)));
+  const diffOut = h('div', null);
+  const showDiff = () => {
+    const a = versions.find((v) => String(v.version) === diffA.value)!;
+    const b = versions.find((v) => String(v.version) === diffB.value)!;
+    diffOut.replaceChildren(metadataDiff(a, b));
+  };
+  diffA.addEventListener('change', showDiff);
+  diffB.addEventListener('change', showDiff);
+
+  const history = h('div', null, loading());
+  ctx.root.append(
+    h('p', { class: 'crumbs' }, link('/artifacts', 'Artifacts'), ' / ', name),
+    h('h1', null, name, ' ', h('span', { class: `type type-${current.type}` }, current.type)),
+    h(
+      'table',
+      { class: 'grid', 'data-testid': 'versions' },
+      h('thead', null, h('tr', null, ['Version', 'Aliases', 'Kind', 'Size', 'Digest', 'Created', 'By', 'Producer', 'Lifecycle'].map((c) => h('th', null, c)))),
+      h(
+        'tbody',
+        null,
+        versions.map((v) =>
+          h(
+            'tr',
+            { class: v.id === current.id ? 'selected' : '', 'data-version': v.version },
+            h('td', null, link(`${base}?v=${v.version}`, `v${v.version}`)),
+            h('td', null, v.id === latest?.id ? h('span', { class: 'chip latest' }, 'latest') : null, v.aliases.map((a) => h('span', { class: 'chip alias' }, a))),
+            h('td', null, v.kind),
+            h('td', { class: 'num' }, bytes(v.size)),
+            h('td', null, h('code', { title: v.digest }, v.digest.slice(0, 12))),
+            h('td', null, time(v.createdAt)),
+            h('td', null, v.createdBy ?? ''),
+            h('td', null, v.producerRunId ? link(`/runs/${v.producerRunId}`, v.producerRunId.slice(0, 8)) : ''),
+            h('td', null, v.lifecycle),
+          ),
+        ),
+      ),
+    ),
+    h(
+      'section',
+      { 'data-testid': 'version-detail' },
+      h('h2', null, `Version ${current.version}`, current.aliases.length ? ' · ' : '', current.aliases.map((a) => h('span', { class: 'chip alias' }, a))),
+      current.description ? h('p', null, current.description) : null,
+      h(
+        'p',
+        null,
+        h('a', { href: api.contentUrl(name, String(current.version)), download: true, 'data-testid': 'download' }, 'Download'),
+        ' · ',
+        link(`/lineage?node=${encodeURIComponent(`artifact:${current.id}`)}`, 'Lineage'),
+        ' · ',
+        link(`/lineage?node=${encodeURIComponent(`artifact:${current.id}`)}&impact=1`, 'Impact'),
+      ),
+      h('div', { class: 'cols' },
+        h('div', null, h('h3', null, 'Metadata'), h('pre', { class: 'json', 'data-testid': 'metadata' }, JSON.stringify(current.metadata, null, 2))),
+        h('div', null, h('h3', null, 'Tags'), kvTable(current.tags, 'No tags.', 'artifact-tags'))),
+      h('h3', null, 'Files'),
+      artifactBrowser(current),
+    ),
+    h('section', null, h('h2', null, 'Compare metadata'), h('div', { class: 'toolbar' }, diffA, ' vs ', diffB), diffOut),
+    h('section', null, h('h2', null, 'Alias history'), history),
+  );
+  showDiff();
+
+  try {
+    const changes = (await api.aliasHistory(name)).changes;
+    if (!ctx.alive()) return;
+    history.replaceChildren(
+      changes.length === 0
+        ? h('p', { class: 'muted' }, 'No alias changes.')
+        : h(
+            'table',
+            { class: 'grid', 'data-testid': 'alias-history' },
+            h('thead', null, h('tr', null, ['When', 'Alias', 'Now points to', 'By'].map((c) => h('th', null, c)))),
+            h('tbody', null, changes.map((c) => h('tr', null, h('td', null, time(c.changedAt)), h('td', null, c.alias), h('td', null, c.version === undefined || c.version === null ? 'removed' : `v${c.version}`), h('td', null, c.changedBy ?? '')))),
+          ),
+    );
+  } catch (err) {
+    history.replaceChildren(errorLine(err));
+  }
+}

@@ -1,0 +1,315 @@
+// Runs of one experiment: chosen param/metric/tag columns, sorting, the filter box, keyset paging
+// (the server pages by token, so page N costs the same at 100,000 runs as page 1), nested runs as a tree.
+
+import { api, ApiError, type Run } from '../api';
+import { add, clear, duration, errorLine, errorView, fmtValue, go, h, link, mark, statusBadge, time } from '../dom';
+import { filterHelp, parseFilter } from '../filter';
+import type { PageContext } from '../main';
+
+type Kind = 'attr' | 'param' | 'metric' | 'tag';
+
+interface Column {
+  kind: Kind;
+  key: string;
+}
+
+const attrs: Record<string, { label: string; get: (r: Run) => string | number | undefined }> = {
+  name: { label: 'Run', get: (r) => r.name ?? r.runId.slice(0, 8) },
+  status: { label: 'Status', get: (r) => r.status },
+  start: { label: 'Started', get: (r) => r.startTime },
+  duration: { label: 'Duration', get: (r) => (r.endTime ? r.endTime - r.startTime : undefined) },
+  user: { label: 'User', get: (r) => r.user },
+};
+
+function value(r: Run, c: Column): string | number | undefined {
+  switch (c.kind) {
+    case 'attr':
+      return attrs[c.key].get(r);
+    case 'param':
+      return r.params[c.key];
+    case 'tag':
+      return r.tags[c.key];
+    case 'metric': {
+      const m = r.metrics.find((x) => x.key === c.key);
+      return m === undefined ? undefined : typeof m.value === 'number' ? m.value : Number(m.value);
+    }
+  }
+}
+
+function compare(a: string | number | undefined, b: string | number | undefined): number {
+  if (a === undefined || (typeof a === 'number' && Number.isNaN(a))) return b === undefined ? 0 : 1;
+  if (b === undefined || (typeof b === 'number' && Number.isNaN(b))) return -1;
+  const na = typeof a === 'number' ? a : Number(a);
+  const nb = typeof b === 'number' ? b : Number(b);
+  if (!Number.isNaN(na) && !Number.isNaN(nb) && a !== '' && b !== '') return na - nb;
+  return String(a).localeCompare(String(b));
+}
+
+const colId = (c: Column) => `${c.kind}:${c.key}`;
+
+export async function runsPage(ctx: PageContext, experimentId: string): Promise<void> {
+  const storeKey = `lineage.columns.${experimentId}`;
+  const filterText = ctx.params.get('filter') ?? '';
+  const pageSize = Number(ctx.params.get('size') ?? '100');
+
+  const experiment = await api.experiment(experimentId);
+  if (!ctx.alive()) return;
+
+  // Paging state: tokens[i] is the token that loads page i (page 0 has none).
+  const tokens: (string | undefined)[] = [undefined];
+  let pageIndex = 0;
+  let runs: Run[] = [];
+  let next: string | undefined;
+  let sort: { col: Column; desc: boolean } | null = null;
+  const collapsed = new Set<string>();
+  const selected = new Set<string>();
+  let chosen: Column[] | null = (() => {
+    try {
+      return JSON.parse(localStorage.getItem(storeKey) ?? 'null');
+    } catch {
+      return null;
+    }
+  })();
+  let firstPaint = true;
+
+  const filterBox = h('input', {
+    type: 'search',
+    class: 'filter',
+    placeholder: filterHelp,
+    value: filterText,
+    'aria-label': 'Filter runs',
+    'data-testid': 'runs-filter',
+  });
+  const filterError = h('div', { class: 'filter-error', 'data-testid': 'filter-error' });
+  const sizeSelect = h(
+    'select',
+    { 'aria-label': 'Runs per page' },
+    [25, 50, 100, 250, 1000].map((n) => h('option', { value: n, selected: n === pageSize }, `${n} / page`)),
+  );
+  const applyFilter = () => {
+    const q = new URLSearchParams();
+    if (filterBox.value.trim()) q.set('filter', filterBox.value.trim());
+    if (sizeSelect.value !== '100') q.set('size', sizeSelect.value);
+    go(`/experiments/${encodeURIComponent(experimentId)}${q.toString() ? `?${q}` : ''}`, true);
+  };
+  filterBox.addEventListener('keydown', (e) => e.key === 'Enter' && applyFilter());
+  sizeSelect.addEventListener('change', applyFilter);
+
+  const columnsPanel = h('details', { class: 'columns' }, h('summary', null, 'Columns'));
+  const compareBtn = h('button', { disabled: true, 'data-testid': 'compare-selected' }, 'Compare selected');
+  compareBtn.addEventListener('click', () => go(`/compare?runs=${[...selected].join(',')}`));
+  const pager = h('div', { class: 'pager' });
+  const table = h('div', { class: 'table-wrap' });
+
+  add(
+    ctx.root,
+    h('p', { class: 'crumbs' }, link('/', 'Experiments'), ' / ', experiment.name),
+    h('h1', null, experiment.name, h('span', { class: 'muted small' }, ` experiment ${experiment.id}`)),
+    experiment.description ? h('p', null, experiment.description) : null,
+    h('div', { class: 'toolbar' }, filterBox, h('button', { onclick: applyFilter }, 'Apply'), sizeSelect, columnsPanel, compareBtn),
+    filterError,
+    table,
+    pager,
+  );
+
+  const parsed = parseFilter(filterText);
+  if ('message' in parsed) {
+    filterError.append(
+      h('span', { class: 'error', role: 'alert' }, parsed.message),
+      h('code', { class: 'filter-echo' }, filterText.slice(0, parsed.at as number), h('mark', null, filterText.slice(parsed.at as number) || ' ')),
+    );
+    return;
+  }
+  const query = parsed as Record<string, string>;
+
+  const keysOf = () => {
+    const params = new Set<string>();
+    const metrics = new Set<string>();
+    const tags = new Set<string>();
+    for (const r of runs) {
+      Object.keys(r.params).forEach((k) => params.add(k));
+      r.metrics.forEach((m) => metrics.add(m.key));
+      Object.keys(r.tags).forEach((k) => !k.startsWith('lineage.') && tags.add(k));
+    }
+    return { params: [...params].sort(), metrics: [...metrics].sort(), tags: [...tags].sort() };
+  };
+
+  const columns = (): Column[] => {
+    const base: Column[] = Object.keys(attrs).map((key) => ({ kind: 'attr', key }));
+    if (chosen) return [...base, ...chosen];
+    const k = keysOf();
+    return [
+      ...base,
+      ...k.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as Kind, key })),
+      ...k.params.slice(0, 4).map((key) => ({ kind: 'param' as Kind, key })),
+    ];
+  };
+
+  const renderColumnsPanel = () => {
+    const k = keysOf();
+    const current = new Set(columns().map(colId));
+    const box = (kind: Kind, key: string) => {
+      const cb = h('input', { type: 'checkbox', checked: current.has(`${kind}:${key}`), 'data-column': `${kind}:${key}` });
+      cb.addEventListener('change', () => {
+        const set = columns().filter((c) => c.kind !== 'attr');
+        chosen = cb.checked ? [...set, { kind, key }] : set.filter((c) => colId(c) !== `${kind}:${key}`);
+        localStorage.setItem(storeKey, JSON.stringify(chosen));
+        renderTable();
+      });
+      return h('label', null, cb, ` ${key}`);
+    };
+    clear(columnsPanel);
+    columnsPanel.append(
+      h('summary', null, 'Columns'),
+      h(
+        'div',
+        { class: 'columns-list' },
+        h('strong', null, 'Metrics'),
+        k.metrics.length ? k.metrics.map((key) => box('metric', key)) : h('span', { class: 'muted' }, 'none on this page'),
+        h('strong', null, 'Params'),
+        k.params.length ? k.params.map((key) => box('param', key)) : h('span', { class: 'muted' }, 'none on this page'),
+        h('strong', null, 'Tags'),
+        k.tags.length ? k.tags.map((key) => box('tag', key)) : h('span', { class: 'muted' }, 'none on this page'),
+      ),
+    );
+  };
+
+  const cell = (r: Run, c: Column, depth: number, hasChildren: boolean): HTMLTableCellElement => {
+    if (c.kind === 'attr') {
+      switch (c.key) {
+        case 'name': {
+          const toggle = hasChildren
+            ? h('button', { class: 'twisty', 'aria-label': collapsed.has(r.runId) ? 'Expand' : 'Collapse', 'data-testid': 'twisty' },
+                collapsed.has(r.runId) ? '▸' : '▾')
+            : h('span', { class: 'twisty-space' });
+          if (hasChildren)
+            toggle.addEventListener('click', () => {
+              if (collapsed.has(r.runId)) collapsed.delete(r.runId);
+              else collapsed.add(r.runId);
+              renderTable();
+            });
+          return h('td', { class: 'name', style: `padding-left:${0.4 + depth * 1.3}em` }, toggle, link(`/runs/${r.runId}`, r.name ?? r.runId.slice(0, 8)));
+        }
+        case 'status':
+          return h('td', null, statusBadge(r.status));
+        case 'start':
+          return h('td', null, time(r.startTime));
+        case 'duration':
+          return h('td', null, duration(r.startTime, r.endTime));
+        default:
+          return h('td', null, r.user ?? '');
+      }
+    }
+    const v = value(r, c);
+    return h('td', { class: c.kind === 'metric' ? 'num' : '' }, c.kind === 'metric' ? fmtValue(v) : (v ?? '') as string);
+  };
+
+  const renderTable = () => {
+    const cols = columns();
+    clear(table);
+    if (runs.length === 0) {
+      table.append(h('p', { class: 'muted', 'data-testid': 'no-runs' }, 'No runs match.'));
+      return;
+    }
+    // Nested runs: a child whose parent is on this page is drawn under it.
+    const ids = new Set(runs.map((r) => r.runId));
+    const children = new Map<string, Run[]>();
+    const roots: Run[] = [];
+    for (const r of runs) {
+      if (r.parentRunId && ids.has(r.parentRunId)) {
+        const list = children.get(r.parentRunId) ?? [];
+        list.push(r);
+        children.set(r.parentRunId, list);
+      } else roots.push(r);
+    }
+    const order = (list: Run[]) =>
+      sort ? [...list].sort((a, b) => (sort!.desc ? -1 : 1) * compare(value(a, sort!.col), value(b, sort!.col))) : list;
+
+    const rows: HTMLTableRowElement[] = [];
+    const walk = (list: Run[], depth: number) => {
+      for (const r of order(list)) {
+        const kids = children.get(r.runId) ?? [];
+        const check = h('input', { type: 'checkbox', checked: selected.has(r.runId), 'aria-label': `Select ${r.name ?? r.runId}` });
+        check.addEventListener('change', () => {
+          if (check.checked) selected.add(r.runId);
+          else selected.delete(r.runId);
+          compareBtn.disabled = selected.size < 2;
+          compareBtn.textContent = `Compare selected (${selected.size})`;
+        });
+        rows.push(
+          h('tr', { 'data-run': r.runId, 'data-depth': depth, class: depth ? 'child' : '' }, h('td', null, check), cols.map((c) => cell(r, c, depth, kids.length > 0))),
+        );
+        if (kids.length && !collapsed.has(r.runId)) walk(kids, depth + 1);
+      }
+    };
+    walk(roots, 0);
+
+    const head = h(
+      'tr',
+      null,
+      h('th', null, ''),
+      cols.map((c) => {
+        const label = c.kind === 'attr' ? attrs[c.key].label : c.key;
+        const active = sort && colId(sort.col) === colId(c);
+        const th = h(
+          'th',
+          { class: `sortable ${c.kind}`, title: 'Sort this page', 'data-col': colId(c), 'aria-sort': active ? (sort!.desc ? 'descending' : 'ascending') : null },
+          c.kind === 'attr' ? null : h('span', { class: `kind kind-${c.kind}` }, c.kind[0]),
+          label,
+          active ? (sort!.desc ? ' ▼' : ' ▲') : '',
+        );
+        th.addEventListener('click', () => {
+          sort = active ? { col: c, desc: !sort!.desc } : { col: c, desc: false };
+          renderTable();
+        });
+        return th;
+      }),
+    );
+    table.append(h('table', { class: 'grid runs', 'data-testid': 'runs-table' }, h('thead', null, head), h('tbody', null, rows)));
+  };
+
+  const renderPager = () => {
+    clear(pager);
+    const prev = h('button', { disabled: pageIndex === 0, 'data-testid': 'prev-page' }, '← Previous');
+    const nextBtn = h('button', { disabled: !next, 'data-testid': 'next-page' }, 'Next →');
+    prev.addEventListener('click', () => void load(pageIndex - 1));
+    nextBtn.addEventListener('click', () => {
+      if (next) {
+        tokens[pageIndex + 1] = next;
+        void load(pageIndex + 1);
+      }
+    });
+    pager.append(prev, h('span', { 'data-testid': 'page-label' }, ` Page ${pageIndex + 1} · runs ${pageIndex * pageSize + 1}–${pageIndex * pageSize + runs.length} `), nextBtn);
+  };
+
+  const load = async (index: number) => {
+    mark('runs-page-start');
+    filterError.replaceChildren();
+    try {
+      const page = await api.runs({ experimentId, limit: pageSize, pageToken: tokens[index], ...query });
+      if (!ctx.alive()) return;
+      pageIndex = index;
+      runs = page.runs;
+      next = page.nextPageToken;
+      renderColumnsPanel();
+      renderTable();
+      renderPager();
+      if (firstPaint) {
+        firstPaint = false;
+        mark('runs-first-paint');
+      } else {
+        mark('runs-page-rendered');
+        performance.measure('runs-page-change', 'runs-page-start', 'runs-page-rendered');
+      }
+    } catch (err) {
+      if (!ctx.alive()) return;
+      if (err instanceof ApiError && err.status === 400) filterError.append(errorLine(err));
+      else {
+        clear(ctx.root);
+        ctx.root.append(errorView(err));
+      }
+    }
+  };
+
+  await load(0);
+}
