@@ -46,6 +46,10 @@ public static class CliApp
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());
         root.Subcommands.Add(MaintenanceCommands.Stats());
+        root.Subcommands.Add(GovernanceCommands.Users());
+        root.Subcommands.Add(GovernanceCommands.Tokens());
+        root.Subcommands.Add(GovernanceCommands.Roles());
+        root.Subcommands.Add(GovernanceCommands.Audit());
 
         Terminal.Configure(stdout, stderr);
         var parse = root.Parse(args);

@@ -147,8 +147,9 @@ public sealed partial class LineageClient
             digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(read, ct));
         var size = new FileInfo(path).Length;
         using (var head = new HttpRequestMessage(HttpMethod.Head, new Uri(BaseAddress, $"api/v1/blobs/{digest}")))
-        using (var known = await _http.SendAsync(head, ct))
         {
+            Authorize(head);
+            using var known = await _http.SendAsync(head, ct);
             if (known.StatusCode == HttpStatusCode.OK)
             {
                 transfer.Advance(size, label); // the server has this content already

@@ -37,6 +37,9 @@ public sealed partial class LineageClient : IDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>API token sent as <c>Authorization: Bearer</c> (servers with authentication on); default <c>$LINEAGE_TOKEN</c>.</summary>
+    public string? Token { get; init; } = Environment.GetEnvironmentVariable("LINEAGE_TOKEN") is { Length: > 0 } token ? token : null;
+
     /// <summary>Limit for one API call other than content transfers.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
@@ -193,12 +196,19 @@ public sealed partial class LineageClient : IDisposable
         using var _ = await SendRawAsync(method, path, body, idempotencyKey, ct);
     }
 
+    /// <summary>Who is calling: the token when there is one, else the OS user (trusted only by open servers).</summary>
+    private void Authorize(HttpRequestMessage request)
+    {
+        request.Headers.Add("Lineage-User", Environment.UserName);
+        if (Token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+    }
+
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, HttpContent? body, string? idempotencyKey,
         CancellationToken ct, bool transfer = false)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseAddress, path)) { Content = body };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        request.Headers.Add("Lineage-User", Environment.UserName);
+        Authorize(request);
         HttpResponseMessage response;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (!transfer) timeout.CancelAfter(RequestTimeout);

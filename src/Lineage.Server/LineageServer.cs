@@ -6,6 +6,7 @@ using Lineage.Server.V1;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Governance;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.OpenLineage;
 using Lineage.Storage.Registry;
@@ -36,6 +37,7 @@ public static class LineageServer
         var db = await Database.OpenAsync(options.Database, options.Migrate, ct);
         try
         {
+            await CheckExposureAsync(options, db);
             var app = Build(options, db);
             await app.StartAsync(ct);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -46,6 +48,19 @@ public static class LineageServer
             await db.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Safe default (governance issue): open access is for a laptop. On any address other than loopback
+    /// the server starts only with authentication configured (a principal exists) or with --insecure.
+    /// </summary>
+    private static async Task CheckExposureAsync(ServerOptions options, Database db)
+    {
+        var loopback = options.Host is "localhost" || (System.Net.IPAddress.TryParse(options.Host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+        if (loopback || options.Insecure || await new GovernanceStore(db).AuthEnabledAsync()) return;
+        throw new Core.Errors.LineageException(Core.Errors.ErrorCode.Unavailable,
+            $"refusing to listen on {options.Host} without authentication: create a user first ('lineage users create <name> --admin --db …' " +
+            "and 'lineage tokens create <name>'), or pass --insecure to serve everyone on the network without credentials");
     }
 
     private static WebApplication Build(ServerOptions options, Database db)
@@ -72,6 +87,8 @@ public static class LineageServer
         builder.Services.AddSingleton(new LineageStore(db));
         builder.Services.AddSingleton(new OpenLineageStore(db));
         builder.Services.AddSingleton(new MarquezReader(db));
+        builder.Services.AddSingleton(new GovernanceStore(db));
+        builder.Services.AddSingleton(new AuditLog(db));
         builder.Services.AddMlflow();
         builder.Services.AddSingleton(new RegistryStore(db));
         builder.Services.AddSingleton(new DeploymentStore(db));
@@ -89,6 +106,7 @@ public static class LineageServer
 
         var app = builder.Build();
         app.UseLineageErrors();
+        app.UseAccessControl();
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);

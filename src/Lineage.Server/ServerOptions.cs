@@ -28,6 +28,12 @@ public sealed record ServerOptions
     /// <summary>Log every request (off by default: ingestion runs at thousands of requests a second).</summary>
     public bool LogRequests { get; init; }
 
+    /// <summary>How long a checked credential is trusted before it is checked again (a revoked token works at most this long).</summary>
+    public TimeSpan CredentialCache { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Serve without authentication on a non-loopback address (refused otherwise while no user exists).</summary>
+    public bool Insecure { get; init; }
+
     /// <summary>Folder of the built web UI (index.html and assets/); null: <c>wwwroot</c> next to the server assembly.</summary>
     public string? UiRoot { get; init; }
 }

@@ -26,17 +26,20 @@ public static class ServerCommand
         var port = new Option<int>("--port") { Description = "TCP port (0 picks a free one)", DefaultValueFactory = _ => 5000 };
         var migrate = new Option<bool>("--migrate") { Description = "Upgrade an older database schema at start-up (back it up first)" };
         var logRequests = new Option<bool>("--log-requests") { Description = "Log every HTTP request" };
+        var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback --host without authentication (anyone on the network can read and write)" };
         var command = new Command("server", """
             Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
+            Authentication is on once a user exists ('lineage users create'); a non-loopback --host
+            is refused without it unless --insecure is given.
 
             Examples:
               lineage server
               lineage server --db ./team.db --artifacts /data/lineage --port 8080
-              lineage server --db postgres://lineage:secret@db:5432/lineage --host 0.0.0.0
+              lineage server --db postgres://lineage:secret@db:5432/lineage --host 0.0.0.0   (after 'lineage users create')
             """)
         {
-            DbOption, ArtifactsOption, host, port, migrate, logRequests,
+            DbOption, ArtifactsOption, host, port, migrate, logRequests, insecure,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,6 +51,7 @@ public static class ServerCommand
                 Port = parse.GetValue(port),
                 Migrate = parse.GetValue(migrate),
                 LogRequests = parse.GetValue(logRequests),
+                Insecure = parse.GetValue(insecure),
             };
             RunningServer server;
             try
@@ -66,8 +70,12 @@ public static class ServerCommand
             }
             await using (server)
             {
+                if (options.Insecure) Terminal.Error("warning: --insecure: no authentication is required; anyone who can reach this address can read and change everything");
                 Terminal.Line($"Lineage {LineageServer.Version} listening on {server.Address.ToString().TrimEnd('/')} " +
                               $"(store: {server.Database.Description}, artifacts: {Path.GetFullPath(options.ArtifactRoot)})");
+                Terminal.Line(await new Lineage.Storage.Governance.GovernanceStore(server.Database).AuthEnabledAsync()
+                    ? "Authentication: on (Bearer token or Basic; 'lineage tokens create <user>')"
+                    : "Authentication: off (no user exists; open to whoever reaches this address; 'lineage users create <name> --admin' turns it on)");
                 try
                 {
                     await server.WaitForShutdownAsync(ct);

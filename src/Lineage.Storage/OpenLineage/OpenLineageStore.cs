@@ -126,11 +126,14 @@ public sealed class OpenLineageStore(Database db)
         if (already is not null) return null;
         var digest = VersionDigest(d);
         // Only the newest version matters unless this run wrote some of them (then the newest it did not write).
-        var versions = (await s.Connection.QueryAsync<(long Id, string Digest)>($"""
-            SELECT v.id, v.digest FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
-            WHERE n.project_id = @projectId AND n.name = @name AND v.lifecycle = 'active' ORDER BY v.version DESC
+        // Two statements, not a join: with the name's id as a parameter the planner walks the (name_id, version)
+        // index backwards; joined, PostgreSQL may plan a scan of every version of every name.
+        var nameId = await s.Connection.ExecuteScalarAsync<long?>("SELECT id FROM artifact_names WHERE project_id = @projectId AND name = @name",
+            new { projectId, name }, s.Transaction);
+        List<(long Id, string Digest)> versions = nameId is null ? [] : (await s.Connection.QueryAsync<(long Id, string Digest)>($"""
+            SELECT id, digest FROM artifact_versions WHERE name_id = @nameId AND lifecycle = 'active' ORDER BY version DESC
             {(downstream.Count == 0 ? "LIMIT 1" : "")}
-            """, new { projectId, name }, s.Transaction)).ToList();
+            """, new { nameId }, s.Transaction)).ToList();
         var usable = versions.Where(v => !downstream.Contains(v.Id)).ToList();
         if (usable.Count > 0 && usable[0].Digest == digest) return usable[0].Id;
         if (usable.Count == 0 && versions.Count > 0) return null; // only this run's own writes exist

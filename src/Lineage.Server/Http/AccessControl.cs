@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Lineage.Core.Errors;
+using Lineage.Core.Governance;
+using Lineage.Core.Tracking;
+using Lineage.Storage.Governance;
+using Lineage.Storage.Tracking;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lineage.Server.Http;
+
+/// <summary>
+/// Authentication, authorization and the audit trail, once for every route of every surface.
+/// Authentication is on as soon as one principal exists (created with <c>lineage users create</c>):
+/// then every request but <c>/health</c> and <c>/ready</c> needs <c>Authorization: Bearer &lt;token&gt;</c>
+/// or HTTP Basic with a user name and a token or password (what MLflow clients send from
+/// MLFLOW_TRACKING_USERNAME/PASSWORD). Each route's required role comes from <see cref="AccessRules"/>;
+/// a route missing there is refused, and a test fails. Successful writes are appended to the audit log.
+/// </summary>
+public static class AccessControl
+{
+    private static readonly object PrincipalKey = new();
+
+    public static Principal? PrincipalOf(HttpContext ctx) => ctx.Items[PrincipalKey] as Principal;
+
+    public static IApplicationBuilder UseAccessControl(this IApplicationBuilder app)
+    {
+        // Credentials checked recently are trusted for ServerOptions.CredentialCache, so a slow password
+        // hash is not paid on every request; a revoked token stops working within that span.
+        var state = new AuthState(app.ApplicationServices.GetRequiredService<GovernanceStore>(),
+            app.ApplicationServices.GetRequiredService<ServerOptions>().CredentialCache);
+        var audit = app.ApplicationServices.GetRequiredService<AuditLog>();
+        app.Use(async (ctx, next) =>
+        {
+            var endpoint = ctx.GetEndpoint() as RouteEndpoint;
+            var rule = endpoint is null ? null : AccessRules.For(ctx.Request.Method, endpoint.RoutePattern.RawText ?? "");
+            // An API path no endpoint took (unknown route, wrong method or content type) still needs
+            // credentials first, so an anonymous caller learns nothing about the API either.
+            var api = ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/ajax-api");
+            if ((endpoint is null && !api) || rule is { Required: Access.Public })
+            {
+                await next(ctx);
+                return;
+            }
+            if (endpoint is null)
+            {
+                if (await state.EnabledAsync() && await state.AuthenticateAsync(ctx.Request.Headers.Authorization.ToString()) is null)
+                    throw new LineageException(ErrorCode.Unauthenticated, "authentication required: send Authorization: Bearer <token>, or Basic with a user name and a token or password");
+                await next(ctx);
+                return;
+            }
+            if (await state.EnabledAsync())
+            {
+                var principal = await state.AuthenticateAsync(ctx.Request.Headers.Authorization.ToString())
+                                ?? throw new LineageException(ErrorCode.Unauthenticated, "authentication required: send Authorization: Bearer <token>, or Basic with a user name and a token or password");
+                ctx.Items[PrincipalKey] = principal;
+                if (rule is null)
+                    throw new LineageException(ErrorCode.PermissionDenied, $"{ctx.Request.Method} {endpoint.RoutePattern.RawText} has no access rule");
+                var project = ctx.Request.Query["project"].ToString() is { Length: > 0 } p ? p : TrackingStore.DefaultProject;
+                var allowed = rule.Required switch
+                {
+                    Access.ServerAdmin => principal.IsServerAdmin,
+                    _ => principal.Can(project, (Role)rule.Required),
+                };
+                if (!allowed)
+                    throw new LineageException(ErrorCode.PermissionDenied,
+                        $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)} on project '{project}')");
+            }
+            await next(ctx);
+            if (rule is { Writes: true } && ctx.Response.StatusCode < 400)
+                await audit.AppendAsync(Record(ctx, endpoint));
+        });
+        return app;
+    }
+
+    private static string Describe(Access access) => access == Access.ServerAdmin ? "server admin" : Roles.Text((Role)access);
+
+    private static AuditRecord Record(HttpContext ctx, RouteEndpoint endpoint)
+    {
+        var summary = new StringBuilder("{");
+        summary.Append("\"route\":").Append(System.Text.Json.JsonSerializer.Serialize(endpoint.RoutePattern.RawText ?? ""));
+        if (ctx.Request.QueryString.HasValue) summary.Append(",\"query\":").Append(System.Text.Json.JsonSerializer.Serialize(ctx.Request.QueryString.Value));
+        if (ctx.Request.ContentLength is { } length) summary.Append(",\"requestBytes\":").Append(length);
+        if (ctx.Response.Headers.Location.ToString() is { Length: > 0 } location) summary.Append(",\"created\":").Append(System.Text.Json.JsonSerializer.Serialize(location));
+        summary.Append('}');
+        return new AuditRecord(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), $"{ctx.Request.Method} {endpoint.RoutePattern.RawText}",
+            ctx.Request.Path.Value ?? "", ctx.Response.StatusCode, summary.ToString());
+    }
+
+    /// <summary>The authenticated principal; with authentication off, the client's unverified <c>Lineage-User</c>.</summary>
+    public static string Actor(HttpContext ctx) =>
+        PrincipalOf(ctx)?.Name ?? (ctx.Request.Headers[RequestUser.Header].ToString() is { Length: > 0 and <= 200 } claimed ? $"unverified:{claimed}" : "anonymous");
+
+    private sealed class AuthState(GovernanceStore store, TimeSpan cacheFor)
+    {
+        private readonly ConcurrentDictionary<string, (Principal? Principal, long Until)> _checked = new();
+        private bool _enabled;
+        private long _nextCheck;
+
+        /// <summary>On once a principal exists (checked every 2 s until then); never off again while running.</summary>
+        public async Task<bool> EnabledAsync()
+        {
+            if (_enabled) return true;
+            var now = Environment.TickCount64;
+            if (now < Volatile.Read(ref _nextCheck)) return false;
+            Volatile.Write(ref _nextCheck, now + 2000);
+            return _enabled = await store.AuthEnabledAsync();
+        }
+
+        public async Task<Principal?> AuthenticateAsync(string header)
+        {
+            if (header.Length == 0) return null;
+            var key = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(header)));
+            var now = Environment.TickCount64;
+            if (_checked.TryGetValue(key, out var cached) && cached.Until > now) return cached.Principal;
+            var principal = await CheckAsync(header);
+            if (_checked.Count > 10_000) _checked.Clear(); // bounded: a flood of bad credentials cannot grow it
+            _checked[key] = (principal, now + (long)cacheFor.TotalMilliseconds);
+            return principal;
+        }
+
+        private async Task<Principal?> CheckAsync(string header)
+        {
+            if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                return await store.AuthenticateTokenAsync(header[7..].Trim());
+            if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+            string decoded;
+            try
+            {
+                decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+            var colon = decoded.IndexOf(':');
+            if (colon <= 0) return null;
+            var (user, secret) = (decoded[..colon], decoded[(colon + 1)..]);
+            if (Secrets.ParseToken(secret) is not null)
+                return await store.AuthenticateTokenAsync(secret) is { } byToken && byToken.Name == user ? byToken : null;
+            return await store.AuthenticatePasswordAsync(user, secret);
+        }
+    }
+}
