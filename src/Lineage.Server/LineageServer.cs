@@ -86,6 +86,7 @@ public static class LineageServer
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage();
+        app.MapGroup("/api/v1").MapSearch();
         app.MapMlflow();
         return app;
     }
