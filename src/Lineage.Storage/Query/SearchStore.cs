@@ -64,7 +64,7 @@ public sealed class SearchStore(Database db)
     {
         var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
         var where = sql.Where(query.Filter);
-        var order = sql.OrderBy(orderBy, "r.start_time DESC, r.uuid ASC");
+        var order = sql.OrderBy(orderBy, "r.start_time DESC, r.id DESC");
         var p = sql.Parameters;
         AddScope(p, experimentIds, lifecycle, take, skip);
         p.Add("withoutMetric", withoutMetric);
@@ -96,7 +96,7 @@ public sealed class SearchStore(Database db)
 
         var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
         var where = sql.Where(query.Filter);
-        var order = $"d.value {(first.Descending ? "DESC" : "ASC")}, " + sql.OrderBy(rest, "r.start_time DESC, r.uuid ASC");
+        var order = $"d.value {(first.Descending ? "DESC" : "ASC")}, " + sql.OrderBy(rest, "r.start_time DESC, r.id DESC");
         var p = sql.Parameters;
         AddScope(p, experimentIds, lifecycle, take, skip);
         p.Add("keyId", keyId);
