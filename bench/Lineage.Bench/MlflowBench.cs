@@ -23,10 +23,18 @@ public static class MlflowBench
         var queries = Math.Min(o.Queries, 200);
         using var dir = new TempDir();
         var target = o.Store == "postgres" ? IngestionBench.CreatePostgresDatabase(o.Postgres) : dir.File("mlflow.db");
+        // LINEAGE_BENCH_REUSE=<file>: measure on a SQLite store filled by an earlier run (kept with LINEAGE_BENCH_KEEP).
+        var reuse = Environment.GetEnvironmentVariable("LINEAGE_BENCH_REUSE") is { Length: > 0 } r && o.Store != "postgres" ? r : null;
+        if (reuse is not null) File.Copy(reuse, target);
         await using var server = await ServerProcess.StartAsync(target, dir.File("artifacts"));
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
         Console.WriteLine($"mlflow: {o.Store}, {runs:N0} runs x (10 params, 10 metrics, 5 tags), {Math.Max(o.Concurrency, 32)} connections to fill");
 
+        if (reuse is not null)
+        {
+            var existing = JsonNode.Parse(await http.GetStringAsync("/api/2.0/mlflow/experiments/get-by-name?experiment_name=bench"))!;
+            return await MeasureAsync(http, o, (string)existing["experiment"]!["experiment_id"]!, runs, queries, server, target);
+        }
         var experiment = (string)(await Post(http, "experiments/create", """{"name": "bench"}"""))["experiment_id"]!;
         var fill = Stopwatch.StartNew();
         var next = -1;
@@ -59,6 +67,11 @@ public static class MlflowBench
             }
         }));
         Console.WriteLine($"  filled in {fill.Elapsed.TotalSeconds:N0} s ({runs / fill.Elapsed.TotalSeconds:N0} runs/s, each one create + one log-batch)");
+        return await MeasureAsync(http, o, experiment, runs, queries, server, target);
+    }
+
+    private static async Task<int> MeasureAsync(HttpClient http, BenchOptions o, string experiment, int runs, int queries, ServerProcess server, string target)
+    {
 
         // (1) search: metric filter + param filter + order by a metric, 100 results.
         var search = $$"""
