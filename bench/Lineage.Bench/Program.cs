@@ -10,6 +10,7 @@ return options.Suite switch
 {
     "artifacts" => await ArtifactBench.RunAsync(options),
     "graph" => await GraphBench.RunAsync(options),
+    "mlflow" => await MlflowBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
 };
 
@@ -49,7 +50,8 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|graph  what to measure (default ingest: metric points)
+                              --suite ingest|artifacts|graph|mlflow  what to measure (default ingest: metric points;
+                                                        mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
                                                         (default: $LINEAGE_BENCH_POSTGRES); a fresh database is created

@@ -111,6 +111,7 @@ public static class LineageServer
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage().MapMarquez();
+        app.MapGroup("/api/v1").MapSearch();
         app.MapMlflow();
         app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
         app.UseWebUi(options.UiRoot);

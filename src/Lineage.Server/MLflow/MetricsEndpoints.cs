@@ -25,8 +25,7 @@ internal static class MetricsEndpoints
             var runId = a.RunId();
             var key = a.RequiredString("metric_key");
             var points = await HistoryAsync(tracking, runId, key);
-            return Results.Json(new MlMetricsResponse(MlflowViews.NullIfEmpty(points.Select(p => new MlMetric(key, p.Value, p.Timestamp, p.Step)))),
-                MlflowJson.Default.MlMetricsResponse);
+            return new HistoryResult(key, points);
         });
 
         g.MapGet("/metrics/get-history-bulk-interval", async (HttpContext ctx, TrackingStore tracking) =>
@@ -140,5 +139,39 @@ internal static class MetricsEndpoints
         }
         result.Add(all[hi - 1]);
         return result;
+    }
+
+    /// <summary>
+    /// A history as <c>{"metrics": [{"key", "value", "timestamp", "step"}, …]}</c>, written straight to the
+    /// response (a 100,000-point series is ~8 MB of JSON; no intermediate objects per point).
+    /// </summary>
+    private sealed class HistoryResult(string key, IReadOnlyList<SeriesPoint> points) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext ctx)
+        {
+            ctx.Response.ContentType = "application/json";
+            await using var json = new System.Text.Json.Utf8JsonWriter(ctx.Response.BodyWriter);
+            var name = System.Text.Json.JsonEncodedText.Encode(key);
+            json.WriteStartObject();
+            if (points.Count > 0)
+            {
+                json.WriteStartArray("metrics");
+                for (var i = 0; i < points.Count; i++)
+                {
+                    var p = points[i];
+                    json.WriteStartObject();
+                    json.WriteString("key", name);
+                    if (double.IsFinite(p.Value)) json.WriteNumber("value", p.Value);
+                    else json.WriteString("value", double.IsNaN(p.Value) ? "NaN" : p.Value > 0 ? "Infinity" : "-Infinity");
+                    json.WriteNumber("timestamp", p.Timestamp);
+                    json.WriteNumber("step", p.Step);
+                    json.WriteEndObject();
+                    if (json.BytesPending > 32 * 1024) await json.FlushAsync(ctx.RequestAborted);
+                }
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+            await json.FlushAsync(ctx.RequestAborted);
+        }
     }
 }

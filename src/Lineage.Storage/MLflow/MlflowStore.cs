@@ -35,7 +35,11 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         return db.WriteAsync(async s =>
         {
             var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
-            var id = await ExperimentAccess.CreateExperimentAsync(s, project.Id, name, null, Clock.NowMs())
+            // Creation times never go backwards (a VM's wall clock may step back a few ms under load):
+            // MLflow's default order is newest first, and creation order must agree with id order.
+            var now = Math.Max(Clock.NowMs(), await s.Connection.ExecuteScalarAsync<long>(
+                "SELECT COALESCE(MAX(created_at), 0) FROM experiments", transaction: s.Transaction));
+            var id = await ExperimentAccess.CreateExperimentAsync(s, project.Id, name, null, now)
                      ?? throw LineageException.AlreadyExists($"Experiment(name={name}) already exists.");
             if (!string.IsNullOrEmpty(artifactLocation))
                 await s.Connection.ExecuteAsync("UPDATE experiments SET artifact_location = @artifactLocation WHERE id = @id",

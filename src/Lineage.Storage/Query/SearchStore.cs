@@ -41,29 +41,88 @@ public sealed class SearchStore(Database db)
         if (experimentIds.Count == 0) return Task.FromResult(new Page<RunView>([], null));
         return db.ReadAsync(async s =>
         {
-            var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
-            var where = sql.Where(query.Filter);
-            var order = sql.OrderBy(query.OrderBy, "r.start_time DESC, r.uuid ASC");
-            var p = sql.Parameters;
-            p.Add("experimentIds", experimentIds.ToArray());
-            p.Add("lifecycle", lifecycle == LifecycleFilter.Deleted ? "deleted" : "active");
-            p.Add("limit", limit + 1);
-            p.Add("offset", offset);
-            var text = $"""
-                SELECT r.id, r.uuid, r.experiment_id, r.name, r.status, r.start_time, r.end_time, r.user_name,
-                       pa.uuid AS parent_uuid, r.lifecycle, r.deleted_at
-                FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pa ON pa.id = r.parent_id{sql.Joins}
-                WHERE {s.Dialect.InList("r.experiment_id", "experimentIds")}
-                  {(lifecycle == LifecycleFilter.All ? "" : "AND r.lifecycle = @lifecycle")}
-                  AND {where}
-                ORDER BY {order}
-                LIMIT @limit OFFSET @offset
-                """;
-            var rows = (await s.Connection.QueryAsync<RunRow>(text, p, s.Transaction)).ToList();
+            var rows = query.OrderBy is [{ Field.Kind: FieldKind.Metric } first, ..]
+                ? await RunsByMetricAsync(s, experimentIds, lifecycle, query, first, limit + 1, offset)
+                : await RunRowsAsync(s, experimentIds, lifecycle, query, query.OrderBy, null, limit + 1, offset);
             var page = rows.Take(limit).ToList();
             return new Page<RunView>(await ViewsAsync(s, page),
                 rows.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
         });
+    }
+
+    private const string RunColumns = """
+        SELECT r.id, r.uuid, r.experiment_id, r.name, r.status, r.start_time, r.end_time, r.user_name,
+               pa.uuid AS parent_uuid, r.lifecycle, r.deleted_at
+        """;
+
+    /// <summary>
+    /// The general plan: candidate runs of the experiments, filtered by EXISTS probes, sorted.
+    /// <paramref name="withoutMetric"/> restricts to runs that have no value for that metric key.
+    /// </summary>
+    private static async Task<List<RunRow>> RunRowsAsync(DbSession s, IReadOnlyList<long> experimentIds, LifecycleFilter lifecycle,
+        SearchQuery query, IReadOnlyList<OrderKey> orderBy, long? withoutMetric, int take, int skip)
+    {
+        var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
+        var where = sql.Where(query.Filter);
+        var order = sql.OrderBy(orderBy, "r.start_time DESC, r.id DESC");
+        var p = sql.Parameters;
+        AddScope(p, experimentIds, lifecycle, take, skip);
+        p.Add("withoutMetric", withoutMetric);
+        var text = $"""
+            {RunColumns}
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pa ON pa.id = r.parent_id{sql.Joins}
+            WHERE {s.Dialect.InList("r.experiment_id", "experimentIds")}
+              {(lifecycle == LifecycleFilter.All ? "" : "AND r.lifecycle = @lifecycle")}
+              {(withoutMetric is null ? "" : "AND NOT EXISTS (SELECT 1 FROM latest_metrics w WHERE w.run_id = r.id AND w.key_id = @withoutMetric AND w.value IS NOT NULL)")}
+              AND {where}
+            ORDER BY {order}
+            LIMIT @limit OFFSET @offset
+            """;
+        return (await s.Connection.QueryAsync<RunRow>(text, p, s.Transaction)).ToList();
+    }
+
+    /// <summary>
+    /// Ordered by a metric first: walk that metric's index (key, value) in order and probe each
+    /// run, so the cost follows the page, not the table; then, as MLflow sorts missing values last,
+    /// the runs without the metric. CROSS JOIN pins SQLite's loop order to the index walk.
+    /// </summary>
+    private static async Task<List<RunRow>> RunsByMetricAsync(DbSession s, IReadOnlyList<long> experimentIds, LifecycleFilter lifecycle,
+        SearchQuery query, OrderKey first, int take, int skip)
+    {
+        var keyId = await s.Connection.ExecuteScalarAsync<long?>("SELECT id FROM metric_keys WHERE name = @name",
+            new { name = first.Field.Key }, s.Transaction);
+        var rest = query.OrderBy.Skip(1).ToList();
+        if (keyId is null) return await RunRowsAsync(s, experimentIds, lifecycle, query, rest, null, take, skip);
+
+        var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
+        var where = sql.Where(query.Filter);
+        var order = $"d.value {(first.Descending ? "DESC" : "ASC")}, " + sql.OrderBy(rest, "r.start_time DESC, r.id DESC");
+        var p = sql.Parameters;
+        AddScope(p, experimentIds, lifecycle, take, skip);
+        p.Add("keyId", keyId);
+        var from = $"""
+            FROM latest_metrics d CROSS JOIN runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pa ON pa.id = r.parent_id{sql.Joins}
+            WHERE d.key_id = @keyId AND d.value IS NOT NULL AND r.id = d.run_id
+              AND {s.Dialect.InList("r.experiment_id", "experimentIds")}
+              {(lifecycle == LifecycleFilter.All ? "" : "AND r.lifecycle = @lifecycle")}
+              AND {where}
+            """;
+        var rows = (await s.Connection.QueryAsync<RunRow>($"{RunColumns} {from} ORDER BY {order} LIMIT @limit OFFSET @offset", p, s.Transaction)).ToList();
+        if (rows.Count >= take) return rows;
+        // The page runs past the runs that have the metric: continue with those that do not.
+        var skipWithout = 0;
+        if (rows.Count == 0 && skip > 0)
+            skipWithout = Math.Max(0, skip - await s.Connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) {from}", p, s.Transaction));
+        rows.AddRange(await RunRowsAsync(s, experimentIds, lifecycle, query, rest, keyId, take - rows.Count, skipWithout));
+        return rows;
+    }
+
+    private static void AddScope(DynamicParameters p, IReadOnlyList<long> experimentIds, LifecycleFilter lifecycle, int take, int skip)
+    {
+        p.Add("experimentIds", experimentIds.ToArray());
+        p.Add("lifecycle", lifecycle == LifecycleFilter.Deleted ? "deleted" : "active");
+        p.Add("limit", take);
+        p.Add("offset", skip);
     }
 
     private static async Task<IReadOnlyList<RunView>> ViewsAsync(DbSession s, IReadOnlyList<RunRow> rows)

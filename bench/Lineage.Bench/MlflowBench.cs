@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lineage.Tests.Support;
+
+namespace Lineage.Bench;
+
+/// <summary>
+/// The MLflow surface against a real server process, everything over HTTP through
+/// <c>/api/2.0/mlflow</c>: fills a store with N runs (default 100,000; LINEAGE_BENCH_RUNS) of 10 params,
+/// 10 metrics and 5 tags each, then times (1) runs/search with one metric filter, one param filter
+/// and ordering by a metric, 100 results; (2) metrics/get-history of a 100,000-step series;
+/// (3) runs/log-batch of 1,000 metrics. Medians (p50) of --queries repetitions.
+/// </summary>
+public static class MlflowBench
+{
+    private static readonly string[] Optimizers = ["adam", "sgd", "rmsprop", "adagrad"];
+
+    public static async Task<int> RunAsync(BenchOptions o)
+    {
+        var runs = int.Parse(Environment.GetEnvironmentVariable("LINEAGE_BENCH_RUNS") ?? "100000", CultureInfo.InvariantCulture);
+        var queries = Math.Min(o.Queries, 200);
+        using var dir = new TempDir();
+        var target = o.Store == "postgres" ? IngestionBench.CreatePostgresDatabase(o.Postgres) : dir.File("mlflow.db");
+        // LINEAGE_BENCH_REUSE=<file>: measure on a SQLite store filled by an earlier run (kept with LINEAGE_BENCH_KEEP).
+        var reuse = Environment.GetEnvironmentVariable("LINEAGE_BENCH_REUSE") is { Length: > 0 } r && o.Store != "postgres" ? r : null;
+        if (reuse is not null) File.Copy(reuse, target);
+        await using var server = await ServerProcess.StartAsync(target, dir.File("artifacts"));
+        using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
+        Console.WriteLine($"mlflow: {o.Store}, {runs:N0} runs x (10 params, 10 metrics, 5 tags), {Math.Max(o.Concurrency, 32)} connections to fill");
+
+        if (reuse is not null)
+        {
+            var existing = JsonNode.Parse(await http.GetStringAsync("/api/2.0/mlflow/experiments/get-by-name?experiment_name=bench"))!;
+            return await MeasureAsync(http, o, (string)existing["experiment"]!["experiment_id"]!, runs, queries, server, target);
+        }
+        var experiment = (string)(await Post(http, "experiments/create", """{"name": "bench"}"""))["experiment_id"]!;
+        var fill = Stopwatch.StartNew();
+        var next = -1;
+        // Many connections while filling: SQLite's group commit shares one fsync among them.
+        var fillers = Math.Max(o.Concurrency, 32);
+        await Task.WhenAll(Enumerable.Range(0, fillers).Select(async worker =>
+        {
+            var random = new Random(worker);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < runs)
+            {
+                var created = await Post(http, "runs/create",
+                    $$"""{"experiment_id": "{{experiment}}", "run_name": "run-{{i}}", "start_time": {{1_700_000_000_000L + i}}, "user_id": "bench"}""");
+                var runId = (string)created["run"]!["info"]!["run_id"]!;
+                var body = new StringBuilder($$"""{"run_id": "{{runId}}", "metrics": [""");
+                for (var m = 0; m < 10; m++)
+                    body.Append(m == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
+                        $$"""{"key": "m{{m}}", "value": {{random.NextDouble().ToString("R", CultureInfo.InvariantCulture)}}, "timestamp": 1700000000000, "step": 0}""");
+                body.Append("], \"params\": [");
+                for (var p = 0; p < 10; p++)
+                    body.Append(p == 0 ? "" : ",").Append(p == 0
+                        ? $$"""{"key": "p0", "value": "{{Optimizers[random.Next(Optimizers.Length)]}}"}"""
+                        : $$"""{"key": "p{{p}}", "value": "v{{random.Next(1000)}}"}""");
+                body.Append("], \"tags\": [");
+                for (var t = 0; t < 5; t++)
+                    body.Append(t == 0 ? "" : ",").Append($$"""{"key": "t{{t}}", "value": "tag-{{random.Next(50)}}"}""");
+                body.Append("]}");
+                await Post(http, "runs/log-batch", body.ToString());
+                if (i % 10_000 == 0 && i > 0) Console.WriteLine($"  {i:N0} runs after {fill.Elapsed.TotalSeconds:N0} s");
+            }
+        }));
+        Console.WriteLine($"  filled in {fill.Elapsed.TotalSeconds:N0} s ({runs / fill.Elapsed.TotalSeconds:N0} runs/s, each one create + one log-batch)");
+        return await MeasureAsync(http, o, experiment, runs, queries, server, target);
+    }
+
+    private static async Task<int> MeasureAsync(HttpClient http, BenchOptions o, string experiment, int runs, int queries, ServerProcess server, string target)
+    {
+
+        // (1) search: metric filter + param filter + order by a metric, 100 results.
+        var search = $$"""
+            {"experiment_ids": ["{{experiment}}"], "filter": "metrics.m0 > 0.5 AND params.p0 = 'adam'",
+             "order_by": ["metrics.m1 DESC"], "max_results": 100}
+            """;
+        var first = await Post(http, "runs/search", search);
+        var returned = first["runs"]!.AsArray().Count;
+        var cpu = new ServerCpu(server);
+        var searchTimes = await TimeAsync(queries, () => Post(http, "runs/search", search));
+        var searchCpu = cpu.PerOp(queries + Math.Min(5, queries));
+
+        // (2) history of 100,000 steps: one run, 100 batches of 1,000 points of one key.
+        var historyRun = (string)(await Post(http, "runs/create", $$"""{"experiment_id": "{{experiment}}", "run_name": "history"}"""))["run"]!["info"]!["run_id"]!;
+        for (var b = 0; b < 100; b++)
+        {
+            var body = new StringBuilder($$"""{"run_id": "{{historyRun}}", "metrics": [""");
+            for (var k = 0; k < 1000; k++)
+            {
+                var step = b * 1000 + k;
+                body.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
+                    $$"""{"key": "loss", "value": {{(1.0 / (1 + step)).ToString("R", CultureInfo.InvariantCulture)}}, "timestamp": {{1_700_000_000_000L + step}}, "step": {{step}}}""");
+            }
+            await Post(http, "runs/log-batch", body.Append("]}").ToString());
+        }
+        var historyUrl = $"/api/2.0/mlflow/metrics/get-history?run_id={historyRun}&metric_key=loss";
+        var points = JsonNode.Parse(await http.GetStringAsync(historyUrl))!["metrics"]!.AsArray().Count;
+        var historyBytes = 0;
+        cpu = new ServerCpu(server);
+        var historyTimes = await TimeAsync(Math.Max(10, queries / 4), async () =>
+        {
+            // Timed: request to the last byte of the body; the client's own JSON parsing is not server time.
+            using var response = await http.GetAsync(historyUrl);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException(Encoding.UTF8.GetString(bytes));
+            historyBytes = bytes.Length;
+            return (JsonNode)null!;
+        });
+        var historyCpu = cpu.PerOp(historyTimes.Count + Math.Min(5, historyTimes.Count));
+
+        // (3) log-batch of 1,000 metrics (10 keys x 100 steps), one request after the other.
+        var batchRun = (string)(await Post(http, "runs/create", $$"""{"experiment_id": "{{experiment}}", "run_name": "batches"}"""))["run"]!["info"]!["run_id"]!;
+        var round = 0;
+        cpu = new ServerCpu(server);
+        var batchTimes = await TimeAsync(queries, () =>
+        {
+            var body = new StringBuilder($$"""{"run_id": "{{batchRun}}", "metrics": [""");
+            for (var k = 0; k < 1000; k++)
+            {
+                var step = round * 100 + k / 10;
+                body.Append(k == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
+                    $$"""{"key": "k{{k % 10}}", "value": {{(k * 0.001).ToString("R", CultureInfo.InvariantCulture)}}, "timestamp": 1700000000000, "step": {{step}}}""");
+            }
+            round++;
+            return Post(http, "runs/log-batch", body.Append("]}").ToString());
+        });
+        var batchCpu = cpu.PerOp(queries + Math.Min(5, queries));
+
+        if (Environment.GetEnvironmentVariable("LINEAGE_BENCH_KEEP") is { Length: > 0 } keep && o.Store != "postgres")
+        {
+            await server.StopAsync();
+            File.Copy(target, keep, true);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"load average while measuring: {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (machine has {Environment.ProcessorCount} CPUs)");
+        Console.WriteLine("| measure | wall time, p50 | server CPU per request | target |");
+        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine($"| runs/search, `metrics.m0 > 0.5 AND params.p0 = 'adam'` ordered by `metrics.m1 DESC`, {returned} results of {runs:N0} runs, p50 of {queries} | {P(searchTimes, 50):N1} ms (p90 {P(searchTimes, 90):N1} ms) | {searchCpu:N1} ms | ≤ 20 ms |");
+        Console.WriteLine($"| metrics/get-history, {points:N0} steps ({historyBytes / 1e6:N1} MB of JSON), p50 of {historyTimes.Count} | {P(historyTimes, 50):N1} ms (p90 {P(historyTimes, 90):N1} ms) | {historyCpu:N1} ms | ≤ 50 ms |");
+        Console.WriteLine($"| runs/log-batch of 1,000 metrics, p50 of {queries} | {P(batchTimes, 50):N2} ms (p90 {P(batchTimes, 90):N2} ms) | {batchCpu:N2} ms | ≤ 3 ms |");
+        return 0;
+    }
+
+    /// <summary>
+    /// CPU time the server process spent (user + system) across the timed requests, divided by their
+    /// number (warm-up requests counted too): a figure that other load on a shared machine does not inflate.
+    /// </summary>
+    private sealed class ServerCpu(ServerProcess server)
+    {
+        private readonly TimeSpan _start = Now(server);
+
+        private static TimeSpan Now(ServerProcess server)
+        {
+            server.Process.Refresh();
+            return server.Process.TotalProcessorTime;
+        }
+
+        public double PerOp(int count) => (Now(server) - _start).TotalMilliseconds / count;
+    }
+
+    private static async Task<JsonNode> Post(HttpClient http, string path, string json)
+    {
+        using var response = await http.PostAsync("/api/2.0/mlflow/" + path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    private static async Task<List<double>> TimeAsync(int count, Func<Task<JsonNode>> action)
+    {
+        for (var i = 0; i < Math.Min(5, count); i++) await action(); // warm-up
+        var times = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await action();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        return times;
+    }
+
+    private static double P(List<double> values, int p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+    }
+}
