@@ -37,6 +37,12 @@ public sealed partial class LineageClient : IDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>
+    /// Who the server records as the actor of changes (the <c>Lineage-User</c> header) until authentication exists;
+    /// also who approves promotions. Defaults to the OS user.
+    /// </summary>
+    public string User { get; init; } = Environment.UserName;
+
     /// <summary>Limit for one API call other than content transfers.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
@@ -198,7 +204,7 @@ public sealed partial class LineageClient : IDisposable
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseAddress, path)) { Content = body };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        request.Headers.Add("Lineage-User", Environment.UserName);
+        request.Headers.Add("Lineage-User", User);
         HttpResponseMessage response;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (!transfer) timeout.CancelAfter(RequestTimeout);
