@@ -39,6 +39,14 @@ public static class RegistryBench
         Console.WriteLine($"registry: {o.Store}, {models:N0} models × {perModel} versions = {models * perModel:N0} model versions");
 
         var seed = Stopwatch.StartNew();
+        // LINEAGE_BENCH_REGISTRY_DB: a SQLite file seeded by an earlier run (kept with LINEAGE_BENCH_KEEP) to time queries again.
+        var reuse = Environment.GetEnvironmentVariable("LINEAGE_BENCH_REGISTRY_DB");
+        if (reuse is { Length: > 0 } && o.Store != "postgres" && File.Exists(reuse))
+        {
+            File.Copy(reuse, target, true);
+            Console.WriteLine($"  reusing the store seeded earlier: {reuse}");
+        }
+        else
         await using (var db = await Database.OpenAsync(target))
         {
             var artifacts = new ArtifactStore(db, new LocalFolderBlobStore(dir.File("blobs")));
@@ -68,6 +76,8 @@ public static class RegistryBench
             Console.WriteLine($"  seeded {models * perModel:N0} versions in {seed.Elapsed.TotalSeconds:N0} s ({models * perModel / seed.Elapsed.TotalSeconds:N0} versions/s through the store)");
             await ChainAsync(db, dir);
         }
+        if (Environment.GetEnvironmentVariable("LINEAGE_BENCH_KEEP") is { Length: > 0 } keep && o.Store != "postgres" && reuse is not { Length: > 0 })
+            File.Copy(target, keep, true);
 
         await using var server = await ServerProcess.StartAsync(target, dir.File("blobs"));
         using var http = new HttpClient { BaseAddress = server.Address };
