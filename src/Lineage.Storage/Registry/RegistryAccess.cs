@@ -326,5 +326,11 @@ internal static class RegistryAccess
                ?? throw new LineageException(ErrorCode.ResourceDoesNotExist, $"version {pointer.Ref} of artifact '{name}' not found", pointer.Field);
     }
 
+    /// <summary>The newest version of an artifact name that a run produced.</summary>
+    public static Task<VersionRow?> RunArtifactAsync(DbSession s, string project, string name, string runUuid) =>
+        s.Connection.QueryFirstOrDefaultAsync<VersionRow>(
+            $"{ArtifactAccess.SelectVersion} WHERE p.name = @project AND n.name = @name AND r.uuid = @runUuid ORDER BY v.version DESC LIMIT 1",
+            new { project, name, runUuid }, s.Transaction);
+
     public static async Task<ArtifactVersion> LoadArtifactAsync(DbSession s, VersionRow row) => (await ArtifactAccess.LoadAsync(s, [row]))[0];
 }

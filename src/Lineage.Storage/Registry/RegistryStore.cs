@@ -110,7 +110,11 @@ public sealed class RegistryStore(Database db)
         return db.WriteAsync(async s =>
         {
             var model = await RequireModelAsync(s, r.Project, r.Model);
-            var artifactRow = await RegistryAccess.ResolveArtifactAsync(s, r.Artifact);
+            // "The run's artifact": a name with no version and a run means the newest version of that name the run produced.
+            var artifactRow = runId is not null && r.Artifact is { Id: null, Name: { } artifactName, Ref.IsLatest: true }
+                ? await RegistryAccess.RunArtifactAsync(s, r.Artifact.Project ?? model.Project, artifactName, runId)
+                  ?? throw new LineageException(ErrorCode.ResourceDoesNotExist, $"run {runId} produced no version of artifact '{artifactName}'", "artifact")
+                : await RegistryAccess.ResolveArtifactAsync(s, r.Artifact);
             if (artifactRow.Lifecycle != "active")
                 throw LineageException.Invalid("artifact", $"version {artifactRow.Version} of artifact '{artifactRow.Name}' is {artifactRow.Lifecycle}; register an active version");
             long? runRow = null;

@@ -95,9 +95,12 @@ public abstract class RegistryStoreContract : StoreTestBase
             new ModelVersionRegistration(null, "m", Art(weights), stranger.Info.RunId)));
         Assert.Equal("runId", ex.Field);
         Assert.Equal(0, (await _registry.GetModelAsync(null, "m")).LatestVersion);
+        await Register("w", "model", stranger.Info.RunId); // v2, by another run: "the run's artifact" is still v1
         var byName = await _registry.CreateVersionAsync(new ModelVersionRegistration(null, "m",
             new ArtifactPointer(null, null, "w", ArtifactRules.Ref("latest"), "artifact"), producer.Info.RunId));
-        Assert.Equal(producer.Info.RunId, byName.RunId);
+        Assert.Equal((producer.Info.RunId, weights.Id), (byName.RunId, byName.Artifact.Id));
+        await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.CreateVersionAsync(new ModelVersionRegistration(null, "m",
+            new ArtifactPointer(null, null, "other", ArtifactRules.Ref("latest"), "artifact"), producer.Info.RunId)));
     }
 
     [Fact]
