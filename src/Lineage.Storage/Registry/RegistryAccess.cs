@@ -168,7 +168,7 @@ internal static class RegistryAccess
             var sizes = new Dictionary<KeyValuePair<string, string>, long>();
             foreach (var tag in tags)
                 sizes[tag] = await s.Connection.ExecuteScalarAsync<long>(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM model_version_tags WHERE key = @Key AND value = @Value LIMIT 5000) x", new { tag.Key, tag.Value },
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM model_version_tags WHERE key = @Key AND value = @Value LIMIT 1000) x", new { tag.Key, tag.Value },
                     s.Transaction);
             tags = tags.OrderBy(t => sizes[t]).ToList();
         }
