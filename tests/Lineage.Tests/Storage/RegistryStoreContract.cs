@@ -104,6 +104,23 @@ public abstract class RegistryStoreContract : StoreTestBase
     }
 
     [Fact]
+    public async Task a_model_version_takes_its_artifact_from_the_models_project_only()
+    {
+        await Store.CreateProjectAsync("vision", null);
+        var blob = await _blobs.PutAsync(new MemoryStream("vision weights"u8.ToArray()));
+        await _artifacts.RegisterAsync(new ArtifactRegistration("vision", "resnet", "model", null, new ArtifactContent.File(blob.Digest, blob.Size)));
+        var local = await Register("resnet", "model");
+        await _registry.CreateModelAsync("vision", "classifier", null, null, null, null);
+        var byName = await _registry.CreateVersionAsync(new ModelVersionRegistration("vision", "classifier",
+            new ArtifactPointer(null, null, "resnet", ArtifactRules.Ref("1"), "artifact"), null));
+        Assert.Equal("vision", byName.Artifact.Project);
+        var ex = await Fails(ErrorCode.InvalidParameterValue, () => _registry.CreateVersionAsync(new ModelVersionRegistration("vision", "classifier",
+            Art(local), null)));
+        Assert.Contains("project 'default'", ex.Message);
+        Assert.Equal(1, (await _registry.GetModelAsync("vision", "classifier")).LatestVersion);
+    }
+
+    [Fact]
     public async Task concurrent_registrations_of_one_model_get_versions_one_to_n_without_gaps()
     {
         var weights = await Register("w", "model");
