@@ -11,6 +11,7 @@ return options.Suite switch
     "artifacts" => await ArtifactBench.RunAsync(options),
     "graph" => await GraphBench.RunAsync(options),
     "mlflow" => await MlflowBench.RunAsync(options),
+    "registry" => await RegistryBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
 };
 
@@ -50,7 +51,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|graph|mlflow  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|graph|mlflow|registry  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
@@ -62,16 +63,18 @@ namespace Lineage.Bench
                               --restarts N              server restarts for the start-up time median (default 5)
                               --file-mb N               artifacts: size of the large file in MB (default 2000)
                               --rounds N                artifacts: upload/download rounds for the median (default 3)
-                              --small-versions N        artifacts: small versions to register (default 10000)
+                              --small-versions N        artifacts: small versions to register (default 10000);
+                                                        registry: model versions (default 100000)
                               --nodes N                 graph: nodes of the synthetic graph (default 1000000; edges = 3 x nodes)
                               --window N                graph: how far back (in artifacts) inputs are drawn (default 16: about 100 nodes upstream at depth 10)
-                              --queries N               graph: closure queries to time (default 500)
+                              --queries N               graph/registry: queries to time (default 500)
                               --events N                graph: OpenLineage events to ingest (default 20000)
 
                             Example:
                               dotnet run -c Release --project bench/Lineage.Bench -- --store sqlite --points 10000000
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite artifacts --file-mb 2000
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite graph --store sqlite
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite registry --store sqlite
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

@@ -43,6 +43,9 @@ public static class CliApp
         root.Subcommands.Add(RunCommands.Create());
         root.Subcommands.Add(ArtifactCommands.Create());
         root.Subcommands.Add(GraphCommands.Create());
+        root.Subcommands.Add(ModelCommands.Create());
+        root.Subcommands.Add(DeploymentCommands.Create());
+        root.Subcommands.Add(ManifestCommand.Create());
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());
         root.Subcommands.Add(MaintenanceCommands.Stats());

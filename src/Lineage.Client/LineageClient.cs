@@ -39,6 +39,11 @@ public sealed partial class LineageClient : IDisposable
 
     /// <summary>API token sent as <c>Authorization: Bearer</c> (servers with authentication on); default <c>$LINEAGE_TOKEN</c>.</summary>
     public string? Token { get; init; } = Environment.GetEnvironmentVariable("LINEAGE_TOKEN") is { Length: > 0 } token ? token : null;
+    /// <summary>
+    /// Who an open server (no users) records as the actor of changes and approvals (the <c>Lineage-User</c>
+    /// header). Defaults to the OS user. A server with authentication uses the token's principal instead.
+    /// </summary>
+    public string User { get; init; } = Environment.UserName;
 
     /// <summary>Limit for one API call other than content transfers.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
@@ -199,7 +204,7 @@ public sealed partial class LineageClient : IDisposable
     /// <summary>Who is calling: the token when there is one, else the OS user (trusted only by open servers).</summary>
     private void Authorize(HttpRequestMessage request)
     {
-        request.Headers.Add("Lineage-User", Environment.UserName);
+        request.Headers.Add("Lineage-User", User);
         if (Token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
     }
 

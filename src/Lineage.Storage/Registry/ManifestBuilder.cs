@@ -91,9 +91,12 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
 
             // Datasets upstream, with digests and their facts; the source dataset and what training read directly.
             var datasets = new JsonArray();
+            var datasetIds = artifacts.Values.Where(a => a.Type == "dataset").Select(a => a.Id).ToList();
+            var allFacts = await DatasetAccess.FactsOfAsync(s, datasetIds);
+            var allValidations = await DatasetAccess.ValidationsOfAsync(s, datasetIds);
             foreach (var a in artifacts.Values.Where(a => a.Type == "dataset").OrderBy(a => a.Id))
             {
-                var facts = await DatasetAccess.FactsAsync(s, a.Id);
+                var facts = allFacts.GetValueOrDefault(a.Id);
                 var d = Ref(a);
                 d["depth"] = depth[new NodeId(NodeKind.Artifact, a.Id)];
                 if (facts is not null)
@@ -105,7 +108,7 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
                     d["schema"] = facts.SchemaName is null ? null : $"{facts.SchemaName}@{facts.SchemaVersion}";
                     d["columns"] = new JsonArray(facts.Columns.Select(c => (JsonNode)new JsonObject
                         { ["name"] = c.Name, ["dtype"] = c.Dtype, ["nullable"] = c.Nullable }).ToArray());
-                    var validations = await DatasetAccess.ValidationsAsync(s, a.Id);
+                    var validations = allValidations[a.Id];
                     d["validations"] = new JsonArray(validations.Select(v => (JsonNode)new JsonObject
                         { ["check"] = v.Name, ["passed"] = v.Passed, ["details"] = v.Details }).ToArray());
                 }

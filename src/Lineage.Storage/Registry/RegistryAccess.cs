@@ -153,14 +153,25 @@ internal static class RegistryAccess
         s.Connection.QueryFirstOrDefaultAsync<ModelVersionRow>($"{SelectVersion} WHERE mv.id = @id", new { id }, s.Transaction);
 
     /// <summary>
-    /// Versions matching the query, newest first. Each tag filter is one join on (key, value, version_id),
-    /// driven by the first filter's index range in version order, so a page stops after <paramref name="limit"/> hits.
+    /// Versions matching the query, newest first. Each tag filter is one lookup on (key, value, version_id):
+    /// the most selective filter's index range is walked in version order and the others are probed, so a page
+    /// stops after <paramref name="limit"/> hits.
     /// </summary>
     public static async Task<IReadOnlyList<ModelVersionRow>> SearchVersionsAsync(DbSession s, ModelVersionQuery q, long? projectId, long? modelId,
         long? beforeId, int limit)
     {
         var args = new DynamicParameters();
         var tags = (q.Tags ?? new Dictionary<string, string>()).ToList();
+        if (tags.Count > 1)
+        {
+            // Drive from the most selective filter: count each range, capped so unselective ones cost little.
+            var sizes = new Dictionary<KeyValuePair<string, string>, long>();
+            foreach (var tag in tags)
+                sizes[tag] = await s.Connection.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM model_version_tags WHERE key = @Key AND value = @Value LIMIT 1000) x", new { tag.Key, tag.Value },
+                    s.Transaction);
+            tags = tags.OrderBy(t => sizes[t]).ToList();
+        }
         var sql = new StringBuilder();
         string idColumn;
         if (tags.Count == 0)
@@ -314,6 +325,12 @@ internal static class RegistryAccess
         return await ArtifactAccess.FindAsync(s, nameRow.Id, pointer.Ref)
                ?? throw new LineageException(ErrorCode.ResourceDoesNotExist, $"version {pointer.Ref} of artifact '{name}' not found", pointer.Field);
     }
+
+    /// <summary>The newest version of an artifact name that a run produced.</summary>
+    public static Task<VersionRow?> RunArtifactAsync(DbSession s, string project, string name, string runUuid) =>
+        s.Connection.QueryFirstOrDefaultAsync<VersionRow>(
+            $"{ArtifactAccess.SelectVersion} WHERE p.name = @project AND n.name = @name AND r.uuid = @runUuid ORDER BY v.version DESC LIMIT 1",
+            new { project, name, runUuid }, s.Transaction);
 
     public static async Task<ArtifactVersion> LoadArtifactAsync(DbSession s, VersionRow row) => (await ArtifactAccess.LoadAsync(s, [row]))[0];
 }

@@ -110,7 +110,15 @@ public sealed class RegistryStore(Database db)
         return db.WriteAsync(async s =>
         {
             var model = await RequireModelAsync(s, r.Project, r.Model);
-            var artifactRow = await RegistryAccess.ResolveArtifactAsync(s, r.Artifact);
+            // "The run's artifact": a name with no version and a run means the newest version of that name the run produced.
+            var artifactRow = runId is not null && r.Artifact is { Id: null, Name: { } artifactName, Ref.IsLatest: true }
+                ? await RegistryAccess.RunArtifactAsync(s, r.Artifact.Project ?? model.Project, artifactName, runId)
+                  ?? throw new LineageException(ErrorCode.ResourceDoesNotExist, $"run {runId} produced no version of artifact '{artifactName}'", "artifact")
+                : await RegistryAccess.ResolveArtifactAsync(s, r.Artifact with { Project = r.Artifact.Project ?? model.Project });
+            // Projects are the tenancy unit: a model version's bytes live in the model's project.
+            if (artifactRow.Project != model.Project)
+                throw LineageException.Invalid("artifact",
+                    $"artifact '{artifactRow.Name}' v{artifactRow.Version} is in project '{artifactRow.Project}', the model in '{model.Project}'");
             if (artifactRow.Lifecycle != "active")
                 throw LineageException.Invalid("artifact", $"version {artifactRow.Version} of artifact '{artifactRow.Name}' is {artifactRow.Lifecycle}; register an active version");
             long? runRow = null;
@@ -127,7 +135,7 @@ public sealed class RegistryStore(Database db)
             long? featureSetId = null;
             if (r.FeatureSet is not null)
             {
-                var fs = await RegistryAccess.ResolveArtifactAsync(s, r.FeatureSet);
+                var fs = await RegistryAccess.ResolveArtifactAsync(s, r.FeatureSet with { Project = r.FeatureSet.Project ?? model.Project });
                 if (fs.Type != "feature_set")
                     throw LineageException.Invalid("featureSet", $"artifact '{fs.Name}' v{fs.Version} is a {fs.Type}, not a feature_set");
                 var defined = await FeatureAccess.FeaturesAsync(s, fs.Id);

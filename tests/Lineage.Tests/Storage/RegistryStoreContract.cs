@@ -95,9 +95,29 @@ public abstract class RegistryStoreContract : StoreTestBase
             new ModelVersionRegistration(null, "m", Art(weights), stranger.Info.RunId)));
         Assert.Equal("runId", ex.Field);
         Assert.Equal(0, (await _registry.GetModelAsync(null, "m")).LatestVersion);
+        await Register("w", "model", stranger.Info.RunId); // v2, by another run: "the run's artifact" is still v1
         var byName = await _registry.CreateVersionAsync(new ModelVersionRegistration(null, "m",
             new ArtifactPointer(null, null, "w", ArtifactRules.Ref("latest"), "artifact"), producer.Info.RunId));
-        Assert.Equal(producer.Info.RunId, byName.RunId);
+        Assert.Equal((producer.Info.RunId, weights.Id), (byName.RunId, byName.Artifact.Id));
+        await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.CreateVersionAsync(new ModelVersionRegistration(null, "m",
+            new ArtifactPointer(null, null, "other", ArtifactRules.Ref("latest"), "artifact"), producer.Info.RunId)));
+    }
+
+    [Fact]
+    public async Task a_model_version_takes_its_artifact_from_the_models_project_only()
+    {
+        await Store.CreateProjectAsync("vision", null);
+        var blob = await _blobs.PutAsync(new MemoryStream("vision weights"u8.ToArray()));
+        await _artifacts.RegisterAsync(new ArtifactRegistration("vision", "resnet", "model", null, new ArtifactContent.File(blob.Digest, blob.Size)));
+        var local = await Register("resnet", "model");
+        await _registry.CreateModelAsync("vision", "classifier", null, null, null, null);
+        var byName = await _registry.CreateVersionAsync(new ModelVersionRegistration("vision", "classifier",
+            new ArtifactPointer(null, null, "resnet", ArtifactRules.Ref("1"), "artifact"), null));
+        Assert.Equal("vision", byName.Artifact.Project);
+        var ex = await Fails(ErrorCode.InvalidParameterValue, () => _registry.CreateVersionAsync(new ModelVersionRegistration("vision", "classifier",
+            Art(local), null)));
+        Assert.Contains("project 'default'", ex.Message);
+        Assert.Equal(1, (await _registry.GetModelAsync("vision", "classifier")).LatestVersion);
     }
 
     [Fact]
