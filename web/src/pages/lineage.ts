@@ -9,6 +9,10 @@ import { api, type Graph, type GraphNode, type Impact } from '../api';
 import { add, clear, errorLine, go, h, link, mark } from '../dom';
 import type { PageContext } from '../main';
 import { artifactRef } from './run';
+import { layered } from '../layered';
+
+/** Above this many nodes the graph is laid out by layered() instead of dagre. */
+const bigGraph = 250;
 
 cytoscape.use(dagre);
 
@@ -180,7 +184,11 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     for (const n of g.nodes)
       if (!state.nodes.has(n.id)) {
         state.nodes.set(n.id, n);
-        add.push({ group: 'nodes', data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label) }, classes: 'collapsed' });
+        add.push({
+          group: 'nodes',
+          data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label) },
+          classes: `${state.expanded.has(n.id) ? '' : 'collapsed'} ${n.id === first.root ? 'root' : ''}`,
+        });
       }
     for (const e of g.edges) {
       const id = `${e.from}->${e.to}:${e.role}`;
@@ -189,16 +197,32 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         add.push({ group: 'edges', data: { id, source: e.from, target: e.to, role: e.role } });
       }
     }
-    if (add.length) cy.add(add);
-    cy.edges().toggleClass('quiet', state.nodes.size > 150);
+    // One batch: styles are computed once for all the new elements, not per element.
+    cy.batch(() => {
+      if (add.length) cy.add(add);
+      cy.edges().toggleClass('quiet', state.nodes.size > 150);
+    });
     return add.length;
   };
 
+  // dagre up to bigGraph nodes; above, the linear-time layered layout (see layered.ts for why).
+  // `&layout=dagre` or `&layout=layered` forces one.
+  const forced = ctx.params.get('layout');
   const layout = () =>
     new Promise<void>((resolve) => {
-      // network-simplex ranks give shorter edges; longest-path is ~35% faster, which big graphs need to stay under a second.
-      const ranker = state.nodes.size > 200 ? 'longest-path' : 'network-simplex';
-      const l = cy.layout({ name: 'dagre', rankDir: 'LR', ranker, nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions);
+      const useDagre = forced === 'dagre' || (forced !== 'layered' && state.nodes.size <= bigGraph);
+      container.dataset.layout = useDagre ? 'dagre' : 'layered';
+      let options: cytoscape.LayoutOptions;
+      if (useDagre) options = { name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
+      else {
+        const positions = layered(
+          cy.nodes().map((n) => ({ id: n.id(), width: n.data('w') as number, height: 26 })),
+          cy.edges().map((e) => ({ source: e.data('source') as string, target: e.data('target') as string })),
+          { rankSep: 60, nodeSep: 12 },
+        );
+        options = { name: 'preset', positions: (n: cytoscape.NodeSingular) => positions.get(n.id())!, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
+      }
+      const l = cy.layout(options);
       l.one('layoutstop', () => resolve());
       l.run();
     });
@@ -319,13 +343,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   exportSvg.addEventListener('click', () => download(new Blob([toSvg(cy)], { type: 'image/svg+xml' }), 'lineage.svg'));
   fit.addEventListener('click', () => cy.fit(undefined, 20));
 
-  merge(first);
   // Nodes whose neighbours are all loaded (inside the requested depth) count as expanded.
-  for (const n of first.nodes) if (n.depth < depth) {
-    state.expanded.add(n.id);
-    cy.getElementById(n.id).removeClass('collapsed');
-  }
-  cy.getElementById(first.root).addClass('root');
+  for (const n of first.nodes) if (n.depth < depth) state.expanded.add(n.id);
+  merge(first);
   await layout();
   mark('lineage-layout-done');
   performance.measure('lineage-layout', 'lineage-fetch-start', 'lineage-layout-done');
