@@ -187,6 +187,18 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
             await BrowserFixture.ScreenshotAsync(page, $"lineage-500-{layout}");
             Report($"lineage view, 500 nodes / 499 edges, {layout} layout: fetch + layout median {Median(layouts):F0} ms (of {string.Join(", ", layouts.Select(x => x.ToString("F0")))}), of which layout {Median(layoutOnly):F0} ms");
         }
+        if (Environment.GetEnvironmentVariable("LINEAGE_UI_PROFILE") == "1")
+        {
+            // A CPU profile of one in-app navigation to the 500-node view (open it in Chromium's DevTools).
+            await page.GotoAsync("/lineage");
+            var cdp = await page.Context.NewCDPSessionAsync(page);
+            await cdp.SendAsync("Profiler.enable");
+            await cdp.SendAsync("Profiler.start");
+            await page.EvaluateAsync("() => { history.pushState(null, '', '/lineage?direction=downstream&depth=100&node=artifact%3Anode-0%401'); dispatchEvent(new PopStateEvent('popstate')); }");
+            await Expect(page.GetByTestId("graph")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 30_000 });
+            var profile = await cdp.SendAsync("Profiler.stop");
+            await File.WriteAllTextAsync(Path.Combine(BrowserFixture.OutputDir, "lineage-500.cpuprofile"), profile!.Value.GetProperty("profile").GetRawText());
+        }
         await page.Context.CloseAsync();
     }
 }
