@@ -142,7 +142,10 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   const exportPng = h('button', { 'data-testid': 'export-png' }, 'Export PNG');
   const exportSvg = h('button', { 'data-testid': 'export-svg' }, 'Export SVG');
   const fit = h('button', null, 'Fit');
-  ctx.root.append(h('div', { class: 'toolbar' }, exportPng, exportSvg, fit, status), legend, h('div', { class: 'graph-area' }, container, panel));
+  // Find a node by its label (and expand it): the keyboard's way into the canvas, and a search in big graphs.
+  const labels = h('datalist', { id: 'node-labels' });
+  const find = h('input', { type: 'search', list: 'node-labels', placeholder: 'Find a node…', 'aria-label': 'Find a node', 'data-testid': 'find-node' });
+  ctx.root.append(h('div', { class: 'toolbar' }, exportPng, exportSvg, fit, find, labels, status), legend, h('div', { class: 'graph-area' }, container, panel));
 
   const cy = cytoscape({
     container,
@@ -237,6 +240,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   };
 
   const updateStatus = () => {
+    labels.replaceChildren(...[...state.nodes.values()].map((n) => h('option', { value: n.label })));
     status.textContent = `${state.nodes.size} nodes, ${state.edges.size} edges · click a node to expand it`;
     container.dataset.nodes = String(state.nodes.size);
     container.dataset.edges = String(state.edges.size);
@@ -339,6 +343,15 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   };
 
   cy.on('tap', 'node', (e) => void expand(e.target.id()));
+  find.addEventListener('change', () => {
+    const n = [...state.nodes.values()].find((x) => x.label === find.value.trim());
+    if (!n) return;
+    const el = cy.getElementById(n.id);
+    cy.elements().unselect();
+    el.select();
+    cy.center(el);
+    void expand(n.id);
+  });
   exportPng.addEventListener('click', () => download(cy.png({ output: 'blob', full: true, bg: '#ffffff', scale: 2 }) as unknown as Blob, 'lineage.png'));
   exportSvg.addEventListener('click', () => download(new Blob([toSvg(cy)], { type: 'image/svg+xml' }), 'lineage.svg'));
   fit.addEventListener('click', () => cy.fit(undefined, 20));
