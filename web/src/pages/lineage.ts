@@ -167,6 +167,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
           shape: 'round-rectangle',
           'border-width': 1,
           'border-color': '#1f2937',
+          // Labels too small to read are not drawn (big graphs fitted to the screen pan and zoom smoothly).
+          'min-zoomed-font-size': 7,
         },
       },
       { selector: 'node[kind = "execution"]', style: { shape: 'ellipse' } },
@@ -177,7 +179,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: '.path, .impact', style: { 'border-color': '#f59e0b', 'border-width': 4, 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
       { selector: '.faded', style: { opacity: 0.25 } },
       // Role labels on edges only while the graph is small enough to read them (and to lay out fast).
-      { selector: 'edge.quiet', style: { label: '' } },
+      { selector: 'edge.quiet', style: { label: '', 'curve-style': 'straight' } },
     ],
   });
   (window as unknown as { __lineageCy: cytoscape.Core }).__lineageCy = cy;
