@@ -234,6 +234,11 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : IClass
         Assert.Equal(3, colours.Distinct().Count());
         await BrowserFixture.ScreenshotAsync(_page, "lineage-expanded");
 
+        // The find box selects (and expands) a node by its label.
+        await TestId("find-node").FillAsync("train-config v1");
+        await TestId("find-node").DispatchEventAsync("change");
+        await Expect(TestId("selected-node")).ToHaveTextAsync("train-config v1");
+
         // Path between two nodes.
         await ClickNodeAsync("sales v1");
         await TestId("path-from").ClickAsync();

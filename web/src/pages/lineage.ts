@@ -9,6 +9,10 @@ import { api, type Graph, type GraphNode, type Impact } from '../api';
 import { add, clear, errorLine, go, h, link, mark } from '../dom';
 import type { PageContext } from '../main';
 import { artifactRef } from './run';
+import { layered } from '../layered';
+
+/** Above this many nodes the graph is laid out by layered() instead of dagre. */
+const bigGraph = 250;
 
 cytoscape.use(dagre);
 
@@ -138,7 +142,10 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   const exportPng = h('button', { 'data-testid': 'export-png' }, 'Export PNG');
   const exportSvg = h('button', { 'data-testid': 'export-svg' }, 'Export SVG');
   const fit = h('button', null, 'Fit');
-  ctx.root.append(h('div', { class: 'toolbar' }, exportPng, exportSvg, fit, status), legend, h('div', { class: 'graph-area' }, container, panel));
+  // Find a node by its label (and expand it): the keyboard's way into the canvas, and a search in big graphs.
+  const labels = h('datalist', { id: 'node-labels' });
+  const find = h('input', { type: 'search', list: 'node-labels', placeholder: 'Find a node…', 'aria-label': 'Find a node', 'data-testid': 'find-node' });
+  ctx.root.append(h('div', { class: 'toolbar' }, exportPng, exportSvg, fit, find, labels, status), legend, h('div', { class: 'graph-area' }, container, panel));
 
   const cy = cytoscape({
     container,
@@ -160,6 +167,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
           shape: 'round-rectangle',
           'border-width': 1,
           'border-color': '#1f2937',
+          // Labels too small to read are not drawn (big graphs fitted to the screen pan and zoom smoothly).
+          'min-zoomed-font-size': 7,
         },
       },
       { selector: 'node[kind = "execution"]', style: { shape: 'ellipse' } },
@@ -170,7 +179,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: '.path, .impact', style: { 'border-color': '#f59e0b', 'border-width': 4, 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
       { selector: '.faded', style: { opacity: 0.25 } },
       // Role labels on edges only while the graph is small enough to read them (and to lay out fast).
-      { selector: 'edge.quiet', style: { label: '' } },
+      { selector: 'edge.quiet', style: { label: '', 'curve-style': 'straight' } },
     ],
   });
   (window as unknown as { __lineageCy: cytoscape.Core }).__lineageCy = cy;
@@ -180,7 +189,11 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     for (const n of g.nodes)
       if (!state.nodes.has(n.id)) {
         state.nodes.set(n.id, n);
-        add.push({ group: 'nodes', data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label) }, classes: 'collapsed' });
+        add.push({
+          group: 'nodes',
+          data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label) },
+          classes: `${state.expanded.has(n.id) ? '' : 'collapsed'} ${n.id === first.root ? 'root' : ''}`,
+        });
       }
     for (const e of g.edges) {
       const id = `${e.from}->${e.to}:${e.role}`;
@@ -189,14 +202,32 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         add.push({ group: 'edges', data: { id, source: e.from, target: e.to, role: e.role } });
       }
     }
-    if (add.length) cy.add(add);
-    cy.edges().toggleClass('quiet', state.nodes.size > 150);
+    // One batch: styles are computed once for all the new elements, not per element.
+    cy.batch(() => {
+      if (add.length) cy.add(add);
+      cy.edges().toggleClass('quiet', state.nodes.size > 150);
+    });
     return add.length;
   };
 
+  // dagre up to bigGraph nodes; above, the linear-time layered layout (see layered.ts for why).
+  // `&layout=dagre` or `&layout=layered` forces one.
+  const forced = ctx.params.get('layout');
   const layout = () =>
     new Promise<void>((resolve) => {
-      const l = cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions);
+      const useDagre = forced === 'dagre' || (forced !== 'layered' && state.nodes.size <= bigGraph);
+      container.dataset.layout = useDagre ? 'dagre' : 'layered';
+      let options: cytoscape.LayoutOptions;
+      if (useDagre) options = { name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
+      else {
+        const positions = layered(
+          cy.nodes().map((n) => ({ id: n.id(), width: n.data('w') as number, height: 26 })),
+          cy.edges().map((e) => ({ source: e.data('source') as string, target: e.data('target') as string })),
+          { rankSep: 60, nodeSep: 12 },
+        );
+        options = { name: 'preset', positions: (n: cytoscape.NodeSingular) => positions.get(n.id())!, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
+      }
+      const l = cy.layout(options);
       l.one('layoutstop', () => resolve());
       l.run();
     });
@@ -211,6 +242,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   };
 
   const updateStatus = () => {
+    labels.replaceChildren(...[...state.nodes.values()].map((n) => h('option', { value: n.label })));
     status.textContent = `${state.nodes.size} nodes, ${state.edges.size} edges · click a node to expand it`;
     container.dataset.nodes = String(state.nodes.size);
     container.dataset.edges = String(state.edges.size);
@@ -313,17 +345,22 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   };
 
   cy.on('tap', 'node', (e) => void expand(e.target.id()));
+  find.addEventListener('change', () => {
+    const n = [...state.nodes.values()].find((x) => x.label === find.value.trim());
+    if (!n) return;
+    const el = cy.getElementById(n.id);
+    cy.elements().unselect();
+    el.select();
+    cy.center(el);
+    void expand(n.id);
+  });
   exportPng.addEventListener('click', () => download(cy.png({ output: 'blob', full: true, bg: '#ffffff', scale: 2 }) as unknown as Blob, 'lineage.png'));
   exportSvg.addEventListener('click', () => download(new Blob([toSvg(cy)], { type: 'image/svg+xml' }), 'lineage.svg'));
   fit.addEventListener('click', () => cy.fit(undefined, 20));
 
-  merge(first);
   // Nodes whose neighbours are all loaded (inside the requested depth) count as expanded.
-  for (const n of first.nodes) if (n.depth < depth) {
-    state.expanded.add(n.id);
-    cy.getElementById(n.id).removeClass('collapsed');
-  }
-  cy.getElementById(first.root).addClass('root');
+  for (const n of first.nodes) if (n.depth < depth) state.expanded.add(n.id);
+  merge(first);
   await layout();
   mark('lineage-layout-done');
   performance.measure('lineage-layout', 'lineage-fetch-start', 'lineage-layout-done');

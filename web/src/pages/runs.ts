@@ -52,6 +52,11 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   const filterText = ctx.params.get('filter') ?? '';
   const pageSize = Number(ctx.params.get('size') ?? '100');
 
+  // The first page is requested together with the experiment (one round trip less before first paint).
+  const parsedEarly = parseFilter(filterText);
+  let firstRequest: ReturnType<typeof api.runs> | null =
+    'message' in parsedEarly ? null : api.runs({ experimentId, limit: pageSize, ...(parsedEarly as Record<string, string>) });
+  firstRequest?.catch(() => undefined); // handled where it is awaited
   const experiment = await api.experiment(experimentId);
   if (!ctx.alive()) return;
 
@@ -286,7 +291,9 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     mark('runs-page-start');
     filterError.replaceChildren();
     try {
-      const page = await api.runs({ experimentId, limit: pageSize, pageToken: tokens[index], ...query });
+      const request = index === 0 && firstRequest ? firstRequest : api.runs({ experimentId, limit: pageSize, pageToken: tokens[index], ...query });
+      firstRequest = null;
+      const page = await request;
       if (!ctx.alive()) return;
       pageIndex = index;
       runs = page.runs;
