@@ -418,12 +418,12 @@ public sealed class MlflowRegistryStore(Database db)
         var nameRow = await ArtifactAccess.FindNameAsync(s, m.ProjectId, m.Name);
         if (nameRow is not null)
         {
-            var same = await s.Connection.ExecuteScalarAsync<long?>("""
+            var same = await s.Connection.ExecuteScalarAsync<long?>($"""
                 SELECT id FROM artifact_versions
                 WHERE name_id = @Id AND digest = @digest AND type = 'model' AND lifecycle = 'active'
-                  AND (producer_run_id = @run OR (producer_run_id IS NULL AND @run IS NULL))
+                  AND {(producer is null ? "producer_run_id IS NULL" : "producer_run_id = @run")}
                 ORDER BY version DESC LIMIT 1
-                """, new { nameRow.Id, digest, run = producer?.Id }, s.Transaction);
+                """, new { nameRow.Id, digest, run = producer?.Id ?? 0 }, s.Transaction);
             if (same is { } reuse) return reuse;
         }
         var name = await ArtifactAccess.NextVersionAsync(s, m.ProjectId, m.Name);

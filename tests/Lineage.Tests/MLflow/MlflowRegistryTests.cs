@@ -124,6 +124,9 @@ public class MlflowRegistryTests : IAsyncLifetime
         Assert.Equal(ArtifactKind.External, native.Artifact.Kind);
         Assert.Equal("s3://bucket/models/ext/1", native.Artifact.ExternalUri);
         Assert.Null(native.RunId);
+        await Version("ext", "s3://bucket/models/ext/1");
+        var again = await Server.Server.App.Services.GetRequiredService<RegistryStore>().GetVersionAsync(null, "ext", new VersionRef(2, null));
+        Assert.Equal(native.Artifact.Id, again.Artifact.Id);
         // Its files are not here to serve: 404, not MLflow's 500.
         using var file = await Server.Http.GetAsync("/model-versions/get-artifact?name=ext&version=1&path=MLmodel");
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
