@@ -1,7 +1,7 @@
 namespace Lineage.Core.Query;
 
 /// <summary>What a filter is about: which fields exist and which values they take.</summary>
-public enum SearchTarget { Runs, Experiments, Artifacts }
+public enum SearchTarget { Runs, Experiments, Artifacts, RegisteredModels, ModelVersions }
 
 /// <summary>The family of a field: a column of the item itself, or one entry of a key/value collection.</summary>
 public enum FieldKind { Attribute, Metric, Param, Tag, Dataset, Metadata }

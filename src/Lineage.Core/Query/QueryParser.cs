@@ -4,7 +4,7 @@ using Lineage.Core.Errors;
 namespace Lineage.Core.Query;
 
 /// <summary>
-/// Parses filters and ORDER BY keys for runs, experiments and artifacts.
+/// Parses filters and ORDER BY keys for runs, experiments, artifacts, registered models and model versions.
 /// <para>
 /// MLflow's search syntax is a strict subset: <c>metrics.rmse &lt; 0.3 and params.model = 'rf'</c>,
 /// prefixes in singular or plural (<c>metric.</c>, <c>attribute.</c>), keys quoted with backquotes
@@ -83,8 +83,22 @@ public static class QueryParser
         ["lifecycle"] = "lifecycle", ["description"] = "description", ["id"] = "id",
     };
 
+    // MLflow's registry filters: registered models by name (and tags), versions by name, version_number, run_id, source_path.
+    private static readonly Dictionary<string, string> RegisteredModelAttributes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["name"] = "name", ["description"] = "description",
+        ["creation_timestamp"] = "created_at", ["last_updated_timestamp"] = "updated_at",
+    };
+
+    private static readonly Dictionary<string, string> ModelVersionAttributes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["name"] = "name", ["version_number"] = "version", ["version"] = "version", ["run_id"] = "run_id",
+        ["source_path"] = "source", ["source"] = "source", ["current_stage"] = "current_stage", ["status"] = "status",
+        ["description"] = "description", ["creation_timestamp"] = "created_at", ["last_updated_timestamp"] = "updated_at",
+    };
+
     private static readonly HashSet<string> NumericAttributes =
-        ["start_time", "end_time", "creation_time", "last_update_time", "created_at", "version", "size", "id", "experiment_id"];
+        ["start_time", "end_time", "creation_time", "last_update_time", "created_at", "updated_at", "version", "size", "id", "experiment_id"];
 
     private static readonly Dictionary<string, string> DatasetAttributes = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -279,6 +293,8 @@ public static class QueryParser
                     {
                         SearchTarget.Runs => RunAttributes,
                         SearchTarget.Experiments => ExperimentAttributes,
+                        SearchTarget.RegisteredModels => RegisteredModelAttributes,
+                        SearchTarget.ModelVersions => ModelVersionAttributes,
                         _ => ArtifactAttributes,
                     };
                     if (!attributes.TryGetValue(key, out var canonical))
@@ -298,7 +314,7 @@ public static class QueryParser
         private string Prefixes() => target switch
         {
             SearchTarget.Runs => "metrics., params., tags., attributes., datasets.",
-            SearchTarget.Experiments => "tags., attributes.",
+            SearchTarget.Experiments or SearchTarget.RegisteredModels or SearchTarget.ModelVersions => "tags., attributes.",
             _ => "tags., metadata., attributes.",
         };
     }

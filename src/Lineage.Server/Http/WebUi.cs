@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
@@ -48,7 +49,9 @@ public static class WebUi
                 var path = ctx.Request.Path;
                 if (Reserved.Any(p => path.StartsWithSegments(p)))
                 {
-                    ctx.Response.StatusCode = 404;   // the error middleware writes the JSON body
+                    // The error middleware writes the JSON body. This fallback takes every GET, so routing can no longer
+                    // answer 405 for a GET to a POST-only API route: tell the two apart here.
+                    ctx.Response.StatusCode = RoutedForOtherMethods(ctx) ? 405 : 404;
                     return;
                 }
                 if (Path.HasExtension(path.Value))
@@ -77,5 +80,20 @@ public static class WebUi
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]))
             .ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>Whether an API route matches the path for some other HTTP method (only asked on the way to a 404).</summary>
+    private static bool RoutedForOtherMethods(HttpContext ctx)
+    {
+        var source = ctx.RequestServices.GetService(typeof(EndpointDataSource)) as EndpointDataSource;
+        foreach (var endpoint in source?.Endpoints.OfType<RouteEndpoint>() ?? [])
+        {
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods;
+            if (methods is null || methods.Contains(ctx.Request.Method, StringComparer.OrdinalIgnoreCase) || endpoint.RoutePattern.RawText is not { } raw)
+                continue;
+            if (new TemplateMatcher(TemplateParser.Parse(raw), new RouteValueDictionary()).TryMatch(ctx.Request.Path, new RouteValueDictionary()))
+                return true;
+        }
+        return false;
     }
 }

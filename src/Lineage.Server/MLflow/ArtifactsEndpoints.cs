@@ -99,7 +99,7 @@ internal static class ArtifactsEndpoints
         Results.Json(new MlError("NOT_IMPLEMENTED", "Multipart upload is not supported for the current artifact repository"),
             MlflowJson.Default.MlError, statusCode: 501);
 
-    private static async Task<IResult> Download(MlflowStore mlflow, string path, HttpContext ctx)
+    internal static async Task<IResult> Download(MlflowStore mlflow, string path, HttpContext ctx)
     {
         var (content, _) = await mlflow.OpenFileAsync(path, ctx.RequestAborted);
         var name = path[(path.LastIndexOf('/') + 1)..];

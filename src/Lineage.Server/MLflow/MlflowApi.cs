@@ -12,7 +12,7 @@ namespace Lineage.Server.MLflow;
 /// <summary>
 /// The MLflow-compatible REST surface: <c>/api/2.0/mlflow/…</c> and the same under
 /// <c>/ajax-api/2.0/mlflow/…</c> (what MLflow's UI calls), plus the artifact proxy
-/// <c>/api/2.0/mlflow-artifacts/…</c>. The model-registry endpoints are not part of this surface yet.
+/// <c>/api/2.0/mlflow-artifacts/…</c>, and the model registry (<c>registered-models/*</c>, <c>model-versions/*</c>).
 /// Errors are MLflow's <c>{"error_code", "message"}</c> (<see cref="MlflowErrors"/>).
 /// </summary>
 public static class MlflowApi
@@ -23,7 +23,8 @@ public static class MlflowApi
     public static IServiceCollection AddMlflow(this IServiceCollection services) =>
         services
             .AddSingleton(sp => new SearchStore(sp.GetRequiredService<Database>()))
-            .AddSingleton(sp => new MlflowStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<IBlobStore>()));
+            .AddSingleton(sp => new MlflowStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<IBlobStore>()))
+            .AddSingleton(sp => new MlflowRegistryStore(sp.GetRequiredService<Database>()));
 
     public static IEndpointRouteBuilder MapMlflow(this IEndpointRouteBuilder app)
     {
@@ -35,11 +36,14 @@ public static class MlflowApi
             RunsEndpoints.Map(g);
             MetricsEndpoints.Map(g);
             ArtifactsEndpoints.MapTracking(g);
+            RegisteredModelsEndpoints.Map(g);
+            ModelVersionsEndpoints.Map(g);
             var proxy = app.MapGroup(prefix + "-artifacts").AddEndpointFilter((ctx, next) => MlflowErrors.Filter(ctx, next, jsonBody: false))
                 .ExcludeFromDescription();
             ArtifactsEndpoints.MapProxy(proxy);
         }
         ArtifactsEndpoints.MapUiRoutes(app);
+        ModelVersionsEndpoints.MapUiRoutes(app);
         app.MapGet("/version", () => Results.Text(LineageServer.Version)).ExcludeFromDescription();
         return app;
     }

@@ -10,7 +10,8 @@ namespace Lineage.Storage.Query;
 /// every key goes in as a parameter (<c>@q0</c>, <c>@q1</c>, …); the SQL text is built only from
 /// the fixed column names below, so user text never becomes SQL text.
 /// <para>Aliases the fragments expect: runs <c>r</c> joined to experiments <c>e</c>; experiments
-/// <c>e</c>; artifacts <c>v</c> (versions) joined to names <c>n</c> and producing runs <c>pr</c>.</para>
+/// <c>e</c>; artifacts <c>v</c> (versions) joined to names <c>n</c> and producing runs <c>pr</c>; registered
+/// models <c>m</c>; model versions <c>mv</c> joined to their model <c>m</c>, MLflow facts <c>mx</c> and run <c>mr</c>.</para>
 /// Metric, param and tag comparisons are EXISTS lookups on their primary keys, so a filter costs
 /// one index probe per candidate row; ORDER BY keys become LEFT JOINs on the same keys.
 /// </summary>
@@ -161,6 +162,8 @@ internal sealed class FilterSql(SearchTarget target, SqlDialect dialect)
     {
         SearchTarget.Runs => ("run_tags", "run_id", "r.id"),
         SearchTarget.Experiments => ("experiment_tags", "experiment_id", "e.id"),
+        SearchTarget.RegisteredModels => ("registered_model_tags", "model_id", "m.id"),
+        SearchTarget.ModelVersions => ("model_version_tags", "version_id", "mv.id"),
         _ => ("artifact_tags", "version_id", "v.id"),
     };
 
@@ -187,6 +190,28 @@ internal sealed class FilterSql(SearchTarget target, SqlDialect dialect)
             "last_update_time" => "e.updated_at",
             "lifecycle_stage" => "e.lifecycle",
             _ => throw new InvalidOperationException($"unmapped experiment attribute {key}"),
+        },
+        SearchTarget.RegisteredModels => key switch
+        {
+            "name" => "m.name",
+            "description" => "m.description",
+            "created_at" => "m.created_at",
+            "updated_at" => "m.updated_at",
+            _ => throw new InvalidOperationException($"unmapped registered model attribute {key}"),
+        },
+        // MLflow's run_id and source are what the client gave (mx); native versions fall back to the linked run.
+        SearchTarget.ModelVersions => key switch
+        {
+            "name" => "m.name",
+            "version" => "mv.version",
+            "run_id" => "COALESCE(mx.run_id, mr.uuid)",
+            "source" => "mx.source",
+            "current_stage" => "mv.stage",
+            "status" => "mv.status",
+            "description" => "mv.description",
+            "created_at" => "mv.created_at",
+            "updated_at" => "mv.updated_at",
+            _ => throw new InvalidOperationException($"unmapped model version attribute {key}"),
         },
         _ => key switch
         {

@@ -97,6 +97,10 @@ internal static class RegistryAccess
     public static Task<int> DeleteModelTagAsync(DbSession s, long modelId, string key) =>
         s.Connection.ExecuteAsync("DELETE FROM registered_model_tags WHERE model_id = @modelId AND key = @key", new { modelId, key }, s.Transaction);
 
+    /// <summary>Marks a model as changed (MLflow's last_updated_timestamp moves when one of its versions changes).</summary>
+    public static Task<int> TouchModelAsync(DbSession s, long modelId, long now) =>
+        s.Connection.ExecuteAsync("UPDATE registered_models SET updated_at = @now WHERE id = @modelId", new { modelId, now }, s.Transaction);
+
     public static Task<int> SetModelDescriptionAsync(DbSession s, long modelId, string? description, long now) =>
         s.Connection.ExecuteAsync("UPDATE registered_models SET description = @description, updated_at = @now WHERE id = @modelId",
             new { modelId, description, now }, s.Transaction);

@@ -181,7 +181,9 @@ public sealed class RegistryStore(Database db)
             var next = status ?? row.StatusValue;
             if (next == ModelVersionStatus.PendingRegistration && row.StatusValue != ModelVersionStatus.PendingRegistration)
                 throw LineageException.Invalid("status", $"version {version} of '{model}' is {row.Status}; it cannot go back to PENDING_REGISTRATION");
-            await RegistryAccess.UpdateVersionAsync(s, row.Id, description ?? row.Description, next, statusMessage ?? row.StatusMessage, Clock.NowMs());
+            var now = Clock.NowMs();
+            await RegistryAccess.UpdateVersionAsync(s, row.Id, description ?? row.Description, next, statusMessage ?? row.StatusMessage, now);
+            await RegistryAccess.TouchModelAsync(s, row.ModelId, now);
         });
     }
 
@@ -338,6 +340,7 @@ public sealed class RegistryStore(Database db)
             }
         if (row.StageValue == stage) return;
         await RegistryAccess.SetStageAsync(s, row.Id, stage, now);
+        await RegistryAccess.TouchModelAsync(s, m.Id, now);
         await RegistryAccess.RecordChangeAsync(s, m.Id, "stage", null, row.Version, row.Stage, RegistryRules.StageText(stage), user, now, requestId);
     }
 
