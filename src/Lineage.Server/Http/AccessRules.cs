@@ -17,7 +17,17 @@ public static class AccessRules
     // METHOD pattern => role [read]
     private const string Table = """
         DELETE /ajax-api/2.0/mlflow-artifacts/artifacts/{**path}                     writer
+        DELETE /ajax-api/2.0/mlflow/model-versions/delete                            writer
+        DELETE /ajax-api/2.0/mlflow/model-versions/delete-tag                        writer
+        DELETE /ajax-api/2.0/mlflow/registered-models/alias                          approver
+        DELETE /ajax-api/2.0/mlflow/registered-models/delete                         writer
+        DELETE /ajax-api/2.0/mlflow/registered-models/delete-tag                     writer
         DELETE /api/2.0/mlflow-artifacts/artifacts/{**path}                          writer
+        DELETE /api/2.0/mlflow/model-versions/delete                                 writer
+        DELETE /api/2.0/mlflow/model-versions/delete-tag                             writer
+        DELETE /api/2.0/mlflow/registered-models/alias                               approver
+        DELETE /api/2.0/mlflow/registered-models/delete                              writer
+        DELETE /api/2.0/mlflow/registered-models/delete-tag                          writer
         DELETE /api/v1/artifacts/{name}/aliases/{alias}                              writer
         DELETE /api/v1/artifacts/{name}/versions/{version}                           writer
         DELETE /api/v1/artifacts/{name}/versions/{version}/tags/{**key}              writer
@@ -37,6 +47,13 @@ public static class AccessRules
         GET    /ajax-api/2.0/mlflow/metrics/get-history                              reader
         GET    /ajax-api/2.0/mlflow/metrics/get-history-bulk                         reader
         GET    /ajax-api/2.0/mlflow/metrics/get-history-bulk-interval                reader
+        GET    /ajax-api/2.0/mlflow/model-versions/get                               reader
+        GET    /ajax-api/2.0/mlflow/model-versions/get-download-uri                  reader
+        GET    /ajax-api/2.0/mlflow/model-versions/search                            reader
+        GET    /ajax-api/2.0/mlflow/registered-models/alias                          reader
+        GET    /ajax-api/2.0/mlflow/registered-models/get                            reader
+        GET    /ajax-api/2.0/mlflow/registered-models/get-latest-versions            reader
+        GET    /ajax-api/2.0/mlflow/registered-models/search                         reader
         GET    /ajax-api/2.0/mlflow/runs/get                                         reader
         GET    /ajax-api/2.0/mlflow/runs/search                                      reader
         GET    /api/2.0/mlflow-artifacts/artifacts/{**path}                          reader
@@ -47,6 +64,13 @@ public static class AccessRules
         GET    /api/2.0/mlflow/metrics/get-history                                   reader
         GET    /api/2.0/mlflow/metrics/get-history-bulk                              reader
         GET    /api/2.0/mlflow/metrics/get-history-bulk-interval                     reader
+        GET    /api/2.0/mlflow/model-versions/get                                    reader
+        GET    /api/2.0/mlflow/model-versions/get-download-uri                       reader
+        GET    /api/2.0/mlflow/model-versions/search                                 reader
+        GET    /api/2.0/mlflow/registered-models/alias                               reader
+        GET    /api/2.0/mlflow/registered-models/get                                 reader
+        GET    /api/2.0/mlflow/registered-models/get-latest-versions                 reader
+        GET    /api/2.0/mlflow/registered-models/search                              reader
         GET    /api/2.0/mlflow/runs/get                                              reader
         GET    /api/2.0/mlflow/runs/search                                           reader
         GET    /api/v1/artifacts/                                                    reader
@@ -103,14 +127,22 @@ public static class AccessRules
         GET    /api/v1/runs/                                                         reader
         GET    /api/v1/runs/{runId}                                                  reader
         GET    /api/v1/runs/{runId}/metrics/history                                  reader
+        GET    /api/v1/search/artifacts                                              reader
+        GET    /api/v1/search/experiments                                            reader
+        GET    /api/v1/search/runs                                                   reader
         GET    /get-artifact                                                         reader
         GET    /health                                                               public
+        GET    /model-versions/get-artifact                                          reader
         GET    /openapi/{documentName}.json                                          public
         GET    /ready                                                                public
         GET    /version                                                              public
         GET    {**path}                                                              public
         HEAD   /api/v1/blobs/{digest}                                                reader
         HEAD   {**path}                                                              public
+        PATCH  /ajax-api/2.0/mlflow/model-versions/update                            writer
+        PATCH  /ajax-api/2.0/mlflow/registered-models/update                         writer
+        PATCH  /api/2.0/mlflow/model-versions/update                                 writer
+        PATCH  /api/2.0/mlflow/registered-models/update                              writer
         PATCH  /api/v1/artifacts/{name}/versions/{version}                           writer
         PATCH  /api/v1/executions/{id}                                               writer
         PATCH  /api/v1/experiments/{id}                                              writer
@@ -127,6 +159,16 @@ public static class AccessRules
         POST   /ajax-api/2.0/mlflow/experiments/search                               reader read
         POST   /ajax-api/2.0/mlflow/experiments/set-experiment-tag                   writer
         POST   /ajax-api/2.0/mlflow/experiments/update                               writer
+        POST   /ajax-api/2.0/mlflow/model-versions/create                            writer
+        POST   /ajax-api/2.0/mlflow/model-versions/search                            reader read
+        POST   /ajax-api/2.0/mlflow/model-versions/set-tag                           writer
+        POST   /ajax-api/2.0/mlflow/model-versions/transition-stage                  approver
+        POST   /ajax-api/2.0/mlflow/registered-models/alias                          approver
+        POST   /ajax-api/2.0/mlflow/registered-models/create                         writer
+        POST   /ajax-api/2.0/mlflow/registered-models/get-latest-versions            reader read
+        POST   /ajax-api/2.0/mlflow/registered-models/rename                         writer
+        POST   /ajax-api/2.0/mlflow/registered-models/search                         reader read
+        POST   /ajax-api/2.0/mlflow/registered-models/set-tag                        writer
         POST   /ajax-api/2.0/mlflow/runs/create                                      writer
         POST   /ajax-api/2.0/mlflow/runs/delete                                      writer
         POST   /ajax-api/2.0/mlflow/runs/delete-tag                                  writer
@@ -149,6 +191,16 @@ public static class AccessRules
         POST   /api/2.0/mlflow/experiments/search                                    reader read
         POST   /api/2.0/mlflow/experiments/set-experiment-tag                        writer
         POST   /api/2.0/mlflow/experiments/update                                    writer
+        POST   /api/2.0/mlflow/model-versions/create                                 writer
+        POST   /api/2.0/mlflow/model-versions/search                                 reader read
+        POST   /api/2.0/mlflow/model-versions/set-tag                                writer
+        POST   /api/2.0/mlflow/model-versions/transition-stage                       approver
+        POST   /api/2.0/mlflow/registered-models/alias                               approver
+        POST   /api/2.0/mlflow/registered-models/create                              writer
+        POST   /api/2.0/mlflow/registered-models/get-latest-versions                 reader read
+        POST   /api/2.0/mlflow/registered-models/rename                              writer
+        POST   /api/2.0/mlflow/registered-models/search                              reader read
+        POST   /api/2.0/mlflow/registered-models/set-tag                             writer
         POST   /api/2.0/mlflow/runs/create                                           writer
         POST   /api/2.0/mlflow/runs/delete                                           writer
         POST   /api/2.0/mlflow/runs/delete-tag                                       writer
