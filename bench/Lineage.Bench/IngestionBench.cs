@@ -13,13 +13,22 @@ public static class IngestionBench
         using var dir = new TempDir();
         var target = o.Store == "postgres" ? CreatePostgresDatabase(o.Postgres) : dir.File("bench.db");
         var artifacts = dir.File("artifacts");
-        Console.WriteLine($"store={o.Store} points={o.Points:N0} batch={o.BatchSize} keys={o.Keys} concurrency={o.Concurrency}");
+        Console.WriteLine($"store={o.Store} points={o.Points:N0} batch={o.BatchSize} keys={o.Keys} concurrency={o.Concurrency} auth={(o.Auth ? "on" : "off")}");
+        string? token = null;
+        if (o.Auth)
+        {
+            // Authentication on: a principal with a token; every batch is then authenticated and audited.
+            await using var db = await Lineage.Storage.Engine.Database.OpenAsync(target);
+            var gov = new Lineage.Storage.Governance.GovernanceStore(db);
+            await gov.CreatePrincipalAsync("bench", Lineage.Core.Governance.PrincipalKind.Service, null, true, "bench");
+            token = (await gov.IssueTokenAsync("bench", null, TimeSpan.FromDays(1), "bench")).Secret;
+        }
 
         double[] windowRates;
         double overallRate;
         await using (var server = await ServerProcess.StartAsync(target, artifacts))
         {
-            using var client = new LineageClient(server.Address);
+            using var client = new LineageClient(server.Address) { Token = token };
             var experiment = await client.CreateExperimentAsync("bench");
             (overallRate, windowRates) = await IngestAsync(client, experiment.Id, o);
             await server.StopAsync(); // graceful: checkpoints the SQLite WAL into the main file
@@ -35,7 +44,7 @@ public static class IngestionBench
             startups.Add(server.StartupTime.TotalMilliseconds);
             if (i == o.Restarts - 1)
             {
-                using var client = new LineageClient(server.Address);
+                using var client = new LineageClient(server.Address) { Token = token };
                 var runs = await client.ListRunsAsync(limit: 10);
                 await client.GetMetricHistoryAsync(runs.Runs[0].RunId, "metric_0", 1000);
                 await Task.Delay(TimeSpan.FromSeconds(5));

@@ -18,7 +18,7 @@ return options.Suite switch
 namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
-        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events)
+        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -43,6 +43,7 @@ namespace Lineage.Bench
                     case "--batch": o = o with { BatchSize = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--keys": o = o with { Keys = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--concurrency": o = o with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--auth": o = o with { Auth = true }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     default:
                         Console.WriteLine("""
@@ -60,6 +61,7 @@ namespace Lineage.Bench
                               --batch N                 points per batch request (default 10000, the API maximum)
                               --keys N                  metric keys per run, interleaved in each batch (default 10)
                               --concurrency N           concurrent client connections (default 4)
+                              --auth                    ingest: with authentication on (a user and a Bearer token) and every batch audited
                               --restarts N              server restarts for the start-up time median (default 5)
                               --file-mb N               artifacts: size of the large file in MB (default 2000)
                               --rounds N                artifacts: upload/download rounds for the median (default 3)
