@@ -89,6 +89,8 @@ public static class LineageServer
         builder.Services.AddSingleton(new MarquezReader(db));
         builder.Services.AddSingleton(new GovernanceStore(db));
         builder.Services.AddSingleton(new AuditLog(db));
+        builder.Services.AddSingleton<AuditWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         builder.Services.AddMlflow();
         builder.Services.AddSingleton(new RegistryStore(db));
         builder.Services.AddSingleton(new DeploymentStore(db));

@@ -33,7 +33,7 @@ public static class AccessControl
         // hash is not paid on every request; a revoked token stops working within that span.
         var state = new AuthState(app.ApplicationServices.GetRequiredService<GovernanceStore>(),
             app.ApplicationServices.GetRequiredService<ServerOptions>().CredentialCache);
-        var audit = app.ApplicationServices.GetRequiredService<AuditLog>();
+        var audit = app.ApplicationServices.GetRequiredService<Hosting.AuditWriter>();
         app.Use(async (ctx, next) =>
         {
             var endpoint = ctx.GetEndpoint() as RouteEndpoint;
@@ -72,7 +72,7 @@ public static class AccessControl
             }
             await next(ctx);
             if (rule is { Writes: true } && ctx.Response.StatusCode < 400)
-                await audit.AppendAsync(Record(ctx, endpoint));
+                audit.Enqueue(Record(ctx, endpoint));
         });
         return app;
     }

@@ -19,6 +19,14 @@ public sealed class AuditLog(Database db)
 
     public Task<AuditEntry> AppendAsync(AuditRecord record) => db.WriteAsync(s => AppendAsync(s, record));
 
+    /// <summary>Appends several entries, in order, in one transaction (what the server's background writer sends).</summary>
+    public Task<int> AppendManyAsync(IReadOnlyList<AuditRecord> records) =>
+        db.WriteAsync(async s =>
+        {
+            foreach (var r in records) await AppendAsync(s, r);
+            return records.Count;
+        });
+
     /// <summary>Appends inside the caller's transaction, so a permission change and its entry commit together.</summary>
     public static async Task<AuditEntry> AppendAsync(DbSession s, AuditRecord r)
     {
