@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
@@ -17,7 +16,29 @@ namespace Lineage.Server.Http;
 /// </summary>
 public static class WebUi
 {
-    private static readonly string[] Reserved = ["/api", "/health", "/ready", "/openapi"];
+    private static readonly string[] Reserved = ["api", "ajax-api", "health", "ready", "openapi"];
+
+    /// <summary>The page route: any path outside the reserved prefixes (constraint <see cref="PagePath"/>).</summary>
+    public const string Pattern = "{**path:uipage}";
+
+    /// <summary>Registers the route constraint the page route uses (in the service configuration).</summary>
+    public static void AddWebUiRouting(this Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
+        Microsoft.Extensions.DependencyInjection.OptionsServiceCollectionExtensions.Configure<RouteOptions>(services,
+            o => o.ConstraintMap["uipage"] = typeof(PagePath));
+
+    /// <summary>
+    /// Keeps reserved prefixes out of the page route itself, so routing answers them as for any API path:
+    /// 404 for an unknown one, 405 for a wrong method on a known one.
+    /// </summary>
+    public sealed class PagePath : IRouteConstraint
+    {
+        public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection)
+        {
+            var path = values.TryGetValue(routeKey, out var value) ? value?.ToString() ?? "" : "";
+            var first = path.Split('/', 2)[0];
+            return !Reserved.Contains(first, StringComparer.OrdinalIgnoreCase);
+        }
+    }
 
     /// <summary>Where the built UI is looked for when <see cref="ServerOptions.UiRoot"/> is not set.</summary>
     public static string DefaultRoot => Path.Combine(AppContext.BaseDirectory, "wwwroot");
@@ -43,17 +64,10 @@ public static class WebUi
 
         // One fallback endpoint serves files and the page. (The static-files middleware would stand aside here:
         // it only serves requests that no endpoint matched, and this fallback matches every GET.)
-        // "{**path}", not MapFallback's default "{*path:nonfile}": file paths (the assets) must reach it too.
-        app.MapFallback("{**path}", async ctx =>
+        // A catch-all, not MapFallback's default "{*path:nonfile}": file paths (the assets) must reach it too.
+        app.MapFallback(Pattern, async ctx =>
             {
                 var path = ctx.Request.Path;
-                if (Reserved.Any(p => path.StartsWithSegments(p)))
-                {
-                    // The error middleware writes the JSON body. This fallback takes every GET, so routing can no longer
-                    // answer 405 for a GET to a POST-only API route: tell the two apart here.
-                    ctx.Response.StatusCode = RoutedForOtherMethods(ctx) ? 405 : 404;
-                    return;
-                }
                 if (Path.HasExtension(path.Value))
                 {
                     // A file (PhysicalFileProvider refuses paths leaving the root). A missing one is a 404, never the page.
@@ -80,20 +94,5 @@ public static class WebUi
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]))
             .ExcludeFromDescription();
         return app;
-    }
-
-    /// <summary>Whether an API route matches the path for some other HTTP method (only asked on the way to a 404).</summary>
-    private static bool RoutedForOtherMethods(HttpContext ctx)
-    {
-        var source = ctx.RequestServices.GetService(typeof(EndpointDataSource)) as EndpointDataSource;
-        foreach (var endpoint in source?.Endpoints.OfType<RouteEndpoint>() ?? [])
-        {
-            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods;
-            if (methods is null || methods.Contains(ctx.Request.Method, StringComparer.OrdinalIgnoreCase) || endpoint.RoutePattern.RawText is not { } raw)
-                continue;
-            if (new TemplateMatcher(TemplateParser.Parse(raw), new RouteValueDictionary()).TryMatch(ctx.Request.Path, new RouteValueDictionary()))
-                return true;
-        }
-        return false;
     }
 }

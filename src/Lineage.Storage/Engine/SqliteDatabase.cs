@@ -101,50 +101,31 @@ public sealed class SqliteDatabase : Database
     /// visible or acknowledged), that request gets its error, and the rest of the group runs again,
     /// each in its own SAVEPOINT. Bodies are re-runnable: PostgreSQL retries rerun them the same way.
     /// </summary>
-    private async Task RunGroupAsync(List<(WorkItem Item, DbSession Session)> group)
-    {
-        var results = new object?[group.Count];
-        _writer.Execute("BEGIN IMMEDIATE");
-        for (var i = 0; i < group.Count; i++)
-        {
-            try
-            {
-                results[i] = await group[i].Item.Body(group[i].Session);
-            }
-            catch (Exception ex)
-            {
-                _writer.Execute("ROLLBACK");
-                group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
-                group.RemoveAt(i);
-                await RunGroupWithSavepointsAsync(group.Select(g => (g.Item, new DbSession(_writer, null, Dialect))).ToList());
-                return;
-            }
-        }
-        _writer.Execute("COMMIT");
-        for (var i = 0; i < group.Count; i++)
-        {
-            group[i].Session.Committed();
-            group[i].Item.Completion.TrySetResult(results[i]);
-        }
-    }
-
-    private async Task RunGroupWithSavepointsAsync(List<(WorkItem Item, DbSession Session)> group)
+    private async Task RunGroupAsync(List<(WorkItem Item, DbSession Session)> group, bool savepoints = false)
     {
         var results = new object?[group.Count];
         var errors = new Exception?[group.Count];
         _writer.Execute("BEGIN IMMEDIATE");
         for (var i = 0; i < group.Count; i++)
         {
-            _writer.Execute("SAVEPOINT request");
+            if (savepoints) _writer.Execute("SAVEPOINT request");
             try
             {
                 results[i] = await group[i].Item.Body(group[i].Session);
-                _writer.Execute("RELEASE request");
+                if (savepoints) _writer.Execute("RELEASE request");
             }
-            catch (Exception ex)
+            catch (Exception ex) when (savepoints)
             {
                 _writer.Execute("ROLLBACK TO request; RELEASE request");
                 errors[i] = ErrorTranslator.Translate(ex);
+            }
+            catch (Exception ex)
+            {
+                _writer.Execute("ROLLBACK");
+                group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
+                group.RemoveAt(i);
+                await RunGroupAsync(group.Select(g => (g.Item, new DbSession(_writer, null, Dialect))).ToList(), savepoints: true);
+                return;
             }
         }
         _writer.Execute("COMMIT");

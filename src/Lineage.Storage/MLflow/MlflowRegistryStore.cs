@@ -113,20 +113,8 @@ public sealed class MlflowRegistryStore(Database db)
         var offset = SearchToken.Decode(pageToken, scope);
         return db.ReadAsync(async s =>
         {
-            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
-            var sql = new FilterSql(SearchTarget.RegisteredModels, s.Dialect);
-            var where = sql.Where(query.Filter);
-            var order = sql.OrderBy(query.OrderBy, "m.name ASC, m.id ASC");
-            var p = sql.Parameters;
-            p.Add("projectId", project.Id);
-            p.Add("limit", limit + 1);
-            p.Add("offset", offset);
-            var ids = (await s.Connection.QueryAsync<long>($"""
-                SELECT m.id FROM registered_models m{sql.Joins}
-                WHERE m.project_id = @projectId AND {where}
-                ORDER BY {order}
-                LIMIT @limit OFFSET @offset
-                """, p, s.Transaction)).ToList();
+            var ids = await SearchIdsAsync(s, SearchTarget.RegisteredModels, query, "m.name ASC, m.id ASC", "m.id",
+                "registered_models m", limit, offset);
             var page = ids.Take(limit).ToArray();
             var rows = (await s.Connection.QueryAsync<ModelRow>($"{SelectModel} WHERE {s.Dialect.InList("m.id", "page")}", new { page }, s.Transaction))
                 .ToDictionary(r => r.Id);
@@ -261,21 +249,9 @@ public sealed class MlflowRegistryStore(Database db)
         var offset = SearchToken.Decode(pageToken, scope);
         return db.ReadAsync(async s =>
         {
-            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
-            var sql = new FilterSql(SearchTarget.ModelVersions, s.Dialect);
-            var where = sql.Where(query.Filter);
-            var order = sql.OrderBy(query.OrderBy, "mv.updated_at DESC, m.name ASC, mv.version DESC");
-            var p = sql.Parameters;
-            p.Add("projectId", project.Id);
-            p.Add("limit", limit + 1);
-            p.Add("offset", offset);
-            var ids = (await s.Connection.QueryAsync<long>($"""
-                SELECT mv.id FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id
-                LEFT JOIN mlflow_model_versions mx ON mx.version_id = mv.id LEFT JOIN runs mr ON mr.id = mv.run_id{sql.Joins}
-                WHERE m.project_id = @projectId AND {where}
-                ORDER BY {order}
-                LIMIT @limit OFFSET @offset
-                """, p, s.Transaction)).ToList();
+            var ids = await SearchIdsAsync(s, SearchTarget.ModelVersions, query, "mv.updated_at DESC, m.name ASC, mv.version DESC", "mv.id",
+                "model_versions mv JOIN registered_models m ON m.id = mv.model_id LEFT JOIN mlflow_model_versions mx ON mx.version_id = mv.id LEFT JOIN runs mr ON mr.id = mv.run_id",
+                limit, offset);
             var page = ids.Take(limit).ToArray();
             var rows = (await RowsByIdAsync(s, page)).ToDictionary(r => r.Id);
             return new Page<MlflowVersionView>(await VersionViewsAsync(s, page.Select(id => rows[id]).ToList()),
@@ -294,6 +270,29 @@ public sealed class MlflowRegistryStore(Database db)
         });
 
     // ---- internals --------------------------------------------------------------------------
+
+    /// <summary>
+    /// Ids of one search page plus one more (to tell whether a next page exists), in the default project.
+    /// <paramref name="from"/> names the registered model as <c>m</c>; the filter and order are parameterised SQL.
+    /// </summary>
+    private static async Task<List<long>> SearchIdsAsync(DbSession s, SearchTarget target, SearchQuery query, string defaultOrder, string id,
+        string from, int limit, int offset)
+    {
+        var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+        var sql = new FilterSql(target, s.Dialect);
+        var where = sql.Where(query.Filter);
+        var order = sql.OrderBy(query.OrderBy, defaultOrder);
+        var p = sql.Parameters;
+        p.Add("projectId", project.Id);
+        p.Add("limit", limit + 1);
+        p.Add("offset", offset);
+        return (await s.Connection.QueryAsync<long>($"""
+            SELECT {id} FROM {from}{sql.Joins}
+            WHERE m.project_id = @projectId AND {where}
+            ORDER BY {order}
+            LIMIT @limit OFFSET @offset
+            """, p, s.Transaction)).ToList();
+    }
 
     private const string SelectModel = """
         SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at
