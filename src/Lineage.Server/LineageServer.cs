@@ -78,7 +78,6 @@ public static class LineageServer
         });
         builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         builder.Services.AddSingleton(db);
-        builder.Services.AddWebUiRouting();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new TrackingStore(db));
         var blobs = new LocalFolderBlobStore(options.ArtifactRoot);

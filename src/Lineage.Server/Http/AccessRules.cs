@@ -136,9 +136,7 @@ public static class AccessRules
         GET    /openapi/{documentName}.json                                          public
         GET    /ready                                                                public
         GET    /version                                                              public
-        GET    {**path:uipage}                                                              public
         HEAD   /api/v1/blobs/{digest}                                                reader
-        HEAD   {**path:uipage}                                                              public
         PATCH  /ajax-api/2.0/mlflow/model-versions/update                            writer
         PATCH  /ajax-api/2.0/mlflow/registered-models/update                         writer
         PATCH  /api/2.0/mlflow/model-versions/update                                 writer

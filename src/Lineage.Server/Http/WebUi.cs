@@ -16,29 +16,7 @@ namespace Lineage.Server.Http;
 /// </summary>
 public static class WebUi
 {
-    private static readonly string[] Reserved = ["api", "ajax-api", "health", "ready", "openapi"];
-
-    /// <summary>The page route: any path outside the reserved prefixes (constraint <see cref="PagePath"/>).</summary>
-    public const string Pattern = "{**path:uipage}";
-
-    /// <summary>Registers the route constraint the page route uses (in the service configuration).</summary>
-    public static void AddWebUiRouting(this Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
-        Microsoft.Extensions.DependencyInjection.OptionsServiceCollectionExtensions.Configure<RouteOptions>(services,
-            o => o.ConstraintMap["uipage"] = typeof(PagePath));
-
-    /// <summary>
-    /// Keeps reserved prefixes out of the page route itself, so routing answers them as for any API path:
-    /// 404 for an unknown one, 405 for a wrong method on a known one.
-    /// </summary>
-    public sealed class PagePath : IRouteConstraint
-    {
-        public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection)
-        {
-            var path = values.TryGetValue(routeKey, out var value) ? value?.ToString() ?? "" : "";
-            var first = path.Split('/', 2)[0];
-            return !Reserved.Contains(first, StringComparer.OrdinalIgnoreCase);
-        }
-    }
+    private static readonly string[] Reserved = ["/api", "/ajax-api", "/health", "/ready", "/openapi"];
 
     /// <summary>Where the built UI is looked for when <see cref="ServerOptions.UiRoot"/> is not set.</summary>
     public static string DefaultRoot => Path.Combine(AppContext.BaseDirectory, "wwwroot");
@@ -62,11 +40,21 @@ public static class WebUi
         var files = built ? new PhysicalFileProvider(root) : null;
         var types = new FileExtensionContentTypeProvider();
 
-        // One fallback endpoint serves files and the page. (The static-files middleware would stand aside here:
-        // it only serves requests that no endpoint matched, and this fallback matches every GET.)
-        // A catch-all, not MapFallback's default "{*path:nonfile}": file paths (the assets) must reach it too.
-        app.MapFallback(Pattern, async ctx =>
+        // A middleware, not a fallback endpoint: it answers requests that no endpoint matched and that are not
+        // under a reserved prefix (pages are GET/HEAD only: other methods are 405). Routing keeps its own answers for everything else — an unknown
+        // API path is the JSON 404, a wrong method on an API route 405 (a catch-all endpoint would take both).
+        app.Use(async (ctx, next) =>
             {
+                if (ctx.GetEndpoint() is not null || Reserved.Any(p => ctx.Request.Path.StartsWithSegments(p)))
+                {
+                    await next(ctx);
+                    return;
+                }
+                if (!HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method))
+                {
+                    ctx.Response.StatusCode = 405;   // every page path exists, for GET only; the error middleware writes the body
+                    return;
+                }
                 var path = ctx.Request.Path;
                 if (Path.HasExtension(path.Value))
                 {
@@ -90,9 +78,7 @@ public static class WebUi
                 if (HttpMethods.IsHead(ctx.Request.Method)) return;
                 if (built) await ctx.Response.SendFileAsync(index);
                 else await ctx.Response.WriteAsync(NotBuiltPage);
-            })
-            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]))
-            .ExcludeFromDescription();
+            });
         return app;
     }
 }

@@ -182,10 +182,10 @@ public sealed class MarquezReader(Database db)
             """, new { ns, name }, s.Transaction);
         var latest = await RunAsync(s, latestUuid!);
         var edges = await EdgesAsync(s, new OlNode(OlNodeKind.Job, ns, name));
-        var inputs = edges.Where(e => e.Destination.Kind == OlNodeKind.Job).Select(e => new OlDatasetId(e.Origin.Namespace, e.Origin.Name))
+        static List<OlDatasetId> Sorted(IEnumerable<OlNode> datasets) => datasets.Select(d => new OlDatasetId(d.Namespace, d.Name))
             .OrderBy(d => d.Namespace, StringComparer.Ordinal).ThenBy(d => d.Name, StringComparer.Ordinal).ToList();
-        var outputs = edges.Where(e => e.Origin.Kind == OlNodeKind.Job).Select(e => new OlDatasetId(e.Destination.Namespace, e.Destination.Name))
-            .OrderBy(d => d.Namespace, StringComparer.Ordinal).ThenBy(d => d.Name, StringComparer.Ordinal).ToList();
+        var inputs = Sorted(edges.Where(e => e.Destination.Kind == OlNodeKind.Job).Select(e => e.Origin));
+        var outputs = Sorted(edges.Where(e => e.Origin.Kind == OlNodeKind.Job).Select(e => e.Destination));
         var properties = await s.Connection.ExecuteScalarAsync<string>("SELECT properties FROM executions WHERE id = @id", new { id = latest!.ExecutionId }, s.Transaction);
         var jobFacets = Facets(properties, "jobFacets");
         return new OlJobView(ns, name, ProcessingType(jobFacets), summary.CreatedAt, summary.UpdatedAt, (int)summary.RunCount, inputs, outputs, jobFacets, latest);
