@@ -35,9 +35,10 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         return db.WriteAsync(async s =>
         {
             var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
-            // Creation times never go backwards (a VM's wall clock may step back a few ms under load):
-            // MLflow's default order is newest first, and creation order must agree with id order.
-            var now = Math.Max(Clock.NowMs(), await s.Connection.ExecuteScalarAsync<long>(
+            // Creation times strictly increase (a VM's wall clock may step back a few ms, and two creates may
+            // share a millisecond): MLflow's default order is newest first, ties by id ascending, so creation
+            // order agrees with that order only if no two experiments share a creation time.
+            var now = Math.Max(Clock.NowMs(), 1 + await s.Connection.ExecuteScalarAsync<long>(
                 "SELECT COALESCE(MAX(created_at), 0) FROM experiments", transaction: s.Transaction));
             var id = await ExperimentAccess.CreateExperimentAsync(s, project.Id, name, null, now)
                      ?? throw LineageException.AlreadyExists($"Experiment(name={name}) already exists.");

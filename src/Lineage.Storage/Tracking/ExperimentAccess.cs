@@ -108,9 +108,16 @@ internal static class ExperimentAccess
             WHERE id = @id
             """, new { id, name, description, now }, s.Transaction);
 
-    /// <summary>Soft-deletes an active experiment and, with the same timestamp, its active runs.</summary>
+    /// <summary>
+    /// Soft-deletes an active experiment and, with the same timestamp, its active runs. That timestamp is
+    /// what restore matches on, so it is made later than any run of the experiment deleted before
+    /// (a run deleted in the same millisecond must not come back with the experiment).
+    /// </summary>
     public static async Task DeleteAsync(DbSession s, long id, long now)
     {
+        var lastRunDeletion = await s.Connection.ExecuteScalarAsync<long?>(
+            "SELECT MAX(deleted_at) FROM runs WHERE experiment_id = @id AND lifecycle = 'deleted'", new { id }, s.Transaction);
+        if (lastRunDeletion >= now) now = lastRunDeletion.Value + 1;
         var changed = await s.Connection.ExecuteAsync(
             "UPDATE experiments SET lifecycle = 'deleted', deleted_at = @now, updated_at = @now WHERE id = @id AND lifecycle = 'active'",
             new { id, now }, s.Transaction);
