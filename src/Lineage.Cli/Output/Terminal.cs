@@ -10,36 +10,44 @@ namespace Lineage.Cli.Output;
 /// </summary>
 public static class Terminal
 {
-    private static TextWriter _out = System.Console.Out;
-    private static TextWriter _err = System.Console.Error;
+    /// <summary>
+    /// Per invocation, not process-wide: tests (and any host) run several CLI invocations at once,
+    /// and one must never write into another's output.
+    /// </summary>
+    private sealed record Sink(TextWriter Out, TextWriter Err, IAnsiConsole Console, bool Interactive);
 
-    public static IAnsiConsole Console { get; private set; } = AnsiConsole.Console;
+    private static readonly AsyncLocal<Sink?> Current = new();
+
+    private static Sink State => Current.Value ??= Create(System.Console.Out, System.Console.Error);
+
+    public static IAnsiConsole Console => State.Console;
 
     /// <summary>True when a person is watching (progress bars make sense).</summary>
-    public static bool Interactive { get; private set; }
+    public static bool Interactive => State.Interactive;
 
-    public static void Configure(TextWriter stdout, TextWriter stderr)
+    /// <summary>Directs this invocation's output (the async flow that calls it and everything it awaits).</summary>
+    public static void Configure(TextWriter stdout, TextWriter stderr) => Current.Value = Create(stdout, stderr);
+
+    private static Sink Create(TextWriter stdout, TextWriter stderr)
     {
-        _out = stdout;
-        _err = stderr;
         var tty = ReferenceEquals(stdout, System.Console.Out) && !System.Console.IsOutputRedirected;
         var plain = !tty || Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 };
-        Interactive = tty;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(stdout),
             Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
             ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = tty ? InteractionSupport.Yes : InteractionSupport.No,
         });
-        if (!tty) Console.Profile.Width = 160;
+        if (!tty) console.Profile.Width = 160;
+        return new Sink(stdout, stderr, console, tty);
     }
 
-    public static void Line(string text = "") => _out.WriteLine(text);
+    public static void Line(string text = "") => State.Out.WriteLine(text);
 
-    public static void Error(string text) => _err.WriteLine(text);
+    public static void Error(string text) => State.Err.WriteLine(text);
 
-    public static void Json<T>(T value, JsonTypeInfo<T> type) => _out.WriteLine(JsonSerializer.Serialize(value, type));
+    public static void Json<T>(T value, JsonTypeInfo<T> type) => State.Out.WriteLine(JsonSerializer.Serialize(value, type));
 
     public static Table Table(params string[] columns)
     {
