@@ -19,7 +19,7 @@ public sealed class SqliteDatabase : Database
     private const int MaxGroup = 256;
 
     private readonly string _readConnectionString;
-    private readonly SqliteConnection _writer;
+    private readonly StatementCachingConnection _writer;
     private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new() { SingleReader = true });
     private readonly Task _writerLoop;
     private readonly string _path;
@@ -30,7 +30,7 @@ public sealed class SqliteDatabase : Database
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         var builder = new SqliteConnectionStringBuilder { DataSource = _path, Pooling = true, DefaultTimeout = 30 };
         _readConnectionString = builder.ToString();
-        _writer = new SqliteConnection(new SqliteConnectionStringBuilder(_readConnectionString) { Pooling = false }.ToString());
+        _writer = new StatementCachingConnection(new SqliteConnection(new SqliteConnectionStringBuilder(_readConnectionString) { Pooling = false }.ToString()));
         _writer.Open();
         // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so
         // an acknowledged write survives power loss too (group commit pays for the fsync).
