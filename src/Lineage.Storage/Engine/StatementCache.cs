@@ -17,6 +17,18 @@ namespace Lineage.Storage.Engine;
 internal sealed class StatementCachingConnection(SqliteConnection inner, int capacity = 512) : DbConnection
 {
     private readonly Dictionary<string, SqliteCommand> _idle = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _prefixed = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Dapper names parameters without the '@' the SQL uses; SQLite then finds each by trying the bare
+    /// name and then every prefix. Naming them as written saves those lookups on every execution.
+    /// </summary>
+    internal string AsWritten(string name)
+    {
+        if (name.Length == 0 || name[0] is '@' or ':' or '$') return name;
+        if (!_prefixed.TryGetValue(name, out var prefixed) && _prefixed.Count < 10_000) _prefixed[name] = prefixed = "@" + name;
+        return prefixed ?? "@" + name;
+    }
 
     internal SqliteCommand Rent(string text)
     {
@@ -97,7 +109,11 @@ internal sealed class StatementCachingConnection(SqliteConnection inner, int cap
             _rented.CommandTimeout = CommandTimeout;
             _rented.Transaction = (SqliteTransaction?)DbTransaction;
             _rented.Parameters.Clear();
-            foreach (SqliteParameter p in _parameters.Parameters) _rented.Parameters.Add(p);
+            foreach (SqliteParameter p in _parameters.Parameters)
+            {
+                p.ParameterName = connection.AsWritten(p.ParameterName);
+                _rented.Parameters.Add(p);
+            }
             try
             {
                 return execute(_rented);
