@@ -1,0 +1,2 @@
+-- PostgreSQL only (multi-column planner statistics for param/tag searches). SQLite's search plans are
+-- pinned by their join order (CROSS JOIN) and need no statistics; this file keeps the numbering in step.
