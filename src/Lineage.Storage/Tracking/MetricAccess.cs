@@ -41,23 +41,33 @@ internal sealed class MetricAccess
             ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(groups, p.Key, out _);
             (list ??= []).Add(new SeriesPoint(p.Value, p.Step, p.Timestamp));
         }
-        foreach (var (key, series) in groups)
-        {
-            var keyId = await KeyIdAsync(s, key);
-            await AppendAsync(s, runId, keyId, CollectionsMarshal.AsSpan(series).ToArray());
-            await UpdateLatestAsync(s, runId, keyId, series);
-        }
+        var series = new List<(long KeyId, SeriesPoint[] Points)>(groups.Count);
+        foreach (var (key, list) in groups) series.Add((await KeyIdAsync(s, key), list.ToArray()));
+
+        // A batch costs a handful of statements whatever its number of keys (one round trip each on
+        // PostgreSQL): every key's tail chunk in one read, the new chunks in one insert, the latest
+        // values in one upsert. Only a tail with room left is updated per key.
+        var tails = (await s.Connection.QueryAsync<ChunkTailRow>($"""
+                SELECT c.id, c.key_id, c.seq, c.point_count, c.last_step, c.last_ts, c.data FROM metric_chunks c
+                WHERE c.run_id = @runId AND {s.Dialect.InList("c.key_id", "keyIds")}
+                  AND c.seq = (SELECT MAX(m.seq) FROM metric_chunks m WHERE m.run_id = c.run_id AND m.key_id = c.key_id){s.Dialect.ForUpdate}
+                """, new { runId, keyIds = series.Select(x => x.KeyId).ToArray() }, s.Transaction))
+            .ToDictionary(t => t.KeyId);
+        var chunks = new List<NewChunk>();
+        foreach (var (keyId, pts) in series)
+            await AppendAsync(s, runId, keyId, pts, tails.GetValueOrDefault(keyId), chunks);
+        await InsertChunksAsync(s, runId, chunks);
+        await UpdateLatestAsync(s, runId, series);
     }
 
-    private static async Task AppendAsync(DbSession s, long runId, long keyId, SeriesPoint[] series)
+    private sealed record NewChunk(long KeyId, long Seq, int Count, long LastStep, long LastTs, byte[] Data);
+
+    /// <summary>Tops up the key's last chunk when it has room (so one-point-at-a-time logging stays compact) and lays out new chunks for the rest.</summary>
+    private static async Task AppendAsync(DbSession s, long runId, long keyId, SeriesPoint[] series, ChunkTailRow? tail, List<NewChunk> chunks)
     {
-        var tail = await s.Connection.QueryFirstOrDefaultAsync<ChunkTailRow>(
-            $"SELECT id, seq, point_count, last_step, last_ts, data FROM metric_chunks WHERE run_id = @runId AND key_id = @keyId ORDER BY seq DESC LIMIT 1{s.Dialect.ForUpdate}",
-            new { runId, keyId }, s.Transaction);
         var next = 0;
         if (tail is not null && tail.PointCount < MetricChunkCodec.Capacity)
         {
-            // Top up the last chunk first so one-point-at-a-time logging stays compact.
             var take = (int)Math.Min(MetricChunkCodec.Capacity - tail.PointCount, series.Length);
             var more = MetricChunkCodec.Encode(series.AsSpan(0, take), tail.LastStep, tail.LastTs);
             await s.Connection.ExecuteAsync(
@@ -71,32 +81,62 @@ internal sealed class MetricAccess
         {
             var take = Math.Min(MetricChunkCodec.Capacity, series.Length - next);
             var last = series[next + take - 1];
-            var inserted = await s.Connection.ExecuteAsync("""
-                INSERT INTO metric_chunks (run_id, key_id, seq, point_count, last_step, last_ts, data)
-                VALUES (@runId, @keyId, @seq, @count, @lastStep, @lastTs, @data)
-                ON CONFLICT (run_id, key_id, seq) DO NOTHING
-                """, new { runId, keyId, seq, count = take, lastStep = last.Step, lastTs = last.Timestamp,
-                    data = MetricChunkCodec.Encode(series.AsSpan(next, take), 0, 0) }, s.Transaction);
-            if (inserted == 0)
-                throw new RetryTransactionException($"metric chunk {seq} of run {runId} key {keyId} was written concurrently");
+            chunks.Add(new NewChunk(keyId, seq++, take, last.Step, last.Timestamp, MetricChunkCodec.Encode(series.AsSpan(next, take), 0, 0)));
             next += take;
-            seq++;
         }
     }
 
-    /// <summary>Latest = highest step, then latest timestamp (ties: the later-logged point), as in MLflow.</summary>
-    private static Task UpdateLatestAsync(DbSession s, long runId, long keyId, List<SeriesPoint> series)
+    private static async Task InsertChunksAsync(DbSession s, long runId, List<NewChunk> chunks)
     {
-        var best = series[0];
-        foreach (var p in series)
-            if (p.Step > best.Step || (p.Step == best.Step && p.Timestamp >= best.Timestamp)) best = p;
-        return s.Connection.ExecuteAsync("""
-            INSERT INTO latest_metrics (run_id, key_id, value, step, timestamp) VALUES (@runId, @keyId, @value, @step, @timestamp)
+        if (chunks.Count == 0) return;
+        var p = new DynamicParameters();
+        p.Add("runId", runId);
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var c = chunks[i];
+            if (i > 0) rows.Append(", ");
+            rows.Append($"(@runId, @k{i}, @s{i}, @n{i}, @ls{i}, @lt{i}, @d{i})");
+            p.Add($"k{i}", c.KeyId);
+            p.Add($"s{i}", c.Seq);
+            p.Add($"n{i}", c.Count);
+            p.Add($"ls{i}", c.LastStep);
+            p.Add($"lt{i}", c.LastTs);
+            p.Add($"d{i}", c.Data);
+        }
+        var inserted = await s.Connection.ExecuteAsync($"""
+            INSERT INTO metric_chunks (run_id, key_id, seq, point_count, last_step, last_ts, data) VALUES {rows}
+            ON CONFLICT (run_id, key_id, seq) DO NOTHING
+            """, p, s.Transaction);
+        // Another server appended to one of these series since its tail was read: start over.
+        if (inserted != chunks.Count)
+            throw new RetryTransactionException($"a metric chunk of run {runId} was written concurrently");
+    }
+
+    /// <summary>Latest = highest step, then latest timestamp (ties: the later-logged point), as in MLflow.</summary>
+    private static Task UpdateLatestAsync(DbSession s, long runId, List<(long KeyId, SeriesPoint[] Points)> series)
+    {
+        var p = new DynamicParameters();
+        p.Add("runId", runId);
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < series.Count; i++)
+        {
+            var best = series[i].Points[0];
+            foreach (var point in series[i].Points)
+                if (point.Step > best.Step || (point.Step == best.Step && point.Timestamp >= best.Timestamp)) best = point;
+            if (i > 0) rows.Append(", ");
+            rows.Append($"(@runId, @k{i}, @v{i}, @s{i}, @t{i})");
+            p.Add($"k{i}", series[i].KeyId);
+            p.Add($"v{i}", double.IsNaN(best.Value) ? null : best.Value);
+            p.Add($"s{i}", best.Step);
+            p.Add($"t{i}", best.Timestamp);
+        }
+        return s.Connection.ExecuteAsync($"""
+            INSERT INTO latest_metrics (run_id, key_id, value, step, timestamp) VALUES {rows}
             ON CONFLICT (run_id, key_id) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
             WHERE excluded.step > latest_metrics.step
                OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
-            """, new { runId, keyId, value = double.IsNaN(best.Value) ? (double?)null : best.Value, step = best.Step, timestamp = best.Timestamp },
-            s.Transaction);
+            """, p, s.Transaction);
     }
 
     /// <summary>

@@ -62,6 +62,7 @@ internal sealed class LatestMetricRow
 internal sealed class ChunkTailRow
 {
     public long Id { get; set; }
+    public long KeyId { get; set; }
     public long Seq { get; set; }
     public long PointCount { get; set; }
     public long LastStep { get; set; }
