@@ -292,8 +292,13 @@ async function fail(res: Response): Promise<never> {
   } catch {
     // not JSON: keep the status line
   }
+  // Authentication is on and this tab has no valid credential: the app shows the login page (main.ts),
+  // whichever page or panel asked, even one that handles its own errors.
+  if (res.status === 401) window.dispatchEvent(new CustomEvent(unauthenticatedEvent));
   throw new ApiError(res.status, code, message, field);
 }
+
+export const unauthenticatedEvent = 'lineage:unauthenticated';
 
 /** Headers of every API request: JSON, and the signed-in credential when there is one. */
 function headers(extra?: Record<string, string>): Record<string, string> {

@@ -15,7 +15,7 @@ import { deploymentsPage } from './pages/deployments';
 import { dashboardsPage } from './pages/dashboards';
 import { auditPage } from './pages/audit';
 import { loginView } from './pages/login';
-import { ApiError } from './api';
+import { unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
 
 export interface PageContext {
@@ -77,13 +77,7 @@ async function render(): Promise<void> {
     } catch (err) {
       if (!ctx.alive()) return;
       clear(app);
-      // 401: authentication is on and this tab has no (valid) credential. A stale one is dropped first.
-      if (err instanceof ApiError && err.status === 401) {
-        const stale = credential() !== null;
-        forget();
-        renderSession();
-        app.appendChild(loginView(() => void render(), stale ? 'Your credential was not accepted (revoked or expired); sign in again.' : undefined));
-      } else app.appendChild(errorView(err));
+      app.appendChild(errorView(err));
     }
     return;
   }
@@ -107,6 +101,17 @@ document.addEventListener('click', (e) => {
   go(href);
 });
 window.addEventListener('popstate', () => void render());
+// Any 401: the page being shown is dropped (its late answers too) and the login page takes its place; a stale
+// credential (revoked, expired) is forgotten first. Several requests failing together show one form.
+window.addEventListener(unauthenticatedEvent, () => {
+  if (app.querySelector('form.login')) return;
+  generation++;
+  const stale = credential() !== null;
+  forget();
+  renderSession();
+  clear(app);
+  app.appendChild(loginView(() => void render(), stale ? 'Your credential was not accepted (revoked or expired); sign in again.' : undefined));
+});
 // A bug must never show a raw stack trace: log it, tell the person plainly.
 window.addEventListener('error', (e) => console.error(e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => console.error(e.reason));

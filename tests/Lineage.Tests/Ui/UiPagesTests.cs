@@ -62,12 +62,17 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : IClass
         await sweepRow.GetByTestId("twisty").ClickAsync();
         await Expect(table.Locator("tbody tr")).ToHaveCountAsync(5);
 
-        // Sorting by a param column orders the children by it (ascending, then descending).
+        // Sorting by a param column: the server orders every run by it (ascending, then descending); children stay under their parent.
         await table.Locator("th[data-col='param:lr']").ClickAsync();
         var childNames = table.Locator("tr[data-depth='1'] td.name a");
         await Expect(childNames).ToHaveTextAsync(["trial-3", "trial-2", "trial-1"]);
+        await Expect(_page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("sort=param%3Alr"));
         await table.Locator("th[data-col='param:lr']").ClickAsync();
         await Expect(childNames).ToHaveTextAsync(["trial-1", "trial-2", "trial-3"]);
+        // Runs without the param come last in both directions; the sweep parent has none.
+        await Expect(table.Locator("tbody tr").First).ToContainTextAsync("baseline");
+        await table.Locator("th[data-col='attr:start']").ClickAsync();
+        await Expect(table.Locator("tbody tr td.name a").First).ToHaveTextAsync("sweep");
 
         // Choosing a tag column adds it.
         await _page.Locator("details.columns summary").ClickAsync();
@@ -76,26 +81,32 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : IClass
         await Expect(table.Locator($"tr[data-run='{world.TrialIds[0]}']")).ToContainTextAsync("dev");
         await BrowserFixture.ScreenshotAsync(_page, "runs-table");
 
-        // The filter box: status = FAILED leaves the baseline only.
-        await TestId("runs-filter").FillAsync("status = FAILED");
+        // The filter box speaks the query language, answered by the server over all runs.
+        await TestId("runs-filter").FillAsync("status = 'FAILED'");
         await TestId("runs-filter").PressAsync("Enter");
         await Expect(table.Locator("tbody tr")).ToHaveCountAsync(1);
         await Expect(table).ToContainTextAsync("baseline");
-        await TestId("runs-filter").FillAsync("user = alice and status = FINISHED");
+        await TestId("runs-filter").FillAsync("user_id = 'alice' and status = 'FINISHED'");
         await TestId("runs-filter").PressAsync("Enter");
         await Expect(table.Locator("tbody tr")).ToHaveCountAsync(4);
+        await TestId("runs-filter").FillAsync("metrics.accuracy > 0.85 or params.optimizer = 'sgd'");
+        await TestId("runs-filter").PressAsync("Enter");
+        await Expect(table.Locator("td.name a")).ToHaveCountAsync(2); // trial-1 (accuracy 0.892) and trial-3 (sgd)
+        await Expect(table).ToContainTextAsync("trial-1");
+        await Expect(table).ToContainTextAsync("trial-3");
     }
 
     [Fact]
-    public async Task bad_filters_show_the_message_at_the_bad_token_or_the_servers_message()
+    public async Task bad_filters_show_the_parsers_message_with_the_text_from_the_bad_token_marked()
     {
-        await _page.GotoAsync($"/experiments/{world.ExperimentId}?filter=" + Uri.EscapeDataString("status = FAILED and colour = red"));
-        await Expect(TestId("filter-error")).ToContainTextAsync("unknown field 'colour' at position 21");
-        await Expect(TestId("filter-error").Locator("mark")).ToHaveTextAsync("colour = red");
+        await _page.GotoAsync($"/experiments/{world.ExperimentId}?filter=" + Uri.EscapeDataString("status = 'FAILED' and metrics.loss >> 1"));
+        await Expect(TestId("filter-error")).ToContainTextAsync("invalid filter at position 35: invalid comparator '>>'");
+        await Expect(TestId("filter-error").Locator("mark")).ToHaveTextAsync(">> 1");
+        await Expect(TestId("runs-table")).ToHaveCountAsync(0);
 
-        await _page.GotoAsync($"/experiments/{world.ExperimentId}?filter=" + Uri.EscapeDataString("status = SLEEPING"));
-        // The server's own message about the bad status value.
-        await Expect(TestId("filter-error")).ToContainTextAsync("SLEEPING");
+        await _page.GotoAsync($"/experiments/{world.ExperimentId}?filter=" + Uri.EscapeDataString("status = FAILED"));
+        await Expect(TestId("filter-error")).ToContainTextAsync("position 9");
+        await Expect(TestId("filter-error").Locator("mark")).ToHaveTextAsync("FAILED");
         await BrowserFixture.ScreenshotAsync(_page, "runs-filter-error");
     }
 
