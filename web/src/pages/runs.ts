@@ -24,7 +24,7 @@ const attrs: Record<string, { label: string; get: (r: Run) => string | number | 
 
 export const filterHelp = "metrics.loss < 0.5 and params.optimizer = 'adam'   (the query language: docs/query.md)";
 
-/** The query-language field of a column: keys quoted with backticks, so any key works. */
+/** The query-language field of a column: the key quoted with backticks (double quotes for a key holding a backtick). */
 function orderField(c: Column): string | undefined {
   if (c.kind === 'attr') return attrs[c.key]?.order;
   const prefix = c.kind === 'metric' ? 'metrics' : c.kind === 'param' ? 'params' : 'tags';
