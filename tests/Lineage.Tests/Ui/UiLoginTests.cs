@@ -14,15 +14,15 @@ namespace Lineage.Tests.Ui;
 /// a token alone works, a non-admin is told the audit log is not theirs, and signing out forgets the credential.
 /// </summary>
 [Collection("browser")]
-public sealed class UiLoginTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class UiLoginTests(BrowserFixture browser) : BrowserPageTests(browser)
 {
     private TestServer _server = null!;
-    private IPage _page = null!;
     private string _readerToken = "";
 
-    public async Task InitializeAsync()
+    protected override Uri Address => _server.Address;
+
+    public override async Task InitializeAsync()
     {
-        browser.PageErrors.Clear();
         _server = await TestServer.StartAsync();
         var gov = new GovernanceStore(_server.Server.Database);
         await gov.CreatePrincipalAsync("root", PrincipalKind.User, "root-password-123", serverAdmin: true, "test");
@@ -33,25 +33,28 @@ public sealed class UiLoginTests(BrowserFixture browser) : IAsyncLifetime
         _server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", rootToken);
         await new ApiWriter(_server.Http).ExperimentAsync("secured");
         await _server.Server.App.Services.GetRequiredService<Lineage.Server.Hosting.AuditWriter>().FlushAsync();
-        _page = await browser.NewPageAsync(_server.Address);
+        await base.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _page.Context.CloseAsync();
-        await _server.DisposeAsync();
-        Assert.True(browser.PageErrors.Count == 0, "errors in the page: " + string.Join("\n", browser.PageErrors));
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            await _server.DisposeAsync();
+        }
     }
-
-    private ILocator TestId(string id) => _page.GetByTestId(id);
 
     [Fact]
     public async Task signing_in_with_a_password_or_a_token_opens_the_app_and_signing_out_forgets_it()
     {
-        await _page.GotoAsync("/");
+        await Page.GotoAsync("/");
         await Expect(TestId("login")).ToBeVisibleAsync();
         await Expect(TestId("experiments")).ToHaveCountAsync(0);
-        await BrowserFixture.ScreenshotAsync(_page, "login");
+        await BrowserFixture.ScreenshotAsync(Page, "login");
 
         await TestId("login-user").FillAsync("root");
         await TestId("login-secret").FillAsync("not-the-password");
@@ -62,17 +65,17 @@ public sealed class UiLoginTests(BrowserFixture browser) : IAsyncLifetime
         await TestId("login-submit").ClickAsync();
         await Expect(TestId("experiments")).ToContainTextAsync("secured");
         await Expect(TestId("signed-in")).ToHaveTextAsync("Signed in as root");
-        Assert.DoesNotContain("password", _page.Url);
+        Assert.DoesNotContain("password", Page.Url);
 
         // The credential lives in this tab's sessionStorage: a reload stays signed in.
-        await _page.GotoAsync("/audit");
+        await Page.GotoAsync("/audit");
         await Expect(TestId("audit").Locator("tbody tr").First).ToContainTextAsync("root");
-        await _page.ReloadAsync();
+        await Page.ReloadAsync();
         await Expect(TestId("audit")).ToBeVisibleAsync();
 
         await TestId("sign-out").ClickAsync();
         await Expect(TestId("login")).ToBeVisibleAsync();
-        Assert.Null(await _page.EvaluateAsync<string?>("() => sessionStorage.getItem('lineage.credential')"));
+        Assert.Null(await Page.EvaluateAsync<string?>("() => sessionStorage.getItem('lineage.credential')"));
 
         // A token alone signs in; a reader is told plainly that the audit log is for server admins.
         await TestId("login-secret").FillAsync(_readerToken);
@@ -81,8 +84,8 @@ public sealed class UiLoginTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(TestId("audit")).ToHaveCountAsync(0);
         await Expect(TestId("error")).ToContainTextAsync("Not allowed");
         await Expect(TestId("error")).ToContainTextAsync("may not GET /api/v1/audit");
-        await _page.GotoAsync("/");
+        await Page.GotoAsync("/");
         await Expect(TestId("experiments")).ToContainTextAsync("secured");
-        await BrowserFixture.ScreenshotAsync(_page, "signed-in");
+        await BrowserFixture.ScreenshotAsync(Page, "signed-in");
     }
 }

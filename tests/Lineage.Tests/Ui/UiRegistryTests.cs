@@ -63,34 +63,20 @@ public sealed class RegistryWorld : IAsyncLifetime
 
 /// <summary>Registry, approvals, deployments, dashboards and audit pages in headless Chromium, clicks included.</summary>
 [Collection("browser")]
-public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world) : IClassFixture<RegistryWorld>, IAsyncLifetime
+public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world) : BrowserPageTests(browser), IClassFixture<RegistryWorld>
 {
-    private IPage _page = null!;
-
-    public async Task InitializeAsync()
-    {
-        browser.PageErrors.Clear();
-        _page = await browser.NewPageAsync(world.Server.Address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _page.Context.CloseAsync();
-        Assert.True(browser.PageErrors.Count == 0, "errors in the page: " + string.Join("\n", browser.PageErrors));
-    }
-
-    private ILocator TestId(string id) => _page.GetByTestId(id);
+    protected override Uri Address => world.Server.Address;
 
     [Fact]
-    public async Task models_page_lists_models_and_the_model_page_shows_versions_stages_aliases_deployments_metrics_and_history()
+    public async Task modelsPage_lists_models_and_the_modelPage_shows_versions_stages_aliases_deployments_metrics_and_history()
     {
-        await _page.GotoAsync("/models");
+        await Page.GotoAsync("/models");
         await Expect(TestId("models")).ToContainTextAsync("champion → v2");
         await Expect(TestId("models")).ToContainTextAsync("team=growth");
         await Expect(TestId("models").Locator("tr", new() { HasText = "fraud" })).ToContainTextAsync("carol");
-        await BrowserFixture.ScreenshotAsync(_page, "models");
+        await BrowserFixture.ScreenshotAsync(Page, "models");
 
-        await _page.GetByRole(AriaRole.Link, new() { Name = "churn", Exact = true }).ClickAsync();
+        await Page.GetByRole(AriaRole.Link, new() { Name = "churn", Exact = true }).ClickAsync();
         await Expect(TestId("model-name")).ToHaveTextAsync("churn");
         var versions = TestId("versions").Locator("tbody tr");
         await Expect(versions).ToHaveCountAsync(3);
@@ -114,13 +100,13 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         // Metrics across versions: a drawn chart over the three versions.
         await Expect(TestId("model-metrics-chart")).ToContainTextAsync("3 versions");
         await Expect(TestId("model-metrics-chart").Locator("canvas")).ToHaveCountAsync(1);
-        await BrowserFixture.ScreenshotAsync(_page, "model");
+        await BrowserFixture.ScreenshotAsync(Page, "model");
     }
 
     [Fact]
     public async Task approvals_are_approved_and_rejected_by_clicking_and_a_non_approver_changes_nothing()
     {
-        await _page.GotoAsync("/approvals");
+        await Page.GotoAsync("/approvals");
         var pending = TestId("pending").Locator("tbody tr");
         await Expect(pending).ToHaveCountAsync(2);
         var aliasRequest = pending.Filter(new() { HasText = "alias champion" });
@@ -141,24 +127,24 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         await Expect(aliasRequest).ToContainTextAsync("by carol");
         await stageRequest.GetByTestId("reject").ClickAsync();
         await Expect(stageRequest.GetByTestId("decision")).ToHaveTextAsync("REJECTED");
-        await BrowserFixture.ScreenshotAsync(_page, "approvals");
+        await BrowserFixture.ScreenshotAsync(Page, "approvals");
 
         // The approval moved the alias; the rejection moved nothing; both are in the decided list.
-        await _page.GotoAsync("/models/fraud");
+        await Page.GotoAsync("/models/fraud");
         await Expect(TestId("model-aliases")).ToContainTextAsync("champion");
         await Expect(TestId("versions").Locator("tbody tr").First).ToContainTextAsync("None");
         await Expect(TestId("history")).ToContainTextAsync("by carol");
         await Expect(TestId("model-pending")).ToContainTextAsync("No pending requests.");
-        await _page.GotoAsync("/approvals");
+        await Page.GotoAsync("/approvals");
         await Expect(TestId("pending")).ToContainTextAsync("No pending requests.");
         await Expect(TestId("decided").Locator("tbody tr")).ToHaveCountAsync(2);
         await Expect(TestId("decided")).ToContainTextAsync("eval report checked");
     }
 
     [Fact]
-    public async Task deployments_page_shows_what_is_live_and_each_environments_timeline_with_rollbacks()
+    public async Task deploymentsPage_shows_what_is_live_and_each_environments_timeline_with_rollbacks()
     {
-        await _page.GotoAsync("/deployments");
+        await Page.GotoAsync("/deployments");
         var live = TestId("live").Locator("tbody tr");
         await Expect(live).ToHaveCountAsync(2);
         await Expect(live.Filter(new() { HasText = "production" })).ToContainTextAsync("churn v1");
@@ -168,17 +154,17 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         await Expect(timeline).ToHaveCountAsync(3);
         await Expect(timeline.First.GetByTestId("rollback")).ToHaveTextAsync($"rollback of #{world.RolledBack} (v2)");
         await Expect(TestId("timeline").Locator($"li[data-deployment='{world.RolledBack}']")).ToContainTextAsync("crash loop");
-        await BrowserFixture.ScreenshotAsync(_page, "deployments");
+        await BrowserFixture.ScreenshotAsync(Page, "deployments");
 
         await TestId("environment").SelectOptionAsync("staging");
         await Expect(TestId("timeline").Locator("> li")).ToHaveCountAsync(1);
-        await Expect(_page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("environment=staging"));
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("environment=staging"));
     }
 
     [Fact]
     public async Task dashboards_draw_success_rate_by_environment_dataset_usage_and_metrics_across_versions()
     {
-        await _page.GotoAsync("/dashboards");
+        await Page.GotoAsync("/dashboards");
         await Expect(TestId("environment-stats").Locator("tr", new() { HasText = "production" })).ToContainTextAsync("66.7 %");
         await Expect(TestId("environment-stats").Locator("tr", new() { HasText = "staging" })).ToContainTextAsync("100.0 %");
         await Expect(TestId("success-rate").Locator("canvas")).ToHaveCountAsync(1);
@@ -189,10 +175,10 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         await Expect(TestId("model-metrics-chart")).ToContainTextAsync("auc");
         // The charts drew something: the bar and line canvases are not blank.
         foreach (var id in new[] { "success-rate", "usage", "model-metrics-chart" })
-            Assert.True(await _page.GetByTestId(id).Locator("canvas").EvaluateAsync<bool>(
+            Assert.True(await Page.GetByTestId(id).Locator("canvas").EvaluateAsync<bool>(
                 "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; }"),
                 $"{id}: blank canvas");
-        await BrowserFixture.ScreenshotAsync(_page, "dashboards");
+        await BrowserFixture.ScreenshotAsync(Page, "dashboards");
 
         await TestId("pick-type").SelectOptionAsync("feature_set");
         await Expect(TestId("usage")).ToContainTextAsync("No feature_set was consumed");
@@ -202,9 +188,9 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
     }
 
     [Fact]
-    public async Task audit_page_lists_writes_newest_first_filters_by_actor_and_target_and_verifies_the_chain()
+    public async Task auditPage_lists_writes_newest_first_filters_by_actor_and_target_and_verifies_the_chain()
     {
-        await _page.GotoAsync("/audit");
+        await Page.GotoAsync("/audit");
         var rows = TestId("audit").Locator("tbody tr");
         await Expect(TestId("audit")).ToContainTextAsync("unverified:ana");
         await TestId("audit-target").FillAsync("/deployments");
@@ -212,7 +198,7 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         await Expect(rows).ToHaveCountAsync(8); // 3 deployments, 1 rollback, 4 status moves
         await Expect(rows.First).ToContainTextAsync("POST /api/v1/deployments/{id}/status");
         await Expect(rows.Last).ToContainTextAsync("POST /api/v1/deployments/");
-        await Expect(_page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("target=%2Fdeployments"));
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("target=%2Fdeployments"));
 
         await TestId("audit-target").FillAsync("/models/fraud/promotions");
         await TestId("audit-target").PressAsync("Enter");
@@ -223,14 +209,14 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
 
         await TestId("verify").ClickAsync();
         await Expect(TestId("chain")).ToContainTextAsync("intact");
-        await BrowserFixture.ScreenshotAsync(_page, "audit");
+        await BrowserFixture.ScreenshotAsync(Page, "audit");
     }
 
     [Fact]
-    public async Task missing_models_show_a_not_found_page_with_the_servers_message()
+    public async Task missing_models_show_a_not_foundPage_with_the_servers_message()
     {
-        await _page.GotoAsync("/models/no-such-model");
+        await Page.GotoAsync("/models/no-such-model");
         await Expect(TestId("not-found")).ToContainTextAsync("no-such-model");
-        await Expect(_page.Locator("body")).Not.ToContainTextAsync("at ");
+        await Expect(Page.Locator("body")).Not.ToContainTextAsync("at ");
     }
 }
