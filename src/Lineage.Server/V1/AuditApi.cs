@@ -25,7 +25,7 @@ public static class AuditApi
                 var q = ctx.Request;
                 var limit = Validate.PageSize(q.Int("limit"));
                 var before = q.String("pageToken") is { } token
-                    ? long.TryParse(token, out var seq) && seq > 0 ? seq : throw LineageException.Invalid("pageToken", $"'{token}' is not a page token of the audit log")
+                    ? long.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq) && seq > 0 ? seq : throw LineageException.Invalid("pageToken", $"'{token}' is not a page token of the audit log")
                     : (long?)null;
                 var from = q.Long("from") is { } f ? Validate.Timestamp(f, "from") : (long?)null;
                 var to = q.Long("to") is { } t ? Validate.Timestamp(t, "to") : (long?)null;

@@ -22,7 +22,7 @@ const attrs: Record<string, { label: string; get: (r: Run) => string | number | 
   user: { label: 'User', get: (r) => r.user, order: 'attributes.user_id' },
 };
 
-export const filterHelp = "metrics.loss < 0.5 and params.optimizer = 'adam'   (the query language: docs/query.md)";
+const filterHelp = "metrics.loss < 0.5 and params.optimizer = 'adam'   (the query language: docs/query.md)";
 
 /** The query-language field of a column: the key quoted with backticks (double quotes for a key holding a backtick). */
 function orderField(c: Column): string | undefined {
