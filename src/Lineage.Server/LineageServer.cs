@@ -5,6 +5,7 @@ using Lineage.Server.MLflow;
 using Lineage.Server.V1;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
+using Lineage.Storage.Dashboards;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Governance;
 using Lineage.Storage.Lineage;
@@ -100,6 +101,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new DatasetStore(db));
         builder.Services.AddSingleton(new FeatureStore(db));
         builder.Services.AddSingleton(new ManifestBuilder(db, blobs));
+        builder.Services.AddSingleton(new DashboardStore(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -119,6 +121,7 @@ public static class LineageServer
         app.MapGroup("/api/v1").MapSearch();
         app.MapMlflow();
         app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
+        app.MapGroup("/api/v1").MapAudit().MapDashboards();
         app.UseWebUi(options.UiRoot);
         return app;
     }

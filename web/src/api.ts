@@ -1,6 +1,8 @@
 // The native API (/api/v1) as the UI uses it: every URL is built here, and every failure becomes an
 // ApiError carrying the server's error code and message (never a stack trace).
 
+import { credential } from './auth';
+
 export class ApiError extends Error {
   constructor(
     public readonly status: number,
@@ -13,6 +15,12 @@ export class ApiError extends Error {
 
   get notFound(): boolean {
     return this.status === 404;
+  }
+
+  /** The 0-based position a query-language error names ("invalid filter at position 12: …"). */
+  get position(): number | undefined {
+    const m = /at position (\d+)/.exec(this.message);
+    return m ? Number(m[1]) : undefined;
   }
 }
 
@@ -134,11 +142,138 @@ export interface Impact {
   executions: Execution[];
 }
 
-type Query = Record<string, string | number | undefined | null>;
+export interface Model {
+  project: string;
+  name: string;
+  description?: string;
+  latestVersion: number;
+  tags: Record<string, string>;
+  aliases: Record<string, number>;
+  approvers: string[];
+  createdAt: number;
+  createdBy?: string;
+  updatedAt: number;
+}
+
+export interface ModelVersion {
+  project: string;
+  model: string;
+  version: number;
+  status: string;
+  statusMessage?: string;
+  stage: string;
+  description?: string;
+  artifact: ArtifactVersion;
+  runId?: string;
+  tags: Record<string, string>;
+  aliases: string[];
+  createdAt: number;
+  createdBy?: string;
+}
+
+export interface RegistryChange {
+  id: string;
+  kind: string;
+  name?: string;
+  version?: number;
+  oldValue?: string;
+  newValue?: string;
+  changedAt: number;
+  changedBy?: string;
+  requestId?: string;
+}
+
+export interface Promotion {
+  id: string;
+  project: string;
+  model: string;
+  version: number;
+  kind: string;
+  target: string;
+  archiveExisting: boolean;
+  status: string;
+  comment?: string;
+  requestedAt: number;
+  requestedBy?: string;
+  decidedAt?: number;
+  decidedBy?: string;
+  decisionComment?: string;
+}
+
+export interface DeploymentEvent {
+  status: string;
+  reason?: string;
+  at: number;
+  actor?: string;
+}
+
+export interface Deployment {
+  id: string;
+  project: string;
+  environment: string;
+  model: string;
+  version: number;
+  endpointUrl?: string;
+  status: string;
+  rollbackOf?: string;
+  createdAt: number;
+  createdBy?: string;
+  updatedAt: number;
+  events: DeploymentEvent[];
+}
+
+export interface EnvironmentStats {
+  project: string;
+  environment: string;
+  deployments: number;
+  succeeded: number;
+  failed: number;
+  rollbacks: number;
+  successRate?: number;
+}
+
+export interface ModelMetrics {
+  model: string;
+  versions: { version: number; stage: string; runId?: string; createdAt: number; metrics: Record<string, number | null> }[];
+}
+
+export interface Usage {
+  type: string;
+  bucketMs: number;
+  from: number;
+  to: number;
+  counts: { name: string; bucket: number; count: number }[];
+}
+
+export interface AuditEntry {
+  seq: number;
+  time: number;
+  actor: string;
+  address?: string;
+  action: string;
+  target: string;
+  status: number;
+  summary: string;
+  hash: string;
+}
+
+export interface AuditVerification {
+  intact: boolean;
+  entries: number;
+  headSeq?: number;
+  headHash?: string;
+  brokenAt?: number;
+  reason?: string;
+}
+
+type Query = Record<string, string | number | string[] | undefined | null>;
 
 function url(path: string, query?: Query): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (Array.isArray(v)) v.forEach((x) => q.append(k, x)); // repeated parameters (orderBy)
+    else if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
   const s = q.toString();
   return `/api/v1${path}${s ? `?${s}` : ''}`;
 }
@@ -157,19 +292,39 @@ async function fail(res: Response): Promise<never> {
   } catch {
     // not JSON: keep the status line
   }
+  // Authentication is on and this tab has no valid credential: the app shows the login page (main.ts),
+  // whichever page or panel asked, even one that handles its own errors.
+  if (res.status === 401) window.dispatchEvent(new CustomEvent(unauthenticatedEvent));
   throw new ApiError(res.status, code, message, field);
 }
 
-async function get<T>(path: string, query?: Query): Promise<T> {
+export const unauthenticatedEvent = 'lineage:unauthenticated';
+
+/** Headers of every API request: JSON, and the signed-in credential when there is one. */
+function headers(extra?: Record<string, string>): Record<string, string> {
+  const auth = credential();
+  return { Accept: 'application/json', ...(auth ? { Authorization: auth.header } : {}), ...extra };
+}
+
+async function send<T>(method: string, path: string, query?: Query, body?: unknown, actingAs?: string): Promise<T> {
   let res: Response;
+  const extra: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
+  // With authentication off the server takes the person's name from Lineage-User (unverified); signed in, the credential decides.
+  if (actingAs) extra['Lineage-User'] = actingAs;
   try {
-    res = await fetch(url(path, query), { headers: { Accept: 'application/json' } });
+    res = await fetch(url(path, query), {
+      method,
+      headers: headers(extra),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch {
     throw new ApiError(0, 'UNREACHABLE', 'the Lineage server did not answer; is it running?');
   }
   if (!res.ok) return fail(res);
   return (await res.json()) as T;
 }
+
+const get = <T>(path: string, query?: Query) => send<T>('GET', path, query);
 
 const seg = encodeURIComponent;
 
@@ -178,6 +333,9 @@ export const api = {
     get<{ experiments: Experiment[]; nextPageToken?: string }>('/experiments', q),
   experiment: (id: string) => get<Experiment>(`/experiments/${seg(id)}`),
   runs: (q: Query) => get<{ runs: Run[]; nextPageToken?: string }>('/runs', q),
+  /** The query language (docs/query.md): filter, repeated orderBy, keyset paging by token. */
+  searchRuns: (q: { experimentId: string; filter?: string; orderBy?: string[]; limit: number; pageToken?: string }) =>
+    get<{ runs: Run[]; nextPageToken?: string }>('/search/runs', q),
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
@@ -192,11 +350,28 @@ export const api = {
   graph: (node: string, direction = 'both', depth = 1) => get<Graph>('/lineage/graph', { node, direction, depth }),
   path: (from: string, to: string) => get<Graph>('/lineage/path', { from, to }),
   impact: (artifact: string) => get<Impact>('/lineage/impact', { artifact }),
+
+  models: (q: Query) => get<{ models: Model[]; nextPageToken?: string }>('/models', q),
+  model: (name: string) => get<Model>(`/models/${seg(name)}`),
+  modelVersions: (name: string, q: Query) =>
+    get<{ versions: ModelVersion[]; nextPageToken?: string }>(`/models/${seg(name)}/versions`, q),
+  modelHistory: (name: string) => get<{ changes: RegistryChange[] }>(`/models/${seg(name)}/history`),
+  promotions: (q: Query) => get<{ requests: Promotion[]; nextPageToken?: string }>('/promotions', q),
+  decide: (id: string, approve: boolean, comment: string, actingAs?: string) =>
+    send<Promotion>('POST', `/promotions/${seg(id)}/${approve ? 'approve' : 'reject'}`, undefined, comment ? { comment } : {}, actingAs),
+  deployments: (q: Query) => get<{ deployments: Deployment[]; nextPageToken?: string }>('/deployments', q),
+  environmentHistory: (env: string, q: Query) =>
+    get<{ deployments: Deployment[]; nextPageToken?: string }>(`/environments/${seg(env)}/history`, q),
+  environmentStats: () => get<{ environments: EnvironmentStats[] }>('/environments/stats'),
+  modelMetrics: (model: string) => get<ModelMetrics>('/dashboards/model-metrics', { model, limit: 1000 }),
+  usage: (q: Query) => get<Usage>('/dashboards/usage', q),
+  audit: (q: Query) => get<{ entries: AuditEntry[]; nextPageToken?: string }>('/audit', q),
+  verifyAudit: () => get<AuditVerification>('/audit/verify'),
 };
 
 /** The first `bytes` bytes of a URL (HTTP Range), and the full size when the server tells it. */
 export async function fetchHead(u: string, bytes: number): Promise<{ data: Uint8Array; total: number; contentType: string }> {
-  const res = await fetch(u, { headers: { Range: `bytes=0-${bytes - 1}` } });
+  const res = await fetch(u, { headers: headers({ Range: `bytes=0-${bytes - 1}` }) });
   if (!res.ok && res.status !== 206) return fail(res);
   const data = new Uint8Array(await res.arrayBuffer());
   const range = res.headers.get('Content-Range');

@@ -102,7 +102,7 @@ export function errorView(err: unknown, what?: string): HTMLElement {
   return h(
     'section',
     { class: 'error-page', 'data-testid': 'error' },
-    h('h1', null, 'Something went wrong'),
+    h('h1', null, err instanceof ApiError && err.status === 403 ? 'Not allowed' : 'Something went wrong'),
     h('p', null, message),
   );
 }
@@ -131,4 +131,19 @@ export function go(href: string, replace = false): void {
 /** Appends children, skipping null/false (as h() does). */
 export function add(el: Node, ...children: Child[]): void {
   append(el, children);
+}
+
+/** A plain data table: header labels, one array of cells per row. Empty lists say so instead. */
+export function grid(headers: string[], rows: Child[][], testId: string, emptyText = 'Nothing yet.'): HTMLElement {
+  if (rows.length === 0) return h('p', { class: 'muted', 'data-testid': testId }, emptyText);
+  return h(
+    'table',
+    { class: 'grid', 'data-testid': testId },
+    h('thead', null, h('tr', null, headers.map((c) => h('th', null, c)))),
+    h('tbody', null, rows.map((cells) => h('tr', null, cells.map((c) => h('td', null, c))))),
+  );
+}
+
+export function chips(values: string[], cls = ''): HTMLElement[] {
+  return values.map((v) => h('span', { class: `chip ${cls}` }, v));
 }

@@ -10,6 +10,13 @@ import { runPage } from './pages/run';
 import { comparePage } from './pages/compare';
 import { artifactsPage, artifactPage } from './pages/artifacts';
 import { lineagePage } from './pages/lineage';
+import { approvalsPage, modelPage, modelsPage } from './pages/registry';
+import { deploymentsPage } from './pages/deployments';
+import { dashboardsPage } from './pages/dashboards';
+import { auditPage } from './pages/audit';
+import { loginView } from './pages/login';
+import { unauthenticatedEvent } from './api';
+import { credential, forget } from './auth';
 
 export interface PageContext {
   root: HTMLElement;
@@ -29,7 +36,28 @@ const routes: [RegExp, Page, string][] = [
   [/^\/artifacts\/?$/, artifactsPage, 'artifacts'],
   [/^\/artifacts\/([^/]+)$/, artifactPage, 'artifacts'],
   [/^\/lineage$/, lineagePage, 'lineage'],
+  [/^\/models\/?$/, modelsPage, 'models'],
+  [/^\/models\/([^/]+)$/, modelPage, 'models'],
+  [/^\/approvals$/, approvalsPage, 'approvals'],
+  [/^\/deployments$/, deploymentsPage, 'deployments'],
+  [/^\/dashboards$/, dashboardsPage, 'dashboards'],
+  [/^\/audit$/, auditPage, 'audit'],
 ];
+
+/** Who is signed in, with a way out; nothing when the tab has no credential. */
+function renderSession(): void {
+  const el = document.getElementById('session');
+  if (!el) return;
+  clear(el);
+  const c = credential();
+  if (!c) return;
+  const out = h('button', { class: 'signout', 'data-testid': 'sign-out' }, 'Sign out');
+  out.addEventListener('click', () => {
+    forget();
+    void render();
+  });
+  el.append(h('span', { 'data-testid': 'signed-in' }, `Signed in as ${c.user}`), ' ', out);
+}
 
 const app = document.getElementById('app')!;
 let generation = 0;
@@ -38,6 +66,7 @@ async function render(): Promise<void> {
   const gen = ++generation;
   const path = location.pathname.replace(/\/+$/, '') || '/';
   clear(app);
+  renderSession();
   const ctx: PageContext = { root: app, params: new URLSearchParams(location.search), alive: () => gen === generation };
   for (const [re, page, nav] of routes) {
     const m = re.exec(path);
@@ -72,6 +101,17 @@ document.addEventListener('click', (e) => {
   go(href);
 });
 window.addEventListener('popstate', () => void render());
+// Any 401: the page being shown is dropped (its late answers too) and the login page takes its place; a stale
+// credential (revoked, expired) is forgotten first. Several requests failing together show one form.
+window.addEventListener(unauthenticatedEvent, () => {
+  if (app.querySelector('form.login')) return;
+  generation++;
+  const stale = credential() !== null;
+  forget();
+  renderSession();
+  clear(app);
+  app.appendChild(loginView(() => void render(), stale ? 'Your credential was not accepted (revoked or expired); sign in again.' : undefined));
+});
 // A bug must never show a raw stack trace: log it, tell the person plainly.
 window.addEventListener('error', (e) => console.error(e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => console.error(e.reason));

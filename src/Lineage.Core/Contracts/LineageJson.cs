@@ -89,6 +89,10 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(CreateFeatureSetRequest))]
 [JsonSerializable(typeof(FeatureSetDto))]
 [JsonSerializable(typeof(FeatureUsageResponse))]
+[JsonSerializable(typeof(AuditListResponse))]
+[JsonSerializable(typeof(AuditVerifyResponse))]
+[JsonSerializable(typeof(ModelMetricsResponse))]
+[JsonSerializable(typeof(UsageResponse))]
 [JsonSerializable(typeof(VerifyManifestResponse))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 public sealed partial class LineageJson : JsonSerializerContext;

@@ -82,8 +82,12 @@ public static class AccessRules
         GET    /api/v1/artifacts/{name}/versions/{reference}/manifest                reader
         GET    /api/v1/artifacts/{name}/versions/{version}/edits                     reader
         GET    /api/v1/blobs/{digest}                                                reader
+        GET    /api/v1/audit/                                                        server-admin
+        GET    /api/v1/audit/verify                                                  server-admin
         GET    /api/v1/contexts/{id}                                                 reader
         GET    /api/v1/dataset-schemas/{name}/versions/{version}                     reader
+        GET    /api/v1/dashboards/model-metrics                                      reader
+        GET    /api/v1/dashboards/usage                                              reader
         GET    /api/v1/datasets/{name}/diff                                          reader
         GET    /api/v1/datasets/{name}/versions/{reference}                          reader
         GET    /api/v1/datasets/{name}/versions/{reference}/usage                    reader

@@ -19,6 +19,15 @@ public static class Query
             : throw LineageException.Invalid(name, $"'{name}' must be an integer, got '{text}'");
     }
 
+    public static long? Long(this HttpRequest request, string name)
+    {
+        var text = request.String(name);
+        if (text is null) return null;
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw LineageException.Invalid(name, $"'{name}' must be an integer, got '{text}'");
+    }
+
     public static IReadOnlyList<string> All(this HttpRequest request, string name) =>
         request.Query.TryGetValue(name, out var v)
             ? v.SelectMany(s => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList()

@@ -5,8 +5,9 @@ using Lineage.Storage.Engine;
 
 namespace Lineage.Storage.Governance;
 
-/// <summary>Filters for reading the audit log; all optional.</summary>
-public sealed record AuditQuery(string? Actor = null, string? Target = null, long? From = null, long? To = null, long? AfterSeq = null, int Limit = 100);
+/// <summary>Filters for reading the audit log; all optional. <see cref="NewestFirst"/> pages backwards with <see cref="BeforeSeq"/>.</summary>
+public sealed record AuditQuery(string? Actor = null, string? Target = null, long? From = null, long? To = null, long? AfterSeq = null, int Limit = 100,
+    long? BeforeSeq = null, bool NewestFirst = false);
 
 /// <summary>
 /// The append-only, hash-chained audit log. Appends are serialized (SQLite's single writer; a
@@ -54,8 +55,9 @@ public sealed class AuditLog(Database db)
             SELECT seq, time, actor, address, action, target, status, summary, prev_hash AS PrevHash, hash FROM audit_log
             WHERE (@Actor IS NULL OR actor = @Actor) AND (@Target IS NULL OR target LIKE @TargetLike ESCAPE '\')
               AND (@From IS NULL OR time >= @From) AND (@To IS NULL OR time < @To) AND (@AfterSeq IS NULL OR seq > @AfterSeq)
-            ORDER BY seq LIMIT @Limit
-            """, new { q.Actor, q.Target, TargetLike = q.Target is null ? null : "%" + Escape(q.Target) + "%", q.From, q.To, q.AfterSeq, q.Limit },
+              AND (@BeforeSeq IS NULL OR seq < @BeforeSeq)
+            ORDER BY seq {(q.NewestFirst ? "DESC" : "ASC")} LIMIT @Limit
+            """, new { q.Actor, q.Target, TargetLike = q.Target is null ? null : "%" + Escape(q.Target) + "%", q.From, q.To, q.AfterSeq, q.BeforeSeq, q.Limit },
             s.Transaction)).Select(r => r.ToEntry()).ToList());
 
     /// <summary>Walks the whole chain in sequence order and names the first entry that does not hold.</summary>

@@ -1,9 +1,9 @@
-// Runs of one experiment: chosen param/metric/tag columns, sorting, the filter box, keyset paging
-// (the server pages by token, so page N costs the same at 100,000 runs as page 1), nested runs as a tree.
+// Runs of one experiment: chosen param/metric/tag columns, nested runs as a tree, and sorting, filtering and
+// paging done by the server through the query language (GET /api/v1/search/runs, docs/query.md): a sort or a
+// filter covers every run of the experiment, and keyset paging makes page N cost what page 1 does at 100,000 runs.
 
 import { api, ApiError, type Run } from '../api';
 import { add, clear, duration, errorLine, errorView, fmtValue, go, h, link, mark, statusBadge, time } from '../dom';
-import { filterHelp, parseFilter } from '../filter';
 import type { PageContext } from '../main';
 
 type Kind = 'attr' | 'param' | 'metric' | 'tag';
@@ -13,13 +13,28 @@ interface Column {
   key: string;
 }
 
-const attrs: Record<string, { label: string; get: (r: Run) => string | number | undefined }> = {
-  name: { label: 'Run', get: (r) => r.name ?? r.runId.slice(0, 8) },
-  status: { label: 'Status', get: (r) => r.status },
-  start: { label: 'Started', get: (r) => r.startTime },
+/** `order` is the query-language field a header click sorts by; duration has none (it is not stored). */
+const attrs: Record<string, { label: string; get: (r: Run) => string | number | undefined; order?: string }> = {
+  name: { label: 'Run', get: (r) => r.name ?? r.runId.slice(0, 8), order: 'attributes.run_name' },
+  status: { label: 'Status', get: (r) => r.status, order: 'attributes.status' },
+  start: { label: 'Started', get: (r) => r.startTime, order: 'attributes.start_time' },
   duration: { label: 'Duration', get: (r) => (r.endTime ? r.endTime - r.startTime : undefined) },
-  user: { label: 'User', get: (r) => r.user },
+  user: { label: 'User', get: (r) => r.user, order: 'attributes.user_id' },
 };
+
+const filterHelp = "metrics.loss < 0.5 and params.optimizer = 'adam'   (the query language: docs/query.md)";
+
+/** The query-language field of a column: the key quoted with backticks (double quotes for a key holding a backtick). */
+function orderField(c: Column): string | undefined {
+  if (c.kind === 'attr') return attrs[c.key]?.order;
+  const prefix = c.kind === 'metric' ? 'metrics' : c.kind === 'param' ? 'params' : 'tags';
+  return c.key.includes('`') ? `${prefix}."${c.key.replace(/"/g, '')}"` : `${prefix}.\`${c.key}\``;
+}
+
+function parseColumn(id: string | null): Column | null {
+  const m = id ? /^(attr|param|metric|tag):(.+)$/.exec(id) : null;
+  return m ? { kind: m[1] as Kind, key: m[2] } : null;
+}
 
 function value(r: Run, c: Column): string | number | undefined {
   switch (c.kind) {
@@ -36,27 +51,21 @@ function value(r: Run, c: Column): string | number | undefined {
   }
 }
 
-function compare(a: string | number | undefined, b: string | number | undefined): number {
-  if (a === undefined || (typeof a === 'number' && Number.isNaN(a))) return b === undefined ? 0 : 1;
-  if (b === undefined || (typeof b === 'number' && Number.isNaN(b))) return -1;
-  const na = typeof a === 'number' ? a : Number(a);
-  const nb = typeof b === 'number' ? b : Number(b);
-  if (!Number.isNaN(na) && !Number.isNaN(nb) && a !== '' && b !== '') return na - nb;
-  return String(a).localeCompare(String(b));
-}
-
 const colId = (c: Column) => `${c.kind}:${c.key}`;
 
 export async function runsPage(ctx: PageContext, experimentId: string): Promise<void> {
   const storeKey = `lineage.columns.${experimentId}`;
   const filterText = ctx.params.get('filter') ?? '';
   const pageSize = Number(ctx.params.get('size') ?? '100');
+  const sortCol = parseColumn(ctx.params.get('sort'));
+  const sortField = sortCol ? orderField(sortCol) : undefined;
+  const sort = sortCol && sortField ? { col: sortCol, desc: ctx.params.get('desc') === '1' } : null;
+  const orderBy = sort ? [`${sortField} ${sort.desc ? 'DESC' : 'ASC'}`] : undefined;
+  const search = (pageToken?: string) => api.searchRuns({ experimentId, filter: filterText || undefined, orderBy, limit: pageSize, pageToken });
 
   // The first page is requested together with the experiment (one round trip less before first paint).
-  const parsedEarly = parseFilter(filterText);
-  let firstRequest: ReturnType<typeof api.runs> | null =
-    'message' in parsedEarly ? null : api.runs({ experimentId, limit: pageSize, ...(parsedEarly as Record<string, string>) });
-  firstRequest?.catch(() => undefined); // handled where it is awaited
+  let firstRequest: ReturnType<typeof api.searchRuns> | null = search();
+  firstRequest.catch(() => undefined); // handled where it is awaited
   const experiment = await api.experiment(experimentId);
   if (!ctx.alive()) return;
 
@@ -65,7 +74,6 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   let pageIndex = 0;
   let runs: Run[] = [];
   let next: string | undefined;
-  let sort: { col: Column; desc: boolean } | null = null;
   const collapsed = new Set<string>();
   const selected = new Set<string>();
   let chosen: Column[] | null = (() => {
@@ -91,12 +99,18 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     { 'aria-label': 'Runs per page' },
     [25, 50, 100, 250, 1000].map((n) => h('option', { value: n, selected: n === pageSize }, `${n} / page`)),
   );
-  const applyFilter = () => {
+  // Filter, sort and page size live in the address, so a sorted, filtered view can be bookmarked.
+  const reload = (sortBy: { col: Column; desc: boolean } | null) => {
     const q = new URLSearchParams();
     if (filterBox.value.trim()) q.set('filter', filterBox.value.trim());
     if (sizeSelect.value !== '100') q.set('size', sizeSelect.value);
+    if (sortBy) {
+      q.set('sort', colId(sortBy.col));
+      if (sortBy.desc) q.set('desc', '1');
+    }
     go(`/experiments/${encodeURIComponent(experimentId)}${q.toString() ? `?${q}` : ''}`, true);
   };
+  const applyFilter = () => reload(sort);
   filterBox.addEventListener('keydown', (e) => e.key === 'Enter' && applyFilter());
   sizeSelect.addEventListener('change', applyFilter);
 
@@ -117,15 +131,13 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     pager,
   );
 
-  const parsed = parseFilter(filterText);
-  if ('message' in parsed) {
-    filterError.append(
-      h('span', { class: 'error', role: 'alert' }, parsed.message),
-      h('code', { class: 'filter-echo' }, filterText.slice(0, parsed.at as number), h('mark', null, filterText.slice(parsed.at as number) || ' ')),
-    );
-    return;
-  }
-  const query = parsed as Record<string, string>;
+  /** The server's message; for a filter error also the filter with the text from the bad token on marked. */
+  const showError = (err: ApiError) => {
+    filterError.append(errorLine(err));
+    const at = err.field === 'filter' ? err.position : undefined;
+    if (at !== undefined && at <= filterText.length)
+      filterError.append(h('code', { class: 'filter-echo' }, filterText.slice(0, at), h('mark', null, filterText.slice(at) || ' ')));
+  };
 
   const keysOf = () => {
     const params = new Set<string>();
@@ -227,12 +239,9 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
         children.set(r.parentRunId, list);
       } else roots.push(r);
     }
-    const order = (list: Run[]) =>
-      sort ? [...list].sort((a, b) => (sort!.desc ? -1 : 1) * compare(value(a, sort!.col), value(b, sort!.col))) : list;
-
     const rows: HTMLTableRowElement[] = [];
     const walk = (list: Run[], depth: number) => {
-      for (const r of order(list)) {
+      for (const r of list) {
         const kids = children.get(r.runId) ?? [];
         const check = h('input', { type: 'checkbox', checked: selected.has(r.runId), 'aria-label': `Select ${r.name ?? r.runId}` });
         check.addEventListener('change', () => {
@@ -256,17 +265,20 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
       cols.map((c) => {
         const label = c.kind === 'attr' ? attrs[c.key].label : c.key;
         const active = sort && colId(sort.col) === colId(c);
+        const sortable = orderField(c) !== undefined;
         const th = h(
           'th',
-          { class: `sortable ${c.kind}`, title: 'Sort this page', 'data-col': colId(c), 'aria-sort': active ? (sort!.desc ? 'descending' : 'ascending') : null },
+          {
+            class: `${sortable ? 'sortable' : ''} ${c.kind}`,
+            title: sortable ? 'Sort all runs by this column' : null,
+            'data-col': colId(c),
+            'aria-sort': active ? (sort!.desc ? 'descending' : 'ascending') : null,
+          },
           c.kind === 'attr' ? null : h('span', { class: `kind kind-${c.kind}` }, c.kind[0]),
           label,
           active ? (sort!.desc ? ' ▼' : ' ▲') : '',
         );
-        th.addEventListener('click', () => {
-          sort = active ? { col: c, desc: !sort!.desc } : { col: c, desc: false };
-          renderTable();
-        });
+        if (sortable) th.addEventListener('click', () => reload(active ? { col: c, desc: !sort!.desc } : { col: c, desc: false }));
         return th;
       }),
     );
@@ -291,7 +303,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     mark('runs-page-start');
     filterError.replaceChildren();
     try {
-      const request = index === 0 && firstRequest ? firstRequest : api.runs({ experimentId, limit: pageSize, pageToken: tokens[index], ...query });
+      const request = index === 0 && firstRequest ? firstRequest : search(tokens[index]);
       firstRequest = null;
       const page = await request;
       if (!ctx.alive()) return;
@@ -310,7 +322,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
       }
     } catch (err) {
       if (!ctx.alive()) return;
-      if (err instanceof ApiError && err.status === 400) filterError.append(errorLine(err));
+      if (err instanceof ApiError && err.status === 400) showError(err);
       else {
         clear(ctx.root);
         ctx.root.append(errorView(err));

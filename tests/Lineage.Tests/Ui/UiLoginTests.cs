@@ -1,0 +1,91 @@
+using System.Net.Http.Headers;
+using Lineage.Core.Governance;
+using Lineage.Storage.Governance;
+using Lineage.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Lineage.Tests.Ui;
+
+/// <summary>
+/// The login page of a server with authentication on, with real users made in the governance store:
+/// a 401 shows the form, a wrong password is said plainly, a right one opens the app and survives a reload,
+/// a token alone works, a non-admin is told the audit log is not theirs, and signing out forgets the credential.
+/// </summary>
+[Collection("browser")]
+public sealed class UiLoginTests(BrowserFixture browser) : BrowserPageTests(browser)
+{
+    private TestServer _server = null!;
+    private string _readerToken = "";
+
+    protected override Uri Address => _server.Address;
+
+    public override async Task InitializeAsync()
+    {
+        _server = await TestServer.StartAsync();
+        var gov = new GovernanceStore(_server.Server.Database);
+        await gov.CreatePrincipalAsync("root", PrincipalKind.User, "root-password-123", serverAdmin: true, "test");
+        await gov.CreatePrincipalAsync("rita", PrincipalKind.User, null, serverAdmin: false, "test");
+        await gov.GrantAsync("rita", "default", Role.Reader, "test");
+        _readerToken = (await gov.IssueTokenAsync("rita", null, TimeSpan.FromHours(1), "test")).Secret;
+        var rootToken = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
+        _server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", rootToken);
+        await new ApiWriter(_server.Http).ExperimentAsync("secured");
+        await _server.Server.App.Services.GetRequiredService<Lineage.Server.Hosting.AuditWriter>().FlushAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task signing_in_with_a_password_or_a_token_opens_the_app_and_signing_out_forgets_it()
+    {
+        await Page.GotoAsync("/");
+        await Expect(TestId("login")).ToBeVisibleAsync();
+        await Expect(TestId("experiments")).ToHaveCountAsync(0);
+        await BrowserFixture.ScreenshotAsync(Page, "login");
+
+        await TestId("login-user").FillAsync("root");
+        await TestId("login-secret").FillAsync("not-the-password");
+        await TestId("login-submit").ClickAsync();
+        await Expect(TestId("login-error")).ToHaveTextAsync("Wrong user name, password or token.");
+
+        await TestId("login-secret").FillAsync("root-password-123");
+        await TestId("login-submit").ClickAsync();
+        await Expect(TestId("experiments")).ToContainTextAsync("secured");
+        await Expect(TestId("signed-in")).ToHaveTextAsync("Signed in as root");
+        Assert.DoesNotContain("password", Page.Url);
+
+        // The credential lives in this tab's sessionStorage: a reload stays signed in.
+        await Page.GotoAsync("/audit");
+        await Expect(TestId("audit").Locator("tbody tr").First).ToContainTextAsync("root");
+        await Page.ReloadAsync();
+        await Expect(TestId("audit")).ToBeVisibleAsync();
+
+        await TestId("sign-out").ClickAsync();
+        await Expect(TestId("login")).ToBeVisibleAsync();
+        Assert.Null(await Page.EvaluateAsync<string?>("() => sessionStorage.getItem('lineage.credential')"));
+
+        // A token alone signs in; a reader is told plainly that the audit log is for server admins.
+        await TestId("login-secret").FillAsync(_readerToken);
+        await TestId("login-submit").ClickAsync();
+        await Expect(TestId("signed-in")).ToHaveTextAsync("Signed in as token");
+        await Expect(TestId("audit")).ToHaveCountAsync(0);
+        await Expect(TestId("error")).ToContainTextAsync("Not allowed");
+        await Expect(TestId("error")).ToContainTextAsync("may not GET /api/v1/audit");
+        await Page.GotoAsync("/");
+        await Expect(TestId("experiments")).ToContainTextAsync("secured");
+        await BrowserFixture.ScreenshotAsync(Page, "signed-in");
+    }
+}

@@ -1,0 +1,222 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Lineage.Server.Hosting;
+using Lineage.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Lineage.Tests.Ui;
+
+/// <summary>
+/// A registry world written through the API: model "churn" (three versions from three training runs with an
+/// "auc" metric, alias and stage moves), model "fraud" guarded by approver carol with two pending requests,
+/// deployments to production (healthy, failed, rolled back) and staging, and a dataset consumed by the runs.
+/// </summary>
+public sealed class RegistryWorld : IAsyncLifetime
+{
+    public TestServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await TestServer.StartAsync();
+        Server.Http.DefaultRequestHeaders.Add("Lineage-User", "ana");
+        var api = new ApiWriter(Server.Http);
+        var experiment = await api.ExperimentAsync("training");
+        await api.UploadAsync("sales", "dataset", Encoding.UTF8.GetBytes("region,amount\nnorth,1\n"));
+        await api.PostAsync("/api/v1/models", new { name = "churn", description = "Churn classifier", tags = new Dictionary<string, string> { ["team"] = "growth" } });
+        foreach (var (auc, i) in new[] { 0.71, 0.78, 0.83 }.Select((a, i) => (a, i)))
+        {
+            var run = await api.RunAsync(experiment, $"train-{i + 1}");
+            await api.PostAsync($"/api/v1/runs/{run}/inputs", new { artifact = new { name = "sales", version = "1" }, role = "training_data" });
+            await api.BatchAsync(run, new { metrics = new[] { new { key = "auc", value = auc, step = 0 }, new { key = "logloss", value = 0.6 - i * 0.1, step = 0 } } });
+            await api.UploadAsync("churn-weights", "model", Encoding.UTF8.GetBytes($"weights {i}"), runId: run);
+            await api.PostAsync("/api/v1/models/churn/versions", new { artifact = new { name = "churn-weights", version = (i + 1).ToString() } });
+        }
+        await api.PutAsync("/api/v1/models/churn/aliases/champion", new { version = 1 });
+        await api.PutAsync("/api/v1/models/churn/aliases/champion", new { version = 2 });
+        await api.PostAsync("/api/v1/models/churn/versions/1/stage", new { stage = "Production" });
+        await api.PostAsync("/api/v1/models/churn/versions/2/stage", new { stage = "Production", archiveExisting = true });
+
+        await api.PostAsync("/api/v1/models", new { name = "fraud", approvers = new[] { "carol" } });
+        await api.PostAsync("/api/v1/models/fraud/versions", new { artifact = new { name = "churn-weights", version = "1" } });
+        await api.PostAsync("/api/v1/models/fraud/promotions", new { version = 1, alias = "champion", comment = "better recall" });
+        await api.PostAsync("/api/v1/models/fraud/promotions", new { version = 1, stage = "Staging", comment = "try it" });
+
+        var d1 = await api.PostAsync("/api/v1/deployments", new { environment = "production", model = "churn", version = 1, endpointUrl = "https://churn.example.com/v1" });
+        await api.PostAsync($"/api/v1/deployments/{d1["id"]}/status", new { status = "healthy" });
+        var d2 = await api.PostAsync("/api/v1/deployments", new { environment = "production", model = "churn", version = 2 });
+        await api.PostAsync($"/api/v1/deployments/{d2["id"]}/status", new { status = "failed", reason = "crash loop" });
+        var d3 = await api.PostAsync($"/api/v1/deployments/{d2["id"]}/rollback", new { reason = "v2 crashes" });
+        await api.PostAsync($"/api/v1/deployments/{d3["id"]}/status", new { status = "healthy" });
+        var d4 = await api.PostAsync("/api/v1/deployments", new { environment = "staging", model = "churn", version = 3 });
+        await api.PostAsync($"/api/v1/deployments/{d4["id"]}/status", new { status = "healthy" });
+        RolledBack = (string)d2["id"]!;
+        await Server.Server.App.Services.GetRequiredService<AuditWriter>().FlushAsync();
+    }
+
+    /// <summary>The failed production deployment that was rolled back.</summary>
+    public string RolledBack { get; private set; } = "";
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>Registry, approvals, deployments, dashboards and audit pages in headless Chromium, clicks included.</summary>
+[Collection("browser")]
+public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world) : BrowserPageTests(browser), IClassFixture<RegistryWorld>
+{
+    protected override Uri Address => world.Server.Address;
+
+    [Fact]
+    public async Task modelsPage_lists_models_and_the_modelPage_shows_versions_stages_aliases_deployments_metrics_and_history()
+    {
+        await Page.GotoAsync("/models");
+        await Expect(TestId("models")).ToContainTextAsync("champion → v2");
+        await Expect(TestId("models")).ToContainTextAsync("team=growth");
+        await Expect(TestId("models").Locator("tr", new() { HasText = "fraud" })).ToContainTextAsync("carol");
+        await BrowserFixture.ScreenshotAsync(Page, "models");
+
+        await Page.GetByRole(AriaRole.Link, new() { Name = "churn", Exact = true }).ClickAsync();
+        await Expect(TestId("model-name")).ToHaveTextAsync("churn");
+        var versions = TestId("versions").Locator("tbody tr");
+        await Expect(versions).ToHaveCountAsync(3);
+        // Newest first: v3 (no stage), v2 (Production, champion), v1 (archived when v2 went to Production).
+        await Expect(versions.Nth(2)).ToContainTextAsync("Archived");
+        await Expect(versions.Nth(1)).ToContainTextAsync("Production");
+        await Expect(versions.Nth(1)).ToContainTextAsync("champion");
+        await Expect(versions.Nth(1)).ToContainTextAsync("churn-weights v2");
+        await Expect(TestId("model-aliases")).ToContainTextAsync("v2");
+        await Expect(TestId("model-deployments")).ToContainTextAsync("production");
+        await Expect(TestId("model-deployments")).ToContainTextAsync("staging");
+
+        // The full alias/stage history, newest first, with who did it.
+        var history = TestId("history").Locator("li");
+        await Expect(history).ToHaveCountAsync(5);
+        await Expect(TestId("history")).ToContainTextAsync("stage of v1: Production → Archived");
+        await Expect(history.Last).ToContainTextAsync("alias champion: — → v1");
+        await Expect(TestId("history")).ToContainTextAsync("alias champion: v1 → v2");
+        await Expect(TestId("history")).ToContainTextAsync("by ana");
+
+        // Metrics across versions: a drawn chart over the three versions.
+        await Expect(TestId("model-metrics-chart")).ToContainTextAsync("3 versions");
+        await Expect(TestId("model-metrics-chart").Locator("canvas")).ToHaveCountAsync(1);
+        await BrowserFixture.ScreenshotAsync(Page, "model");
+    }
+
+    [Fact]
+    public async Task approvals_are_approved_and_rejected_by_clicking_and_a_non_approver_changes_nothing()
+    {
+        await Page.GotoAsync("/approvals");
+        var pending = TestId("pending").Locator("tbody tr");
+        await Expect(pending).ToHaveCountAsync(2);
+        var aliasRequest = pending.Filter(new() { HasText = "alias champion" });
+        var stageRequest = pending.Filter(new() { HasText = "stage Staging" });
+
+        // Someone who is not an approver: the server's refusal, and the buttons stay usable.
+        await TestId("acting-as").FillAsync("mallory");
+        await TestId("acting-as").DispatchEventAsync("change");
+        await aliasRequest.GetByTestId("approve").ClickAsync();
+        await Expect(aliasRequest.GetByTestId("error-line")).ToContainTextAsync("mallory");
+        await Expect(aliasRequest.GetByTestId("approve")).ToBeEnabledAsync();
+
+        await TestId("acting-as").FillAsync("carol");
+        await TestId("acting-as").DispatchEventAsync("change");
+        await aliasRequest.GetByRole(AriaRole.Textbox).FillAsync("eval report checked");
+        await aliasRequest.GetByTestId("approve").ClickAsync();
+        await Expect(aliasRequest.GetByTestId("decision")).ToHaveTextAsync("APPROVED");
+        await Expect(aliasRequest).ToContainTextAsync("by carol");
+        await stageRequest.GetByTestId("reject").ClickAsync();
+        await Expect(stageRequest.GetByTestId("decision")).ToHaveTextAsync("REJECTED");
+        await BrowserFixture.ScreenshotAsync(Page, "approvals");
+
+        // The approval moved the alias; the rejection moved nothing; both are in the decided list.
+        await Page.GotoAsync("/models/fraud");
+        await Expect(TestId("model-aliases")).ToContainTextAsync("champion");
+        await Expect(TestId("versions").Locator("tbody tr").First).ToContainTextAsync("None");
+        await Expect(TestId("history")).ToContainTextAsync("by carol");
+        await Expect(TestId("model-pending")).ToContainTextAsync("No pending requests.");
+        await Page.GotoAsync("/approvals");
+        await Expect(TestId("pending")).ToContainTextAsync("No pending requests.");
+        await Expect(TestId("decided").Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(TestId("decided")).ToContainTextAsync("eval report checked");
+    }
+
+    [Fact]
+    public async Task deploymentsPage_shows_what_is_live_and_each_environments_timeline_with_rollbacks()
+    {
+        await Page.GotoAsync("/deployments");
+        var live = TestId("live").Locator("tbody tr");
+        await Expect(live).ToHaveCountAsync(2);
+        await Expect(live.Filter(new() { HasText = "production" })).ToContainTextAsync("churn v1");
+        await Expect(live.Filter(new() { HasText = "staging" })).ToContainTextAsync("churn v3");
+
+        var timeline = TestId("timeline").Locator("> li");
+        await Expect(timeline).ToHaveCountAsync(3);
+        await Expect(timeline.First.GetByTestId("rollback")).ToHaveTextAsync($"rollback of #{world.RolledBack} (v2)");
+        await Expect(TestId("timeline").Locator($"li[data-deployment='{world.RolledBack}']")).ToContainTextAsync("crash loop");
+        await BrowserFixture.ScreenshotAsync(Page, "deployments");
+
+        await TestId("environment").SelectOptionAsync("staging");
+        await Expect(TestId("timeline").Locator("> li")).ToHaveCountAsync(1);
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("environment=staging"));
+    }
+
+    [Fact]
+    public async Task dashboards_draw_success_rate_by_environment_dataset_usage_and_metrics_across_versions()
+    {
+        await Page.GotoAsync("/dashboards");
+        await Expect(TestId("environment-stats").Locator("tr", new() { HasText = "production" })).ToContainTextAsync("66.7 %");
+        await Expect(TestId("environment-stats").Locator("tr", new() { HasText = "staging" })).ToContainTextAsync("100.0 %");
+        await Expect(TestId("success-rate").Locator("canvas")).ToHaveCountAsync(1);
+        await Expect(TestId("usage")).ToContainTextAsync("3 inputs");
+        await Expect(TestId("usage").Locator("canvas")).ToHaveCountAsync(1);
+        await Expect(TestId("usage")).ToContainTextAsync("sales");
+        await Expect(TestId("model-metrics-chart").Locator("canvas")).ToHaveCountAsync(1);
+        await Expect(TestId("model-metrics-chart")).ToContainTextAsync("auc");
+        // The charts drew something: the bar and line canvases are not blank.
+        foreach (var id in new[] { "success-rate", "usage", "model-metrics-chart" })
+            Assert.True(await Page.GetByTestId(id).Locator("canvas").EvaluateAsync<bool>(
+                "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; }"),
+                $"{id}: blank canvas");
+        await BrowserFixture.ScreenshotAsync(Page, "dashboards");
+
+        await TestId("pick-type").SelectOptionAsync("feature_set");
+        await Expect(TestId("usage")).ToContainTextAsync("No feature_set was consumed");
+        await TestId("pick-model").SelectOptionAsync("fraud");
+        await Expect(TestId("model-metrics-chart")).ToContainTextAsync("Metrics across versions of fraud");
+        await Expect(TestId("model-metrics-chart")).ToContainTextAsync("1 versions");
+    }
+
+    [Fact]
+    public async Task auditPage_lists_writes_newest_first_filters_by_actor_and_target_and_verifies_the_chain()
+    {
+        await Page.GotoAsync("/audit");
+        var rows = TestId("audit").Locator("tbody tr");
+        await Expect(TestId("audit")).ToContainTextAsync("unverified:ana");
+        await TestId("audit-target").FillAsync("/deployments");
+        await TestId("audit-target").PressAsync("Enter");
+        await Expect(rows).ToHaveCountAsync(8); // 3 deployments, 1 rollback, 4 status moves
+        await Expect(rows.First).ToContainTextAsync("POST /api/v1/deployments/{id}/status");
+        await Expect(rows.Last).ToContainTextAsync("POST /api/v1/deployments/");
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("target=%2Fdeployments"));
+
+        await TestId("audit-target").FillAsync("/models/fraud/promotions");
+        await TestId("audit-target").PressAsync("Enter");
+        await Expect(rows).ToHaveCountAsync(2);
+        await TestId("audit-actor").FillAsync("someone-else");
+        await TestId("audit-actor").PressAsync("Enter");
+        await Expect(TestId("audit")).ToContainTextAsync("No entries match.");
+
+        await TestId("verify").ClickAsync();
+        await Expect(TestId("chain")).ToContainTextAsync("intact");
+        await BrowserFixture.ScreenshotAsync(Page, "audit");
+    }
+
+    [Fact]
+    public async Task missing_models_show_a_not_foundPage_with_the_servers_message()
+    {
+        await Page.GotoAsync("/models/no-such-model");
+        await Expect(TestId("not-found")).ToContainTextAsync("no-such-model");
+        await Expect(Page.Locator("body")).Not.ToContainTextAsync("at ");
+    }
+}

@@ -1,0 +1,237 @@
+// The model registry: registered models; one model's versions, aliases, stages, tags, approvers, pending
+// requests, live deployments, metrics across versions and its full alias/stage history; and the approvals
+// queue, where an approver approves or rejects a promotion request (the server applies it in the same step).
+
+import { api, type Promotion } from '../api';
+import { credential } from '../auth';
+import { add, chips, clear, errorLine, go, grid, h, kvTable, link, loading, statusBadge, time } from '../dom';
+import type { PageContext } from '../main';
+import { modelMetricsChart } from './dashboards';
+
+const modelHref = (name: string) => `/models/${encodeURIComponent(name)}`;
+
+export async function modelsPage(ctx: PageContext): Promise<void> {
+  const name = ctx.params.get('name') ?? '';
+  const nameBox = h('input', { type: 'search', placeholder: 'Name contains', value: name, 'aria-label': 'Model name' });
+  nameBox.addEventListener('keydown', (e) => e.key === 'Enter' && go(nameBox.value ? `/models?name=${encodeURIComponent(nameBox.value)}` : '/models', true));
+  const body = h('div', null, loading());
+  ctx.root.append(h('h1', null, 'Models'), h('div', { class: 'toolbar' }, nameBox), body);
+  const page = await api.models({ nameContains: name, limit: 200, pageToken: ctx.params.get('page') });
+  if (!ctx.alive()) return;
+  clear(body);
+  body.append(
+    grid(
+      ['Model', 'Latest version', 'Aliases', 'Tags', 'Approvers', 'Updated'],
+      page.models.map((m) => [
+        link(modelHref(m.name), m.name),
+        m.latestVersion ? `v${m.latestVersion}` : '',
+        chips(Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`), 'alias'),
+        chips(Object.entries(m.tags).map(([k, v]) => `${k}=${v}`)),
+        m.approvers.length ? m.approvers.join(', ') : h('span', { class: 'muted' }, 'open'),
+        time(m.updatedAt),
+      ]),
+      'models',
+      'No registered models.',
+    ),
+  );
+  if (page.nextPageToken) {
+    const q = new URLSearchParams(ctx.params);
+    q.set('page', page.nextPageToken);
+    body.append(h('p', null, link(`/models?${q}`, 'Next page →')));
+  }
+}
+
+export async function modelPage(ctx: PageContext, name: string): Promise<void> {
+  // Independent reads in parallel; a missing model fails the first one with the server's not-found message.
+  const [model, versions, history, pending, live] = await Promise.all([
+    api.model(name),
+    api.modelVersions(name, { limit: 1000 }),
+    api.modelHistory(name),
+    api.promotions({ model: name, status: 'PENDING', limit: 100 }),
+    api.deployments({ model: name, live: 'true', limit: 100 }),
+  ]);
+  if (!ctx.alive()) return;
+  const charts = h('div', { 'data-testid': 'model-metrics' }, loading());
+  add(
+    ctx.root,
+    h('p', { class: 'crumbs' }, link('/models', 'Models'), ' / ', model.name),
+    h('h1', { 'data-testid': 'model-name' }, model.name),
+    model.description ? h('p', null, model.description) : null,
+    h(
+      'div',
+      { class: 'cols' },
+      h('section', null, h('h2', null, 'Tags'), kvTable(model.tags, 'No tags.', 'model-tags')),
+      h(
+        'section',
+        null,
+        h('h2', null, 'Aliases'),
+        kvTable(Object.fromEntries(Object.entries(model.aliases).map(([a, v]) => [a, `v${v}`])), 'No aliases.', 'model-aliases'),
+      ),
+      h(
+        'section',
+        null,
+        h('h2', null, 'Approvers'),
+        h('p', { 'data-testid': 'approvers' }, model.approvers.length ? model.approvers.join(', ') : 'None: anyone with the approver role may move aliases and stages.'),
+      ),
+    ),
+    h('h2', null, 'Versions'),
+    grid(
+      ['Version', 'Status', 'Stage', 'Aliases', 'Tags', 'Artifact', 'Run', 'Registered'],
+      versions.versions.map((v) => [
+        `v${v.version}`,
+        statusBadge(v.status),
+        h('span', { class: `badge stage-${v.stage.toLowerCase()}` }, v.stage),
+        chips(v.aliases, 'alias'),
+        chips(Object.entries(v.tags).map(([k, x]) => `${k}=${x}`)),
+        link(`/artifacts/${encodeURIComponent(v.artifact.name)}?v=${v.artifact.version}`, `${v.artifact.name} v${v.artifact.version}`),
+        v.runId ? link(`/runs/${v.runId}`, v.runId.slice(0, 8)) : '',
+        [time(v.createdAt), v.createdBy ? ` by ${v.createdBy}` : ''],
+      ]),
+      'versions',
+      'No versions registered.',
+    ),
+    versions.nextPageToken ? h('p', { class: 'muted' }, 'Showing the first 1,000 versions.') : null,
+    h('h2', null, 'Pending requests'),
+    grid(
+      ['Request', 'Version', 'Wants', 'By', 'Comment'],
+      pending.requests.map((p) => [link('/approvals', `#${p.id}`), `v${p.version}`, wants(p), p.requestedBy ?? '', p.comment ?? '']),
+      'model-pending',
+      'No pending requests.',
+    ),
+    h('h2', null, 'Deployed now'),
+    grid(
+      ['Environment', 'Version', 'Status', 'Endpoint', 'Since'],
+      live.deployments.map((d) => [
+        link(`/deployments?environment=${encodeURIComponent(d.environment)}`, d.environment),
+        `v${d.version}`,
+        h('span', { class: `badge deploy-${d.status}` }, d.status),
+        d.endpointUrl ?? '',
+        time(d.createdAt),
+      ]),
+      'model-deployments',
+      'Not deployed anywhere.',
+    ),
+    h('h2', null, 'Metrics across versions'),
+    charts,
+    h('h2', null, 'History'),
+    history.changes.length === 0
+      ? h('p', { class: 'muted', 'data-testid': 'history' }, 'No alias or stage changes yet.')
+      : h(
+          'ol',
+          { class: 'timeline', 'data-testid': 'history' },
+          [...history.changes].reverse().map((c) =>
+            h(
+              'li',
+              { 'data-kind': c.kind },
+              h('time', null, time(c.changedAt)),
+              ' ',
+              // An alias moves between versions ("alias champion: v1 → v2"); a stage changes on one version.
+              h('strong', null, c.kind === 'alias' ? `alias ${c.name ?? ''}` : 'stage'),
+              c.kind !== 'alias' && c.version !== undefined ? ` of v${c.version}` : '',
+              ': ',
+              c.oldValue === undefined ? '—' : c.kind === 'alias' ? `v${c.oldValue}` : c.oldValue,
+              ' → ',
+              c.newValue === undefined ? 'removed' : c.kind === 'alias' ? `v${c.newValue}` : c.newValue,
+              c.changedBy ? h('span', { class: 'muted' }, ` by ${c.changedBy}`) : null,
+              c.requestId ? h('span', { class: 'muted' }, ` (request #${c.requestId})`) : null,
+            ),
+          ),
+        ),
+  );
+  try {
+    const chart = await modelMetricsChart(name, Math.min(900, ctx.root.clientWidth - 40));
+    if (!ctx.alive()) return;
+    charts.replaceChildren(chart);
+  } catch (err) {
+    if (ctx.alive()) charts.replaceChildren(errorLine(err));
+  }
+}
+
+const wants = (p: Promotion) => (p.kind === 'alias' ? `alias ${p.target}` : `stage ${p.target}${p.archiveExisting ? ' (archive others)' : ''}`);
+
+const actingKey = 'lineage.actingAs';
+
+export async function approvalsPage(ctx: PageContext): Promise<void> {
+  const [pending, decided] = await Promise.all([
+    api.promotions({ status: 'PENDING', limit: 200 }),
+    api.promotions({ status: 'APPROVED', limit: 20 }).then(async (a) => [...a.requests, ...(await api.promotions({ status: 'REJECTED', limit: 20 })).requests]),
+  ]);
+  if (!ctx.alive()) return;
+  // Signed in, the server knows who decides. With authentication off it takes the name the person gives (unverified).
+  const signedIn = credential() !== null;
+  const actingAs = h('input', {
+    value: sessionStorage.getItem(actingKey) ?? '',
+    placeholder: 'your name',
+    'aria-label': 'Deciding as',
+    'data-testid': 'acting-as',
+  });
+  actingAs.addEventListener('change', () => sessionStorage.setItem(actingKey, actingAs.value.trim()));
+
+  const row = (p: Promotion) => {
+    const comment = h('input', { placeholder: 'comment (optional)', 'aria-label': `Comment on request ${p.id}` });
+    const outcome = h('div', { class: 'outcome' });
+    const decide = async (approve: boolean, buttons: HTMLButtonElement[]) => {
+      buttons.forEach((b) => (b.disabled = true));
+      outcome.replaceChildren();
+      try {
+        const result = await api.decide(p.id, approve, comment.value.trim(), signedIn ? undefined : actingAs.value.trim() || undefined);
+        if (!ctx.alive()) return;
+        outcome.append(h('span', { class: `badge promo-${result.status.toLowerCase()}`, 'data-testid': 'decision' }, result.status),
+          result.decidedBy ? ` by ${result.decidedBy}` : '');
+        comment.disabled = true;
+      } catch (err) {
+        buttons.forEach((b) => (b.disabled = false));
+        outcome.append(errorLine(err));
+      }
+    };
+    const approve = h('button', { class: 'approve', 'data-testid': 'approve' }, 'Approve');
+    const reject = h('button', { class: 'reject', 'data-testid': 'reject' }, 'Reject');
+    approve.addEventListener('click', () => void decide(true, [approve, reject]));
+    reject.addEventListener('click', () => void decide(false, [approve, reject]));
+    return h(
+      'tr',
+      { 'data-request': p.id },
+      h('td', null, `#${p.id}`),
+      h('td', null, link(modelHref(p.model), p.model), ` v${p.version}`),
+      h('td', null, wants(p)),
+      h('td', null, p.requestedBy ?? '', h('div', { class: 'muted small' }, time(p.requestedAt))),
+      h('td', null, p.comment ?? ''),
+      h('td', { class: 'decide' }, comment, approve, reject, outcome),
+    );
+  };
+
+  add(
+    ctx.root,
+    h('h1', null, 'Approvals'),
+    signedIn
+      ? null
+      : h('p', { class: 'toolbar' }, h('label', null, 'Deciding as ', actingAs),
+          h('span', { class: 'muted small' }, 'Authentication is off: the server records this name without checking it.')),
+    h('h2', null, 'Pending'),
+    pending.requests.length === 0
+      ? h('p', { class: 'muted', 'data-testid': 'pending' }, 'No pending requests.')
+      : h(
+          'table',
+          { class: 'grid', 'data-testid': 'pending' },
+          h('thead', null, h('tr', null, ['Request', 'Model', 'Wants', 'Requested by', 'Comment', 'Decision'].map((c) => h('th', null, c)))),
+          h('tbody', null, pending.requests.map(row)),
+        ),
+    h('h2', null, 'Recently decided'),
+    grid(
+      ['Request', 'Model', 'Wants', 'Decision', 'Decided by', 'When', 'Comment'],
+      decided
+        .sort((a, b) => (b.decidedAt ?? 0) - (a.decidedAt ?? 0))
+        .map((p) => [
+          `#${p.id}`,
+          [link(modelHref(p.model), p.model), ` v${p.version}`],
+          wants(p),
+          h('span', { class: `badge promo-${p.status.toLowerCase()}` }, p.status),
+          p.decidedBy ?? '',
+          time(p.decidedAt),
+          p.decisionComment ?? '',
+        ]),
+      'decided',
+      'None yet.',
+    ),
+  );
+}
