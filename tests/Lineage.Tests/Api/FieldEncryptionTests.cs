@@ -31,7 +31,7 @@ public class FieldEncryptionTests : IAsyncLifetime
     private static readonly string[] Secrets =
     [
         "tag-secret-e1f0", "param-secret-a7b2", "marked-secret-c3d4", "mlflow-param-secret-9f8e", "mlflow-tag-secret-7d6c",
-        "exp-tag-secret-5b4a", "mlflow-exp-secret-3a2b", "metadata-secret-1c0d", "idempotent-secret-0e9f",
+        "exp-tag-secret-5b4a", "mlflow-exp-secret-3a2b", "metadata-secret-1c0d", "idempotent-secret-0e9f", "sdk-marked-secret-2f1e",
     ];
 
     public async Task InitializeAsync()
@@ -137,8 +137,15 @@ public class FieldEncryptionTests : IAsyncLifetime
     public async Task sensitive_values_from_every_surface_are_nowhere_in_the_database_in_plaintext_yet_read_back_whole()
     {
         var (run, mlflowRun, exp) = await WriteSecretsAsync(_server);
+        string sdkRun;
+        await using (var active = await _server.Client.StartRunAsync("churn"))
+        {
+            active.LogParam("seed", "sdk-marked-secret-2f1e", sensitive: true);
+            sdkRun = active.RunId;
+        }
 
         // Laptop mode (no user): the single user reads them back in plaintext on every surface.
+        Assert.Equal("sdk-marked-secret-2f1e", (await _server.Client.GetRunAsync(sdkRun)).Params["seed"]);
         var native = await Ok(Send(_server, "GET", $"/api/v1/runs/{run}"));
         Assert.Equal("tag-secret-e1f0", (string)native["tags"]!["DB_Password"]!);
         Assert.Equal("param-secret-a7b2", (string)native["params"]!["openai_api_key"]!);
