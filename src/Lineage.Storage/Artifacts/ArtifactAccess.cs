@@ -108,8 +108,10 @@ internal static class ArtifactAccess
                 $"SELECT name_id, alias, version FROM artifact_aliases WHERE {s.Dialect.InList("name_id", "nameIds")} ORDER BY alias", new { nameIds },
                 s.Transaction))
             .ToLookup(a => (a.NameId, a.Version), a => a.Alias);
-        foreach (var r in rows) r.Metadata = s.Fields.ShowMetadata(s, r.NameId, r.Version, $"artifact {r.Project}/{r.Name} v{r.Version}", r.Metadata);
-        return rows.Select(r => r.ToModel(tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.NameId, r.Version)].ToList())).ToList();
+        return rows.Select(r => r.ToModel(tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.NameId, r.Version)].ToList()) with
+        {
+            Metadata = s.Fields.ShowMetadata(s, r.NameId, r.Version, $"artifact {r.Project}/{r.Name} v{r.Version}", r.Metadata),
+        }).ToList();
     }
 
     public static async Task<IReadOnlyList<ManifestEntry>> FilesAsync(DbSession s, long versionId) =>
