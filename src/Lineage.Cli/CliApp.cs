@@ -53,6 +53,7 @@ public static class CliApp
         root.Subcommands.Add(GovernanceCommands.Tokens());
         root.Subcommands.Add(GovernanceCommands.Roles());
         root.Subcommands.Add(GovernanceCommands.Audit());
+        root.Subcommands.Add(KeyCommands.Create());
 
         Terminal.Configure(stdout, stderr);
         var parse = root.Parse(args);

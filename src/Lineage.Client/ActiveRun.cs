@@ -58,28 +58,31 @@ public sealed class ActiveRun : IAsyncDisposable
         Enqueue(new Entry(EntryKind.Metric, key, null, value, step, timestamp ?? Clock.NowMs()));
     }
 
-    /// <summary>Buffers a param. Params are write-once: a different value for a logged key fails the flush.</summary>
-    public void LogParam(string key, string value)
+    /// <summary>
+    /// Buffers a param. Params are write-once: a different value for a logged key fails the flush.
+    /// <paramref name="sensitive"/> has the server store it encrypted whatever its key (docs/governance.md).
+    /// </summary>
+    public void LogParam(string key, string value, bool sensitive = false)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxParamValueLength);
-        Enqueue(new Entry(EntryKind.Param, key, value, 0, 0, 0));
+        Enqueue(new Entry(EntryKind.Param, key, value, 0, 0, 0, sensitive));
     }
 
-    /// <summary>Buffers a tag; a later value for the same key overwrites.</summary>
-    public void SetTag(string key, string value)
+    /// <summary>Buffers a tag; a later value for the same key overwrites. <paramref name="sensitive"/>: stored encrypted.</summary>
+    public void SetTag(string key, string value, bool sensitive = false)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
-        Enqueue(new Entry(EntryKind.Tag, key, value, 0, 0, 0));
+        Enqueue(new Entry(EntryKind.Tag, key, value, 0, 0, 0, sensitive));
     }
 
     /// <summary>Sends a batch now, in order after everything buffered before it, and waits for it.</summary>
     public async Task LogBatchAsync(IEnumerable<MetricPoint>? metrics = null, IEnumerable<KeyValue>? parameters = null,
         IEnumerable<KeyValue>? tags = null, CancellationToken ct = default)
     {
-        foreach (var p in parameters ?? []) LogParam(p.Key, p.Value);
-        foreach (var t in tags ?? []) SetTag(t.Key, t.Value);
+        foreach (var p in parameters ?? []) LogParam(p.Key, p.Value, p.Sensitive);
+        foreach (var t in tags ?? []) SetTag(t.Key, t.Value, t.Sensitive);
         foreach (var m in metrics ?? []) LogMetric(m.Key, m.Value, m.Step, m.Timestamp);
         await FlushAsync(ct);
     }
@@ -229,8 +232,8 @@ public sealed class ActiveRun : IAsyncDisposable
                 switch (e.Kind)
                 {
                     case EntryKind.Metric: metrics.Add(new LogMetricRequest(e.Key, e.Value, e.Step, e.Timestamp)); break;
-                    case EntryKind.Param: parameters.Add(new KeyValueDto(e.Key, e.Text)); break;
-                    default: tags.Add(new KeyValueDto(e.Key, e.Text)); break;
+                    case EntryKind.Param: parameters.Add(new KeyValueDto(e.Key, e.Text, e.Sensitive ? true : null)); break;
+                    default: tags.Add(new KeyValueDto(e.Key, e.Text, e.Sensitive ? true : null)); break;
                 }
                 count++;
             }
@@ -292,5 +295,5 @@ public sealed class ActiveRun : IAsyncDisposable
 
     private enum EntryKind : byte { Metric, Param, Tag }
 
-    private readonly record struct Entry(EntryKind Kind, string Key, string? Text, double Value, long Step, long Timestamp);
+    private readonly record struct Entry(EntryKind Kind, string Key, string? Text, double Value, long Step, long Timestamp, bool Sensitive = false);
 }

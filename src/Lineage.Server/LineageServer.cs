@@ -39,6 +39,8 @@ public static class LineageServer
         try
         {
             await CheckExposureAsync(options, db);
+            db.Fields = FieldProtectionOf(options);
+            await db.Fields.CheckDatabaseAsync(db, ct);
             var app = Build(options, db);
             await app.StartAsync(ct);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -62,6 +64,15 @@ public static class LineageServer
         throw new Core.Errors.LineageException(Core.Errors.ErrorCode.Unavailable,
             $"refusing to listen on {options.Host} without authentication: create a user first ('lineage users create <name> --admin --db …' " +
             "and 'lineage tokens create <name>'), or pass --insecure to serve everyone on the network without credentials");
+    }
+
+    /// <summary>The keyring (key file first, then key text) and the sensitive-key patterns; no keyring: redaction only.</summary>
+    public static FieldProtection FieldProtectionOf(ServerOptions options)
+    {
+        var keys = options.KeyFile is { Length: > 0 } file ? KeySource.FromFile(file)
+            : options.EncryptionKeys is { Length: > 0 } text ? KeySource.FromText(text, "LINEAGE_ENCRYPTION_KEY")
+            : null;
+        return new FieldProtection(keys, Core.Governance.SensitiveKeys.Parse(options.SensitiveKeys));
     }
 
     private static WebApplication Build(ServerOptions options, Database db)

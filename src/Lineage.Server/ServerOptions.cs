@@ -34,6 +34,15 @@ public sealed record ServerOptions
     /// <summary>Serve without authentication on a non-loopback address (refused otherwise while no user exists).</summary>
     public bool Insecure { get; init; }
 
+    /// <summary>Key file for field encryption (base64 keys, one per line, current last); null: <see cref="EncryptionKeys"/> or none.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>Encryption keys as text (base64, comma-separated, current last), e.g. from LINEAGE_ENCRYPTION_KEY.</summary>
+    public string? EncryptionKeys { get; init; }
+
+    /// <summary>Comma-separated globs of sensitive keys; null: <c>*password*,*secret*,*token*,*api_key*</c>.</summary>
+    public string? SensitiveKeys { get; init; }
+
     /// <summary>Folder of the built web UI (index.html and assets/); null: <c>wwwroot</c> next to the server assembly.</summary>
     public string? UiRoot { get; init; }
 }

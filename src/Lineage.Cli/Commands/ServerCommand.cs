@@ -27,19 +27,27 @@ public static class ServerCommand
         var migrate = new Option<bool>("--migrate") { Description = "Upgrade an older database schema at start-up (back it up first)" };
         var logRequests = new Option<bool>("--log-requests") { Description = "Log every HTTP request" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback --host without authentication (anyone on the network can read and write)" };
+        var sensitiveKeys = new Option<string?>("--sensitive-keys")
+        {
+            Description = "Comma-separated case-insensitive globs of sensitive param/tag/metadata keys (default: $LINEAGE_SENSITIVE_KEYS, else *password*,*secret*,*token*,*api_key*)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LINEAGE_SENSITIVE_KEYS") is { Length: > 0 } v ? v : null,
+        };
         var command = new Command("server", """
             Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
             Authentication is on once a user exists ('lineage users create'); a non-loopback --host
             is refused without it unless --insecure is given.
+            Field encryption is on with a key: --key-file (or LINEAGE_KEY_FILE), or LINEAGE_ENCRYPTION_KEY
+            (base64); create a key file with 'lineage keys new --key-file <path>'.
 
             Examples:
               lineage server
               lineage server --db ./team.db --artifacts /data/lineage --port 8080
               lineage server --db postgres://lineage:secret@db:5432/lineage --host 0.0.0.0   (after 'lineage users create')
+              lineage server --key-file ./lineage-data/keys
             """)
         {
-            DbOption, ArtifactsOption, host, port, migrate, logRequests, insecure,
+            DbOption, ArtifactsOption, host, port, migrate, logRequests, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,6 +60,9 @@ public static class ServerCommand
                 Migrate = parse.GetValue(migrate),
                 LogRequests = parse.GetValue(logRequests),
                 Insecure = parse.GetValue(insecure),
+                KeyFile = parse.GetValue(KeyCommands.KeyFileOption),
+                EncryptionKeys = Environment.GetEnvironmentVariable("LINEAGE_ENCRYPTION_KEY"),
+                SensitiveKeys = parse.GetValue(sensitiveKeys),
             };
             RunningServer server;
             try
@@ -76,6 +87,10 @@ public static class ServerCommand
                 Terminal.Line(await new Lineage.Storage.Governance.GovernanceStore(server.Database).AuthEnabledAsync()
                     ? "Authentication: on (Bearer token or Basic; 'lineage tokens create <user>')"
                     : "Authentication: off (no user exists; open to whoever reaches this address; 'lineage users create <name> --admin' turns it on)");
+                var fields = server.Database.Fields;
+                Terminal.Line(fields.Keys is { } keys
+                    ? $"Field encryption: on (AES-256-GCM, current key {keys.Current.CurrentId}, {keys.Current.Ids.Count} key(s) from {keys.FilePath ?? "LINEAGE_ENCRYPTION_KEY"}; sensitive keys: {string.Join(",", fields.Patterns.Patterns)})"
+                    : $"Field encryption: off (no key configured: values under sensitive keys ({string.Join(",", fields.Patterns.Patterns)}) are stored in plaintext and shown redacted to non-admins; 'lineage keys new --key-file <path>' and --key-file turn it on)");
                 try
                 {
                     await server.WaitForShutdownAsync(ct);

@@ -33,7 +33,8 @@ public sealed record CreateExperimentRequest(
 public sealed record UpdateExperimentRequest(string? Name = null, string? Description = null);
 public sealed record ExperimentListResponse(List<ExperimentDto> Experiments, string? NextPageToken);
 
-public sealed record SetTagRequest(string? Key, string? Value);
+/// <summary><c>sensitive: true</c> stores the value encrypted whatever its key (docs/governance.md).</summary>
+public sealed record SetTagRequest(string? Key, string? Value, bool? Sensitive = null);
 
 public sealed record MetricDto(string Key, double Value, long Step, long Timestamp);
 
@@ -65,8 +66,8 @@ public sealed record RunListResponse(List<RunDto> Runs, string? NextPageToken);
 
 /// <summary>A metric point to log. Step defaults to 0, timestamp to the server's clock.</summary>
 public sealed record LogMetricRequest(string? Key, double? Value, long? Step = null, long? Timestamp = null);
-public sealed record LogParamRequest(string? Key, string? Value);
-public sealed record KeyValueDto(string? Key, string? Value);
+public sealed record LogParamRequest(string? Key, string? Value, bool? Sensitive = null);
+public sealed record KeyValueDto(string? Key, string? Value, bool? Sensitive = null);
 
 public sealed record BatchRequest(
     List<LogMetricRequest>? Metrics = null,

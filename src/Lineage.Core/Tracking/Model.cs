@@ -44,7 +44,11 @@ public sealed record Run(
     IReadOnlyDictionary<string, string> Tags,
     IReadOnlyList<MetricPoint> LatestMetrics);
 
-public readonly record struct KeyValue(string Key, string Value);
+public readonly record struct KeyValue(string Key, string Value)
+{
+    /// <summary>Marked sensitive by the writer: stored encrypted whatever its key (docs/governance.md).</summary>
+    public bool Sensitive { get; init; }
+}
 
 /// <summary>A validated batch: at most <see cref="Limits.MaxBatchMetrics"/> points etc.</summary>
 public sealed record RunBatch(

@@ -43,6 +43,7 @@ public static class AccessControl
             var api = ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/ajax-api");
             if ((endpoint is null && !api) || rule is { Required: Access.Public })
             {
+                RevealScope.Begin(mayReveal: false); // public routes never show a sensitive value
                 await next(ctx);
                 return;
             }
@@ -53,6 +54,8 @@ public static class AccessControl
                 await next(ctx);
                 return;
             }
+            // Laptop mode (authentication off): the single user sees sensitive values.
+            var mayReveal = true;
             if (await state.EnabledAsync())
             {
                 var principal = await state.AuthenticateAsync(ctx.Request.Headers.Authorization.ToString())
@@ -69,12 +72,33 @@ public static class AccessControl
                 if (!allowed)
                     throw new LineageException(ErrorCode.PermissionDenied,
                         $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)} on project '{project}')");
+                mayReveal = principal.Can(project, RevealRole);
             }
+            var reveals = RevealScope.Begin(mayReveal);
             await next(ctx);
             if (rule is { Writes: true } && ctx.Response.StatusCode < 400)
                 audit.Enqueue(Record(ctx, endpoint));
+            if (reveals.Revealed is { Count: > 0 } revealed)
+                audit.Enqueue(RevealRecord(ctx, endpoint, revealed));
         });
         return app;
+    }
+
+    /// <summary>Who sees sensitive fields in plaintext: project admins (and server admins); everyone else sees them redacted.</summary>
+    public const Role RevealRole = Role.Admin;
+
+    /// <summary>A read that revealed sensitive fields: one entry naming each field (capped, with the full count).</summary>
+    private static AuditRecord RevealRecord(HttpContext ctx, RouteEndpoint endpoint, IReadOnlyList<string> revealed)
+    {
+        const int MaxListed = 500;
+        var summary = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["route"] = endpoint.RoutePattern.RawText ?? "",
+            ["revealed"] = revealed.Take(MaxListed).ToList(),
+            ["revealedCount"] = revealed.Count,
+        });
+        return new AuditRecord(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), $"REVEAL {ctx.Request.Method} {endpoint.RoutePattern.RawText}",
+            ctx.Request.Path.Value ?? "", ctx.Response.StatusCode, summary);
     }
 
     private static string Describe(Access access) => access == Access.ServerAdmin ? "server admin" : Roles.Text((Role)access);

@@ -67,7 +67,7 @@ public static class ExperimentsApi
         group.MapPost("/{id}/tags", async (string id, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                await store.SetExperimentTagAsync(Validate.ExperimentId(id, "id"), body.Key!, body.Value!, Idempotency.KeyOf(ctx));
+                await store.SetExperimentTagAsync(Validate.ExperimentId(id, "id"), body.Key!, body.Value!, Idempotency.KeyOf(ctx), body.Sensitive == true);
                 return Results.NoContent();
             })
             .Accepts<SetTagRequest>("application/json").Produces(204);

@@ -75,7 +75,7 @@ public static class RunsApi
         group.MapPost("/{runId}/params", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.LogParamRequest);
-                await store.LogBatchAsync(runId, new RunBatch([], [ToKeyValue(body.Key, body.Value, "")], []), Idempotency.KeyOf(ctx));
+                await store.LogBatchAsync(runId, new RunBatch([], [ToKeyValue(body.Key, body.Value, body.Sensitive, "")], []), Idempotency.KeyOf(ctx));
                 return Results.NoContent();
             })
             .Accepts<LogParamRequest>("application/json").Produces(204);
@@ -83,7 +83,7 @@ public static class RunsApi
         group.MapPost("/{runId}/tags", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                await store.LogBatchAsync(runId, new RunBatch([], [], [ToKeyValue(body.Key, body.Value, "")]), Idempotency.KeyOf(ctx));
+                await store.LogBatchAsync(runId, new RunBatch([], [], [ToKeyValue(body.Key, body.Value, body.Sensitive, "")]), Idempotency.KeyOf(ctx));
                 return Results.NoContent();
             })
             .Accepts<SetTagRequest>("application/json").Produces(204);
@@ -101,8 +101,8 @@ public static class RunsApi
                 var now = Clock.NowMs();
                 var batch = new RunBatch(
                     body.Metrics?.Select((m, i) => ToPoint(m, $"metrics[{i}].", now)).ToList() ?? [],
-                    body.Params?.Select((p, i) => ToKeyValue(p.Key, p.Value, $"params[{i}].")).ToList() ?? [],
-                    body.Tags?.Select((t, i) => ToKeyValue(t.Key, t.Value, $"tags[{i}].")).ToList() ?? []);
+                    body.Params?.Select((p, i) => ToKeyValue(p.Key, p.Value, p.Sensitive, $"params[{i}].")).ToList() ?? [],
+                    body.Tags?.Select((t, i) => ToKeyValue(t.Key, t.Value, t.Sensitive, $"tags[{i}].")).ToList() ?? []);
                 var result = await store.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx));
                 return Results.Json(new BatchResponse(result.Metrics, result.Params, result.Tags), LineageJson.Default.BatchResponse);
             })
@@ -138,10 +138,10 @@ public static class RunsApi
         return new MetricPoint(Validate.Key(m.Key, prefix + "key"), value, m.Step ?? 0, m.Timestamp ?? now);
     }
 
-    private static KeyValue ToKeyValue(string? key, string? value, string prefix)
+    private static KeyValue ToKeyValue(string? key, string? value, bool? sensitive, string prefix)
     {
         Validate.Key(key, prefix + "key");
         if (value is null) throw LineageException.Invalid(prefix + "value", $"'{prefix}value' is required");
-        return new KeyValue(key!, value);
+        return new KeyValue(key!, value) { Sensitive = sensitive == true };
     }
 }

@@ -40,8 +40,8 @@ internal static class ArtifactAccess
                                            producer_run_id, lifecycle, created_at, created_by)
             VALUES (@nameId, @version, @type, @kind, @digest, @size, @externalUri, @metadata, @description, @producerRunId, 'active', @now, @user)
             RETURNING id
-            """, new { nameId, version, type, kind = VersionRow.Text(kind), digest, size, externalUri, metadata, description, producerRunId,
-            now, user }, s.Transaction);
+            """, new { nameId, version, type, kind = VersionRow.Text(kind), digest, size, externalUri,
+            metadata = s.Fields.SealMetadata(s, nameId, version, metadata), description, producerRunId, now, user }, s.Transaction);
 
     public static async Task InsertFilesAsync(DbSession s, long versionId, IReadOnlyList<ManifestEntry> files)
     {
@@ -82,6 +82,8 @@ internal static class ArtifactAccess
         var i = 0;
         foreach (var (key, value) in q.Metadata ?? new Dictionary<string, string>())
         {
+            if (s.Fields.IsSensitive(key))
+                throw LineageException.Invalid($"metadata.{key}", $"metadata '{key}' is sensitive (stored encrypted, shown redacted) and cannot be matched by value");
             // Keys and values are parameters; only the generated parameter names enter the SQL text.
             sql.Append(" AND ").Append(s.Dialect.JsonField("v.metadata", $"mk{i}")).Append($" = @mv{i}");
             args.Add($"mk{i}", key);
@@ -106,7 +108,10 @@ internal static class ArtifactAccess
                 $"SELECT name_id, alias, version FROM artifact_aliases WHERE {s.Dialect.InList("name_id", "nameIds")} ORDER BY alias", new { nameIds },
                 s.Transaction))
             .ToLookup(a => (a.NameId, a.Version), a => a.Alias);
-        return rows.Select(r => r.ToModel(tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.NameId, r.Version)].ToList())).ToList();
+        return rows.Select(r => r.ToModel(tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.NameId, r.Version)].ToList()) with
+        {
+            Metadata = s.Fields.ShowMetadata(s, r.NameId, r.Version, $"artifact {r.Project}/{r.Name} v{r.Version}", r.Metadata),
+        }).ToList();
     }
 
     public static async Task<IReadOnlyList<ManifestEntry>> FilesAsync(DbSession s, long versionId) =>

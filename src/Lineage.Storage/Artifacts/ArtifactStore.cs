@@ -54,7 +54,8 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             // Registered from a run: the run's execution produced it (lineage captured without asking).
             if (producer is { } runRow) await LineageStore.RecordRunOutputAsync(s, runRow, id, now);
             // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
-            return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, metadata, r.Description,
+            var shown = s.Fields.ShowMetadata(s, name.Id, name.LatestVersion, $"artifact {project}/{r.Name} v{name.LatestVersion}", metadata);
+            return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, shown, r.Description,
                 tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, r.User, files.Count);
         }, idem);
     }

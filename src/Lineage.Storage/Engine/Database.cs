@@ -1,8 +1,10 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
+using Lineage.Storage.Governance;
 
 namespace Lineage.Storage.Engine;
 
@@ -25,6 +27,12 @@ public abstract class Database : IAsyncDisposable
     }
 
     public abstract SqlDialect Dialect { get; }
+
+    /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
+    public FieldProtection Fields { get; set; } = FieldProtection.Off;
+
+    protected DbSession Session(DbConnection connection, DbTransaction? transaction, bool forWrite) =>
+        new(connection, transaction, Dialect, Fields, forWrite);
 
     /// <summary>Where the data lives, with any password removed: for logs and /ready.</summary>
     public abstract string Description { get; }

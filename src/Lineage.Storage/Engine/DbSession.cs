@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Lineage.Storage.Governance;
 
 namespace Lineage.Storage.Engine;
 
@@ -7,7 +8,7 @@ namespace Lineage.Storage.Engine;
 /// on it and never commits; the <see cref="Database"/> commits when the operation returns.
 /// Not thread-safe: one operation uses it at a time.
 /// </summary>
-public sealed class DbSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect)
+public sealed class DbSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, FieldProtection fields, bool forWrite)
 {
     private List<Action>? _onCommitted;
 
@@ -17,6 +18,12 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
     public DbTransaction? Transaction { get; } = transaction;
 
     public SqlDialect Dialect { get; } = dialect;
+
+    /// <summary>Sealing and showing of sensitive fields (the database's <see cref="Database.Fields"/>).</summary>
+    public FieldProtection Fields { get; } = fields;
+
+    /// <summary>True inside a write operation: sensitive values read there are redacted (results may be stored for idempotent replay).</summary>
+    public bool ForWrite { get; } = forWrite;
 
     /// <summary>Runs after a successful commit; used to publish caches only once their rows are durable.</summary>
     public void OnCommitted(Action action) => (_onCommitted ??= []).Add(action);

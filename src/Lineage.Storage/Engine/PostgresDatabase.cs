@@ -69,7 +69,7 @@ public sealed class PostgresDatabase : Database
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            return await body(new DbSession(connection, null, Dialect));
+            return await body(Session(connection, null, forWrite: false));
         }
         catch (Exception ex)
         {
@@ -85,7 +85,7 @@ public sealed class PostgresDatabase : Database
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
-                var session = new DbSession(connection, transaction, Dialect);
+                var session = Session(connection, transaction, forWrite: true);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
                 session.Committed();

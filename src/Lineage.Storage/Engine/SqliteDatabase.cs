@@ -52,7 +52,7 @@ public sealed class SqliteDatabase : Database
         await connection.OpenAsync(ct);
         try
         {
-            return await body(new DbSession(connection, null, Dialect));
+            return await body(Session(connection, null, forWrite: false));
         }
         catch (Exception ex)
         {
@@ -80,7 +80,7 @@ public sealed class SqliteDatabase : Database
         {
             group.Clear();
             while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
-                group.Add((item, new DbSession(_writer, null, Dialect)));
+                group.Add((item, Session(_writer, null, forWrite: true)));
             try
             {
                 await RunGroupAsync(group);
@@ -124,7 +124,7 @@ public sealed class SqliteDatabase : Database
                 _writer.Execute("ROLLBACK");
                 group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
                 group.RemoveAt(i);
-                await RunGroupAsync(group.Select(g => (g.Item, new DbSession(_writer, null, Dialect))).ToList(), savepoints: true);
+                await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, forWrite: true))).ToList(), savepoints: true);
                 return;
             }
         }

@@ -1,5 +1,7 @@
 using System.Text;
 using Dapper;
+using Lineage.Core.Errors;
+using Lineage.Core.Governance;
 using Lineage.Core.Query;
 using Lineage.Storage.Engine;
 
@@ -15,7 +17,9 @@ namespace Lineage.Storage.Query;
 /// Metric, param and tag comparisons are EXISTS lookups on their primary keys, so a filter costs
 /// one index probe per candidate row; ORDER BY keys become LEFT JOINs on the same keys.
 /// </summary>
-internal sealed class FilterSql(SearchTarget target, SqlDialect dialect)
+/// <para>Sensitive params, tags and metadata keys (<paramref name="sensitive"/>) hold ciphertext or are
+/// redacted, so only IS [NOT] NULL may test them; comparing or ordering by their values is a 400.</para>
+internal sealed class FilterSql(SearchTarget target, SqlDialect dialect, SensitiveKeys? sensitive = null)
 {
     private readonly DynamicParameters _parameters = new();
     private readonly StringBuilder _joins = new();
@@ -61,6 +65,7 @@ internal sealed class FilterSql(SearchTarget target, SqlDialect dialect)
     private string Compare(FilterExpr.Compare c)
     {
         var f = c.Field;
+        if (c.Op is not (Comparator.IsNull or Comparator.IsNotNull)) RefuseSensitive(f, "filter", "only IS NULL / IS NOT NULL can test it");
         switch (f.Kind)
         {
             case FieldKind.Attribute:
@@ -235,8 +240,16 @@ internal sealed class FilterSql(SearchTarget target, SqlDialect dialect)
     public const string RunArtifactUri =
         "(COALESCE(e.artifact_location, 'mlflow-artifacts:/' || CAST(r.experiment_id AS TEXT)) || '/' || r.uuid || '/artifacts')";
 
+    private void RefuseSensitive(FieldRef f, string clause, string hint)
+    {
+        if (sensitive is not null && f.Kind is FieldKind.Param or FieldKind.Tag or FieldKind.Metadata && sensitive.Matches(f.Key))
+            throw LineageException.Invalid(clause == "order_by" ? "order_by" : "filter",
+                $"invalid {clause} at position {f.Position}: {f} is a sensitive field (stored encrypted, shown redacted); {hint}");
+    }
+
     private string OrderValue(FieldRef f)
     {
+        RefuseSensitive(f, "order_by", "results cannot be ordered by it");
         var alias = "o" + _next;
         switch (f.Kind)
         {

@@ -62,7 +62,7 @@ public sealed class SearchStore(Database db)
     private static async Task<List<RunRow>> RunRowsAsync(DbSession s, IReadOnlyList<long> experimentIds, LifecycleFilter lifecycle,
         SearchQuery query, IReadOnlyList<OrderKey> orderBy, long? withoutMetric, int take, int skip)
     {
-        var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
+        var sql = new FilterSql(SearchTarget.Runs, s.Dialect, s.Fields.Patterns);
         var where = sql.Where(query.Filter);
         var order = sql.OrderBy(orderBy, "r.start_time DESC, r.id DESC");
         var p = sql.Parameters;
@@ -94,7 +94,7 @@ public sealed class SearchStore(Database db)
         var rest = query.OrderBy.Skip(1).ToList();
         if (keyId is null) return await RunRowsAsync(s, experimentIds, lifecycle, query, rest, null, take, skip);
 
-        var sql = new FilterSql(SearchTarget.Runs, s.Dialect);
+        var sql = new FilterSql(SearchTarget.Runs, s.Dialect, s.Fields.Patterns);
         var where = sql.Where(query.Filter);
         var order = $"d.value {(first.Descending ? "DESC" : "ASC")}, " + sql.OrderBy(rest, "r.start_time DESC, r.id DESC");
         var p = sql.Parameters;
@@ -161,7 +161,7 @@ public sealed class SearchStore(Database db)
         return db.ReadAsync(async s =>
         {
             var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
-            var sql = new FilterSql(SearchTarget.Experiments, s.Dialect);
+            var sql = new FilterSql(SearchTarget.Experiments, s.Dialect, s.Fields.Patterns);
             var where = sql.Where(query.Filter);
             var order = sql.OrderBy(query.OrderBy, "e.created_at DESC, e.id ASC");
             var p = sql.Parameters;
@@ -218,7 +218,7 @@ public sealed class SearchStore(Database db)
         return db.ReadAsync(async s =>
         {
             var p0 = await ExperimentAccess.RequireProjectAsync(s, project);
-            var sql = new FilterSql(SearchTarget.Artifacts, s.Dialect);
+            var sql = new FilterSql(SearchTarget.Artifacts, s.Dialect, s.Fields.Patterns);
             var where = sql.Where(query.Filter);
             var order = sql.OrderBy(query.OrderBy, "v.created_at DESC, v.id DESC");
             var p = sql.Parameters;

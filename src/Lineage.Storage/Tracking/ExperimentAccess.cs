@@ -88,15 +88,19 @@ internal static class ExperimentAccess
         var rows = await s.Connection.QueryAsync<KeyValueRow>(
             $"SELECT experiment_id AS owner_id, key, value FROM experiment_tags WHERE {s.Dialect.InList("experiment_id", "ids")} ORDER BY key",
             new { ids = ids.ToArray() }, s.Transaction);
-        foreach (var row in rows) result[row.OwnerId][row.Key] = row.Value;
+        foreach (var row in rows)
+            result[row.OwnerId][row.Key] = s.Fields.Show(s, TagBinding(row.OwnerId, row.Key), $"experiment {row.OwnerId} tag {row.Key}", row.Key, row.Value);
         return result;
     }
 
-    public static Task SetTagAsync(DbSession s, long id, string key, string value) =>
+    public static Task SetTagAsync(DbSession s, long id, string key, string value, bool sensitive = false) =>
         s.Connection.ExecuteAsync("""
             INSERT INTO experiment_tags (experiment_id, key, value) VALUES (@id, @key, @value)
             ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value
-            """, new { id, key, value }, s.Transaction);
+            """, new { id, key, value = s.Fields.Seal(s, TagBinding(id, key), key, value, sensitive, $"tags.{key}") }, s.Transaction);
+
+    /// <summary>What a sealed tag is bound to (AES-GCM associated data).</summary>
+    internal static string TagBinding(long experimentId, string key) => $"experiment_tags/{experimentId}/{key}";
 
     public static Task<int> DeleteTagAsync(DbSession s, long id, string key) =>
         s.Connection.ExecuteAsync("DELETE FROM experiment_tags WHERE experiment_id = @id AND key = @key",

@@ -1,6 +1,7 @@
 using System.Text;
 using Dapper;
 using Lineage.Core.Errors;
+using Lineage.Core.Governance;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Engine;
 
@@ -76,26 +77,40 @@ internal static class RunAccess
         for (var i = 0; i < parameters.Count; i++)
         {
             var (key, value) = (parameters[i].Key, parameters[i].Value);
+            var field = parameters.Count == 1 ? "value" : $"params[{i}].value";
+            var binding = ParamBinding(run.Id, key);
             var inserted = await s.Connection.ExecuteAsync(
                 "INSERT INTO params (run_id, key, value) VALUES (@runId, @key, @value) ON CONFLICT (run_id, key) DO NOTHING",
-                new { runId = run.Id, key, value }, s.Transaction);
+                new { runId = run.Id, key, value = s.Fields.Seal(s, binding, key, value, parameters[i].Sensitive, field) }, s.Transaction);
             if (inserted == 1) continue;
-            var existing = await s.Connection.ExecuteScalarAsync<string>(
-                "SELECT value FROM params WHERE run_id = @runId AND key = @key", new { runId = run.Id, key }, s.Transaction);
+            var stored = await s.Connection.ExecuteScalarAsync<string>(
+                "SELECT value FROM params WHERE run_id = @runId AND key = @key", new { runId = run.Id, key }, s.Transaction) ?? "";
+            // Sealed values carry a fresh nonce each time: compare plaintexts, and never echo a sensitive one.
+            var existing = s.Fields.Open(binding, stored);
             if (existing != value)
-                throw LineageException.Invalid(parameters.Count == 1 ? "value" : $"params[{i}].value",
-                    $"param '{key}' of run '{run.Uuid}' is already '{Validate.Shorten(existing ?? "")}' and cannot change to '{Validate.Shorten(value)}'; params are write-once");
+            {
+                var hidden = FieldEnvelope.IsSealed(stored) || parameters[i].Sensitive || s.Fields.IsSensitive(key);
+                throw LineageException.Invalid(field, hidden
+                    ? $"param '{key}' of run '{run.Uuid}' is already set to another (sensitive) value; params are write-once"
+                    : $"param '{key}' of run '{run.Uuid}' is already '{Validate.Shorten(existing)}' and cannot change to '{Validate.Shorten(value)}'; params are write-once");
+            }
         }
     }
 
     public static async Task SetTagsAsync(DbSession s, long runId, IEnumerable<KeyValue> tags)
     {
-        foreach (var (key, value) in tags)
+        foreach (var tag in tags)
             await s.Connection.ExecuteAsync("""
                 INSERT INTO run_tags (run_id, key, value) VALUES (@runId, @key, @value)
                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
-                """, new { runId, key, value }, s.Transaction);
+                """, new { runId, key = tag.Key, value = s.Fields.Seal(s, TagBinding(runId, tag.Key), tag.Key, tag.Value, tag.Sensitive, $"tags.{tag.Key}") },
+                s.Transaction);
     }
+
+    // What a sealed value is bound to (AES-GCM associated data): table, owner and key.
+    internal static string ParamBinding(long runId, string key) => $"params/{runId}/{key}";
+
+    internal static string TagBinding(long runId, string key) => $"run_tags/{runId}/{key}";
 
     public static Task<int> DeleteTagAsync(DbSession s, long runId, string key) =>
         s.Connection.ExecuteAsync("DELETE FROM run_tags WHERE run_id = @runId AND key = @key", new { runId, key }, s.Transaction);
@@ -105,8 +120,11 @@ internal static class RunAccess
     {
         if (rows.Count == 0) return [];
         var ids = rows.Select(r => r.Id).ToArray();
-        var parameters = await KeyValuesAsync(s, "params", ids);
-        var tags = await KeyValuesAsync(s, "run_tags", ids);
+        var uuids = rows.ToDictionary(r => r.Id, r => r.Uuid);
+        var parameters = await KeyValuesAsync(s, "params", ids, (id, key, value) =>
+            s.Fields.Show(s, ParamBinding(id, key), $"run {uuids[id]} param {key}", key, value));
+        var tags = await KeyValuesAsync(s, "run_tags", ids, (id, key, value) =>
+            s.Fields.Show(s, TagBinding(id, key), $"run {uuids[id]} tag {key}", key, value));
         var metrics = (await s.Connection.QueryAsync<LatestMetricRow>($"""
                 SELECT m.run_id, k.name AS key, m.value, m.step, m.timestamp
                 FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
@@ -116,13 +134,14 @@ internal static class RunAccess
         return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id].ToList())).ToList();
     }
 
-    private static async Task<Dictionary<long, Dictionary<string, string>>> KeyValuesAsync(DbSession s, string table, long[] ids)
+    private static async Task<Dictionary<long, Dictionary<string, string>>> KeyValuesAsync(DbSession s, string table, long[] ids,
+        Func<long, string, string, string> show)
     {
         var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
         // The table name is one of two constants chosen above, never user text.
         var rows = await s.Connection.QueryAsync<KeyValueRow>(
             $"SELECT run_id AS owner_id, key, value FROM {table} WHERE {s.Dialect.InList("run_id", "ids")} ORDER BY key", new { ids }, s.Transaction);
-        foreach (var row in rows) result[row.OwnerId][row.Key] = row.Value;
+        foreach (var row in rows) result[row.OwnerId][row.Key] = show(row.OwnerId, row.Key, row.Value);
         return result;
     }
 }

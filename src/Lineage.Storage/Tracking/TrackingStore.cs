@@ -131,14 +131,15 @@ public sealed class TrackingStore(Database db)
             return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
         }, idem);
 
-    public Task<bool> SetExperimentTagAsync(long id, string key, string value, IdempotencyKey? idem = null)
+    /// <summary>Sets an experiment tag; <paramref name="sensitive"/> stores it encrypted whatever its key.</summary>
+    public Task<bool> SetExperimentTagAsync(long id, string key, string value, IdempotencyKey? idem = null, bool sensitive = false)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
         return db.WriteAsync(async s =>
         {
             await ExperimentAccess.RequireActiveAsync(s, id, "set a tag");
-            await ExperimentAccess.SetTagAsync(s, id, key, value);
+            await ExperimentAccess.SetTagAsync(s, id, key, value, sensitive);
             return true;
         }, idem);
     }
