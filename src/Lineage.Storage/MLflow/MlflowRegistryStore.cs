@@ -73,26 +73,7 @@ public sealed class MlflowRegistryStore(Database db)
     public Task<bool> DeleteModelAsync(string name, IdempotencyKey? idem = null) =>
         db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
-            var args = new { m.Id };
-            var deployed = await s.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM deployments WHERE model_id = @Id", args, s.Transaction);
-            if (deployed > 0)
-                throw LineageException.Conflict($"registered model '{name}' has {deployed} deployment(s); a deployed model cannot be deleted");
-            const string versions = "SELECT id FROM model_versions WHERE model_id = @Id";
-            foreach (var sql in new[]
-                     {
-                         $"DELETE FROM mlflow_model_versions WHERE version_id IN ({versions})",
-                         $"DELETE FROM model_version_tags WHERE version_id IN ({versions})",
-                         $"DELETE FROM model_version_features WHERE version_id IN ({versions})",
-                         "DELETE FROM model_versions WHERE model_id = @Id",
-                         "DELETE FROM model_aliases WHERE model_id = @Id",
-                         "DELETE FROM registered_model_tags WHERE model_id = @Id",
-                         "DELETE FROM model_approvers WHERE model_id = @Id",
-                         "DELETE FROM model_history WHERE model_id = @Id",
-                         "DELETE FROM promotion_requests WHERE model_id = @Id",
-                         "DELETE FROM registered_models WHERE id = @Id",
-                     })
-                await s.Connection.ExecuteAsync(sql, args, s.Transaction);
+            await RegistryAccess.DeleteModelAsync(s, await RegistryStore.RequireModelAsync(s, null, name, lockRow: true));
             return true;
         }, idem);
 
@@ -216,18 +197,7 @@ public sealed class MlflowRegistryStore(Database db)
         db.WriteAsync(async s =>
         {
             var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
-            var row = await RequireVersionAsync(s, m, version);
-            var args = new { row.Id, ModelId = m.Id, row.Version };
-            var deployed = await s.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM deployments WHERE version_id = @Id", args, s.Transaction);
-            if (deployed > 0)
-                throw LineageException.Conflict($"version {version} of '{name}' has {deployed} deployment(s); a deployed version cannot be deleted");
-            await s.Connection.ExecuteAsync("DELETE FROM mlflow_model_versions WHERE version_id = @Id", args, s.Transaction);
-            await s.Connection.ExecuteAsync("DELETE FROM model_version_tags WHERE version_id = @Id", args, s.Transaction);
-            await s.Connection.ExecuteAsync("DELETE FROM model_version_features WHERE version_id = @Id", args, s.Transaction);
-            await s.Connection.ExecuteAsync("DELETE FROM model_aliases WHERE model_id = @ModelId AND version = @Version", args, s.Transaction);
-            await s.Connection.ExecuteAsync("DELETE FROM model_versions WHERE id = @Id", args, s.Transaction);
-            await s.Connection.ExecuteAsync("UPDATE registered_models SET updated_at = @now WHERE id = @Id", new { m.Id, now = Clock.NowMs() },
-                s.Transaction);
+            await RegistryAccess.DeleteVersionAsync(s, m, await RequireVersionAsync(s, m, version));
             return true;
         }, idem);
 

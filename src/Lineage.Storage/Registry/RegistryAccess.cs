@@ -337,4 +337,54 @@ internal static class RegistryAccess
             new { project, name, runUuid }, s.Transaction);
 
     public static async Task<ArtifactVersion> LoadArtifactAsync(DbSession s, VersionRow row) => (await ArtifactAccess.LoadAsync(s, [row]))[0];
+
+    /// <summary>
+    /// Removes a model with its versions, tags, aliases, approvers, history and promotion requests (the audit log
+    /// keeps the trail). Artifact versions stay: they are lineage. A model with deployments is refused (CONFLICT).
+    /// </summary>
+    public static async Task DeleteModelAsync(DbSession s, ModelRow m)
+    {
+        var args = new { m.Id };
+        var deployed = await s.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM deployments WHERE model_id = @Id", args, s.Transaction);
+        if (deployed > 0)
+            throw LineageException.Conflict($"registered model '{m.Name}' has {deployed} deployment(s); a deployed model cannot be deleted");
+        const string versions = "SELECT id FROM model_versions WHERE model_id = @Id";
+        foreach (var sql in new[]
+                 {
+                     $"DELETE FROM mlflow_model_versions WHERE version_id IN ({versions})",
+                     $"DELETE FROM model_version_tags WHERE version_id IN ({versions})",
+                     $"DELETE FROM model_version_features WHERE version_id IN ({versions})",
+                     "DELETE FROM model_versions WHERE model_id = @Id",
+                     "DELETE FROM model_aliases WHERE model_id = @Id",
+                     "DELETE FROM registered_model_tags WHERE model_id = @Id",
+                     "DELETE FROM model_approvers WHERE model_id = @Id",
+                     "DELETE FROM model_history WHERE model_id = @Id",
+                     "DELETE FROM promotion_requests WHERE model_id = @Id",
+                     "DELETE FROM registered_models WHERE id = @Id",
+                 })
+            await s.Connection.ExecuteAsync(sql, args, s.Transaction);
+    }
+
+    /// <summary>
+    /// Removes a version with its tags, the aliases naming it and the pending promotion requests for it (they could
+    /// never be granted). The artifact version stays. A deployed version is refused (CONFLICT).
+    /// </summary>
+    public static async Task DeleteVersionAsync(DbSession s, ModelRow m, ModelVersionRow row)
+    {
+        var args = new { row.Id, ModelId = m.Id, row.Version, now = Clock.NowMs() };
+        var deployed = await s.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM deployments WHERE version_id = @Id", args, s.Transaction);
+        if (deployed > 0)
+            throw LineageException.Conflict($"version {row.Version} of '{m.Name}' has {deployed} deployment(s); a deployed version cannot be deleted");
+        foreach (var sql in new[]
+                 {
+                     "DELETE FROM mlflow_model_versions WHERE version_id = @Id",
+                     "DELETE FROM model_version_tags WHERE version_id = @Id",
+                     "DELETE FROM model_version_features WHERE version_id = @Id",
+                     "DELETE FROM model_aliases WHERE model_id = @ModelId AND version = @Version",
+                     "DELETE FROM promotion_requests WHERE model_id = @ModelId AND version = @Version AND status = 'PENDING'",
+                     "DELETE FROM model_versions WHERE id = @Id",
+                     "UPDATE registered_models SET updated_at = @now WHERE id = @ModelId",
+                 })
+            await s.Connection.ExecuteAsync(sql, args, s.Transaction);
+    }
 }
