@@ -114,6 +114,7 @@ public static class LineageServer
         app.UseLineageErrors();
         app.UseAccessControl();
         app.UsePrincipalRateLimits(options);
+        app.UseChangeActor();
         app.UseRequestLimits(options);
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -9,17 +9,19 @@ namespace Lineage.Server.V1;
 /// <summary>Store records → native wire DTOs.</summary>
 public static class V1Mapping
 {
-    public static ProjectDto ToDto(this Project p) => new(p.Name, p.Description, p.CreatedAt);
+    public static ProjectDto ToDto(this Project p) =>
+        new(p.Name, p.Description, p.CreatedAt, p.Provenance?.CreatedBy, p.Provenance?.UpdatedAt, p.Provenance?.UpdatedBy);
 
     public static ExperimentDto ToDto(this Experiment e) => new(
         e.Id.ToString(CultureInfo.InvariantCulture), e.Project, e.Name, e.Description, Text(e.Lifecycle),
-        e.CreatedAt, e.UpdatedAt, new Dictionary<string, string>(e.Tags));
+        e.CreatedAt, e.UpdatedAt, new Dictionary<string, string>(e.Tags), e.Provenance?.CreatedBy, e.Provenance?.UpdatedBy);
 
     public static RunDto ToDto(this Run r) => new(
         r.Info.RunId, r.Info.ExperimentId.ToString(CultureInfo.InvariantCulture), r.Info.Name,
         r.Info.Status.ToString().ToUpperInvariant(), r.Info.StartTime, r.Info.EndTime, r.Info.User, r.Info.ParentRunId,
         Text(r.Info.Lifecycle), new Dictionary<string, string>(r.Params), new Dictionary<string, string>(r.Tags),
-        r.LatestMetrics.Select(m => new MetricDto(m.Key, m.Value, m.Step, m.Timestamp)).ToList());
+        r.LatestMetrics.Select(m => new MetricDto(m.Key, m.Value, m.Step, m.Timestamp)).ToList(),
+        r.Info.Provenance?.CreatedAt, r.Info.Provenance?.CreatedBy, r.Info.Provenance?.UpdatedAt, r.Info.Provenance?.UpdatedBy);
 
     public static ArtifactVersionDto ToDto(this ArtifactVersion v)
     {

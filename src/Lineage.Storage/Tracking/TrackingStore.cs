@@ -139,6 +139,7 @@ public sealed class TrackingStore(Database db)
         {
             await ExperimentAccess.RequireActiveAsync(s, id, "set a tag");
             await ExperimentAccess.SetTagAsync(s, id, key, value);
+            await s.TouchAsync(Touched.Experiment, id, Clock.NowMs());
             return true;
         }, idem);
     }
@@ -149,6 +150,7 @@ public sealed class TrackingStore(Database db)
             await ExperimentAccess.RequireActiveAsync(s, id, "delete a tag");
             if (await ExperimentAccess.DeleteTagAsync(s, id, key) == 0)
                 throw LineageException.NotFound($"experiment {id} has no tag '{key}'");
+            await s.TouchAsync(Touched.Experiment, id, Clock.NowMs());
             return true;
         }, idem);
 
@@ -255,6 +257,8 @@ public sealed class TrackingStore(Database db)
             var run = await RunAccess.RequireActiveAsync(s, runId, "log to the run");
             await RunAccess.LogParamsAsync(s, run, batch.Params);
             await RunAccess.SetTagsAsync(s, run.Id, batch.Tags);
+            // Tags change the run; metric points and write-once params are data logged into it (and the hot path).
+            if (batch.Tags.Count > 0) await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             await _metrics.LogAsync(s, run.Id, batch.Metrics);
             return new BatchResult(batch.Metrics.Count, batch.Params.Count, batch.Tags.Count);
         }, idem);
@@ -268,6 +272,7 @@ public sealed class TrackingStore(Database db)
             var run = await RunAccess.RequireActiveAsync(s, runId, "delete a tag");
             if (await RunAccess.DeleteTagAsync(s, run.Id, key) == 0)
                 throw LineageException.NotFound($"run '{runId}' has no tag '{key}'");
+            await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             return true;
         }, idem);
     }
