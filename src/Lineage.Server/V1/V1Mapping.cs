@@ -44,14 +44,15 @@ public static class V1Mapping
     {
         using var properties = JsonDocument.Parse(e.Properties);
         return new ExecutionDto(e.Id.ToString(CultureInfo.InvariantCulture), e.Project, e.Type, e.Name, e.State.ToString().ToUpperInvariant(),
-            e.StartTime, e.EndTime, properties.RootElement.Clone(), e.RunId, e.CreatedAt);
+            e.StartTime, e.EndTime, properties.RootElement.Clone(), e.RunId, e.CreatedAt, e.Provenance?.CreatedBy, e.Provenance?.UpdatedAt, e.Provenance?.UpdatedBy);
     }
 
     public static ContextDto ToDto(this Core.Lineage.Context c)
     {
         using var properties = JsonDocument.Parse(c.Properties);
         return new ContextDto(c.Id.ToString(CultureInfo.InvariantCulture), c.Project, c.Type, c.Name,
-            c.ParentId?.ToString(CultureInfo.InvariantCulture), properties.RootElement.Clone(), c.CreatedAt);
+            c.ParentId?.ToString(CultureInfo.InvariantCulture), properties.RootElement.Clone(), c.CreatedAt,
+            c.Provenance?.CreatedBy, c.Provenance?.UpdatedAt, c.Provenance?.UpdatedBy);
     }
 
     public static string Text(Lifecycle lifecycle) => lifecycle == Lifecycle.Deleted ? "deleted" : "active";

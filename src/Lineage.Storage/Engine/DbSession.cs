@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace Lineage.Storage.Engine;
 
 /// <summary>Tables whose rows <see cref="DbSession.TouchAsync"/> can stamp.</summary>
-public enum Touched { Experiment, Run, Execution, Context, ArtifactVersion }
+public enum Touched { Experiment, Run, Execution, Context }
 
 /// <summary>
 /// One open transaction handed to a store operation. Data-access code runs its statements
@@ -35,7 +35,6 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
             Touched.Run => "UPDATE runs SET updated_at = @now, updated_by = @by WHERE id = @id",
             Touched.Execution => "UPDATE executions SET updated_at = @now, updated_by = @by WHERE id = @id",
             Touched.Context => "UPDATE contexts SET updated_at = @now, updated_by = @by WHERE id = @id",
-            Touched.ArtifactVersion => "UPDATE artifact_versions SET updated_at = @now, updated_by = @by WHERE id = @id",
             _ => throw new ArgumentOutOfRangeException(nameof(table)),
         }, new { id, now, by = Actor }, Transaction);
 

@@ -1,6 +1,8 @@
 -- Provenance of records (issue 7, item 7): who created each record and when, who changed it last and when.
--- Columns that existed are reused (created_at, created_by, updated_at, updated_by); the new ones are
--- backfilled from what the row already knew. Kept in lockstep with postgres/0010_provenance.sql.
+-- Projects, experiments, runs, executions and contexts; columns that existed are reused (created_at,
+-- updated_at) and the new ones backfilled from what the row already knew. The registry and artifact tables
+-- already keep created_at/created_by and updated_at (their change histories name who changed what).
+-- Kept in lockstep with postgres/0010_provenance.sql.
 
 ALTER TABLE projects ADD COLUMN created_by TEXT;
 ALTER TABLE projects ADD COLUMN updated_at INTEGER;
@@ -16,27 +18,6 @@ ALTER TABLE runs ADD COLUMN created_by TEXT;
 ALTER TABLE runs ADD COLUMN updated_at INTEGER;
 ALTER TABLE runs ADD COLUMN updated_by TEXT;
 UPDATE runs SET created_at = start_time, created_by = user_name, updated_at = COALESCE(end_time, start_time), updated_by = user_name;
-
-ALTER TABLE artifact_versions ADD COLUMN updated_at INTEGER;
-ALTER TABLE artifact_versions ADD COLUMN updated_by TEXT;
-UPDATE artifact_versions SET updated_at = COALESCE(deleted_at, created_at), updated_by = created_by;
-
-ALTER TABLE artifact_aliases ADD COLUMN created_at INTEGER;
-ALTER TABLE artifact_aliases ADD COLUMN created_by TEXT;
-UPDATE artifact_aliases SET created_at = updated_at, created_by = updated_by;
-
-ALTER TABLE registered_models ADD COLUMN updated_by TEXT;
-UPDATE registered_models SET updated_by = created_by;
-
-ALTER TABLE model_versions ADD COLUMN updated_by TEXT;
-UPDATE model_versions SET updated_by = created_by;
-
-ALTER TABLE model_aliases ADD COLUMN created_at INTEGER;
-ALTER TABLE model_aliases ADD COLUMN created_by TEXT;
-UPDATE model_aliases SET created_at = updated_at, created_by = updated_by;
-
-ALTER TABLE deployments ADD COLUMN updated_by TEXT;
-UPDATE deployments SET updated_by = created_by;
 
 ALTER TABLE executions ADD COLUMN created_by TEXT;
 ALTER TABLE executions ADD COLUMN updated_at INTEGER;
