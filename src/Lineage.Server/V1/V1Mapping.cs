@@ -29,7 +29,7 @@ public static class V1Mapping
         return new ArtifactVersionDto(v.Id.ToString(CultureInfo.InvariantCulture), v.Project, v.Name, v.Version, v.Type,
             v.Kind.ToString().ToLowerInvariant(), v.Digest, v.Size, StorageUri(v), metadata.RootElement.Clone(), v.Description,
             new Dictionary<string, string>(v.Tags), v.Aliases.ToList(), v.ProducerRunId, v.Lifecycle.ToString().ToLowerInvariant(),
-            v.CreatedAt, v.CreatedBy, v.FileCount);
+            v.CreatedAt, v.CreatedBy, v.FileCount, v.UpdatedAt, v.UpdatedBy);
     }
 
     /// <summary>Where the bytes are: the external URI, or the content-addressed blob (file) or manifest (directory).</summary>

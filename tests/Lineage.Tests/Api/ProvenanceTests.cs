@@ -63,6 +63,35 @@ public class ProvenanceTests
         await Send(server, "yvonne", HttpMethod.Post, $"/api/v1/contexts/{contextId}/members", $$"""{"executions":["{{executionId}}"]}""");
         AssertMadeBy((await Send(server, "reader", HttpMethod.Get, $"/api/v1/contexts/{contextId}"))["context"]!, "xavier", "yvonne");
     }
+
+    [Fact]
+    public async Task artifacts_models_versions_and_deployments_report_their_creator_and_last_modifier()
+    {
+        await using var server = await TestServer.StartAsync(Postgres);
+        using var upload = new HttpRequestMessage(HttpMethod.Post, "/api/v1/artifacts/upload?name=prov-weights&type=model")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("weights")),
+        };
+        upload.Headers.Add("Lineage-User", "xavier");
+        using var uploaded = await server.Http.SendAsync(upload);
+        var artifact = JsonNode.Parse(await uploaded.Content.ReadAsStringAsync())!;
+        AssertMadeBy(artifact, "xavier", "xavier");
+        await Send(server, "yvonne", HttpMethod.Post, "/api/v1/artifacts/prov-weights/versions/1/tags", """{"key":"reviewed","value":"yes"}""");
+        AssertMadeBy(await Send(server, "reader", HttpMethod.Get, "/api/v1/artifacts/prov-weights/versions/1"), "xavier", "yvonne");
+
+        AssertMadeBy(await Send(server, "xavier", HttpMethod.Post, "/api/v1/models", """{"name":"prov-model"}"""), "xavier", "xavier");
+        var version = await Send(server, "xavier", HttpMethod.Post, "/api/v1/models/prov-model/versions", $$$"""{"artifact":{"id":"{{{artifact["id"]}}}"}}""");
+        AssertMadeBy(version, "xavier", "xavier");
+        await Send(server, "yvonne", HttpMethod.Post, "/api/v1/models/prov-model/versions/1/stage", """{"stage":"Staging"}""");
+        AssertMadeBy(await Send(server, "reader", HttpMethod.Get, "/api/v1/models/prov-model/versions/1"), "xavier", "yvonne");
+        await Send(server, "yvonne", HttpMethod.Patch, "/api/v1/models/prov-model", """{"description":"churn"}""");
+        AssertMadeBy(await Send(server, "reader", HttpMethod.Get, "/api/v1/models/prov-model"), "xavier", "yvonne");
+
+        var deployment = await Send(server, "xavier", HttpMethod.Post, "/api/v1/deployments", """{"environment":"prod","model":"prov-model","version":1}""");
+        AssertMadeBy(deployment, "xavier", "xavier");
+        await Send(server, "yvonne", HttpMethod.Post, $"/api/v1/deployments/{deployment["id"]}/status", """{"status":"healthy"}""");
+        AssertMadeBy(await Send(server, "reader", HttpMethod.Get, $"/api/v1/deployments/{deployment["id"]}"), "xavier", "yvonne");
+    }
 }
 
 public sealed class ProvenancePostgresTests : ProvenanceTests
