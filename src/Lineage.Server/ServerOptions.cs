@@ -38,7 +38,7 @@ public sealed record ServerOptions
     /// <summary>Sustained requests per second allowed to one principal (or one client address when anonymous); 0 turns rate limiting off.</summary>
     public int RateLimitPerSecond { get; init; } = 3000;
 
-    /// <summary>Requests one principal may send at once above the sustained rate (the token bucket's size).</summary>
+    /// <summary>Requests one principal may send at once: the token bucket's size, refilled at <see cref="RateLimitPerSecond"/>.</summary>
     public int RateLimitBurst { get; init; } = 6000;
 
     /// <summary>

@@ -33,7 +33,7 @@ public static class ServerCommand
         var maxEvent = new Option<int>("--max-event-mib") { Description = "Largest OpenLineage event, in MiB", DefaultValueFactory = _ => (int)(defaults.MaxLineageEventBytes >> 20) };
         var maxArtifact = new Option<int>("--max-artifact-gib") { Description = "Largest artifact upload, in GiB (uploads are streamed)", DefaultValueFactory = _ => (int)(defaults.MaxArtifactBytes >> 30) };
         var rateLimit = new Option<int>("--rate-limit") { Description = "Sustained requests per second per principal (per client address when anonymous); 0 turns limiting off", DefaultValueFactory = _ => defaults.RateLimitPerSecond };
-        var rateBurst = new Option<int>("--rate-burst") { Description = "Requests a principal may send at once above the sustained rate", DefaultValueFactory = _ => defaults.RateLimitBurst };
+        var rateBurst = new Option<int>("--rate-burst") { Description = "Requests a principal may send at once (the bucket size; refilled at --rate-limit a second)", DefaultValueFactory = _ => defaults.RateLimitBurst };
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "Reverse proxy (IP or CIDR) whose X-Forwarded-For/-Proto is believed; repeatable", AllowMultipleArgumentsPerToken = false };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx/.p12 (password in $LINEAGE_TLS_PASSWORD)" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
