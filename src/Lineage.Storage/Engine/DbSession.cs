@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace Lineage.Storage.Engine;
 
 /// <summary>Tables whose rows <see cref="DbSession.TouchAsync"/> can stamp.</summary>
-public enum Touched { Experiment, Run, Execution, Context }
+public enum Touched { Run, Execution, Context }
 
 /// <summary>
 /// One open transaction handed to a store operation. Data-access code runs its statements
@@ -31,7 +31,6 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
     public Task TouchAsync(Touched table, long id, long now) =>
         Dapper.SqlMapper.ExecuteAsync(Connection, table switch
         {
-            Touched.Experiment => "UPDATE experiments SET updated_at = @now, updated_by = @by WHERE id = @id",
             Touched.Run => "UPDATE runs SET updated_at = @now, updated_by = @by WHERE id = @id",
             Touched.Execution => "UPDATE executions SET updated_at = @now, updated_by = @by WHERE id = @id",
             Touched.Context => "UPDATE contexts SET updated_at = @now, updated_by = @by WHERE id = @id",

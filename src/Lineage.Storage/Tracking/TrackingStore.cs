@@ -139,7 +139,6 @@ public sealed class TrackingStore(Database db)
         {
             await ExperimentAccess.RequireActiveAsync(s, id, "set a tag");
             await ExperimentAccess.SetTagAsync(s, id, key, value);
-            await s.TouchAsync(Touched.Experiment, id, Clock.NowMs());
             return true;
         }, idem);
     }
@@ -150,7 +149,6 @@ public sealed class TrackingStore(Database db)
             await ExperimentAccess.RequireActiveAsync(s, id, "delete a tag");
             if (await ExperimentAccess.DeleteTagAsync(s, id, key) == 0)
                 throw LineageException.NotFound($"experiment {id} has no tag '{key}'");
-            await s.TouchAsync(Touched.Experiment, id, Clock.NowMs());
             return true;
         }, idem);
 

@@ -39,7 +39,7 @@ public class ProvenanceTests
         var experiment = await Send(server, "xavier", HttpMethod.Post, "/api/v1/experiments/", """{"name":"prov-exp"}""");
         var experimentId = (string)experiment["id"]!;
         AssertMadeBy(experiment, "xavier", "xavier");
-        await Send(server, "yvonne", HttpMethod.Post, $"/api/v1/experiments/{experimentId}/tags", """{"key":"team","value":"vision"}""");
+        await Send(server, "yvonne", HttpMethod.Patch, $"/api/v1/experiments/{experimentId}", """{"description":"vision team"}""");
         AssertMadeBy(await Send(server, "reader", HttpMethod.Get, $"/api/v1/experiments/{experimentId}"), "xavier", "yvonne");
 
         var run = await Send(server, "xavier", HttpMethod.Post, "/api/v1/runs/", $$"""{"experimentId":"{{experimentId}}"}""");
