@@ -26,7 +26,8 @@ public static class IngestionBench
 
         double[] windowRates;
         double overallRate;
-        await using (var server = await ServerProcess.StartAsync(target, artifacts))
+        string[] serverArgs = o.RateLimit is { } limit ? ["--rate-limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
+        await using (var server = await ServerProcess.StartAsync(target, artifacts, serverArgs))
         {
             using var client = new LineageClient(server.Address) { Token = token };
             var experiment = await client.CreateExperimentAsync("bench");

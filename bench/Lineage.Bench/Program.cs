@@ -18,7 +18,7 @@ return options.Suite switch
 namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
-        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false)
+        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -44,6 +44,7 @@ namespace Lineage.Bench
                     case "--keys": o = o with { Keys = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--concurrency": o = o with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--auth": o = o with { Auth = true }; break;
+                    case "--rate-limit": o = o with { RateLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     default:
                         Console.WriteLine("""
@@ -62,6 +63,7 @@ namespace Lineage.Bench
                               --keys N                  metric keys per run, interleaved in each batch (default 10)
                               --concurrency N           concurrent client connections (default 4)
                               --auth                    ingest: with authentication on (a user and a Bearer token) and every batch audited
+                              --rate-limit N            ingest: the server's --rate-limit (0 = limiter off; default: the server's default)
                               --restarts N              server restarts for the start-up time median (default 5)
                               --file-mb N               artifacts: size of the large file in MB (default 2000)
                               --rounds N                artifacts: upload/download rounds for the median (default 3)

@@ -86,12 +86,14 @@ public static class LineageServer
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Lineage", LogLevel.Information);
         if (options.LogRequests) builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
+        var certificate = options.TlsCertificatePath is { } cert ? TlsCertificate.Load(cert, options.TlsKeyPath) : null;
         builder.WebHost.UseKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.Limits.MaxRequestBodySize = options.MaxJsonBodyBytes; // per route: Http/RequestLimits
             k.AddServerHeader = false;
+            if (certificate is not null) k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
         });
-        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        builder.WebHost.UseUrls($"{(certificate is null ? "http" : "https")}://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new TrackingStore(db));
@@ -114,6 +116,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new ManifestBuilder(db, blobs));
         builder.Services.AddSingleton(new DashboardStore(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
+        builder.Services.AddPrincipalRateLimits(options);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Lineage native API";
@@ -123,8 +126,12 @@ public static class LineageServer
         }));
 
         var app = builder.Build();
+        app.UseTrustedProxies(options.TrustedProxies);
         app.UseLineageErrors();
         app.UseAccessControl();
+        app.UsePrincipalRateLimits(options);
+        app.UseChangeActor();
+        app.UseRequestLimits(options);
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);

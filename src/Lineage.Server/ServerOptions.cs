@@ -19,11 +19,39 @@ public sealed record ServerOptions
     /// <summary>Upgrade an older database schema at start-up instead of refusing to start.</summary>
     public bool Migrate { get; init; }
 
-    /// <summary>Largest request body accepted; a batch of 10,000 points is about 1 MB.</summary>
-    public long MaxRequestBodyBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>Largest body of an ordinary JSON request (create, update, tag, search…); see <c>Http/RequestLimits</c>.</summary>
+    public long MaxJsonBodyBytes { get; init; } = 4L * 1024 * 1024;
 
-    /// <summary>Largest single artifact file accepted (uploads are streamed; this is a policy limit, not memory).</summary>
+    /// <summary>
+    /// Largest body of a log-batch request (native <c>runs/{id}/batch</c>, MLflow <c>runs/log-batch</c>). MLflow's own
+    /// limits (1,000 metrics, 100 params of 6,000 characters, 100 tags of 8,000) fit in about 2 MB; a native batch of
+    /// 10,000 points is about 1 MB.
+    /// </summary>
+    public long MaxBatchBodyBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Largest OpenLineage event (<c>POST /api/v1/lineage</c>); schema and SQL facets make events larger than most JSON.</summary>
+    public long MaxLineageEventBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Largest artifact upload accepted (uploads are streamed; this is a policy limit, not memory).</summary>
     public long MaxArtifactBytes { get; init; } = 100L * 1024 * 1024 * 1024;
+
+    /// <summary>Sustained requests per second allowed to one principal (or one client address when anonymous); 0 turns rate limiting off.</summary>
+    public int RateLimitPerSecond { get; init; } = 3000;
+
+    /// <summary>Requests one principal may send at once: the token bucket's size, refilled at <see cref="RateLimitPerSecond"/>.</summary>
+    public int RateLimitBurst { get; init; } = 6000;
+
+    /// <summary>
+    /// Proxies (addresses or CIDR networks) whose <c>X-Forwarded-For</c>/<c>X-Forwarded-Proto</c> are believed; the header
+    /// of anyone else is ignored. Empty: the connection's own address is the client.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>Serve HTTPS with this certificate: a PEM file (with <see cref="TlsKeyPath"/>) or a PKCS#12 (.pfx/.p12) file. Null: plain HTTP.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificatePath"/>; not used for PKCS#12.</summary>
+    public string? TlsKeyPath { get; init; }
 
     /// <summary>Log every request (off by default: ingestion runs at thousands of requests a second).</summary>
     public bool LogRequests { get; init; }

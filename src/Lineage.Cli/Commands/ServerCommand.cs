@@ -32,6 +32,16 @@ public static class ServerCommand
             Description = "Comma-separated case-insensitive globs of sensitive param/tag/metadata keys (default: $LINEAGE_SENSITIVE_KEYS, else *password*,*secret*,*token*,*api_key*)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LINEAGE_SENSITIVE_KEYS") is { Length: > 0 } v ? v : null,
         };
+        var defaults = new ServerOptions();
+        var maxJson = new Option<int>("--max-json-mib") { Description = "Largest body of an ordinary JSON request, in MiB", DefaultValueFactory = _ => (int)(defaults.MaxJsonBodyBytes >> 20) };
+        var maxBatch = new Option<int>("--max-batch-mib") { Description = "Largest log-batch body (native and MLflow), in MiB", DefaultValueFactory = _ => (int)(defaults.MaxBatchBodyBytes >> 20) };
+        var maxEvent = new Option<int>("--max-event-mib") { Description = "Largest OpenLineage event, in MiB", DefaultValueFactory = _ => (int)(defaults.MaxLineageEventBytes >> 20) };
+        var maxArtifact = new Option<int>("--max-artifact-gib") { Description = "Largest artifact upload, in GiB (uploads are streamed)", DefaultValueFactory = _ => (int)(defaults.MaxArtifactBytes >> 30) };
+        var rateLimit = new Option<int>("--rate-limit") { Description = "Sustained requests per second per principal (per client address when anonymous); 0 turns limiting off", DefaultValueFactory = _ => defaults.RateLimitPerSecond };
+        var rateBurst = new Option<int>("--rate-burst") { Description = "Requests a principal may send at once (the bucket size; refilled at --rate-limit a second)", DefaultValueFactory = _ => defaults.RateLimitBurst };
+        var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "Reverse proxy (IP or CIDR) whose X-Forwarded-For/-Proto is believed; repeatable", AllowMultipleArgumentsPerToken = false };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx/.p12 (password in $LINEAGE_TLS_PASSWORD)" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var command = new Command("server", """
             Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
@@ -45,9 +55,12 @@ public static class ServerCommand
               lineage server --db ./team.db --artifacts /data/lineage --port 8080
               lineage server --db postgres://lineage:secret@db:5432/lineage --host 0.0.0.0   (after 'lineage users create')
               lineage server --key-file ./lineage-data/keys
+              lineage server --host 0.0.0.0 --port 8443 --tls-cert tls.crt --tls-key tls.key
+              lineage server --trusted-proxy 127.0.0.1 --rate-limit 500 --rate-burst 1000
             """)
         {
             DbOption, ArtifactsOption, host, port, migrate, logRequests, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
+            maxJson, maxBatch, maxEvent, maxArtifact, rateLimit, rateBurst, trustedProxy, tlsCert, tlsKey,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -63,7 +76,22 @@ public static class ServerCommand
                 KeyFile = parse.GetValue(KeyCommands.KeyFileOption),
                 EncryptionKeys = Environment.GetEnvironmentVariable("LINEAGE_ENCRYPTION_KEY"),
                 SensitiveKeys = parse.GetValue(sensitiveKeys),
+                MaxJsonBodyBytes = (long)parse.GetValue(maxJson) << 20,
+                MaxBatchBodyBytes = (long)parse.GetValue(maxBatch) << 20,
+                MaxLineageEventBytes = (long)parse.GetValue(maxEvent) << 20,
+                MaxArtifactBytes = (long)parse.GetValue(maxArtifact) << 30,
+                RateLimitPerSecond = parse.GetValue(rateLimit),
+                RateLimitBurst = parse.GetValue(rateBurst),
+                TrustedProxies = parse.GetValue(trustedProxy) ?? [],
+                TlsCertificatePath = parse.GetValue(tlsCert),
+                TlsKeyPath = parse.GetValue(tlsKey),
             };
+            if (options.MaxJsonBodyBytes <= 0 || options.MaxBatchBodyBytes <= 0 || options.MaxLineageEventBytes <= 0 || options.MaxArtifactBytes <= 0
+                || options.RateLimitPerSecond < 0 || options.RateLimitBurst < 0)
+            {
+                Terminal.Error("error: size limits must be positive and rate limits zero or positive");
+                return 2;
+            }
             RunningServer server;
             try
             {

@@ -33,7 +33,13 @@ public sealed record ArtifactVersion(
     VersionLifecycle Lifecycle,
     long CreatedAt,
     string? CreatedBy,
-    int FileCount);
+    int FileCount)
+{
+    /// <summary>When and by whom the version was last changed (description, tags, lifecycle); the creation when never.</summary>
+    public long UpdatedAt { get; init; } = CreatedAt;
+
+    public string? UpdatedBy { get; init; } = CreatedBy;
+}
 
 /// <summary>What a registration stores: uploaded bytes, a directory of uploaded files, or an external reference.</summary>
 public abstract record ArtifactContent

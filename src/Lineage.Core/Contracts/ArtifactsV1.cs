@@ -42,7 +42,9 @@ public sealed record ArtifactVersionDto(
     string Lifecycle,
     long CreatedAt,
     string? CreatedBy,
-    int FileCount);
+    int FileCount,
+    long? UpdatedAt = null,
+    string? UpdatedBy = null);
 
 public sealed record ArtifactListResponse(List<ArtifactVersionDto> Artifacts, string? NextPageToken);
 

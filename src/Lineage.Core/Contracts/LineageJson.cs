@@ -7,10 +7,12 @@ namespace Lineage.Core.Contracts;
 /// <summary>
 /// One JSON shape for every native surface: camelCase, nulls omitted, NaN and ±Infinity
 /// written as the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them),
-/// unknown fields rejected so a typo is a 400 naming it rather than a silent default.
+/// unknown fields rejected so a typo is a 400 naming it rather than a silent default, and a key given
+/// twice in one object rejected (which of the two would win is not something a client should rely on).
 /// Source-generated: the batch endpoint parses millions of points a second.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    AllowDuplicateProperties = false,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Lineage.Core.Contracts.V1;
 
 public sealed record ExecutionDto(string Id, string Project, string Type, string Name, string State, long? StartTime, long? EndTime,
-    JsonElement Properties, string? RunId, long CreatedAt);
+    JsonElement Properties, string? RunId, long CreatedAt, string? CreatedBy = null, long? UpdatedAt = null, string? UpdatedBy = null);
 
 /// <summary>An artifact version by id, or by name and version (number, "latest" or alias).</summary>
 public sealed record ArtifactRefDto(string? Id = null, string? Name = null, string? Version = null, string? Project = null);
@@ -20,7 +20,8 @@ public sealed record AddEventsRequest(List<EventRequest>? Inputs = null, List<Ev
 
 public sealed record ExecutionListResponse(List<ExecutionDto> Executions, string? NextPageToken);
 
-public sealed record ContextDto(string Id, string Project, string Type, string Name, string? ParentId, JsonElement Properties, long CreatedAt);
+public sealed record ContextDto(string Id, string Project, string Type, string Name, string? ParentId, JsonElement Properties, long CreatedAt,
+    string? CreatedBy = null, long? UpdatedAt = null, string? UpdatedBy = null);
 
 public sealed record CreateContextRequest(string? Type, string? Name, string? Project = null, string? ParentId = null, JsonElement? Properties = null);
 

@@ -7,7 +7,7 @@ public sealed record CreateModelRequest(string? Name, string? Project = null, st
     List<string>? Approvers = null);
 
 public sealed record RegisteredModelDto(string Project, string Name, string? Description, long LatestVersion, Dictionary<string, string> Tags,
-    Dictionary<string, long> Aliases, List<string> Approvers, long CreatedAt, string? CreatedBy, long UpdatedAt);
+    Dictionary<string, long> Aliases, List<string> Approvers, long CreatedAt, string? CreatedBy, long UpdatedAt, string? UpdatedBy = null);
 
 public sealed record ModelListResponse(List<RegisteredModelDto> Models, string? NextPageToken);
 
@@ -26,7 +26,7 @@ public sealed record CreateModelVersionRequest(ArtifactRefDto? Artifact, string?
 
 public sealed record ModelVersionDto(string Project, string Model, long Version, string Status, string? StatusMessage, string Stage, string? Description,
     ArtifactVersionDto Artifact, string? RunId, Dictionary<string, string> Tags, List<string> Aliases, ArtifactVersionDto? FeatureSet,
-    List<FeatureSpecDto> InputFeatures, long CreatedAt, string? CreatedBy, long UpdatedAt);
+    List<FeatureSpecDto> InputFeatures, long CreatedAt, string? CreatedBy, long UpdatedAt, string? UpdatedBy = null);
 
 public sealed record ModelVersionListResponse(List<ModelVersionDto> Versions, string? NextPageToken);
 
@@ -55,7 +55,8 @@ public sealed record CreateDeploymentRequest(string? Environment, string? Model,
 public sealed record DeploymentEventDto(string Status, string? Reason, long At, string? Actor);
 
 public sealed record DeploymentDto(string Id, string Project, string Environment, string Model, long Version, string? EndpointUrl, JsonElement Config,
-    string Status, string? RollbackOf, string? ExecutionId, long CreatedAt, string? CreatedBy, long UpdatedAt, List<DeploymentEventDto> Events);
+    string Status, string? RollbackOf, string? ExecutionId, long CreatedAt, string? CreatedBy, long UpdatedAt, List<DeploymentEventDto> Events,
+    string? UpdatedBy = null);
 
 public sealed record DeploymentListResponse(List<DeploymentDto> Deployments, string? NextPageToken);
 

@@ -10,7 +10,7 @@ public sealed record ErrorResponse(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("field")] string? Field = null);
 
-public sealed record ProjectDto(string Name, string? Description, long CreatedAt);
+public sealed record ProjectDto(string Name, string? Description, long CreatedAt, string? CreatedBy = null, long? UpdatedAt = null, string? UpdatedBy = null);
 public sealed record CreateProjectRequest(string? Name, string? Description = null);
 public sealed record ProjectListResponse(List<ProjectDto> Projects);
 
@@ -22,7 +22,9 @@ public sealed record ExperimentDto(
     string Lifecycle,
     long CreatedAt,
     long UpdatedAt,
-    Dictionary<string, string> Tags);
+    Dictionary<string, string> Tags,
+    string? CreatedBy = null,
+    string? UpdatedBy = null);
 
 public sealed record CreateExperimentRequest(
     string? Name,
@@ -50,7 +52,11 @@ public sealed record RunDto(
     string Lifecycle,
     Dictionary<string, string> Params,
     Dictionary<string, string> Tags,
-    List<MetricDto> Metrics);
+    List<MetricDto> Metrics,
+    long? CreatedAt = null,
+    string? CreatedBy = null,
+    long? UpdatedAt = null,
+    string? UpdatedBy = null);
 
 public sealed record CreateRunRequest(
     string? ExperimentId,

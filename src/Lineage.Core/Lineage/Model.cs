@@ -1,3 +1,5 @@
+using Lineage.Core.Tracking;
+
 namespace Lineage.Core.Lineage;
 
 public enum ExecutionState { New, Running, Complete, Failed, Cached, Canceled }
@@ -17,12 +19,18 @@ public sealed record Execution(
     long? EndTime,
     string Properties,
     string? RunId,
-    long CreatedAt);
+    long CreatedAt)
+{
+    public Provenance? Provenance { get; init; }
+}
 
 /// <summary>An immutable edge: an execution consumed (input) or produced (output) an artifact version, in a role.</summary>
 public sealed record LineageEvent(long ExecutionId, long ArtifactId, EventKind Kind, string Role, long Time);
 
-public sealed record Context(long Id, string Project, string Type, string Name, long? ParentId, string Properties, long CreatedAt);
+public sealed record Context(long Id, string Project, string Type, string Name, long? ParentId, string Properties, long CreatedAt)
+{
+    public Provenance? Provenance { get; init; }
+}
 
 /// <summary>A node of the lineage graph: an artifact version or an execution.</summary>
 public readonly record struct NodeId(NodeKind Kind, long Id)

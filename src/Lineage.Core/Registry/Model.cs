@@ -28,7 +28,11 @@ public sealed record RegisteredModel(
     IReadOnlyList<string> Approvers,
     long CreatedAt,
     string? CreatedBy,
-    long UpdatedAt);
+    long UpdatedAt)
+{
+    /// <summary>Who changed the record last (provenance, migration 10); null when unknown.</summary>
+    public string? UpdatedBy { get; init; }
+}
 
 /// <summary>A declared input feature of a model version: name, dtype, shape (empty shape = scalar).</summary>
 public sealed record FeatureSpec(string Name, string Dtype, IReadOnlyList<int> Shape);
@@ -54,7 +58,11 @@ public sealed record ModelVersion(
     IReadOnlyList<FeatureSpec> InputFeatures,
     long CreatedAt,
     string? CreatedBy,
-    long UpdatedAt);
+    long UpdatedAt)
+{
+    /// <summary>Who changed the record last (provenance, migration 10); null when unknown.</summary>
+    public string? UpdatedBy { get; init; }
+}
 
 /// <summary>What a caller gives to create a model version.</summary>
 public sealed record ModelVersionRegistration(
@@ -125,7 +133,11 @@ public sealed record Deployment(
     long CreatedAt,
     string? CreatedBy,
     long UpdatedAt,
-    IReadOnlyList<DeploymentEvent> Events);
+    IReadOnlyList<DeploymentEvent> Events)
+{
+    /// <summary>Who changed the record last (provenance, migration 10); null when unknown.</summary>
+    public string? UpdatedBy { get; init; }
+}
 
 public sealed record DeploymentRequest(string? Project, string? Environment, string Model, long Version, string? EndpointUrl, string? Config,
     string? User);

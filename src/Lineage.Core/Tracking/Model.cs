@@ -9,7 +9,10 @@ public enum LifecycleFilter { Active, Deleted, All }
 public enum RunStatus { Running, Scheduled, Finished, Failed, Killed }
 
 /// <summary>The tenancy unit. A project named <c>default</c> always exists.</summary>
-public sealed record Project(long Id, string Name, string? Description, long CreatedAt);
+public sealed record Project(long Id, string Name, string? Description, long CreatedAt)
+{
+    public Provenance? Provenance { get; init; }
+}
 
 public sealed record Experiment(
     long Id,
@@ -19,7 +22,10 @@ public sealed record Experiment(
     Lifecycle Lifecycle,
     long CreatedAt,
     long UpdatedAt,
-    IReadOnlyDictionary<string, string> Tags);
+    IReadOnlyDictionary<string, string> Tags)
+{
+    public Provenance? Provenance { get; init; }
+}
 
 public sealed record RunInfo(
     string RunId,
@@ -30,7 +36,10 @@ public sealed record RunInfo(
     long? EndTime,
     string? User,
     string? ParentRunId,
-    Lifecycle Lifecycle);
+    Lifecycle Lifecycle)
+{
+    public Provenance? Provenance { get; init; }
+}
 
 /// <summary>One logged value of a metric series. Value may be NaN or ±Infinity.</summary>
 public readonly record struct MetricPoint(string Key, double Value, long Step, long Timestamp);

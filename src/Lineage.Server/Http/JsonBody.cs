@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Lineage.Core.Errors;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,21 @@ public static class JsonBody
             var reason = ex.Message.Split(" Path:", 2)[0];
             throw LineageException.Invalid(field,
                 field == "body" ? $"the request body is not valid JSON: {reason}" : $"invalid value for '{field}': {reason}");
+        }
+    }
+
+    /// <summary>A free-form JSON object body; a key given twice in one object is a 400, as for typed bodies.</summary>
+    public static async Task<JsonObject> ReadJsonObjectAsync(this HttpRequest request)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false },
+                       cancellationToken: request.HttpContext.RequestAborted) as JsonObject
+                   ?? throw LineageException.Invalid("body", "the request body must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw LineageException.Invalid("body", $"the request body is not valid JSON (or repeats a key): {ex.Message.Split(" Path:", 2)[0]}");
         }
     }
 

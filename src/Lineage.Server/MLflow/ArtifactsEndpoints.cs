@@ -44,7 +44,7 @@ internal static class ArtifactsEndpoints
         g.MapPut("/artifacts/{**path}", async (HttpContext ctx, string path, MlflowStore mlflow, ServerOptions options) =>
         {
             CheckRawPath(ctx);
-            await mlflow.PutFileAsync(path, ctx.Request.Body, options.MaxRequestBodyBytes, ctx.RequestAborted);
+            await mlflow.PutFileAsync(path, ctx.Request.Body, options.MaxArtifactBytes, ctx.RequestAborted);
             return ExperimentsEndpoints.Empty();
         });
 

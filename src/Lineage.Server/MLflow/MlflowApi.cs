@@ -19,6 +19,10 @@ public static class MlflowApi
 {
     public static readonly string[] Prefixes = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"];
 
+    /// <summary>True for a path of this surface (tracking, registry or artifact proxy), whose errors are MLflow-shaped.</summary>
+    public static bool Serves(PathString path) =>
+        Prefixes.Any(p => path.StartsWithSegments(p) || path.StartsWithSegments(p + "-artifacts"));
+
     /// <summary>Registers the stores the MLflow surface needs (the native ones are registered by the server).</summary>
     public static IServiceCollection AddMlflow(this IServiceCollection services) =>
         services

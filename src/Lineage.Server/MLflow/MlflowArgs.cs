@@ -25,19 +25,32 @@ public sealed class MlflowArgs
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     public static async Task<MlflowArgs> ReadAsync(HttpRequest request)
     {
         if (HttpMethods.IsGet(request.Method)) return new MlflowArgs(EmptyObject, request.Query);
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         try
         {
-            using var doc = JsonDocument.Parse(buffer.ToArray());
+            using var doc = JsonDocument.Parse(bytes, Strict);
             return new MlflowArgs(doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.Clone() : EmptyObject, null);
         }
-        catch (JsonException)
+        catch (JsonException strict)
         {
-            return new MlflowArgs(EmptyObject, null);
+            // Malformed JSON counts as {} (MLflow's reading); well-formed JSON that failed only the strict
+            // parse repeats a key, which is refused (issue 7: duplicate keys are a 400 naming the key).
+            try
+            {
+                using var _ = JsonDocument.Parse(bytes);
+            }
+            catch (JsonException)
+            {
+                return new MlflowArgs(EmptyObject, null);
+            }
+            throw LineageException.Invalid("body", $"the request body repeats a key: {strict.Message}");
         }
     }
 

@@ -20,8 +20,19 @@ public static class MlflowErrors
         _ => code.HttpStatus(),
     };
 
+    /// <summary>MLflow's name for a code where MLflow has its own (its clients back off on REQUEST_LIMIT_EXCEEDED).</summary>
+    public static string WireName(ErrorCode code) => code == ErrorCode.RateLimited ? "REQUEST_LIMIT_EXCEEDED" : code.WireName();
+
     public static IResult Result(ErrorCode code, string message, int? status = null) =>
-        Results.Json(new MlError(code.WireName(), message), MlflowJson.Default.MlError, statusCode: status ?? Status(code));
+        Results.Json(new MlError(WireName(code), message), MlflowJson.Default.MlError, statusCode: status ?? Status(code));
+
+    /// <summary>Writes an error outside an endpoint (middleware rejections such as the rate limiter's).</summary>
+    public static Task WriteAsync(HttpContext ctx, LineageException error)
+    {
+        ctx.Response.StatusCode = Status(error.Code);
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(JsonSerializer.Serialize(new MlError(WireName(error.Code), error.Message), MlflowJson.Default.MlError));
+    }
 
     /// <summary>Catches failures of the endpoint and writes them MLflow's way.</summary>
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next, bool jsonBody)

@@ -5,7 +5,6 @@ using Lineage.Server.Http;
 using Lineage.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
 
@@ -42,16 +41,9 @@ public static class BlobsApi
         return api;
     }
 
-    /// <summary>Streams the request body into the blob store, lifting the small-request limit to the artifact limit.</summary>
-    public static Task<BlobInfo> ReceiveAsync(HttpContext ctx, IBlobStore blobs, ServerOptions options, string? expectedDigest)
-    {
-        if (ctx.Request.ContentLength > options.MaxArtifactBytes)
-            throw new LineageException(ErrorCode.PayloadTooLarge,
-                $"the upload is {ctx.Request.ContentLength:N0} bytes; the limit is {options.MaxArtifactBytes:N0}");
-        if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = options.MaxArtifactBytes;
-        return blobs.PutAsync(ctx.Request.Body, expectedDigest, options.MaxArtifactBytes, ctx.RequestAborted);
-    }
+    /// <summary>Streams the request body into the blob store (upload routes get the artifact limit from <c>Http/RequestLimits</c>).</summary>
+    public static Task<BlobInfo> ReceiveAsync(HttpContext ctx, IBlobStore blobs, ServerOptions options, string? expectedDigest) =>
+        blobs.PutAsync(ctx.Request.Body, expectedDigest, options.MaxArtifactBytes, ctx.RequestAborted);
 
     /// <summary>A blob as a download with ETag and range support.</summary>
     public static IResult Download(IBlobStore blobs, string digest, string? fileName)

@@ -187,7 +187,7 @@ public static class ModelsApi
 
         api.MapPost("/manifests/verify", async (HttpContext ctx, ManifestBuilder manifests) =>
             {
-                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.JsonObject);
+                var body = await ctx.Request.ReadJsonObjectAsync();
                 var checks = await manifests.VerifyAsync(body, ctx.RequestAborted);
                 return Results.Json(new VerifyManifestResponse(checks.All(c => c.Status is "ok" or "external"), checks.Select(c => c.ToDto()).ToList()),
                     LineageJson.Default.VerifyManifestResponse);

@@ -21,11 +21,11 @@ public static class OpenLineageApi
                 JsonDocument document;
                 try
                 {
-                    document = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+                    document = await JsonDocument.ParseAsync(ctx.Request.Body, new JsonDocumentOptions { AllowDuplicateProperties = false }, ctx.RequestAborted);
                 }
                 catch (JsonException ex)
                 {
-                    throw LineageException.Invalid("body", $"the request body is not valid JSON: {ex.Message.Split(" Path:")[0]}");
+                    throw LineageException.Invalid("body", $"the request body is not valid JSON (or repeats a key): {ex.Message.Split(" Path:")[0]}");
                 }
                 using (document)
                 {

@@ -12,12 +12,13 @@ namespace Lineage.Server.V1;
 public static class RegistryMapping
 {
     public static RegisteredModelDto ToDto(this RegisteredModel m) => new(m.Project, m.Name, m.Description, m.LatestVersion,
-        new Dictionary<string, string>(m.Tags), new Dictionary<string, long>(m.Aliases), m.Approvers.ToList(), m.CreatedAt, m.CreatedBy, m.UpdatedAt);
+        new Dictionary<string, string>(m.Tags), new Dictionary<string, long>(m.Aliases), m.Approvers.ToList(), m.CreatedAt, m.CreatedBy, m.UpdatedAt,
+        m.UpdatedBy);
 
     public static ModelVersionDto ToDto(this ModelVersion v) => new(v.Project, v.Model, v.Version, RegistryRules.StatusText(v.Status), v.StatusMessage,
         RegistryRules.StageText(v.Stage), v.Description, v.Artifact.ToDto(), v.RunId, new Dictionary<string, string>(v.Tags), v.Aliases.ToList(),
         v.FeatureSet?.ToDto(), v.InputFeatures.Select(f => new FeatureSpecDto(f.Name, f.Dtype, f.Shape.ToList())).ToList(), v.CreatedAt, v.CreatedBy,
-        v.UpdatedAt);
+        v.UpdatedAt, v.UpdatedBy);
 
     public static RegistryChangeDto ToDto(this RegistryChange c) => new(Id(c.Id), c.Kind, c.Name, c.Version, c.OldValue, c.NewValue, c.ChangedAt,
         c.ChangedBy, c.RequestId is { } r ? Id(r) : null);
@@ -30,7 +31,7 @@ public static class RegistryMapping
         using var config = JsonDocument.Parse(d.Config);
         return new DeploymentDto(Id(d.Id), d.Project, d.Environment, d.Model, d.Version, d.EndpointUrl, config.RootElement.Clone(),
             RegistryRules.DeploymentText(d.Status), d.RollbackOf is { } r ? Id(r) : null, d.ExecutionId is { } e ? Id(e) : null, d.CreatedAt, d.CreatedBy,
-            d.UpdatedAt, d.Events.Select(x => new DeploymentEventDto(RegistryRules.DeploymentText(x.Status), x.Reason, x.At, x.Actor)).ToList());
+            d.UpdatedAt, d.Events.Select(x => new DeploymentEventDto(RegistryRules.DeploymentText(x.Status), x.Reason, x.At, x.Actor)).ToList(), d.UpdatedBy);
     }
 
     public static EnvironmentStatsDto ToDto(this EnvironmentStats s) =>

@@ -13,6 +13,7 @@ internal static class ArtifactAccess
     public const string SelectVersion = """
         SELECT v.id, v.name_id, p.name AS project, n.name, v.version, v.type, v.kind, v.digest, v.size, v.external_uri,
                v.metadata, v.description, r.uuid AS producer_run_uuid, v.lifecycle, v.created_at, v.created_by, v.deleted_at,
+               v.updated_at, v.updated_by,
                (SELECT COUNT(*) FROM artifact_files f WHERE f.version_id = v.id) AS file_count
         FROM artifact_versions v
         JOIN artifact_names n ON n.id = v.name_id
@@ -37,8 +38,8 @@ internal static class ArtifactAccess
         long size, string? externalUri, string metadata, string? description, long? producerRunId, string? user, long now) =>
         s.Connection.ExecuteScalarAsync<long>("""
             INSERT INTO artifact_versions (name_id, version, type, kind, digest, size, external_uri, metadata, description,
-                                           producer_run_id, lifecycle, created_at, created_by)
-            VALUES (@nameId, @version, @type, @kind, @digest, @size, @externalUri, @metadata, @description, @producerRunId, 'active', @now, @user)
+                                           producer_run_id, lifecycle, created_at, created_by, updated_at, updated_by)
+            VALUES (@nameId, @version, @type, @kind, @digest, @size, @externalUri, @metadata, @description, @producerRunId, 'active', @now, @user, @now, @user)
             RETURNING id
             """, new { nameId, version, type, kind = VersionRow.Text(kind), digest, size, externalUri,
             metadata = s.Fields.SealMetadata(s, nameId, version, metadata), description, producerRunId, now, user }, s.Transaction);
@@ -118,11 +119,17 @@ internal static class ArtifactAccess
         (await s.Connection.QueryAsync<ManifestEntry>(
             "SELECT path, digest, size FROM artifact_files WHERE version_id = @versionId ORDER BY path", new { versionId }, s.Transaction)).ToList();
 
-    public static Task RecordEditAsync(DbSession s, long versionId, string field, string? oldValue, string? newValue, string? user) =>
-        s.Connection.ExecuteAsync("""
+    /// <summary>Appends an edit to the version's history and stamps it as the version's last change (provenance).</summary>
+    public static async Task RecordEditAsync(DbSession s, long versionId, string field, string? oldValue, string? newValue, string? user)
+    {
+        var now = Clock.NowMs();
+        await s.Connection.ExecuteAsync("""
             INSERT INTO artifact_edits (version_id, field, old_value, new_value, edited_at, edited_by)
             VALUES (@versionId, @field, @oldValue, @newValue, @now, @user)
-            """, new { versionId, field, oldValue, newValue, now = Clock.NowMs(), user }, s.Transaction);
+            """, new { versionId, field, oldValue, newValue, now, user }, s.Transaction);
+        await s.Connection.ExecuteAsync("UPDATE artifact_versions SET updated_at = @now, updated_by = @user WHERE id = @versionId",
+            new { versionId, now, user }, s.Transaction);
+    }
 
     public static async Task<IReadOnlyList<ArtifactEdit>> EditsAsync(DbSession s, long versionId) =>
         (await s.Connection.QueryAsync<ArtifactEdit>(
@@ -162,7 +169,8 @@ internal static class ArtifactAccess
             await s.Connection.ExecuteAsync("DELETE FROM artifact_aliases WHERE name_id = @nameId AND alias = @alias", new { nameId, alias }, s.Transaction);
         else
             await s.Connection.ExecuteAsync("""
-                INSERT INTO artifact_aliases (name_id, alias, version, updated_at, updated_by) VALUES (@nameId, @alias, @version, @now, @user)
+                INSERT INTO artifact_aliases (name_id, alias, version, created_at, created_by, updated_at, updated_by)
+                VALUES (@nameId, @alias, @version, @now, @user, @now, @user)
                 ON CONFLICT (name_id, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by
                 """, new { nameId, alias, version, now, user }, s.Transaction);
         await s.Connection.ExecuteAsync(

@@ -22,10 +22,16 @@ internal sealed class VersionRow
     public string? CreatedBy { get; set; }
     public long? DeletedAt { get; set; }
     public long FileCount { get; set; }
+    public long? UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
 
     public ArtifactVersion ToModel(IReadOnlyDictionary<string, string> tags, IReadOnlyList<string> aliases) => new(
         Id, Project, Name, Version, Type, ParseKind(Kind), Digest, Size, ExternalUri, Metadata, Description, tags, aliases,
-        ProducerRunUuid, ParseLifecycle(Lifecycle), CreatedAt, CreatedBy, (int)FileCount);
+        ProducerRunUuid, ParseLifecycle(Lifecycle), CreatedAt, CreatedBy, (int)FileCount)
+    {
+        UpdatedAt = UpdatedAt ?? CreatedAt,
+        UpdatedBy = UpdatedAt is null ? CreatedBy : UpdatedBy,
+    };
 
     public static ArtifactKind ParseKind(string kind) => kind switch
     {

@@ -72,8 +72,16 @@ public abstract class Database : IAsyncDisposable
     /// Runs a write operation in its own transaction. With an idempotency key, a request
     /// seen before returns the stored result and the body does not run.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, IdempotencyKey? idempotency = null, CancellationToken ct = default) =>
-        idempotency is null ? ExecuteWriteAsync(body, ct) : ExecuteWriteAsync(s => IdempotentAsync(s, body, idempotency), ct);
+    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, IdempotencyKey? idempotency = null, CancellationToken ct = default)
+    {
+        var actor = ChangeActor.Current;
+        Func<DbSession, Task<T>> attributed = s =>
+        {
+            s.Actor = actor;
+            return body(s);
+        };
+        return idempotency is null ? ExecuteWriteAsync(attributed, ct) : ExecuteWriteAsync(s => IdempotentAsync(s, attributed, idempotency), ct);
+    }
 
     protected abstract Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct);
 

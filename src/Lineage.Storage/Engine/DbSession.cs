@@ -3,6 +3,9 @@ using Lineage.Storage.Governance;
 
 namespace Lineage.Storage.Engine;
 
+/// <summary>Tables whose rows <see cref="DbSession.TouchAsync"/> can stamp.</summary>
+public enum Touched { Run, Execution, Context }
+
 /// <summary>
 /// One open transaction handed to a store operation. Data-access code runs its statements
 /// on it and never commits; the <see cref="Database"/> commits when the operation returns.
@@ -24,6 +27,22 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
 
     /// <summary>True inside a write operation: sensitive values read there are redacted (results may be stored for idempotent replay).</summary>
     public bool ForWrite { get; } = forWrite;
+
+    /// <summary>Who this write is made by (<see cref="ChangeActor"/>); stamped into created_by / updated_by.</summary>
+    public string? Actor { get; internal set; }
+
+    /// <summary>
+    /// Records that the row <paramref name="id"/> of a provenance-keeping table was changed now by <see cref="Actor"/>,
+    /// for changes that do not rewrite the row itself (tags, members, events).
+    /// </summary>
+    public Task TouchAsync(Touched table, long id, long now) =>
+        Dapper.SqlMapper.ExecuteAsync(Connection, table switch
+        {
+            Touched.Run => "UPDATE runs SET updated_at = @now, updated_by = @by WHERE id = @id",
+            Touched.Execution => "UPDATE executions SET updated_at = @now, updated_by = @by WHERE id = @id",
+            Touched.Context => "UPDATE contexts SET updated_at = @now, updated_by = @by WHERE id = @id",
+            _ => throw new ArgumentOutOfRangeException(nameof(table)),
+        }, new { id, now, by = Actor }, Transaction);
 
     /// <summary>Runs after a successful commit; used to publish caches only once their rows are durable.</summary>
     public void OnCommitted(Action action) => (_onCommitted ??= []).Add(action);

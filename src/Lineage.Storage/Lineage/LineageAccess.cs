@@ -15,16 +15,16 @@ internal static class LineageAccess
                  CASE r.status WHEN 'RUNNING' THEN 'RUNNING' WHEN 'SCHEDULED' THEN 'NEW' WHEN 'FINISHED' THEN 'COMPLETE'
                                WHEN 'FAILED' THEN 'FAILED' ELSE 'CANCELED' END END AS state,
                COALESCE(r.start_time, x.start_time) AS start_time, COALESCE(r.end_time, x.end_time) AS end_time,
-               x.properties, r.uuid AS run_uuid, x.created_at
+               x.properties, r.uuid AS run_uuid, x.created_at, x.created_by, COALESCE(x.updated_at, x.created_at) AS updated_at, x.updated_by
         FROM executions x JOIN projects p ON p.id = x.project_id LEFT JOIN runs r ON r.id = x.run_id
         """;
 
     public static Task<long> CreateExecutionAsync(DbSession s, long projectId, string type, string name, ExecutionState state,
         long? start, long? end, string properties, long? runId, long now) =>
         s.Connection.ExecuteScalarAsync<long>("""
-            INSERT INTO executions (project_id, type, name, state, start_time, end_time, properties, run_id, created_at)
-            VALUES (@projectId, @type, @name, @state, @start, @end, @properties, @runId, @now) RETURNING id
-            """, new { projectId, type, name, state = Text(state), start, end, properties, runId, now }, s.Transaction);
+            INSERT INTO executions (project_id, type, name, state, start_time, end_time, properties, run_id, created_at, created_by, updated_at, updated_by)
+            VALUES (@projectId, @type, @name, @state, @start, @end, @properties, @runId, @now, @by, @now, @by) RETURNING id
+            """, new { projectId, type, name, state = Text(state), start, end, properties, runId, now, by = s.Actor }, s.Transaction);
 
     /// <summary>The execution that is this run (created with the run; made here for runs that predate it).</summary>
     public static async Task<long> RunExecutionAsync(DbSession s, long runId)
@@ -32,8 +32,8 @@ internal static class LineageAccess
         var id = await s.Connection.ExecuteScalarAsync<long?>("SELECT id FROM executions WHERE run_id = @runId", new { runId }, s.Transaction);
         if (id is not null) return id.Value;
         return await s.Connection.ExecuteScalarAsync<long>("""
-            INSERT INTO executions (project_id, type, name, state, start_time, properties, run_id, created_at)
-            SELECT e.project_id, 'run', COALESCE(r.name, r.uuid), 'RUNNING', r.start_time, '{}', r.id, r.start_time
+            INSERT INTO executions (project_id, type, name, state, start_time, properties, run_id, created_at, created_by, updated_at, updated_by)
+            SELECT e.project_id, 'run', COALESCE(r.name, r.uuid), 'RUNNING', r.start_time, '{}', r.id, r.start_time, r.created_by, r.start_time, r.created_by
             FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = @runId
             RETURNING id
             """, new { runId }, s.Transaction);
@@ -59,15 +59,20 @@ internal static class LineageAccess
             """, new { projectId, type, contextId, beforeId, limit }, s.Transaction)).ToList();
 
     public static Task<int> UpdateExecutionAsync(DbSession s, long id, ExecutionState state, long? end) =>
-        s.Connection.ExecuteAsync("UPDATE executions SET state = @state, end_time = COALESCE(@end, end_time) WHERE id = @id AND run_id IS NULL",
-            new { id, state = Text(state), end }, s.Transaction);
+        s.Connection.ExecuteAsync("""
+            UPDATE executions SET state = @state, end_time = COALESCE(@end, end_time), updated_at = @now, updated_by = @by WHERE id = @id AND run_id IS NULL
+            """, new { id, state = Text(state), end, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
-    /// <summary>Adds an event unless the very same one exists; returns false for a repeat.</summary>
-    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time) =>
-        await s.Connection.ExecuteAsync("""
+    /// <summary>Adds an event unless the very same one exists (a new one changes the execution); returns false for a repeat.</summary>
+    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time)
+    {
+        var added = await s.Connection.ExecuteAsync("""
             INSERT INTO lineage_events (execution_id, artifact_id, kind, role, time) VALUES (@executionId, @artifactId, @kind, @role, @time)
             ON CONFLICT (execution_id, artifact_id, kind, role) DO NOTHING
             """, new { executionId, artifactId, kind = kind == EventKind.Input ? "input" : "output", role, time }, s.Transaction) == 1;
+        if (added) await s.TouchAsync(Touched.Execution, executionId, Clock.NowMs());
+        return added;
+    }
 
     /// <summary>
     /// Nodes reachable from <paramref name="root"/> following edges downstream (artifact → consuming
@@ -118,15 +123,17 @@ internal static class LineageAccess
 
     public static Task<long?> CreateContextAsync(DbSession s, long projectId, string type, string name, long? parentId, string properties) =>
         s.Connection.QueryFirstOrDefaultAsync<long?>("""
-            INSERT INTO contexts (project_id, type, name, parent_id, properties, created_at) VALUES (@projectId, @type, @name, @parentId, @properties, @now)
+            INSERT INTO contexts (project_id, type, name, parent_id, properties, created_at, created_by, updated_at, updated_by)
+            VALUES (@projectId, @type, @name, @parentId, @properties, @now, @by, @now, @by)
             ON CONFLICT (project_id, type, name) DO NOTHING RETURNING id
-            """, new { projectId, type, name, parentId, properties, now = Clock.NowMs() }, s.Transaction);
+            """, new { projectId, type, name, parentId, properties, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
-    public static Task<Context?> FindContextAsync(DbSession s, long id) =>
-        s.Connection.QueryFirstOrDefaultAsync<Context>("""
-            SELECT c.id, p.name AS project, c.type, c.name, c.parent_id AS ParentId, c.properties, c.created_at AS CreatedAt
+    public static async Task<Context?> FindContextAsync(DbSession s, long id) =>
+        (await s.Connection.QueryFirstOrDefaultAsync<ContextRow>("""
+            SELECT c.id, p.name AS project, c.type, c.name, c.parent_id, c.properties, c.created_at, c.created_by,
+                   COALESCE(c.updated_at, c.created_at) AS updated_at, c.updated_by
             FROM contexts c JOIN projects p ON p.id = c.project_id WHERE c.id = @id
-            """, new { id }, s.Transaction);
+            """, new { id }, s.Transaction))?.ToModel();
 
     public static Task AttributeAsync(DbSession s, long contextId, long artifactId) =>
         s.Connection.ExecuteAsync("INSERT INTO context_artifacts (context_id, artifact_id) VALUES (@contextId, @artifactId) ON CONFLICT DO NOTHING",
@@ -145,6 +152,25 @@ internal static class LineageAccess
     public static ExecutionState ParseState(string text) => Enum.Parse<ExecutionState>(text, ignoreCase: true);
 }
 
+internal sealed class ContextRow
+{
+    public long Id { get; set; }
+    public string Project { get; set; } = "";
+    public string Type { get; set; } = "";
+    public string Name { get; set; } = "";
+    public long? ParentId { get; set; }
+    public string Properties { get; set; } = "{}";
+    public long CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public long UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
+
+    public Context ToModel() => new(Id, Project, Type, Name, ParentId, Properties, CreatedAt)
+    {
+        Provenance = new Provenance(CreatedAt, CreatedBy, UpdatedAt, UpdatedBy),
+    };
+}
+
 internal sealed class ExecutionRow
 {
     public long Id { get; set; }
@@ -157,9 +183,15 @@ internal sealed class ExecutionRow
     public string Properties { get; set; } = "{}";
     public string? RunUuid { get; set; }
     public long CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public long UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
 
     public Execution ToModel() =>
-        new(Id, Project, Type, Name, LineageAccess.ParseState(State), StartTime, EndTime, Properties, RunUuid, CreatedAt);
+        new(Id, Project, Type, Name, LineageAccess.ParseState(State), StartTime, EndTime, Properties, RunUuid, CreatedAt)
+        {
+            Provenance = new Provenance(CreatedAt, CreatedBy, UpdatedAt, UpdatedBy),
+        };
 }
 
 internal sealed class EventRow

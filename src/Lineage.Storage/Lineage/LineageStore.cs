@@ -166,7 +166,8 @@ public sealed class LineageStore(Database db)
                 _ = await ArtifactAccess.FindByIdAsync(s, a) ?? throw LineageException.NotFound($"artifact version with id {a} does not exist");
                 await LineageAccess.AttributeAsync(s, contextId, a);
             }
-            return context;
+            await s.TouchAsync(Touched.Context, contextId, Clock.NowMs());
+            return (await LineageAccess.FindContextAsync(s, contextId))!;
         }, idem);
 
     /// <summary>Everything in a context: its executions and the artifacts attributed to it.</summary>

@@ -56,12 +56,12 @@ public sealed class MlflowRegistryStore(Database db)
             var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
             if (m.Name == newName) return true;
             var changed = await s.Connection.ExecuteAsync("""
-                UPDATE registered_models SET name = @newName, updated_at = @now
+                UPDATE registered_models SET name = @newName, updated_at = @now, updated_by = @by
                 WHERE id = @Id AND NOT EXISTS (SELECT 1 FROM registered_models o WHERE o.project_id = @ProjectId AND o.name = @newName)
-                """, new { m.Id, m.ProjectId, newName, now = Clock.NowMs() }, s.Transaction);
+                """, new { m.Id, m.ProjectId, newName, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
             if (changed == 0) throw LineageException.AlreadyExists($"Registered Model (name={newName}) already exists.");
-            await s.Connection.ExecuteAsync("UPDATE model_versions SET updated_at = @now WHERE model_id = @Id", new { m.Id, now = Clock.NowMs() },
-                s.Transaction);
+            await s.Connection.ExecuteAsync("UPDATE model_versions SET updated_at = @now, updated_by = @by WHERE model_id = @Id",
+                new { m.Id, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
             return true;
         }, idem);
     }
@@ -265,13 +265,13 @@ public sealed class MlflowRegistryStore(Database db)
     }
 
     private const string SelectModel = """
-        SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at
+        SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at, m.updated_by
         FROM registered_models m JOIN projects p ON p.id = m.project_id
         """;
 
     private const string SelectVersion = """
         SELECT mv.id, mv.model_id, p.name AS project, m.name AS model, mv.version, mv.artifact_id, r.uuid AS run_uuid, mv.status,
-               mv.status_message, mv.stage, mv.description, mv.feature_set_id, mv.created_at, mv.created_by, mv.updated_at
+               mv.status_message, mv.stage, mv.description, mv.feature_set_id, mv.created_at, mv.created_by, mv.updated_at, mv.updated_by
         FROM model_versions mv
         JOIN registered_models m ON m.id = mv.model_id
         JOIN projects p ON p.id = m.project_id

@@ -71,6 +71,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             var run = await RunAccess.RequireActiveAsync(s, runId, "set a tag");
             await RunAccess.SetTagsAsync(s, run.Id, [new KeyValue(key, value)]);
             if (key == RunNameTag) await RunAccess.UpdateAsync(s, run.Id, null, null, value);
+            else await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             return true;
         }, idem);
     }

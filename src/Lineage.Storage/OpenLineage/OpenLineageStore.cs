@@ -98,11 +98,11 @@ public sealed class OpenLineageStore(Database db)
                 state = CASE WHEN state IN ('COMPLETE', 'FAILED', 'CANCELED') OR @state IS NULL OR (@time < @last AND @state = 'RUNNING') THEN state ELSE @state END,
                 start_time = CASE WHEN @start IS NOT NULL AND (start_time IS NULL OR @start < start_time) THEN @start ELSE start_time END,
                 end_time = CASE WHEN @terminal = 1 AND end_time IS NULL THEN @time ELSE end_time END,
-                properties = @properties
+                properties = @properties, updated_at = @now, updated_by = @by
             WHERE id = @executionId
             """, new
         {
-            executionId, time, last, properties,
+            executionId, time, last, properties, now = global::Lineage.Core.Tracking.Clock.NowMs(), by = s.Actor,
             state = state is null ? null : LineageAccess.Text(state.Value),
             start = e.EventType == "START" ? time : (long?)null,
             terminal = state is ExecutionState.Complete or ExecutionState.Failed or ExecutionState.Canceled ? 1 : 0,

@@ -9,7 +9,7 @@ internal static class DeploymentAccess
 {
     private const string SelectDeployment = """
         SELECT d.id, p.name AS project, d.environment_id, e.name AS environment, d.model_id, m.name AS model, d.version_id, mv.version,
-               d.endpoint_url, d.config, d.status, d.rollback_of, d.execution_id, d.created_at, d.created_by, d.updated_at
+               d.endpoint_url, d.config, d.status, d.rollback_of, d.execution_id, d.created_at, d.created_by, d.updated_at, d.updated_by
         FROM deployments d
         JOIN environments e ON e.id = d.environment_id
         JOIN projects p ON p.id = e.project_id
@@ -37,14 +37,14 @@ internal static class DeploymentAccess
     public static Task<long?> InsertAsync(DbSession s, long environmentId, long modelId, long versionId, string? endpointUrl, string config,
         long? rollbackOf, long? executionId, string? user, long now) =>
         s.Connection.QueryFirstOrDefaultAsync<long?>("""
-            INSERT INTO deployments (environment_id, model_id, version_id, endpoint_url, config, status, rollback_of, execution_id, created_at, created_by, updated_at)
-            VALUES (@environmentId, @modelId, @versionId, @endpointUrl, @config, 'pending', @rollbackOf, @executionId, @now, @user, @now)
+            INSERT INTO deployments (environment_id, model_id, version_id, endpoint_url, config, status, rollback_of, execution_id, created_at, created_by, updated_at, updated_by)
+            VALUES (@environmentId, @modelId, @versionId, @endpointUrl, @config, 'pending', @rollbackOf, @executionId, @now, @user, @now, @user)
             ON CONFLICT (environment_id, model_id) WHERE status <> 'retired' DO NOTHING RETURNING id
             """, new { environmentId, modelId, versionId, endpointUrl, config, rollbackOf, executionId, now, user }, s.Transaction);
 
     public static Task<int> SetStatusAsync(DbSession s, long id, DeploymentStatus from, DeploymentStatus to, long now) =>
-        s.Connection.ExecuteAsync("UPDATE deployments SET status = @to, updated_at = @now WHERE id = @id AND status = @from",
-            new { id, from = RegistryRules.DeploymentText(from), to = RegistryRules.DeploymentText(to), now }, s.Transaction);
+        s.Connection.ExecuteAsync("UPDATE deployments SET status = @to, updated_at = @now, updated_by = @by WHERE id = @id AND status = @from",
+            new { id, from = RegistryRules.DeploymentText(from), to = RegistryRules.DeploymentText(to), now, by = s.Actor }, s.Transaction);
 
     public static Task AddEventAsync(DbSession s, long deploymentId, DeploymentStatus status, string? reason, string? actor, long now) =>
         s.Connection.ExecuteAsync("INSERT INTO deployment_events (deployment_id, status, reason, at, actor) VALUES (@deploymentId, @status, @reason, @now, @actor)",

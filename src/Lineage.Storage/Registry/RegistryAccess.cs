@@ -13,13 +13,13 @@ namespace Lineage.Storage.Registry;
 internal static class RegistryAccess
 {
     private const string SelectModel = """
-        SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at
+        SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at, m.updated_by
         FROM registered_models m JOIN projects p ON p.id = m.project_id
         """;
 
     private const string SelectVersion = """
         SELECT mv.id, mv.model_id, p.name AS project, m.name AS model, mv.version, mv.artifact_id, r.uuid AS run_uuid, mv.status,
-               mv.status_message, mv.stage, mv.description, mv.feature_set_id, mv.created_at, mv.created_by, mv.updated_at
+               mv.status_message, mv.stage, mv.description, mv.feature_set_id, mv.created_at, mv.created_by, mv.updated_at, mv.updated_by
         FROM model_versions mv
         JOIN registered_models m ON m.id = mv.model_id
         JOIN projects p ON p.id = m.project_id
@@ -34,8 +34,8 @@ internal static class RegistryAccess
 
     public static Task<long?> InsertModelAsync(DbSession s, long projectId, string name, string? description, string? user, long now) =>
         s.Connection.QueryFirstOrDefaultAsync<long?>("""
-            INSERT INTO registered_models (project_id, name, description, latest_version, created_at, created_by, updated_at)
-            VALUES (@projectId, @name, @description, 0, @now, @user, @now)
+            INSERT INTO registered_models (project_id, name, description, latest_version, created_at, created_by, updated_at, updated_by)
+            VALUES (@projectId, @name, @description, 0, @now, @user, @now, @user)
             ON CONFLICT (project_id, name) DO NOTHING RETURNING id
             """, new { projectId, name, description, user, now }, s.Transaction);
 
@@ -85,7 +85,7 @@ internal static class RegistryAccess
             .ToLookup(a => a.ModelId, a => a.User);
         return rows.Select(r => new RegisteredModel(r.Id, r.Project, r.Name, r.Description, r.LatestVersion,
             tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[r.Id].ToDictionary(a => a.Alias, a => a.Version),
-            approvers[r.Id].ToList(), r.CreatedAt, r.CreatedBy, r.UpdatedAt)).ToList();
+            approvers[r.Id].ToList(), r.CreatedAt, r.CreatedBy, r.UpdatedAt) { UpdatedBy = r.UpdatedBy }).ToList();
     }
 
     public static Task SetModelTagAsync(DbSession s, long modelId, string key, string value) =>
@@ -99,11 +99,11 @@ internal static class RegistryAccess
 
     /// <summary>Marks a model as changed (MLflow's last_updated_timestamp moves when one of its versions changes).</summary>
     public static Task<int> TouchModelAsync(DbSession s, long modelId, long now) =>
-        s.Connection.ExecuteAsync("UPDATE registered_models SET updated_at = @now WHERE id = @modelId", new { modelId, now }, s.Transaction);
+        s.Connection.ExecuteAsync("UPDATE registered_models SET updated_at = @now, updated_by = @by WHERE id = @modelId", new { modelId, now, by = s.Actor }, s.Transaction);
 
     public static Task<int> SetModelDescriptionAsync(DbSession s, long modelId, string? description, long now) =>
-        s.Connection.ExecuteAsync("UPDATE registered_models SET description = @description, updated_at = @now WHERE id = @modelId",
-            new { modelId, description, now }, s.Transaction);
+        s.Connection.ExecuteAsync("UPDATE registered_models SET description = @description, updated_at = @now, updated_by = @by WHERE id = @modelId",
+            new { modelId, description, now, by = s.Actor }, s.Transaction);
 
     public static async Task<IReadOnlyList<string>> ApproversAsync(DbSession s, long modelId) =>
         (await s.Connection.QueryAsync<string>("SELECT user_name FROM model_approvers WHERE model_id = @modelId ORDER BY user_name",
@@ -121,14 +121,14 @@ internal static class RegistryAccess
     /// <summary>Takes the next version number: an UPDATE of the model row, so concurrent registrations serialize on it.</summary>
     public static Task<long> NextVersionAsync(DbSession s, long modelId, long now) =>
         s.Connection.ExecuteScalarAsync<long>(
-            "UPDATE registered_models SET latest_version = latest_version + 1, updated_at = @now WHERE id = @modelId RETURNING latest_version",
-            new { modelId, now }, s.Transaction);
+            "UPDATE registered_models SET latest_version = latest_version + 1, updated_at = @now, updated_by = @by WHERE id = @modelId RETURNING latest_version",
+            new { modelId, now, by = s.Actor }, s.Transaction);
 
     public static Task<long> InsertVersionAsync(DbSession s, long modelId, long version, long artifactId, long? runId, ModelVersionStatus status,
         string? description, long? featureSetId, string? user, long now) =>
         s.Connection.ExecuteScalarAsync<long>("""
-            INSERT INTO model_versions (model_id, version, artifact_id, run_id, status, stage, description, feature_set_id, created_at, created_by, updated_at)
-            VALUES (@modelId, @version, @artifactId, @runId, @status, 'None', @description, @featureSetId, @now, @user, @now)
+            INSERT INTO model_versions (model_id, version, artifact_id, run_id, status, stage, description, feature_set_id, created_at, created_by, updated_at, updated_by)
+            VALUES (@modelId, @version, @artifactId, @runId, @status, 'None', @description, @featureSetId, @now, @user, @now, @user)
             RETURNING id
             """, new { modelId, version, artifactId, runId, status = RegistryRules.StatusText(status), description, featureSetId, now, user },
             s.Transaction);
@@ -231,7 +231,7 @@ internal static class RegistryAccess
             .ToLookup(f => f.VersionId, f => new FeatureSpec(f.Name, f.Dtype, Shapes.Parse(f.Shape)));
         return rows.Select(r => new ModelVersion(r.Id, r.Project, r.Model, r.Version, r.StatusValue, r.StatusMessage, r.StageValue, r.Description,
             artifacts[r.ArtifactId], r.RunUuid, tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.ModelId, r.Version)].ToList(),
-            r.FeatureSetId is { } fs ? artifacts[fs] : null, features[r.Id].ToList(), r.CreatedAt, r.CreatedBy, r.UpdatedAt)).ToList();
+            r.FeatureSetId is { } fs ? artifacts[fs] : null, features[r.Id].ToList(), r.CreatedAt, r.CreatedBy, r.UpdatedAt) { UpdatedBy = r.UpdatedBy }).ToList();
     }
 
     public static Task SetVersionTagAsync(DbSession s, long versionId, string key, string value) =>
@@ -245,12 +245,13 @@ internal static class RegistryAccess
 
     public static Task<int> UpdateVersionAsync(DbSession s, long versionId, string? description, ModelVersionStatus status, string? statusMessage, long now) =>
         s.Connection.ExecuteAsync("""
-            UPDATE model_versions SET description = @description, status = @status, status_message = @statusMessage, updated_at = @now WHERE id = @versionId
-            """, new { versionId, description, status = RegistryRules.StatusText(status), statusMessage, now }, s.Transaction);
+            UPDATE model_versions SET description = @description, status = @status, status_message = @statusMessage, updated_at = @now, updated_by = @by
+            WHERE id = @versionId
+            """, new { versionId, description, status = RegistryRules.StatusText(status), statusMessage, now, by = s.Actor }, s.Transaction);
 
     public static Task<int> SetStageAsync(DbSession s, long versionId, ModelStage stage, long now) =>
-        s.Connection.ExecuteAsync("UPDATE model_versions SET stage = @stage, updated_at = @now WHERE id = @versionId",
-            new { versionId, stage = RegistryRules.StageText(stage), now }, s.Transaction);
+        s.Connection.ExecuteAsync("UPDATE model_versions SET stage = @stage, updated_at = @now, updated_by = @by WHERE id = @versionId",
+            new { versionId, stage = RegistryRules.StageText(stage), now, by = s.Actor }, s.Transaction);
 
     public static async Task<IReadOnlyList<ModelVersionRow>> VersionsInStageAsync(DbSession s, long modelId, ModelStage stage) =>
         (await s.Connection.QueryAsync<ModelVersionRow>($"{SelectVersion} WHERE mv.model_id = @modelId AND mv.stage = @stage ORDER BY mv.version",
@@ -269,7 +270,7 @@ internal static class RegistryAccess
         version is null
             ? s.Connection.ExecuteAsync("DELETE FROM model_aliases WHERE model_id = @modelId AND alias = @alias", new { modelId, alias }, s.Transaction)
             : s.Connection.ExecuteAsync("""
-                INSERT INTO model_aliases (model_id, alias, version, updated_at, updated_by) VALUES (@modelId, @alias, @version, @now, @user)
+                INSERT INTO model_aliases (model_id, alias, version, created_at, created_by, updated_at, updated_by) VALUES (@modelId, @alias, @version, @now, @user, @now, @user)
                 ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by
                 """, new { modelId, alias, version, now, user }, s.Transaction);
 
@@ -383,8 +384,8 @@ internal static class RegistryAccess
                      "DELETE FROM model_aliases WHERE model_id = @ModelId AND version = @Version",
                      "DELETE FROM promotion_requests WHERE model_id = @ModelId AND version = @Version AND status = 'PENDING'",
                      "DELETE FROM model_versions WHERE id = @Id",
-                     "UPDATE registered_models SET updated_at = @now WHERE id = @ModelId",
                  })
             await s.Connection.ExecuteAsync(sql, args, s.Transaction);
+        await TouchModelAsync(s, m.Id, args.now);
     }
 }

@@ -13,6 +13,7 @@ internal sealed class ModelRow
     public long CreatedAt { get; set; }
     public string? CreatedBy { get; set; }
     public long UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
 }
 
 internal sealed class ModelVersionRow
@@ -32,6 +33,7 @@ internal sealed class ModelVersionRow
     public long CreatedAt { get; set; }
     public string? CreatedBy { get; set; }
     public long UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
 
     public ModelVersionStatus StatusValue => RegistryRules.Status(Status);
     public ModelStage StageValue => RegistryRules.Stage(Stage);
@@ -93,11 +95,12 @@ internal sealed class DeploymentRow
     public long CreatedAt { get; set; }
     public string? CreatedBy { get; set; }
     public long UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
 
     public DeploymentStatus StatusValue => RegistryRules.Deployment(Status);
 
     public Deployment ToModel(IReadOnlyList<DeploymentEvent> events) => new(Id, Project, Environment, Model, Version, EndpointUrl, Config, StatusValue,
-        RollbackOf, ExecutionId, CreatedAt, CreatedBy, UpdatedAt, events);
+        RollbackOf, ExecutionId, CreatedAt, CreatedBy, UpdatedAt, events) { UpdatedBy = UpdatedBy };
 }
 
 internal sealed class DeploymentEventRow

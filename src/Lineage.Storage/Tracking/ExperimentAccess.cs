@@ -11,21 +11,23 @@ internal static class ExperimentAccess
 {
     private const string SelectExperiment = """
         SELECT e.id, e.project_id, p.name AS project_name, e.name, e.description, e.lifecycle,
-               e.created_at, e.updated_at, e.deleted_at
+               e.created_at, e.created_by, e.updated_at, e.updated_by, e.deleted_at
         FROM experiments e JOIN projects p ON p.id = e.project_id
         """;
 
+    private const string SelectProject = "SELECT id, name, description, created_at, created_by, updated_at, updated_by FROM projects";
+
     public static async Task<Project?> FindProjectAsync(DbSession s, string name) =>
-        await s.Connection.QueryFirstOrDefaultAsync<Project>(
-            "SELECT id, name, description, created_at AS CreatedAt FROM projects WHERE name = @name", new { name }, s.Transaction);
+        (await s.Connection.QueryFirstOrDefaultAsync<ProjectRow>(
+            $"{SelectProject} WHERE name = @name", new { name }, s.Transaction))?.ToModel();
 
     public static async Task<Project> RequireProjectAsync(DbSession s, string name) =>
         await FindProjectAsync(s, name) ?? throw LineageException.NotFound(
             $"project '{name}' does not exist; existing projects: {string.Join(", ", await ListProjectNamesAsync(s))}");
 
     public static async Task<IReadOnlyList<Project>> ListProjectsAsync(DbSession s) =>
-        (await s.Connection.QueryAsync<Project>(
-            "SELECT id, name, description, created_at AS CreatedAt FROM projects ORDER BY name", transaction: s.Transaction)).ToList();
+        (await s.Connection.QueryAsync<ProjectRow>(
+            $"{SelectProject} ORDER BY name", transaction: s.Transaction)).Select(p => p.ToModel()).ToList();
 
     private static async Task<IEnumerable<string>> ListProjectNamesAsync(DbSession s) =>
         (await ListProjectsAsync(s)).Select(p => p.Name).Take(20);
@@ -33,16 +35,18 @@ internal static class ExperimentAccess
     /// <summary>Inserts a project; null when the name is taken.</summary>
     public static Task<long?> CreateProjectAsync(DbSession s, string name, string? description) =>
         s.Connection.QueryFirstOrDefaultAsync<long?>(
-            "INSERT INTO projects (name, description, created_at) VALUES (@name, @description, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
-            new { name, description, now = Clock.NowMs() }, s.Transaction);
+            """
+            INSERT INTO projects (name, description, created_at, created_by, updated_at, updated_by) VALUES (@name, @description, @now, @by, @now, @by)
+            ON CONFLICT (name) DO NOTHING RETURNING id
+            """, new { name, description, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
     /// <summary>Inserts an experiment; null when the name is taken in the project.</summary>
     public static Task<long?> CreateExperimentAsync(DbSession s, long projectId, string name, string? description, long now) =>
         s.Connection.QueryFirstOrDefaultAsync<long?>("""
-            INSERT INTO experiments (project_id, name, description, lifecycle, created_at, updated_at)
-            VALUES (@projectId, @name, @description, 'active', @now, @now)
+            INSERT INTO experiments (project_id, name, description, lifecycle, created_at, created_by, updated_at, updated_by)
+            VALUES (@projectId, @name, @description, 'active', @now, @by, @now, @by)
             ON CONFLICT (project_id, name) DO NOTHING RETURNING id
-            """, new { projectId, name, description, now }, s.Transaction);
+            """, new { projectId, name, description, now, by = s.Actor }, s.Transaction);
 
     public static Task<ExperimentRow?> FindAsync(DbSession s, long id) =>
         s.Connection.QueryFirstOrDefaultAsync<ExperimentRow>($"{SelectExperiment} WHERE e.id = @id", new { id }, s.Transaction);
@@ -108,9 +112,9 @@ internal static class ExperimentAccess
 
     public static Task<int> UpdateAsync(DbSession s, long id, string? name, string? description, long now) =>
         s.Connection.ExecuteAsync("""
-            UPDATE experiments SET name = COALESCE(@name, name), description = COALESCE(@description, description), updated_at = @now
+            UPDATE experiments SET name = COALESCE(@name, name), description = COALESCE(@description, description), updated_at = @now, updated_by = @by
             WHERE id = @id
-            """, new { id, name, description, now }, s.Transaction);
+            """, new { id, name, description, now, by = s.Actor }, s.Transaction);
 
     /// <summary>
     /// Soft-deletes an active experiment and, with the same timestamp, its active runs. That timestamp is
@@ -123,12 +127,12 @@ internal static class ExperimentAccess
             "SELECT MAX(deleted_at) FROM runs WHERE experiment_id = @id AND lifecycle = 'deleted'", new { id }, s.Transaction);
         if (lastRunDeletion >= now) now = lastRunDeletion.Value + 1;
         var changed = await s.Connection.ExecuteAsync(
-            "UPDATE experiments SET lifecycle = 'deleted', deleted_at = @now, updated_at = @now WHERE id = @id AND lifecycle = 'active'",
-            new { id, now }, s.Transaction);
+            "UPDATE experiments SET lifecycle = 'deleted', deleted_at = @now, updated_at = @now, updated_by = @by WHERE id = @id AND lifecycle = 'active'",
+            new { id, now, by = s.Actor }, s.Transaction);
         if (changed > 0)
             await s.Connection.ExecuteAsync(
-                "UPDATE runs SET lifecycle = 'deleted', deleted_at = @now WHERE experiment_id = @id AND lifecycle = 'active'",
-                new { id, now }, s.Transaction);
+                "UPDATE runs SET lifecycle = 'deleted', deleted_at = @now, updated_at = @now, updated_by = @by WHERE experiment_id = @id AND lifecycle = 'active'",
+                new { id, now, by = s.Actor }, s.Transaction);
     }
 
     /// <summary>Restores a deleted experiment and exactly the runs its deletion took with it.</summary>
@@ -136,11 +140,11 @@ internal static class ExperimentAccess
     {
         if (row.IsActive) return;
         await s.Connection.ExecuteAsync(
-            "UPDATE runs SET lifecycle = 'active', deleted_at = NULL WHERE experiment_id = @Id AND lifecycle = 'deleted' AND deleted_at = @DeletedAt",
-            new { row.Id, row.DeletedAt }, s.Transaction);
+            "UPDATE runs SET lifecycle = 'active', deleted_at = NULL, updated_at = @now, updated_by = @by WHERE experiment_id = @Id AND lifecycle = 'deleted' AND deleted_at = @DeletedAt",
+            new { row.Id, row.DeletedAt, now, by = s.Actor }, s.Transaction);
         await s.Connection.ExecuteAsync(
-            "UPDATE experiments SET lifecycle = 'active', deleted_at = NULL, updated_at = @now WHERE id = @id",
-            new { id = row.Id, now }, s.Transaction);
+            "UPDATE experiments SET lifecycle = 'active', deleted_at = NULL, updated_at = @now, updated_by = @by WHERE id = @id",
+            new { id = row.Id, now, by = s.Actor }, s.Transaction);
     }
 
     public static string EscapeLike(string text) =>

@@ -14,13 +14,34 @@ internal sealed class ExperimentRow
     public string? Description { get; set; }
     public string Lifecycle { get; set; } = "";
     public long CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
     public long UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
     public long? DeletedAt { get; set; }
 
     public bool IsActive => Lifecycle == "active";
 
     public Experiment ToModel(IReadOnlyDictionary<string, string> tags) =>
-        new(Id, ProjectName, Name, Description, Rows.ParseLifecycle(Lifecycle), CreatedAt, UpdatedAt, tags);
+        new(Id, ProjectName, Name, Description, Rows.ParseLifecycle(Lifecycle), CreatedAt, UpdatedAt, tags)
+        {
+            Provenance = new Provenance(CreatedAt, CreatedBy, UpdatedAt, UpdatedBy),
+        };
+}
+
+internal sealed class ProjectRow
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string? Description { get; set; }
+    public long CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public long? UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
+
+    public Project ToModel() => new(Id, Name, Description, CreatedAt)
+    {
+        Provenance = new Provenance(CreatedAt, CreatedBy, UpdatedAt ?? CreatedAt, UpdatedBy),
+    };
 }
 
 internal sealed class RunRow
@@ -36,11 +57,18 @@ internal sealed class RunRow
     public string? ParentUuid { get; set; }
     public string Lifecycle { get; set; } = "";
     public long? DeletedAt { get; set; }
+    public long? CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public long? UpdatedAt { get; set; }
+    public string? UpdatedBy { get; set; }
 
     public bool IsActive => Lifecycle == "active";
 
     public RunInfo ToInfo() => new(Uuid, ExperimentId, Name, Rows.ParseStatus(Status), StartTime, EndTime, UserName,
-        ParentUuid, Rows.ParseLifecycle(Lifecycle));
+        ParentUuid, Rows.ParseLifecycle(Lifecycle))
+    {
+        Provenance = new Provenance(CreatedAt ?? StartTime, CreatedBy, UpdatedAt ?? CreatedAt ?? StartTime, UpdatedBy),
+    };
 }
 
 internal sealed class KeyValueRow

@@ -12,17 +12,18 @@ internal static class RunAccess
 {
     private const string SelectRun = """
         SELECT r.id, r.uuid, r.experiment_id, r.name, r.status, r.start_time, r.end_time, r.user_name,
-               p.uuid AS parent_uuid, r.lifecycle, r.deleted_at
+               p.uuid AS parent_uuid, r.lifecycle, r.deleted_at, r.created_at, r.created_by, r.updated_at, r.updated_by
         FROM runs r LEFT JOIN runs p ON p.id = r.parent_id
         """;
 
     public static Task<long> CreateAsync(DbSession s, string uuid, long experimentId, string? name, RunStatus status,
         long startTime, long? endTime, string? user, long? parentId) =>
         s.Connection.ExecuteScalarAsync<long>("""
-            INSERT INTO runs (uuid, experiment_id, name, status, start_time, end_time, user_name, parent_id, lifecycle)
-            VALUES (@uuid, @experimentId, @name, @status, @startTime, @endTime, @user, @parentId, 'active')
+            INSERT INTO runs (uuid, experiment_id, name, status, start_time, end_time, user_name, parent_id, lifecycle, created_at, created_by, updated_at, updated_by)
+            VALUES (@uuid, @experimentId, @name, @status, @startTime, @endTime, @user, @parentId, 'active', @now, @by, @now, @by)
             RETURNING id
-            """, new { uuid, experimentId, name, status = Rows.Text(status), startTime, endTime, user, parentId }, s.Transaction);
+            """, new { uuid, experimentId, name, status = Rows.Text(status), startTime, endTime, user, parentId, now = Clock.NowMs(), by = s.Actor ?? user },
+            s.Transaction);
 
     public static Task<RunRow?> FindAsync(DbSession s, string uuid) =>
         s.Connection.QueryFirstOrDefaultAsync<RunRow>($"{SelectRun} WHERE r.uuid = @uuid", new { uuid }, s.Transaction);
@@ -63,13 +64,14 @@ internal static class RunAccess
 
     public static Task<int> UpdateAsync(DbSession s, long id, RunStatus? status, long? endTime, string? name) =>
         s.Connection.ExecuteAsync("""
-            UPDATE runs SET status = COALESCE(@status, status), end_time = COALESCE(@endTime, end_time), name = COALESCE(@name, name)
+            UPDATE runs SET status = COALESCE(@status, status), end_time = COALESCE(@endTime, end_time), name = COALESCE(@name, name),
+                            updated_at = @now, updated_by = @by
             WHERE id = @id
-            """, new { id, status = status is { } st ? Rows.Text(st) : null, endTime, name }, s.Transaction);
+            """, new { id, status = status is { } st ? Rows.Text(st) : null, endTime, name, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
     public static Task<int> SetLifecycleAsync(DbSession s, long id, Lifecycle lifecycle, long? deletedAt) =>
-        s.Connection.ExecuteAsync("UPDATE runs SET lifecycle = @lifecycle, deleted_at = @deletedAt WHERE id = @id",
-            new { id, lifecycle = Rows.Text(lifecycle), deletedAt }, s.Transaction);
+        s.Connection.ExecuteAsync("UPDATE runs SET lifecycle = @lifecycle, deleted_at = @deletedAt, updated_at = @now, updated_by = @by WHERE id = @id",
+            new { id, lifecycle = Rows.Text(lifecycle), deletedAt, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
     /// <summary>Params are write-once: the same value again is accepted, a different one is a 400.</summary>
     public static async Task LogParamsAsync(DbSession s, RunRow run, IReadOnlyList<KeyValue> parameters)

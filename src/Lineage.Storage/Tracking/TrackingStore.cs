@@ -256,6 +256,8 @@ public sealed class TrackingStore(Database db)
             var run = await RunAccess.RequireActiveAsync(s, runId, "log to the run");
             await RunAccess.LogParamsAsync(s, run, batch.Params);
             await RunAccess.SetTagsAsync(s, run.Id, batch.Tags);
+            // Tags change the run; metric points and write-once params are data logged into it (and the hot path).
+            if (batch.Tags.Count > 0) await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             await _metrics.LogAsync(s, run.Id, batch.Metrics);
             return new BatchResult(batch.Metrics.Count, batch.Params.Count, batch.Tags.Count);
         }, idem);
@@ -269,6 +271,7 @@ public sealed class TrackingStore(Database db)
             var run = await RunAccess.RequireActiveAsync(s, runId, "delete a tag");
             if (await RunAccess.DeleteTagAsync(s, run.Id, key) == 0)
                 throw LineageException.NotFound($"run '{runId}' has no tag '{key}'");
+            await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             return true;
         }, idem);
     }

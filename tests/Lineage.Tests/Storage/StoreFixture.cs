@@ -32,10 +32,10 @@ public abstract class StoreTestBase : IAsyncLifetime
         _dir.Dispose();
     }
 
-    protected async Task ReopenAsync()
+    protected async Task ReopenAsync(bool upgrade = false)
     {
         await Db.DisposeAsync();
-        Db = await Database.OpenAsync(Target);
+        Db = await Database.OpenAsync(Target, upgrade);
         Store = new TrackingStore(Db);
     }
 }

@@ -386,6 +386,35 @@ public abstract class TrackingStoreContract : StoreTestBase
     }
 
     [Fact]
+    public async Task upgrading_to_provenance_fills_creator_and_last_change_from_what_rows_already_knew()
+    {
+        var run = await Store.CreateRunAsync(0, "legacy", startTime: 1_700_000_000_000, user: "legacy-user");
+        await Store.UpdateRunAsync(run.Info.RunId, new RunUpdate(RunStatus.Finished, 1_700_000_500_000, null));
+        // Turn the database back into one at schema 9: migration 10's columns gone, its row removed.
+        await Db.WriteAsync(async s =>
+        {
+            foreach (var (table, columns) in new[]
+                     {
+                         ("projects", "created_by updated_at updated_by"), ("experiments", "created_by updated_by"),
+                         ("runs", "created_at created_by updated_at updated_by"), ("artifact_versions", "updated_at updated_by"),
+                         ("artifact_aliases", "created_at created_by"), ("registered_models", "updated_by"), ("model_versions", "updated_by"),
+                         ("model_aliases", "created_at created_by"), ("deployments", "updated_by"),
+                         ("executions", "created_by updated_at updated_by"), ("contexts", "created_by updated_at updated_by"),
+                     })
+                foreach (var column in columns.Split(' '))
+                    await s.Connection.ExecuteAsync($"ALTER TABLE {table} DROP COLUMN {column}", transaction: s.Transaction);
+            return await s.Connection.ExecuteAsync("DELETE FROM schema_migrations WHERE version = 10", transaction: s.Transaction);
+        });
+        await ReopenAsync(upgrade: true);
+
+        var back = (await Store.GetRunAsync(run.Info.RunId)).Info.Provenance!;
+        Assert.Equal(new Provenance(1_700_000_000_000, "legacy-user", 1_700_000_500_000, "legacy-user"), back);
+        var project = (await Store.GetProjectAsync("default")).Provenance!;
+        Assert.Equal(project.CreatedAt, project.UpdatedAt);
+        Assert.Null(project.CreatedBy);
+    }
+
+    [Fact]
     public async Task migrations_are_numbered_and_the_same_for_both_dialects()
     {
         var sqlite = Migrator.For(SqlDialect.Sqlite).Select(m => (m.Version, m.Name));
