@@ -62,6 +62,14 @@ public sealed partial class LineageClient
     public Task DeleteModelAliasAsync(string model, string alias, string? project = null, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Delete, $"api/v1/models/{Esc(model)}/aliases/{Esc(alias)}" + QueryString(("project", project)), null, ct: ct);
 
+    /// <summary>Deletes a registered model with its versions (not their artifacts). 409 while deployed.</summary>
+    public Task DeleteModelAsync(string model, string? project = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, $"api/v1/models/{Esc(model)}" + QueryString(("project", project)), null, ct: ct);
+
+    /// <summary>Deletes one version (not its artifact). 409 while deployed or aliased.</summary>
+    public Task DeleteModelVersionAsync(string model, long version, string? project = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, $"api/v1/models/{Esc(model)}/versions/{version}" + QueryString(("project", project)), null, ct: ct);
+
     /// <param name="stage">None, Staging, Production or Archived.</param>
     public Task<ModelVersionDto> TransitionModelStageAsync(string model, long version, string stage, bool archiveExisting = false, string? project = null,
         CancellationToken ct = default) =>

@@ -45,6 +45,7 @@ public static class ModelCommands
         models.Subcommands.Add(Requests());
         models.Subcommands.Add(Decide("approve", true));
         models.Subcommands.Add(Decide("reject", false));
+        models.Subcommands.Add(Delete());
         return models;
     }
 
@@ -235,6 +236,38 @@ public static class ModelCommands
             var moved = await client.SetModelAliasAsync(parse.GetValue(model)!, parse.GetValue(alias)!, v, parse.GetValue(Project), ct);
             if (parse.GetValue(CliApp.JsonOption)) Terminal.Json(moved, LineageJson.Default.ModelVersionDto);
             else Terminal.Line($"{parse.GetValue(alias)} → {moved.Model} v{moved.Version}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var version = new Option<long?>("--version") { Description = "Delete only this version" };
+        var command = new Command("delete", """
+            Delete a registered model with all its versions (project admins), or one version (writers). The artifact
+            versions and their lineage stay. Refused while deployed; a version an alias names is refused too: move or
+            delete the alias first.
+
+            Examples:
+              lineage models delete churn --version 3
+              lineage models delete churn-experimental
+            """) { model, version };
+        command.SetAction(CliApp.Handle(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            var name = parse.GetValue(model)!;
+            if (parse.GetValue(version) is { } v)
+            {
+                await client.DeleteModelVersionAsync(name, v, parse.GetValue(Project), ct);
+                Terminal.Line($"deleted version {v} of {name}");
+            }
+            else
+            {
+                await client.DeleteModelAsync(name, parse.GetValue(Project), ct);
+                Terminal.Line($"deleted model {name}");
+            }
             return 0;
         }));
         return command;

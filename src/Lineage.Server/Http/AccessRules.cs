@@ -33,8 +33,10 @@ public static class AccessRules
         DELETE /api/v1/artifacts/{name}/versions/{version}/tags/{**key}              writer
         DELETE /api/v1/experiments/{id}                                              writer
         DELETE /api/v1/experiments/{id}/tags/{**key}                                 writer
+        DELETE /api/v1/models/{name}                                                 admin
         DELETE /api/v1/models/{name}/aliases/{alias}                                 approver
         DELETE /api/v1/models/{name}/tags/{**key}                                    writer
+        DELETE /api/v1/models/{name}/versions/{version}                              writer
         DELETE /api/v1/models/{name}/versions/{version}/tags/{**key}                 writer
         DELETE /api/v1/retention-policies/                                           admin
         DELETE /api/v1/runs/{runId}                                                  writer

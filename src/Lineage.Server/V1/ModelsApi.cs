@@ -54,6 +54,20 @@ public static class ModelsApi
             })
             .Accepts<UpdateModelRequest>("application/json").Produces<RegisteredModelDto>();
 
+        models.MapDelete("/{name}", async (string name, HttpContext ctx, RegistryStore store) =>
+            {
+                await store.DeleteModelAsync(ctx.Request.String("project"), name, Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Produces(204);
+
+        models.MapDelete("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, RegistryStore store) =>
+            {
+                await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version), Idempotency.KeyOf(ctx));
+                return Results.NoContent();
+            })
+            .Produces(204);
+
         models.MapPost("/{name}/tags", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);

@@ -1,3 +1,4 @@
+using Dapper;
 using Lineage.Core.Artifacts;
 using Lineage.Core.Errors;
 using Lineage.Core.Registry;
@@ -214,6 +215,36 @@ public sealed class RegistryStore(Database db)
             return await LoadVersionAsync(s, row.Id);
         }, idem);
     }
+
+    /// <summary>
+    /// Deletes a registered model with its versions, tags, aliases, approvers, history and promotion requests;
+    /// the artifact versions and their lineage stay. Refused (409) while any version is deployed.
+    /// </summary>
+    public Task<bool> DeleteModelAsync(string? project, string name, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            await RegistryAccess.DeleteModelAsync(s, await RequireModelAsync(s, project, name, lockRow: true));
+            return true;
+        }, idem);
+
+    /// <summary>
+    /// Deletes one version (its tags and pending promotion requests go with it; the artifact version stays).
+    /// Refused (409) while it is deployed or an alias names it: moving an alias is an approver's decision,
+    /// so a writer's delete must not make it implicitly.
+    /// </summary>
+    public Task<bool> DeleteVersionAsync(string? project, string model, long version, IdempotencyKey? idem = null) =>
+        db.WriteAsync(async s =>
+        {
+            var m = await RequireModelAsync(s, project, model, lockRow: true);
+            var row = await RequireVersionAsync(s, m, version);
+            var aliases = (await s.Connection.QueryAsync<string>("SELECT alias FROM model_aliases WHERE model_id = @Id AND version = @version ORDER BY alias",
+                new { m.Id, version }, s.Transaction)).ToList();
+            if (aliases.Count > 0)
+                throw LineageException.Conflict($"version {version} of '{model}' is aliased as {string.Join(", ", aliases.Select(a => $"'{a}'"))}; " +
+                                                "move or delete the alias first");
+            await RegistryAccess.DeleteVersionAsync(s, m, row);
+            return true;
+        }, idem);
 
     public Task<bool> DeleteAliasAsync(string? project, string model, string alias, string? user, IdempotencyKey? idem = null)
     {

@@ -131,6 +131,31 @@ public class RegistryApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task deleting_refuses_deployed_or_aliased_versions_and_keeps_the_artifacts()
+    {
+        var artifactId = await ModelWithVersions("gone", 3, """["carol"]""");
+        await Ok(HttpMethod.Put, "/api/v1/models/gone/aliases/champion", """{"version":2}""", "carol");
+        await Ok(HttpMethod.Post, "/api/v1/deployments", """{"environment":"prod","model":"gone","version":3}""", "ana", HttpStatusCode.Created);
+        await Ok(HttpMethod.Post, "/api/v1/models/gone/promotions", """{"version":1,"stage":"Staging"}""", "ana", HttpStatusCode.Created);
+
+        await Error(HttpStatusCode.Conflict, "CONFLICT", HttpMethod.Delete, "/api/v1/models/gone/versions/2"); // aliased
+        await Error(HttpStatusCode.Conflict, "CONFLICT", HttpMethod.Delete, "/api/v1/models/gone/versions/3"); // deployed
+        await Error(HttpStatusCode.Conflict, "CONFLICT", HttpMethod.Delete, "/api/v1/models/gone");
+        await Error(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", HttpMethod.Delete, "/api/v1/models/gone/versions/9");
+        Assert.Equal(3, (await Ok(HttpMethod.Get, "/api/v1/models/gone/versions"))["versions"]!.AsArray().Count);
+
+        await Ok(HttpMethod.Delete, "/api/v1/models/gone/versions/1", expected: HttpStatusCode.NoContent);
+        await Error(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", HttpMethod.Get, "/api/v1/models/gone/versions/1");
+        Assert.Empty((await Ok(HttpMethod.Get, "/api/v1/promotions?model=gone"))["requests"]!.AsArray()); // its pending request went with it
+        Assert.Equal(artifactId, (string?)(await Ok(HttpMethod.Get, $"/api/v1/artifacts/{artifactId}"))["id"]);
+
+        await ModelWithVersions("scratch", 2);
+        await Ok(HttpMethod.Delete, "/api/v1/models/scratch", expected: HttpStatusCode.NoContent);
+        await Error(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", HttpMethod.Get, "/api/v1/models/scratch");
+        await Ok(HttpMethod.Post, "/api/v1/models", """{"name":"scratch"}""", "ana", HttpStatusCode.Created); // the name is free again
+    }
+
+    [Fact]
     public async Task search_filters_versions_by_three_tags()
     {
         await ModelWithVersions("a", 3);
