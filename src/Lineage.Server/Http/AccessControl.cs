@@ -4,6 +4,7 @@ using System.Text;
 using Lineage.Core.Errors;
 using Lineage.Core.Governance;
 using Lineage.Core.Tracking;
+using Lineage.Storage.Engine;
 using Lineage.Storage.Governance;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +35,7 @@ public static class AccessControl
         var state = new AuthState(app.ApplicationServices.GetRequiredService<GovernanceStore>(),
             app.ApplicationServices.GetRequiredService<ServerOptions>().CredentialCache);
         var audit = app.ApplicationServices.GetRequiredService<Hosting.AuditWriter>();
+        var entities = app.ApplicationServices.GetRequiredService<EntityProjects>();
         app.Use(async (ctx, next) =>
         {
             var endpoint = ctx.GetEndpoint() as RouteEndpoint;
@@ -60,15 +62,9 @@ public static class AccessControl
                 ctx.Items[PrincipalKey] = principal;
                 if (rule is null)
                     throw new LineageException(ErrorCode.PermissionDenied, $"{ctx.Request.Method} {endpoint.RoutePattern.RawText} has no access rule");
-                var project = ctx.Request.Query["project"].ToString() is { Length: > 0 } p ? p : TrackingStore.DefaultProject;
-                var allowed = rule.Required switch
-                {
-                    Access.ServerAdmin => principal.IsServerAdmin,
-                    _ => principal.Can(project, (Role)rule.Required),
-                };
-                if (!allowed)
-                    throw new LineageException(ErrorCode.PermissionDenied,
-                        $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)} on project '{project}')");
+                await AuthorizeAsync(ctx, principal, rule, entities);
+                // Everything the request reads or writes from here on sees only the principal's projects.
+                if (!principal.IsServerAdmin) ProjectScope.Enter(new ProjectScope(principal.RolesByProjectId.Keys));
             }
             await next(ctx);
             if (rule is { Writes: true } && ctx.Response.StatusCode < 400)
@@ -78,6 +74,48 @@ public static class AccessControl
     }
 
     private static string Describe(Access access) => access == Access.ServerAdmin ? "server admin" : Roles.Text((Role)access);
+
+    /// <summary>
+    /// Checks the route's role on the project its rule names (see <see cref="AccessRules"/>). For a route that
+    /// names an entity, the role is checked on the entity's project; a principal who cannot even read that
+    /// project is let through to the endpoint, where the scoped store finds nothing and answers exactly as for
+    /// a missing entity (same code, same message), so the answer does not reveal that the entity exists.
+    /// </summary>
+    private static async Task AuthorizeAsync(HttpContext ctx, Principal principal, AccessRule rule, EntityProjects entities)
+    {
+        if (rule.Required == Access.ServerAdmin)
+        {
+            if (!principal.IsServerAdmin) throw Denied(ctx, principal, rule, null);
+            return;
+        }
+        var role = (Role)rule.Required;
+        var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : null;
+        switch (rule.Source)
+        {
+            case ProjectSource.Any:
+                if (named is not null ? !principal.Can(named, role) : !principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, named);
+                return;
+            case ProjectSource.Query or ProjectSource.Body:
+                // A creation names its project in the body; a query parameter, when also given, must pass too.
+                var project = (rule.Source == ProjectSource.Body ? await RequestKeys.BodyStringAsync(ctx.Request, "project") : null)
+                              ?? named ?? TrackingStore.DefaultProject;
+                if (!principal.Can(project, role) || (named is not null && !principal.Can(named, role))) throw Denied(ctx, principal, rule, project);
+                return;
+            default:
+                var key = await RequestKeys.FindAsync(ctx, rule.Parameter!);
+                if (key is null) return; // the endpoint reports the missing parameter
+                var owner = await entities.ProjectOfAsync(rule.Entity!.Value, key);
+                if (owner is null || principal.Can(owner.Value.Id, role)) return; // a missing entity is the endpoint's 404
+                if (principal.Can(owner.Value.Id, Role.Reader)) throw Denied(ctx, principal, rule, owner.Value.Name);
+                // Proxied MLflow files are one path namespace with no project column to scope: answer as the store does for a missing path.
+                if (rule.Entity == EntityKind.ProxyPath) throw LineageException.NotFound($"artifact '{key}' does not exist");
+                return;
+        }
+    }
+
+    private static LineageException Denied(HttpContext ctx, Principal principal, AccessRule rule, string? project) =>
+        new(ErrorCode.PermissionDenied, $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)}" +
+                                        (rule.Required == Access.ServerAdmin ? ")" : project is null ? " on some project)" : $" on project '{project}')"));
 
     private static AuditRecord Record(HttpContext ctx, RouteEndpoint endpoint)
     {

@@ -62,7 +62,7 @@ public sealed class PostgresDatabase : Database
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            return await body(new DbSession(connection, null, Dialect));
+            return await body(new DbSession(connection, null, Dialect, ProjectScope.Current));
         }
         catch (Exception ex)
         {
@@ -78,7 +78,7 @@ public sealed class PostgresDatabase : Database
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
-                var session = new DbSession(connection, transaction, Dialect);
+                var session = new DbSession(connection, transaction, Dialect, ProjectScope.Current);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
                 session.Committed();

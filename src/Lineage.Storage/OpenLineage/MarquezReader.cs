@@ -11,6 +11,8 @@ namespace Lineage.Storage.OpenLineage;
 /// Reads back what OpenLineage ingestion stored, in Marquez's model: namespaces, jobs (every run of
 /// a job namespace/name), datasets (every version of a namespace/name) and the job/dataset graph
 /// around a node. Each public method is one read transaction. Thread-safe.
+/// OpenLineage data lives in the default project (<see cref="OpenLineageStore"/>), so dataset names join the
+/// artifact names of that project only, and the access rules check the default project's roles.
 /// </summary>
 public sealed class MarquezReader(Database db)
 {
@@ -27,7 +29,7 @@ public sealed class MarquezReader(Database db)
                 FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
                 UNION ALL
                 SELECT d.namespace, v.created_at, v.created_at
-                FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name JOIN artifact_versions v ON v.name_id = n.id
+                FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND n.project_id = (SELECT id FROM projects WHERE name = 'default') JOIN artifact_versions v ON v.name_id = n.id
             ) u GROUP BY ns ORDER BY ns
             """, transaction: s.Transaction)).Select(r => new OlNamespaceView(r.Name, r.CreatedAt, r.UpdatedAt)).ToList());
 
@@ -150,14 +152,14 @@ public sealed class MarquezReader(Database db)
                 JOIN lineage_events ev ON ev.execution_id = r.execution_id
                 JOIN artifact_versions v ON v.id = ev.artifact_id
                 JOIN artifact_names n ON n.id = v.name_id
-                JOIN openlineage_datasets d ON d.artifact_name = n.name
+                JOIN openlineage_datasets d ON d.artifact_name = n.name AND n.project_id = (SELECT id FROM projects WHERE name = 'default')
                 WHERE r.job_namespace = @Namespace AND r.job_name = @Name
                 """, new { node.Namespace, node.Name }, s.Transaction))
                 .Select(r => Edge(node, new OlNode(OlNodeKind.Dataset, r.Namespace, r.Name), r.Kind)).ToList();
         return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>("""
             SELECT DISTINCT r.job_namespace, r.job_name, ev.kind
             FROM openlineage_datasets d
-            JOIN artifact_names n ON n.name = d.artifact_name
+            JOIN artifact_names n ON n.name = d.artifact_name AND n.project_id = (SELECT id FROM projects WHERE name = 'default')
             JOIN artifact_versions v ON v.name_id = n.id
             JOIN lineage_events ev ON ev.artifact_id = v.id
             JOIN openlineage_runs r ON r.execution_id = ev.execution_id
@@ -204,7 +206,7 @@ public sealed class MarquezReader(Database db)
             FROM lineage_events ev
             JOIN artifact_versions v ON v.id = ev.artifact_id
             JOIN artifact_names n ON n.id = v.name_id
-            JOIN openlineage_datasets d ON d.artifact_name = n.name
+            JOIN openlineage_datasets d ON d.artifact_name = n.name AND n.project_id = (SELECT id FROM projects WHERE name = 'default')
             WHERE ev.execution_id = @ExecutionId ORDER BY d.namespace, d.name
             """, new { row.ExecutionId }, s.Transaction)).ToList();
         return new OlRunView(Guid.Parse(row.RunUuid), row.ExecutionId, row.State, row.CreatedAt, row.UpdatedAt, row.StartedAt, row.EndedAt,
@@ -217,7 +219,7 @@ public sealed class MarquezReader(Database db)
     {
         var row = await s.Connection.QueryFirstOrDefaultAsync<DatasetRow>("""
             SELECT d.artifact_name AS ArtifactName, n.id AS NameId
-            FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name
+            FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND n.project_id = (SELECT id FROM projects WHERE name = 'default')
             WHERE d.namespace = @ns AND d.name = @name
             """, new { ns, name }, s.Transaction);
         if (row is null) return null;
