@@ -103,12 +103,17 @@ public static class AccessControl
                 return;
             default:
                 var key = await RequestKeys.FindAsync(ctx, rule.Parameter!);
-                if (key is null) return; // the endpoint reports the missing parameter
-                var owner = await entities.ProjectOfAsync(rule.Entity!.Value, key);
-                if (owner is null || principal.Can(owner.Value.Id, role)) return; // a missing entity is the endpoint's 404
-                if (principal.Can(owner.Value.Id, Role.Reader)) throw Denied(ctx, principal, rule, owner.Value.Name);
-                // Proxied MLflow files are one path namespace with no project column to scope: answer as the store does for a missing path.
-                if (rule.Entity == EntityKind.ProxyPath) throw LineageException.NotFound($"artifact '{key}' does not exist");
+                var owner = key is null ? null : await entities.ProjectOfAsync(rule.Entity!.Value, key);
+                if (owner is { } readable && principal.Can(readable.Id, Role.Reader))
+                {
+                    if (!principal.Can(readable.Id, role)) throw Denied(ctx, principal, rule, readable.Name);
+                    return;
+                }
+                // Missing and unreadable take one path, so the answers cannot be told apart: without the role on any
+                // project a 403, else on to the endpoint, whose scoped store answers 404 (or 400 for a missing id).
+                if (!principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, null);
+                // Proxied MLflow files are one path namespace with no project column to scope: answer as the store does for a missing file.
+                if (owner is not null && rule.Entity == EntityKind.ProxyPath) throw LineageException.NotFound($"artifact '{key}' does not exist");
                 return;
         }
     }
