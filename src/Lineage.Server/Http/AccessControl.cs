@@ -62,9 +62,8 @@ public static class AccessControl
                 ctx.Items[PrincipalKey] = principal;
                 if (rule is null)
                     throw new LineageException(ErrorCode.PermissionDenied, $"{ctx.Request.Method} {endpoint.RoutePattern.RawText} has no access rule");
-                await AuthorizeAsync(ctx, principal, rule, entities);
-                // Everything the request reads or writes from here on sees only the principal's projects.
-                if (!principal.IsServerAdmin) ProjectScope.Enter(new ProjectScope(principal.RolesByProjectId.Keys));
+                // Everything the request reads or writes from here on sees only the projects this returns.
+                ProjectScope.Enter(await AuthorizeAsync(ctx, principal, rule, entities));
             }
             await next(ctx);
             if (rule is { Writes: true } && ctx.Response.StatusCode < 400)
@@ -76,45 +75,46 @@ public static class AccessControl
     private static string Describe(Access access) => access == Access.ServerAdmin ? "server admin" : Roles.Text((Role)access);
 
     /// <summary>
-    /// Checks the route's role on the project its rule names (see <see cref="AccessRules"/>). For a route that
-    /// names an entity, the role is checked on the entity's project; a principal who cannot even read that
-    /// project is let through to the endpoint, where the scoped store finds nothing and answers exactly as for
-    /// a missing entity (same code, same message), so the answer does not reveal that the entity exists.
+    /// Checks the route's role on the project its rule names (see <see cref="AccessRules"/>) and returns the
+    /// projects the request may see: every project for a server admin (null), else the readable ones. For a
+    /// route that names an entity, the role is checked on the entity's project; a principal who cannot even read
+    /// that project is let through to the endpoint, where the scoped store finds nothing and answers exactly as
+    /// for a missing entity (same code, same message), so the answer does not reveal that the entity exists.
     /// </summary>
-    private static async Task AuthorizeAsync(HttpContext ctx, Principal principal, AccessRule rule, EntityProjects entities)
+    private static async Task<ProjectScope?> AuthorizeAsync(HttpContext ctx, Principal principal, AccessRule rule, EntityProjects entities)
     {
-        if (rule.Required == Access.ServerAdmin)
-        {
-            if (!principal.IsServerAdmin) throw Denied(ctx, principal, rule, null);
-            return;
-        }
+        if (principal.IsServerAdmin) return null;
+        if (rule.Required == Access.ServerAdmin) throw Denied(ctx, principal, rule, null);
+        var readable = new ProjectScope(principal.RolesByProjectId.Keys);
         var role = (Role)rule.Required;
         var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : null;
         switch (rule.Source)
         {
             case ProjectSource.Any:
                 if (named is not null ? !principal.Can(named, role) : !principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, named);
-                return;
+                return readable;
             case ProjectSource.Query or ProjectSource.Body:
                 // A creation names its project in the body; a query parameter, when also given, must pass too.
                 var project = (rule.Source == ProjectSource.Body ? await RequestKeys.BodyStringAsync(ctx.Request, "project") : null)
                               ?? named ?? TrackingStore.DefaultProject;
                 if (!principal.Can(project, role) || (named is not null && !principal.Can(named, role))) throw Denied(ctx, principal, rule, project);
-                return;
+                return readable;
             default:
                 var key = await RequestKeys.FindAsync(ctx, rule.Parameter!);
                 var owner = key is null ? null : await entities.ProjectOfAsync(rule.Entity!.Value, key);
-                if (owner is { } readable && principal.Can(readable.Id, Role.Reader))
+                if (owner is { } found && principal.Can(found.Id, Role.Reader))
                 {
-                    if (!principal.Can(readable.Id, role)) throw Denied(ctx, principal, rule, readable.Name);
-                    return;
+                    if (!principal.Can(found.Id, role)) throw Denied(ctx, principal, rule, found.Name);
+                    return readable;
                 }
                 // Missing and unreadable take one path, so the answers cannot be told apart: without the role on any
                 // project a 403, else on to the endpoint, whose scoped store answers 404 (or 400 for a missing id).
                 if (!principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, null);
                 // Proxied MLflow files are one path namespace with no project column to scope: answer as the store does for a missing file.
                 if (owner is not null && rule.Entity == EntityKind.ProxyPath) throw LineageException.NotFound($"artifact '{key}' does not exist");
-                return;
+                // The endpoint may still find the entity under a spelling the lookup missed (an upper-case run id):
+                // it then sees only the projects where the principal holds the route's role.
+                return new ProjectScope(principal.RolesByProjectId.Where(r => r.Value >= role).Select(r => r.Key));
         }
     }
 

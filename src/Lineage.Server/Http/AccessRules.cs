@@ -117,7 +117,7 @@ public static class AccessRules
         GET    /api/v1/experiments/{id}                                              reader experiment:id
         GET    /api/v1/feature-sets/{name}/versions/{reference}                      reader
         GET    /api/v1/features/{name}/usage                                         reader any
-        GET    /api/v1/jobs/runs/{id}                                                reader
+        GET    /api/v1/jobs/runs/{id}                                                reader openlineage-run:id
         GET    /api/v1/lineage                                                       reader
         GET    /api/v1/lineage/graph                                                 reader any
         GET    /api/v1/lineage/impact                                                reader any
@@ -301,6 +301,7 @@ public static class AccessRules
         "deployment" => EntityKind.Deployment,
         "promotion" => EntityKind.Promotion,
         "artifact" => EntityKind.ArtifactVersion,
+        "openlineage-run" => EntityKind.OpenLineageRun,
         "proxy" => EntityKind.ProxyPath,
         _ => throw new FormatException($"unknown entity kind '{word}' in the access table"),
     };

@@ -5,7 +5,7 @@ using Lineage.Storage.Engine;
 namespace Lineage.Storage.Governance;
 
 /// <summary>Kinds of entity a request can name by a server-wide id, whose project the access rules check.</summary>
-public enum EntityKind { Project, Experiment, Run, Execution, Context, Deployment, Promotion, ArtifactVersion, ProxyPath }
+public enum EntityKind { Project, Experiment, Run, Execution, Context, Deployment, Promotion, ArtifactVersion, OpenLineageRun, ProxyPath }
 
 /// <summary>
 /// The project an entity belongs to: one indexed lookup by primary or unique key, for the access middleware
@@ -27,7 +27,11 @@ public sealed class EntityProjects(Database db)
     private static (string? Sql, object? Arg) Lookup(EntityKind kind, string key) => kind switch
     {
         EntityKind.Project => ("SELECT id FROM projects WHERE name = @key", key),
-        EntityKind.Run => ("SELECT e.project_id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.uuid = @key", key),
+        // Spelled as the stores spell them: run ids in lower case, OpenLineage run ids as canonical UUIDs.
+        EntityKind.Run => ("SELECT e.project_id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.uuid = @key", key.ToLowerInvariant()),
+        EntityKind.OpenLineageRun => Guid.TryParse(key, out var uuid)
+            ? ("SELECT x.project_id FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @key", uuid.ToString("D"))
+            : (null, null),
         EntityKind.ProxyPath => Number(key.Split('/', 2)[0]) is { } experiment
             ? ("SELECT project_id FROM experiments WHERE id = @key", experiment)
             : ("SELECT id FROM projects WHERE name = 'default'", null),

@@ -195,10 +195,10 @@ public sealed class MarquezReader(Database db)
 
     private static async Task<OlRunView?> RunAsync(DbSession s, string runUuid)
     {
-        var row = await s.Connection.QueryFirstOrDefaultAsync<RunRow>("""
+        var row = await s.Connection.QueryFirstOrDefaultAsync<RunRow>($"""
             SELECT r.run_uuid AS RunUuid, x.id AS ExecutionId, x.state AS State, x.created_at AS CreatedAt, r.last_event_time AS UpdatedAt,
                    x.start_time AS StartedAt, x.end_time AS EndedAt, x.properties AS Properties
-            FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @runUuid
+            FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @runUuid{s.Visible("x.project_id")}
             """, new { runUuid }, s.Transaction);
         if (row is null) return null;
         var versions = (await s.Connection.QueryAsync<(string Namespace, string Name, long Version, string Kind)>("""

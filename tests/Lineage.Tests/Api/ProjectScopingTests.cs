@@ -243,6 +243,11 @@ public class ProjectScopingTests : IAsyncLifetime
                  })
             Assert.Equal(HttpStatusCode.Forbidden, (await Send("POST", path, json, "writerA")).Status);
 
+        // The run id as the store also accepts it, in upper case: still no way in.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send("POST", $"/api/v1/runs/{_bRun.ToUpperInvariant()}/metrics", """{"key":"loss","value":9}""",
+            "writerAreaderB")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send("POST", $"/api/v1/runs/{_bRun.ToUpperInvariant()}/metrics", """{"key":"loss","value":9}""",
+            "writerA")).Status);
         var run = await Ok("GET", $"/api/v1/runs/{_bRun}", null, "root");
         Assert.Equal("RUNNING", (string?)run["status"]);
         Assert.Equal("bsecret-exp", (string?)(await Ok("GET", $"/api/v1/experiments/{_bExp}", null, "root"))["name"]);
