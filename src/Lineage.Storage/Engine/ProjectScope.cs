@@ -14,16 +14,11 @@ public sealed class ProjectScope
 {
     private static readonly AsyncLocal<ProjectScope?> Ambient = new();
 
-    /// <summary>The ids rendered once as an SQL list. They are integers read from the database, never request text.</summary>
+    /// <summary>The ids rendered once as an SQL list, empty for none. They are integers read from the database, never request text.</summary>
     private readonly string _list;
 
-    public ProjectScope(IEnumerable<long> readableProjectIds)
-    {
-        ProjectIds = readableProjectIds.Distinct().Order().ToArray();
-        _list = string.Join(", ", ProjectIds.Select(id => id.ToString(CultureInfo.InvariantCulture)));
-    }
-
-    public IReadOnlyList<long> ProjectIds { get; }
+    public ProjectScope(IEnumerable<long> projectIds) =>
+        _list = string.Join(", ", projectIds.Distinct().Order().Select(id => id.ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>The scope of the current request, or null for "every project".</summary>
     public static ProjectScope? Current => Ambient.Value;
@@ -31,8 +26,6 @@ public sealed class ProjectScope
     /// <summary>Runs the rest of the caller's async flow inside <paramref name="scope"/>.</summary>
     public static void Enter(ProjectScope? scope) => Ambient.Value = scope;
 
-    public bool Contains(long projectId) => Array.BinarySearch((long[])ProjectIds, projectId) >= 0;
-
     /// <summary>"<paramref name="column"/> is one of the readable projects" (false for an empty scope).</summary>
-    internal string Condition(string column) => ProjectIds.Count == 0 ? "1 = 0" : $"{column} IN ({_list})";
+    internal string Condition(string column) => _list.Length == 0 ? "1 = 0" : $"{column} IN ({_list})";
 }
