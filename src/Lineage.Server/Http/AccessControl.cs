@@ -110,8 +110,6 @@ public static class AccessControl
                 // Missing and unreadable take one path, so the answers cannot be told apart: without the role on any
                 // project a 403, else on to the endpoint, whose scoped store answers 404 (or 400 for a missing id).
                 if (!principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, null);
-                // Proxied MLflow files are one path namespace with no project column to scope: answer as the store does for a missing file.
-                if (owner is not null && rule.Entity == EntityKind.ProxyPath) throw LineageException.NotFound($"artifact '{key}' does not exist");
                 // The endpoint may still find the entity under a spelling the lookup missed (an upper-case run id):
                 // it then sees only the projects where the principal holds the route's role.
                 return new ProjectScope(principal.RolesByProjectId.Where(r => r.Value >= role).Select(r => r.Key));

@@ -15,7 +15,7 @@ namespace Lineage.Tests.Api;
 /// searches, counts or lineage walks; a writer of alpha cannot write into beta.
 /// Everything of beta is named "bsecret…", so a leak shows up as that text in an answer.
 /// </summary>
-public class ProjectScopingTests : IAsyncLifetime
+public partial class ProjectScopingTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
     protected virtual bool Postgres => false;
@@ -258,6 +258,38 @@ public class ProjectScopingTests : IAsyncLifetime
         // …while writing into alpha works.
         await Ok("POST", $"/api/v1/runs/{_aRun}/metrics", """{"key":"loss","value":0.1,"step":1}""", "writerA", HttpStatusCode.NoContent);
         await Ok("POST", "/api/v1/experiments/", """{"name":"mine","project":"alpha"}""", "writerA", HttpStatusCode.Created);
+    }
+}
+
+public partial class ProjectScopingTests
+{
+    private const string Proxy = "/api/2.0/mlflow-artifacts/artifacts";
+
+    private static readonly System.Text.Json.JsonSerializerOptions Unescaped = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [Fact]
+    public async Task mlflow_proxy_files_of_project_b_are_missing_to_a_reader_of_project_a()
+    {
+        foreach (var (experiment, file) in new[] { (_aExp, "avisible.txt"), (_bExp, "bsecret.txt") })
+            await Ok("PUT", $"{Proxy}/{experiment}/{file}", "content", "root");
+
+        var hidden = await Send("GET", $"{Proxy}/{_bExp}/bsecret.txt", null, "readerA");
+        var absent = await Send("GET", $"{Proxy}/{Missing}/bsecret.txt", null, "readerA");
+        Assert.Equal(HttpStatusCode.NotFound, hidden.Status);
+        Assert.Equal(WithoutId(JsonNode.Parse(absent.Text)!.ToJsonString(Unescaped), Missing), WithoutId(JsonNode.Parse(hidden.Text)!.ToJsonString(Unescaped), _bExp));
+        Assert.Equal((await Send("GET", $"{Proxy}?path={Missing}", null, "readerA")).Text, (await Send("GET", $"{Proxy}?path={_bExp}", null, "readerA")).Text);
+        var root = (await Send("GET", $"{Proxy}?path=", null, "readerA")).Text;
+        Assert.Contains($"\"{_aExp}\"", root);
+        Assert.DoesNotContain($"\"{_bExp}\"", root);
+        Assert.Contains($"\"{_bExp}\"", (await Send("GET", $"{Proxy}?path=", null, "root")).Text);
+
+        // A writer of alpha deletes nothing of beta's (the answer of a missing path) and cannot upload into its folders.
+        Assert.Equal((await Send("DELETE", $"{Proxy}/{Missing}/bsecret.txt", null, "writerA")).Text,
+            (await Send("DELETE", $"{Proxy}/{_bExp}/bsecret.txt", null, "writerA")).Text);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send("PUT", $"{Proxy}/{_bExp}/intruder.txt", "x", "writerA")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send("PUT", $"{Proxy}/{_bExp}/intruder.txt", "x", "writerAreaderB")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send("GET", $"{Proxy}/{_bExp}/bsecret.txt", null, "root")).Status);
+        Assert.DoesNotContain("intruder", (await Send("GET", $"{Proxy}?path={_bExp}", null, "root")).Text);
     }
 }
 
