@@ -9,6 +9,7 @@ if (options is null) return 2;
 return options.Suite switch
 {
     "artifacts" => await ArtifactBench.RunAsync(options),
+    "authz" => await AuthzBench.RunAsync(options),
     "graph" => await GraphBench.RunAsync(options),
     "mlflow" => await MlflowBench.RunAsync(options),
     "registry" => await RegistryBench.RunAsync(options),
@@ -53,7 +54,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|graph|mlflow|registry  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|authz|graph|mlflow|registry  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
@@ -71,7 +72,7 @@ namespace Lineage.Bench
                                                         registry: model versions (default 100000)
                               --nodes N                 graph: nodes of the synthetic graph (default 1000000; edges = 3 x nodes)
                               --window N                graph: how far back (in artifacts) inputs are drawn (default 16: about 100 nodes upstream at depth 10)
-                              --queries N               graph/registry: queries to time (default 500)
+                              --queries N               graph/registry/authz: queries to time (default 500)
                               --events N                graph: OpenLineage events to ingest (default 20000)
 
                             Example:
@@ -79,6 +80,7 @@ namespace Lineage.Bench
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite artifacts --file-mb 2000
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite graph --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite registry --store sqlite
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite authz --store sqlite
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

@@ -105,6 +105,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new OpenLineageStore(db));
         builder.Services.AddSingleton(new MarquezReader(db));
         builder.Services.AddSingleton(new GovernanceStore(db));
+        builder.Services.AddSingleton(new EntityProjects(db));
         builder.Services.AddSingleton(new AuditLog(db));
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());

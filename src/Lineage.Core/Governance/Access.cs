@@ -13,6 +13,14 @@ public enum PrincipalKind { User, Service }
 public sealed record Principal(long Id, string Name, PrincipalKind Kind, bool IsServerAdmin, IReadOnlyDictionary<string, Role> Roles)
 {
     public bool Can(string project, Role needed) => IsServerAdmin || (Roles.TryGetValue(project, out var role) && role >= needed);
+
+    /// <summary>The same roles keyed by project id, for checks on the project an entity belongs to.</summary>
+    public IReadOnlyDictionary<long, Role> RolesByProjectId { get; init; } = new Dictionary<long, Role>();
+
+    public bool Can(long projectId, Role needed) => IsServerAdmin || (RolesByProjectId.TryGetValue(projectId, out var role) && role >= needed);
+
+    /// <summary>True when the principal holds <paramref name="needed"/> on at least one project.</summary>
+    public bool CanAnywhere(Role needed) => IsServerAdmin || RolesByProjectId.Values.Any(role => role >= needed);
 }
 
 public sealed record ApiToken(long Id, string Principal, string? Name, long CreatedAt, long? ExpiresAt, long? RevokedAt);

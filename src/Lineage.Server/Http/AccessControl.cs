@@ -4,6 +4,7 @@ using System.Text;
 using Lineage.Core.Errors;
 using Lineage.Core.Governance;
 using Lineage.Core.Tracking;
+using Lineage.Storage.Engine;
 using Lineage.Storage.Governance;
 using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +35,7 @@ public static class AccessControl
         var state = new AuthState(app.ApplicationServices.GetRequiredService<GovernanceStore>(),
             app.ApplicationServices.GetRequiredService<ServerOptions>().CredentialCache);
         var audit = app.ApplicationServices.GetRequiredService<Hosting.AuditWriter>();
+        var entities = app.ApplicationServices.GetRequiredService<EntityProjects>();
         app.Use(async (ctx, next) =>
         {
             var endpoint = ctx.GetEndpoint() as RouteEndpoint;
@@ -63,16 +65,10 @@ public static class AccessControl
                 ctx.Items[PrincipalKey] = principal;
                 if (rule is null)
                     throw new LineageException(ErrorCode.PermissionDenied, $"{ctx.Request.Method} {endpoint.RoutePattern.RawText} has no access rule");
-                var project = ctx.Request.Query["project"].ToString() is { Length: > 0 } p ? p : TrackingStore.DefaultProject;
-                var allowed = rule.Required switch
-                {
-                    Access.ServerAdmin => principal.IsServerAdmin,
-                    _ => principal.Can(project, (Role)rule.Required),
-                };
-                if (!allowed)
-                    throw new LineageException(ErrorCode.PermissionDenied,
-                        $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)} on project '{project}')");
-                mayReveal = principal.Can(project, RevealRole);
+                // Everything the request reads or writes from here on sees only the projects this returns.
+                var (scope, reveal) = await AuthorizeAsync(ctx, principal, rule, entities);
+                ProjectScope.Enter(scope);
+                mayReveal = reveal;
             }
             var reveals = RevealScope.Begin(mayReveal);
             await next(ctx);
@@ -102,6 +98,53 @@ public static class AccessControl
     }
 
     private static string Describe(Access access) => access == Access.ServerAdmin ? "server admin" : Roles.Text((Role)access);
+
+    /// <summary>
+    /// Checks the route's role on the project its rule names (see <see cref="AccessRules"/>) and returns the
+    /// projects the request may see: every project for a server admin (null), else the readable ones. For a
+    /// route that names an entity, the role is checked on the entity's project; a principal who cannot even read
+    /// that project is let through to the endpoint, where the scoped store finds nothing and answers exactly as
+    /// for a missing entity (same code, same message), so the answer does not reveal that the entity exists.
+    /// </summary>
+    private static async Task<(ProjectScope? Scope, bool MayReveal)> AuthorizeAsync(HttpContext ctx, Principal principal, AccessRule rule, EntityProjects entities)
+    {
+        if (principal.IsServerAdmin) return (null, true);
+        if (rule.Required == Access.ServerAdmin) throw Denied(ctx, principal, rule, null);
+        var readable = new ProjectScope(principal.RolesByProjectId.Keys);
+        var role = (Role)rule.Required;
+        var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : null;
+        switch (rule.Source)
+        {
+            case ProjectSource.Any:
+                if (named is not null ? !principal.Can(named, role) : !principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, named);
+                // Results may span projects: plaintext only when the principal may reveal in every one it can see.
+                return (readable, named is not null ? principal.Can(named, RevealRole) : principal.RolesByProjectId.Values.All(r => r >= RevealRole));
+            case ProjectSource.Query or ProjectSource.Body:
+                // A creation names its project in the body; a query parameter, when also given, must pass too.
+                var project = (rule.Source == ProjectSource.Body ? await RequestKeys.BodyStringAsync(ctx.Request, "project") : null)
+                              ?? named ?? TrackingStore.DefaultProject;
+                if (!principal.Can(project, role) || (named is not null && !principal.Can(named, role))) throw Denied(ctx, principal, rule, project);
+                return (readable, principal.Can(project, RevealRole));
+            default:
+                var key = await RequestKeys.FindAsync(ctx, rule.Parameter!);
+                var owner = key is null ? null : await entities.ProjectOfAsync(rule.Entity!.Value, key);
+                if (owner is { } found && principal.Can(found.Id, Role.Reader))
+                {
+                    if (!principal.Can(found.Id, role)) throw Denied(ctx, principal, rule, found.Name);
+                    return (readable, principal.Can(found.Id, RevealRole));
+                }
+                // Missing and unreadable take one path, so the answers cannot be told apart: without the role on any
+                // project a 403, else on to the endpoint, whose scoped store answers 404 (or 400 for a missing id).
+                if (!principal.CanAnywhere(role)) throw Denied(ctx, principal, rule, null);
+                // The endpoint may still find the entity under a spelling the lookup missed (an upper-case run id):
+                // it then sees only the projects where the principal holds the route's role.
+                return (new ProjectScope(principal.RolesByProjectId.Where(r => r.Value >= role).Select(r => r.Key)), false);
+        }
+    }
+
+    private static LineageException Denied(HttpContext ctx, Principal principal, AccessRule rule, string? project) =>
+        new(ErrorCode.PermissionDenied, $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)}" +
+                                        (rule.Required == Access.ServerAdmin ? ")" : project is null ? " on some project)" : $" on project '{project}')"));
 
     private static AuditRecord Record(HttpContext ctx, RouteEndpoint endpoint)
     {

@@ -31,7 +31,7 @@ internal static class ArtifactAccess
 
     public static Task<NameRow?> FindNameAsync(DbSession s, long projectId, string name) =>
         s.Connection.QueryFirstOrDefaultAsync<NameRow>(
-            "SELECT id, latest_version FROM artifact_names WHERE project_id = @projectId AND name = @name",
+            $"SELECT id, latest_version FROM artifact_names WHERE project_id = @projectId AND name = @name{s.Visible("project_id")}",
             new { projectId, name }, s.Transaction);
 
     public static Task<long> InsertVersionAsync(DbSession s, long nameId, long version, string type, ArtifactKind kind, string digest,
@@ -52,7 +52,7 @@ internal static class ArtifactAccess
     }
 
     public static Task<VersionRow?> FindByIdAsync(DbSession s, long id) =>
-        s.Connection.QueryFirstOrDefaultAsync<VersionRow>($"{SelectVersion} WHERE v.id = @id", new { id }, s.Transaction);
+        s.Connection.QueryFirstOrDefaultAsync<VersionRow>($"{SelectVersion} WHERE v.id = @id{s.Visible("n.project_id")}", new { id }, s.Transaction);
 
     public static Task<VersionRow?> FindAsync(DbSession s, long nameId, VersionRef reference)
     {
@@ -76,6 +76,7 @@ internal static class ArtifactAccess
         var sql = new StringBuilder(SelectVersion).Append(" WHERE 1 = 1");
         var args = new DynamicParameters();
         if (projectId is not null) { sql.Append(" AND n.project_id = @projectId"); args.Add("projectId", projectId); }
+        sql.Append(s.Visible("n.project_id"));
         if (q.Name is not null) { sql.Append(" AND n.name = @name"); args.Add("name", q.Name); }
         if (q.Type is not null) { sql.Append(" AND v.type = @type"); args.Add("type", q.Type); }
         if (q.Lifecycle == LifecycleFilter.Active) sql.Append(" AND v.lifecycle = 'active'");

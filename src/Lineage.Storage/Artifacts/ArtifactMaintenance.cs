@@ -68,9 +68,9 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
     }
 
     public Task<IReadOnlyList<RetentionPolicy>> ListPoliciesAsync() =>
-        db.ReadAsync<IReadOnlyList<RetentionPolicy>>(async s => (await s.Connection.QueryAsync<PolicyRow>("""
+        db.ReadAsync<IReadOnlyList<RetentionPolicy>>(async s => (await s.Connection.QueryAsync<PolicyRow>($"""
             SELECT p.name AS project, r.scope, r.target, r.keep_last, r.keep_days, r.project_id
-            FROM retention_policies r JOIN projects p ON p.id = r.project_id ORDER BY p.name, r.scope, r.target
+            FROM retention_policies r JOIN projects p ON p.id = r.project_id WHERE 1 = 1{s.Visible("r.project_id")} ORDER BY p.name, r.scope, r.target
             """)).Select(r => r.ToModel()).ToList());
 
     public Task<bool> DeletePolicyAsync(string? project, string scope, string target) =>

@@ -31,8 +31,8 @@ public abstract class Database : IAsyncDisposable
     /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
     public FieldProtection Fields { get; set; } = FieldProtection.Off;
 
-    protected DbSession Session(DbConnection connection, DbTransaction? transaction, bool forWrite) =>
-        new(connection, transaction, Dialect, Fields, forWrite);
+    protected DbSession Session(DbConnection connection, DbTransaction? transaction, bool forWrite, ProjectScope? scope) =>
+        new(connection, transaction, Dialect, Fields, forWrite, scope);
 
     /// <summary>Where the data lives, with any password removed: for logs and /ready.</summary>
     public abstract string Description { get; }

@@ -11,7 +11,8 @@ public enum Touched { Run, Execution, Context }
 /// on it and never commits; the <see cref="Database"/> commits when the operation returns.
 /// Not thread-safe: one operation uses it at a time.
 /// </summary>
-public sealed class DbSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, FieldProtection fields, bool forWrite)
+public sealed class DbSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, FieldProtection fields, bool forWrite,
+    ProjectScope? scope)
 {
     private List<Action>? _onCommitted;
 
@@ -43,6 +44,15 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
             Touched.Context => "UPDATE contexts SET updated_at = @now, updated_by = @by WHERE id = @id",
             _ => throw new ArgumentOutOfRangeException(nameof(table)),
         }, new { id, now, by = Actor }, Transaction);
+
+    /// <summary>The projects the caller may read; null for every project (see <see cref="ProjectScope"/>).</summary>
+    public ProjectScope? Scope { get; } = scope;
+
+    /// <summary>
+    /// " AND <paramref name="projectColumn"/> IN (readable projects)", or "" when the session sees every
+    /// project: appended to the WHERE clause of any statement that finds, lists or counts project data.
+    /// </summary>
+    public string Visible(string projectColumn) => Scope is null ? "" : $" AND {Scope.Condition(projectColumn)}";
 
     /// <summary>Runs after a successful commit; used to publish caches only once their rows are durable.</summary>
     public void OnCommitted(Action action) => (_onCommitted ??= []).Add(action);

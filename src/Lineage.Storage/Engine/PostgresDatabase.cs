@@ -69,7 +69,7 @@ public sealed class PostgresDatabase : Database
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            return await body(Session(connection, null, forWrite: false));
+            return await body(Session(connection, null, forWrite: false, ProjectScope.Current));
         }
         catch (Exception ex)
         {
@@ -85,7 +85,7 @@ public sealed class PostgresDatabase : Database
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
-                var session = Session(connection, transaction, forWrite: true);
+                var session = Session(connection, transaction, forWrite: true, ProjectScope.Current);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
                 session.Committed();

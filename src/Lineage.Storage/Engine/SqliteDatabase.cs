@@ -52,7 +52,7 @@ public sealed class SqliteDatabase : Database
         await connection.OpenAsync(ct);
         try
         {
-            return await body(Session(connection, null, forWrite: false));
+            return await body(Session(connection, null, forWrite: false, ProjectScope.Current));
         }
         catch (Exception ex)
         {
@@ -80,7 +80,7 @@ public sealed class SqliteDatabase : Database
         {
             group.Clear();
             while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
-                group.Add((item, Session(_writer, null, forWrite: true)));
+                group.Add((item, Session(_writer, null, forWrite: true, item.Scope)));
             try
             {
                 await RunGroupAsync(group);
@@ -124,7 +124,7 @@ public sealed class SqliteDatabase : Database
                 _writer.Execute("ROLLBACK");
                 group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
                 group.RemoveAt(i);
-                await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, forWrite: true))).ToList(), savepoints: true);
+                await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, forWrite: true, g.Item.Scope))).ToList(), savepoints: true);
                 return;
             }
         }
@@ -154,6 +154,9 @@ public sealed class SqliteDatabase : Database
     private sealed class WorkItem(Func<DbSession, Task<object?>> body)
     {
         public Func<DbSession, Task<object?>> Body { get; } = body;
+
+        // The writer loop runs outside the caller's async flow, so the caller's scope travels with the item.
+        public ProjectScope? Scope { get; } = ProjectScope.Current;
 
         // Continuations run off the writer thread so callers never stall the next group.
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -137,10 +137,14 @@ public sealed class GovernanceStore(Database db)
 
     private static async Task<Principal> LoadAsync(DbSession s, PrincipalRow row)
     {
-        var roles = (await s.Connection.QueryAsync<(string Project, string Role)>("""
-            SELECT pr.name, r.role FROM project_roles r JOIN projects pr ON pr.id = r.project_id WHERE r.principal_id = @Id
-            """, new { row.Id }, s.Transaction)).ToDictionary(r => r.Project, r => Roles.Parse(r.Role));
-        return new Principal(row.Id, row.Name, row.Kind == "user" ? PrincipalKind.User : PrincipalKind.Service, row.IsAdmin, roles);
+        var rows = (await s.Connection.QueryAsync<(long ProjectId, string Project, string Role)>("""
+            SELECT pr.id, pr.name, r.role FROM project_roles r JOIN projects pr ON pr.id = r.project_id WHERE r.principal_id = @Id
+            """, new { row.Id }, s.Transaction)).ToList();
+        return new Principal(row.Id, row.Name, row.Kind == "user" ? PrincipalKind.User : PrincipalKind.Service, row.IsAdmin,
+            rows.ToDictionary(r => r.Project, r => Roles.Parse(r.Role)))
+        {
+            RolesByProjectId = rows.ToDictionary(r => r.ProjectId, r => Roles.Parse(r.Role)),
+        };
     }
 
     private static void CheckName(string name)

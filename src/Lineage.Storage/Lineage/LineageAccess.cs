@@ -40,19 +40,19 @@ internal static class LineageAccess
     }
 
     public static Task<ExecutionRow?> FindExecutionAsync(DbSession s, long id) =>
-        s.Connection.QueryFirstOrDefaultAsync<ExecutionRow>($"{SelectExecution} WHERE x.id = @id", new { id }, s.Transaction);
+        s.Connection.QueryFirstOrDefaultAsync<ExecutionRow>($"{SelectExecution} WHERE x.id = @id{s.Visible("x.project_id")}", new { id }, s.Transaction);
 
     public static async Task<ExecutionRow> RequireExecutionAsync(DbSession s, long id) =>
         await FindExecutionAsync(s, id) ?? throw LineageException.NotFound($"execution {id} does not exist");
 
     public static async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(DbSession s, IReadOnlyCollection<long> ids) =>
         ids.Count == 0 ? [] : (await s.Connection.QueryAsync<ExecutionRow>(
-            $"{SelectExecution} WHERE {s.Dialect.InList("x.id", "ids")}", new { ids = ids.ToArray() }, s.Transaction)).ToList();
+            $"{SelectExecution} WHERE {s.Dialect.InList("x.id", "ids")}{s.Visible("x.project_id")}", new { ids = ids.ToArray() }, s.Transaction)).ToList();
 
     public static async Task<IReadOnlyList<ExecutionRow>> ListExecutionsAsync(DbSession s, long? projectId, string? type, long? contextId, long? beforeId, int limit) =>
         (await s.Connection.QueryAsync<ExecutionRow>($"""
             {SelectExecution}
-            WHERE (@projectId IS NULL OR x.project_id = @projectId) AND (@type IS NULL OR x.type = @type)
+            WHERE (@projectId IS NULL OR x.project_id = @projectId){s.Visible("x.project_id")} AND (@type IS NULL OR x.type = @type)
               AND (@contextId IS NULL OR x.id IN (SELECT execution_id FROM context_executions WHERE context_id = @contextId))
               AND (@beforeId IS NULL OR x.id < @beforeId)
             ORDER BY x.id DESC LIMIT @limit
@@ -84,13 +84,20 @@ internal static class LineageAccess
     /// CROSS JOIN pins SQLite's join order to "walked nodes first" (its planner otherwise may scan
     /// all events for a small walk), and PostgreSQL plans it as an ordinary inner join.
     /// </summary>
-    public static async Task<IReadOnlyList<(NodeId Node, int Depth)>> WalkAsync(DbSession s, NodeId root, bool downstream, int maxDepth)
+    /// <remarks>
+    /// With <paramref name="visibleOnly"/> and a scoped session the walk is pruned at the project boundary: it
+    /// never steps onto an execution or artifact of a project the caller cannot read, so nothing behind such a
+    /// node is reached through it either. Cycle checks pass false: they must see the whole graph.
+    /// </remarks>
+    public static async Task<IReadOnlyList<(NodeId Node, int Depth)>> WalkAsync(DbSession s, NodeId root, bool downstream, int maxDepth,
+        bool visibleOnly = true)
     {
         // Downstream: artifact -[input]-> execution -[output]-> artifact. Upstream: the reverse.
         var (first, second) = downstream ? ("input", "output") : ("output", "input");
+        string Visible(string column) => visibleOnly ? s.Visible(column) : "";
         var seeds = root.Kind == NodeKind.Artifact
             ? "SELECT @id AS id, 0 AS depth"
-            : $"SELECT artifact_id AS id, 1 AS depth FROM lineage_events WHERE execution_id = @id AND kind = '{second}' AND @maxDepth >= 1";
+            : $"SELECT artifact_id AS id, 1 AS depth FROM lineage_events WHERE execution_id = @id AND kind = '{second}' AND @maxDepth >= 1{Visible(ProjectOfArtifact("artifact_id"))}";
         var rows = await s.Connection.QueryAsync<(string Kind, long Id, long Depth)>($"""
             WITH RECURSIVE walk (id, depth) AS (
                 {seeds}
@@ -100,20 +107,25 @@ internal static class LineageAccess
                 CROSS JOIN lineage_events i
                 CROSS JOIN lineage_events o
                 WHERE i.artifact_id = w.id AND i.kind = '{first}' AND o.execution_id = i.execution_id AND o.kind = '{second}'
-                  AND w.depth + 2 <= @maxDepth
+                  AND w.depth + 2 <= @maxDepth{Visible(ProjectOfExecution("i.execution_id"))}{Visible(ProjectOfArtifact("o.artifact_id"))}
             ),
             arts (id, depth) AS (SELECT id, MIN(depth) FROM walk GROUP BY id)
             SELECT 'a' AS kind, id, depth FROM arts
             UNION ALL
             SELECT 'e', i.execution_id, MIN(a.depth) + 1
             FROM arts a CROSS JOIN lineage_events i
-            WHERE i.artifact_id = a.id AND i.kind = '{first}' AND a.depth < @maxDepth
+            WHERE i.artifact_id = a.id AND i.kind = '{first}' AND a.depth < @maxDepth{Visible(ProjectOfExecution("i.execution_id"))}
             GROUP BY i.execution_id
             """, new { id = root.Id, maxDepth }, s.Transaction);
         var result = rows.Select(r => (new NodeId(r.Kind == "a" ? NodeKind.Artifact : NodeKind.Execution, r.Id), (int)r.Depth)).ToList();
         if (root.Kind == NodeKind.Execution) result.Insert(0, (root, 0));
         return result;
     }
+
+    private static string ProjectOfExecution(string id) => $"(SELECT vx.project_id FROM executions vx WHERE vx.id = {id})";
+
+    private static string ProjectOfArtifact(string id) =>
+        $"(SELECT vn.project_id FROM artifact_versions vv JOIN artifact_names vn ON vn.id = vv.name_id WHERE vv.id = {id})";
 
     /// <summary>Every event among the given executions (both ends are then known nodes or filtered by the caller).</summary>
     public static async Task<IReadOnlyList<EventRow>> EventsOfExecutionsAsync(DbSession s, IReadOnlyCollection<long> executionIds) =>
@@ -129,10 +141,10 @@ internal static class LineageAccess
             """, new { projectId, type, name, parentId, properties, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
     public static async Task<Context?> FindContextAsync(DbSession s, long id) =>
-        (await s.Connection.QueryFirstOrDefaultAsync<ContextRow>("""
+        (await s.Connection.QueryFirstOrDefaultAsync<ContextRow>($"""
             SELECT c.id, p.name AS project, c.type, c.name, c.parent_id, c.properties, c.created_at, c.created_by,
                    COALESCE(c.updated_at, c.created_at) AS updated_at, c.updated_by
-            FROM contexts c JOIN projects p ON p.id = c.project_id WHERE c.id = @id
+            FROM contexts c JOIN projects p ON p.id = c.project_id WHERE c.id = @id{s.Visible("c.project_id")}
             """, new { id }, s.Transaction))?.ToModel();
 
     public static Task AttributeAsync(DbSession s, long contextId, long artifactId) =>

@@ -293,14 +293,14 @@ public sealed class LineageStore(Database db)
         {
             var artifact = await RequireArtifactAsync(s, inputs[i].ArtifactId, $"inputs[{i}]");
             // Consuming something downstream of yourself would close a cycle.
-            if ((await LineageAccess.WalkAsync(s, execution, true, MaxDepth * 10)).Any(r => r.Node == artifact))
+            if ((await LineageAccess.WalkAsync(s, execution, true, MaxDepth * 10, visibleOnly: false)).Any(r => r.Node == artifact))
                 throw LineageException.Invalid($"inputs[{i}]", $"execution {executionId} cannot consume {artifact}: it is downstream of the execution (a cycle)");
             await LineageAccess.AddEventAsync(s, executionId, artifact.Id, EventKind.Input, inputs[i].Role, time);
         }
         for (var i = 0; i < outputs.Count; i++)
         {
             var artifact = await RequireArtifactAsync(s, outputs[i].ArtifactId, $"outputs[{i}]");
-            if ((await LineageAccess.WalkAsync(s, execution, false, MaxDepth * 10)).Any(r => r.Node == artifact))
+            if ((await LineageAccess.WalkAsync(s, execution, false, MaxDepth * 10, visibleOnly: false)).Any(r => r.Node == artifact))
                 throw LineageException.Invalid($"outputs[{i}]", $"execution {executionId} cannot produce {artifact}: it is upstream of the execution (a cycle)");
             await LineageAccess.AddEventAsync(s, executionId, artifact.Id, EventKind.Output, outputs[i].Role, time);
         }
@@ -320,7 +320,7 @@ public sealed class LineageStore(Database db)
     private static async Task<IReadOnlyList<ArtifactVersion>> LoadArtifactsAsync(DbSession s, IReadOnlyList<long> ids)
     {
         if (ids.Count == 0) return [];
-        var rows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "ids")} ORDER BY v.id",
+        var rows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "ids")}{s.Visible("n.project_id")} ORDER BY v.id",
             new { ids = ids.ToArray() }, s.Transaction)).ToList();
         return await ArtifactAccess.LoadAsync(s, rows);
     }

@@ -176,6 +176,22 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
 
     // ---- artifact proxy files ---------------------------------------------------------------
 
+    /// <summary>
+    /// The project of a proxy path (parameter @top: its first segment): that experiment's project when the segment
+    /// is an experiment id (MLflow's default artifact location is <c>mlflow-artifacts:/&lt;experiment id&gt;</c>), else default.
+    /// </summary>
+    internal const string ProjectOfPath =
+        "COALESCE((SELECT x.project_id FROM experiments x WHERE x.id = @top), (SELECT d.id FROM projects d WHERE d.name = 'default'))";
+
+    /// <summary>Whether the session may see files under the top-level folder <paramref name="top"/>.</summary>
+    private static async Task<bool> VisibleAsync(DbSession s, string top) =>
+        s.Scope is null || await s.Connection.ExecuteScalarAsync<long?>(
+            $"SELECT p.id FROM projects p WHERE p.id = {ProjectOfPath}{s.Visible("p.id")}",
+            new { top = long.TryParse(top, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null },
+            s.Transaction) is not null;
+
+    private static string Top(string path) => path.Split('/', 2)[0];
+
     /// <summary>Stores a file under a proxy path (replacing an earlier one); bytes go to the blob store first.</summary>
     public async Task<FolderEntry> PutFileAsync(string path, Stream content, long? maxBytes, CancellationToken ct = default)
     {
@@ -183,6 +199,8 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         var blob = await blobs.PutAsync(content, null, maxBytes, ct);
         return await db.WriteAsync(async s =>
         {
+            // Files of another project's experiment cannot be written; to the caller that experiment does not exist.
+            if (!await VisibleAsync(s, Top(path))) throw LineageException.NotFound($"No Experiment with id={Top(path)} exists");
             var folderClash = await s.Connection.ExecuteScalarAsync<long>(
                 "SELECT COUNT(*) FROM proxy_files WHERE path > @lo AND path < @hi", new { lo = path + "/", hi = path + "0" }, s.Transaction);
             if (folderClash > 0) throw LineageException.Invalid("path", $"'{path}' is a folder");
@@ -198,8 +216,10 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
     public async Task<(Stream Content, long Size)> OpenFileAsync(string path, CancellationToken ct = default)
     {
         path = ProxyPaths.Check(path, allowRoot: false);
-        var row = await db.ReadAsync(s => s.Connection.QueryFirstOrDefaultAsync<(string Digest, long Size)?>(
-            "SELECT digest, size FROM proxy_files WHERE path = @path", new { path }, s.Transaction), ct);
+        var row = await db.ReadAsync(async s => await VisibleAsync(s, Top(path))
+            ? await s.Connection.QueryFirstOrDefaultAsync<(string Digest, long Size)?>("SELECT digest, size FROM proxy_files WHERE path = @path", new { path },
+                s.Transaction)
+            : null, ct);
         if (row is not { } file) throw LineageException.NotFound($"artifact '{path}' does not exist");
         var stream = blobs.OpenRead(file.Digest)
                      ?? throw LineageException.NotFound($"the content of artifact '{path}' is gone from the blob store");
@@ -226,7 +246,11 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
                 if (slash < 0) entries[rest] = new FolderEntry(rest, false, size);
                 else entries.TryAdd(rest[..slash], new FolderEntry(rest[..slash], true, null));
             }
-            return entries.Values.ToList();
+            // Folders of projects the caller cannot read are left out; inside one, the folder is as empty as a missing one.
+            var visible = new List<FolderEntry>();
+            foreach (var entry in entries.Values)
+                if (await VisibleAsync(s, prefix.Length == 0 ? entry.Name : Top(folder))) visible.Add(entry);
+            return visible;
         }, ct);
     }
 
@@ -234,9 +258,10 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
     public Task<int> DeleteAsync(string path, CancellationToken ct = default)
     {
         path = ProxyPaths.Check(path, allowRoot: false);
-        return db.WriteAsync(s => s.Connection.ExecuteAsync(
-            "DELETE FROM proxy_files WHERE path = @path OR (path > @lo AND path < @hi)",
-            new { path, lo = path + "/", hi = path + "0" }, s.Transaction), ct: ct);
+        return db.WriteAsync(async s => await VisibleAsync(s, Top(path))
+            ? await s.Connection.ExecuteAsync("DELETE FROM proxy_files WHERE path = @path OR (path > @lo AND path < @hi)",
+                new { path, lo = path + "/", hi = path + "0" }, s.Transaction)
+            : 0, ct: ct); // another project's files: nothing to delete, as for a missing path
     }
 }
 

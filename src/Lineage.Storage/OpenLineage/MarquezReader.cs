@@ -11,9 +11,14 @@ namespace Lineage.Storage.OpenLineage;
 /// Reads back what OpenLineage ingestion stored, in Marquez's model: namespaces, jobs (every run of
 /// a job namespace/name), datasets (every version of a namespace/name) and the job/dataset graph
 /// around a node. Each public method is one read transaction. Thread-safe.
+/// OpenLineage data lives in the default project (<see cref="OpenLineageStore"/>), so dataset names join the
+/// artifact names of that project only, and the access rules check the default project's roles.
 /// </summary>
 public sealed class MarquezReader(Database db)
 {
+    /// <summary>Restricts artifact names (alias n) to the default project, where OpenLineage datasets live.</summary>
+    private const string InDefaultProject = "n.project_id = (SELECT id FROM projects WHERE name = 'default')";
+
     /// <summary>Largest depth (in jobs away from the start node) a graph read walks.</summary>
     public const int MaxDepth = 100;
 
@@ -21,13 +26,13 @@ public sealed class MarquezReader(Database db)
     public const int MaxNodes = 10_000;
 
     public Task<IReadOnlyList<OlNamespaceView>> NamespacesAsync() =>
-        db.ReadAsync<IReadOnlyList<OlNamespaceView>>(async s => (await s.Connection.QueryAsync<NamespaceRow>("""
+        db.ReadAsync<IReadOnlyList<OlNamespaceView>>(async s => (await s.Connection.QueryAsync<NamespaceRow>($"""
             SELECT ns AS Name, MIN(created) AS CreatedAt, MAX(updated) AS UpdatedAt FROM (
                 SELECT r.job_namespace AS ns, x.created_at AS created, r.last_event_time AS updated
                 FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
                 UNION ALL
                 SELECT d.namespace, v.created_at, v.created_at
-                FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name JOIN artifact_versions v ON v.name_id = n.id
+                FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InDefaultProject} JOIN artifact_versions v ON v.name_id = n.id
             ) u GROUP BY ns ORDER BY ns
             """, transaction: s.Transaction)).Select(r => new OlNamespaceView(r.Name, r.CreatedAt, r.UpdatedAt)).ToList());
 
@@ -144,20 +149,20 @@ public sealed class MarquezReader(Database db)
     private static async Task<IReadOnlyList<OlEdge>> EdgesAsync(DbSession s, OlNode node)
     {
         if (node.Kind == OlNodeKind.Job)
-            return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>("""
+            return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>($"""
                 SELECT DISTINCT d.namespace, d.name, ev.kind
                 FROM openlineage_runs r
                 JOIN lineage_events ev ON ev.execution_id = r.execution_id
                 JOIN artifact_versions v ON v.id = ev.artifact_id
                 JOIN artifact_names n ON n.id = v.name_id
-                JOIN openlineage_datasets d ON d.artifact_name = n.name
+                JOIN openlineage_datasets d ON d.artifact_name = n.name AND {InDefaultProject}
                 WHERE r.job_namespace = @Namespace AND r.job_name = @Name
                 """, new { node.Namespace, node.Name }, s.Transaction))
                 .Select(r => Edge(node, new OlNode(OlNodeKind.Dataset, r.Namespace, r.Name), r.Kind)).ToList();
-        return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>("""
+        return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>($"""
             SELECT DISTINCT r.job_namespace, r.job_name, ev.kind
             FROM openlineage_datasets d
-            JOIN artifact_names n ON n.name = d.artifact_name
+            JOIN artifact_names n ON n.name = d.artifact_name AND {InDefaultProject}
             JOIN artifact_versions v ON v.name_id = n.id
             JOIN lineage_events ev ON ev.artifact_id = v.id
             JOIN openlineage_runs r ON r.execution_id = ev.execution_id
@@ -193,18 +198,18 @@ public sealed class MarquezReader(Database db)
 
     private static async Task<OlRunView?> RunAsync(DbSession s, string runUuid)
     {
-        var row = await s.Connection.QueryFirstOrDefaultAsync<RunRow>("""
+        var row = await s.Connection.QueryFirstOrDefaultAsync<RunRow>($"""
             SELECT r.run_uuid AS RunUuid, x.id AS ExecutionId, x.state AS State, x.created_at AS CreatedAt, r.last_event_time AS UpdatedAt,
                    x.start_time AS StartedAt, x.end_time AS EndedAt, x.properties AS Properties
-            FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @runUuid
+            FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @runUuid{s.Visible("x.project_id")}
             """, new { runUuid }, s.Transaction);
         if (row is null) return null;
-        var versions = (await s.Connection.QueryAsync<(string Namespace, string Name, long Version, string Kind)>("""
+        var versions = (await s.Connection.QueryAsync<(string Namespace, string Name, long Version, string Kind)>($"""
             SELECT d.namespace, d.name, v.version, ev.kind
             FROM lineage_events ev
             JOIN artifact_versions v ON v.id = ev.artifact_id
             JOIN artifact_names n ON n.id = v.name_id
-            JOIN openlineage_datasets d ON d.artifact_name = n.name
+            JOIN openlineage_datasets d ON d.artifact_name = n.name AND {InDefaultProject}
             WHERE ev.execution_id = @ExecutionId ORDER BY d.namespace, d.name
             """, new { row.ExecutionId }, s.Transaction)).ToList();
         return new OlRunView(Guid.Parse(row.RunUuid), row.ExecutionId, row.State, row.CreatedAt, row.UpdatedAt, row.StartedAt, row.EndedAt,
@@ -215,9 +220,9 @@ public sealed class MarquezReader(Database db)
 
     private static async Task<OlDatasetView?> DatasetAsync(DbSession s, string ns, string name)
     {
-        var row = await s.Connection.QueryFirstOrDefaultAsync<DatasetRow>("""
+        var row = await s.Connection.QueryFirstOrDefaultAsync<DatasetRow>($"""
             SELECT d.artifact_name AS ArtifactName, n.id AS NameId
-            FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name
+            FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InDefaultProject}
             WHERE d.namespace = @ns AND d.name = @name
             """, new { ns, name }, s.Transaction);
         if (row is null) return null;

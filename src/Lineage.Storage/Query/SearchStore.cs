@@ -71,7 +71,7 @@ public sealed class SearchStore(Database db)
         var text = $"""
             {RunColumns}
             FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pa ON pa.id = r.parent_id{sql.Joins}
-            WHERE {s.Dialect.InList("r.experiment_id", "experimentIds")}
+            WHERE {s.Dialect.InList("r.experiment_id", "experimentIds")}{s.Visible("e.project_id")}
               {(lifecycle == LifecycleFilter.All ? "" : "AND r.lifecycle = @lifecycle")}
               {(withoutMetric is null ? "" : "AND NOT EXISTS (SELECT 1 FROM latest_metrics w WHERE w.run_id = r.id AND w.key_id = @withoutMetric AND w.value IS NOT NULL)")}
               AND {where}
@@ -103,7 +103,7 @@ public sealed class SearchStore(Database db)
         var from = $"""
             FROM latest_metrics d CROSS JOIN runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pa ON pa.id = r.parent_id{sql.Joins}
             WHERE d.key_id = @keyId AND d.value IS NOT NULL AND r.id = d.run_id
-              AND {s.Dialect.InList("r.experiment_id", "experimentIds")}
+              AND {s.Dialect.InList("r.experiment_id", "experimentIds")}{s.Visible("e.project_id")}
               {(lifecycle == LifecycleFilter.All ? "" : "AND r.lifecycle = @lifecycle")}
               AND {where}
             """;
@@ -172,7 +172,7 @@ public sealed class SearchStore(Database db)
             var text = $"""
                 SELECT e.id, e.project_id, pj.name AS project_name, e.name, e.description, e.lifecycle, e.created_at, e.updated_at, e.deleted_at
                 FROM experiments e JOIN projects pj ON pj.id = e.project_id{sql.Joins}
-                WHERE e.project_id = @projectId {(lifecycle == LifecycleFilter.All ? "" : "AND e.lifecycle = @lifecycle")} AND {where}
+                WHERE e.project_id = @projectId{s.Visible("e.project_id")} {(lifecycle == LifecycleFilter.All ? "" : "AND e.lifecycle = @lifecycle")} AND {where}
                 ORDER BY {order}
                 LIMIT @limit OFFSET @offset
                 """;
@@ -234,7 +234,7 @@ public sealed class SearchStore(Database db)
             var text = $"""
                 SELECT v.id FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
                 LEFT JOIN runs pr ON pr.id = v.producer_run_id{sql.Joins}
-                WHERE n.project_id = @projectId {life} AND {where}
+                WHERE n.project_id = @projectId{s.Visible("n.project_id")} {life} AND {where}
                 ORDER BY {order}
                 LIMIT @limit OFFSET @offset
                 """;

@@ -127,15 +127,18 @@ internal static class FeatureAccess
             new { featureSetId }, s.Transaction)).Select(r => r.ToModel()).ToList();
 
     public static async Task<IReadOnlyList<long>> FeatureSetsWithAsync(DbSession s, string name) =>
-        (await s.Connection.QueryAsync<long>("SELECT feature_set_id FROM features WHERE name = @name ORDER BY feature_set_id", new { name }, s.Transaction))
+        (await s.Connection.QueryAsync<long>($"""
+            SELECT f.feature_set_id FROM features f JOIN artifact_versions v ON v.id = f.feature_set_id JOIN artifact_names n ON n.id = v.name_id
+            WHERE f.name = @name{s.Visible("n.project_id")} ORDER BY f.feature_set_id
+            """, new { name }, s.Transaction))
         .ToList();
 
     /// <summary>Model versions that declare the feature as an input or whose feature set defines it.</summary>
     public static async Task<IReadOnlyList<(string Model, long Version)>> ModelVersionsUsingAsync(DbSession s, string name) =>
-        (await s.Connection.QueryAsync<(string Model, long Version)>("""
+        (await s.Connection.QueryAsync<(string Model, long Version)>($"""
             SELECT m.name, mv.version FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id
-            WHERE mv.id IN (SELECT version_id FROM model_version_features WHERE name = @name)
-               OR mv.feature_set_id IN (SELECT feature_set_id FROM features WHERE name = @name)
+            WHERE (mv.id IN (SELECT version_id FROM model_version_features WHERE name = @name)
+               OR mv.feature_set_id IN (SELECT feature_set_id FROM features WHERE name = @name)){s.Visible("m.project_id")}
             ORDER BY m.name, mv.version
             """, new { name }, s.Transaction)).ToList();
 

@@ -51,13 +51,13 @@ internal static class DeploymentAccess
             new { deploymentId, status = RegistryRules.DeploymentText(status), reason, now, actor }, s.Transaction);
 
     public static Task<DeploymentRow?> FindAsync(DbSession s, long id) =>
-        s.Connection.QueryFirstOrDefaultAsync<DeploymentRow>($"{SelectDeployment} WHERE d.id = @id", new { id }, s.Transaction);
+        s.Connection.QueryFirstOrDefaultAsync<DeploymentRow>($"{SelectDeployment} WHERE d.id = @id{s.Visible("e.project_id")}", new { id }, s.Transaction);
 
     public static async Task<IReadOnlyList<DeploymentRow>> ListAsync(DbSession s, long? projectId, long? environmentId, long? modelId, string? status,
         bool liveOnly, long? beforeId, int limit) =>
         (await s.Connection.QueryAsync<DeploymentRow>($"""
             {SelectDeployment}
-            WHERE (@projectId IS NULL OR e.project_id = @projectId) AND (@environmentId IS NULL OR d.environment_id = @environmentId)
+            WHERE (@projectId IS NULL OR e.project_id = @projectId){s.Visible("e.project_id")} AND (@environmentId IS NULL OR d.environment_id = @environmentId)
               AND (@modelId IS NULL OR d.model_id = @modelId) AND (@status IS NULL OR d.status = @status)
               {(liveOnly ? "AND d.status <> 'retired'" : "")} AND (@beforeId IS NULL OR d.id < @beforeId)
             ORDER BY {(liveOnly ? "e.name, m.name" : "d.id DESC")} LIMIT @limit
@@ -83,14 +83,14 @@ internal static class DeploymentAccess
     }
 
     public static async Task<IReadOnlyList<EnvironmentStats>> StatsAsync(DbSession s, long? projectId) =>
-        (await s.Connection.QueryAsync<(string Project, string Environment, long Total, long Succeeded, long Failed, long Rollbacks)>("""
+        (await s.Connection.QueryAsync<(string Project, string Environment, long Total, long Succeeded, long Failed, long Rollbacks)>($"""
             SELECT p.name, e.name, COUNT(*),
                    SUM(CASE WHEN EXISTS (SELECT 1 FROM deployment_events x WHERE x.deployment_id = d.id AND x.status = 'healthy') THEN 1 ELSE 0 END),
                    SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM deployment_events x WHERE x.deployment_id = d.id AND x.status = 'healthy')
                              AND EXISTS (SELECT 1 FROM deployment_events x WHERE x.deployment_id = d.id AND x.status = 'failed') THEN 1 ELSE 0 END),
                    SUM(CASE WHEN d.rollback_of IS NULL THEN 0 ELSE 1 END)
             FROM deployments d JOIN environments e ON e.id = d.environment_id JOIN projects p ON p.id = e.project_id
-            WHERE (@projectId IS NULL OR e.project_id = @projectId)
+            WHERE (@projectId IS NULL OR e.project_id = @projectId){s.Visible("e.project_id")}
             GROUP BY p.name, e.name ORDER BY p.name, e.name
             """, new { projectId }, s.Transaction)).Select(r => new EnvironmentStats(r.Project, r.Environment, r.Total, r.Succeeded, r.Failed, r.Rollbacks))
         .ToList();

@@ -42,7 +42,7 @@ internal static class RegistryAccess
     /// <summary>The model row; with <paramref name="lockRow"/> it is locked (PostgreSQL) so registry changes of one model serialize.</summary>
     public static Task<ModelRow?> FindModelAsync(DbSession s, long projectId, string name, bool lockRow = false) =>
         s.Connection.QueryFirstOrDefaultAsync<ModelRow>(
-            $"{SelectModel} WHERE m.project_id = @projectId AND m.name = @name{(lockRow ? s.Dialect.ForUpdate.Replace("FOR UPDATE", "FOR UPDATE OF m") : "")}",
+            $"{SelectModel} WHERE m.project_id = @projectId AND m.name = @name{s.Visible("m.project_id")}{(lockRow ? s.Dialect.ForUpdate.Replace("FOR UPDATE", "FOR UPDATE OF m") : "")}",
             new { projectId, name }, s.Transaction);
 
     public static async Task<IReadOnlyList<ModelRow>> ListModelsAsync(DbSession s, long? projectId, string? nameContains,
@@ -51,6 +51,7 @@ internal static class RegistryAccess
         var sql = new StringBuilder(SelectModel).Append(" WHERE 1 = 1");
         var args = new DynamicParameters();
         if (projectId is not null) { sql.Append(" AND m.project_id = @projectId"); args.Add("projectId", projectId); }
+        sql.Append(s.Visible("m.project_id"));
         if (nameContains is not null)
         {
             sql.Append($" AND m.name {s.Dialect.LikeInsensitive} @pattern ESCAPE '\\'");
@@ -199,6 +200,7 @@ internal static class RegistryAccess
             idColumn = "t0.version_id";
         }
         if (projectId is not null) { sql.Append(" AND m.project_id = @projectId"); args.Add("projectId", projectId); }
+        sql.Append(s.Visible("m.project_id"));
         if (modelId is not null) { sql.Append(" AND mv.model_id = @modelId"); args.Add("modelId", modelId); }
         if (q.Stage is { } stage) { sql.Append(" AND mv.stage = @stage"); args.Add("stage", RegistryRules.StageText(stage)); }
         if (q.Status is { } status) { sql.Append(" AND mv.status = @status"); args.Add("status", RegistryRules.StatusText(status)); }
@@ -298,13 +300,13 @@ internal static class RegistryAccess
             """, new { modelId, version, kind, target, archive = archiveExisting ? 1 : 0, comment, now, user }, s.Transaction);
 
     public static Task<PromotionRow?> FindPromotionAsync(DbSession s, long id) =>
-        s.Connection.QueryFirstOrDefaultAsync<PromotionRow>($"{SelectPromotion} WHERE q.id = @id", new { id }, s.Transaction);
+        s.Connection.QueryFirstOrDefaultAsync<PromotionRow>($"{SelectPromotion} WHERE q.id = @id{s.Visible("m.project_id")}", new { id }, s.Transaction);
 
     public static async Task<IReadOnlyList<PromotionRow>> ListPromotionsAsync(DbSession s, long? projectId, long? modelId, string? status, long? beforeId,
         int limit) =>
         (await s.Connection.QueryAsync<PromotionRow>($"""
             {SelectPromotion}
-            WHERE (@projectId IS NULL OR m.project_id = @projectId) AND (@modelId IS NULL OR q.model_id = @modelId)
+            WHERE (@projectId IS NULL OR m.project_id = @projectId){s.Visible("m.project_id")} AND (@modelId IS NULL OR q.model_id = @modelId)
               AND (@status IS NULL OR q.status = @status) AND (@beforeId IS NULL OR q.id < @beforeId)
             ORDER BY q.id DESC LIMIT @limit
             """, new { projectId, modelId, status, beforeId, limit }, s.Transaction)).ToList();

@@ -19,7 +19,7 @@ internal static class ExperimentAccess
 
     public static async Task<Project?> FindProjectAsync(DbSession s, string name) =>
         (await s.Connection.QueryFirstOrDefaultAsync<ProjectRow>(
-            $"{SelectProject} WHERE name = @name", new { name }, s.Transaction))?.ToModel();
+            $"{SelectProject} WHERE name = @name{s.Visible("id")}", new { name }, s.Transaction))?.ToModel();
 
     public static async Task<Project> RequireProjectAsync(DbSession s, string name) =>
         await FindProjectAsync(s, name) ?? throw LineageException.NotFound(
@@ -27,7 +27,7 @@ internal static class ExperimentAccess
 
     public static async Task<IReadOnlyList<Project>> ListProjectsAsync(DbSession s) =>
         (await s.Connection.QueryAsync<ProjectRow>(
-            $"{SelectProject} ORDER BY name", transaction: s.Transaction)).Select(p => p.ToModel()).ToList();
+            $"{SelectProject} WHERE 1 = 1{s.Visible("id")} ORDER BY name", transaction: s.Transaction)).Select(p => p.ToModel()).ToList();
 
     private static async Task<IEnumerable<string>> ListProjectNamesAsync(DbSession s) =>
         (await ListProjectsAsync(s)).Select(p => p.Name).Take(20);
@@ -49,11 +49,11 @@ internal static class ExperimentAccess
             """, new { projectId, name, description, now, by = s.Actor }, s.Transaction);
 
     public static Task<ExperimentRow?> FindAsync(DbSession s, long id) =>
-        s.Connection.QueryFirstOrDefaultAsync<ExperimentRow>($"{SelectExperiment} WHERE e.id = @id", new { id }, s.Transaction);
+        s.Connection.QueryFirstOrDefaultAsync<ExperimentRow>($"{SelectExperiment} WHERE e.id = @id{s.Visible("e.project_id")}", new { id }, s.Transaction);
 
     public static Task<ExperimentRow?> FindByNameAsync(DbSession s, long projectId, string name) =>
         s.Connection.QueryFirstOrDefaultAsync<ExperimentRow>(
-            $"{SelectExperiment} WHERE e.project_id = @projectId AND e.name = @name", new { projectId, name }, s.Transaction);
+            $"{SelectExperiment} WHERE e.project_id = @projectId AND e.name = @name{s.Visible("e.project_id")}", new { projectId, name }, s.Transaction);
 
     public static async Task<ExperimentRow> RequireAsync(DbSession s, long id) =>
         await FindAsync(s, id) ?? throw LineageException.NotFound($"experiment with id '{id}' does not exist");
@@ -71,6 +71,7 @@ internal static class ExperimentAccess
     {
         var sql = new StringBuilder(SelectExperiment).Append(" WHERE 1 = 1");
         if (projectId is not null) sql.Append(" AND e.project_id = @projectId");
+        sql.Append(s.Visible("e.project_id"));
         if (q.Lifecycle != LifecycleFilter.All) sql.Append(" AND e.lifecycle = @lifecycle");
         if (!string.IsNullOrEmpty(q.NameContains)) sql.Append($" AND e.name {s.Dialect.LikeInsensitive} @pattern ESCAPE '\\'");
         if (afterId is not null) sql.Append(" AND e.id > @afterId");

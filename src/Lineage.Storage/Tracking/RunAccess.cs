@@ -16,6 +16,9 @@ internal static class RunAccess
         FROM runs r LEFT JOIN runs p ON p.id = r.parent_id
         """;
 
+    /// <summary>A run's project, for <see cref="DbSession.Visible"/>.</summary>
+    public const string ProjectOfRun = "(SELECT x.project_id FROM experiments x WHERE x.id = r.experiment_id)";
+
     public static Task<long> CreateAsync(DbSession s, string uuid, long experimentId, string? name, RunStatus status,
         long startTime, long? endTime, string? user, long? parentId) =>
         s.Connection.ExecuteScalarAsync<long>("""
@@ -26,7 +29,7 @@ internal static class RunAccess
             s.Transaction);
 
     public static Task<RunRow?> FindAsync(DbSession s, string uuid) =>
-        s.Connection.QueryFirstOrDefaultAsync<RunRow>($"{SelectRun} WHERE r.uuid = @uuid", new { uuid }, s.Transaction);
+        s.Connection.QueryFirstOrDefaultAsync<RunRow>($"{SelectRun} WHERE r.uuid = @uuid{s.Visible(ProjectOfRun)}", new { uuid }, s.Transaction);
 
     public static async Task<RunRow> RequireAsync(DbSession s, string uuid) =>
         await FindAsync(s, uuid) ?? throw LineageException.NotFound($"run with id '{uuid}' does not exist");
@@ -43,6 +46,7 @@ internal static class RunAccess
     {
         var sql = new StringBuilder(SelectRun).Append(" WHERE 1 = 1");
         if (q.ExperimentIds is { Count: > 0 }) sql.Append(" AND ").Append(s.Dialect.InList("r.experiment_id", "experimentIds"));
+        sql.Append(s.Visible(ProjectOfRun));
         if (q.Lifecycle != LifecycleFilter.All) sql.Append(" AND r.lifecycle = @lifecycle");
         if (q.Status is not null) sql.Append(" AND r.status = @status");
         if (parentId is not null) sql.Append(" AND r.parent_id = @parentId");

@@ -73,6 +73,26 @@ public class AccessControlTests : IAsyncLifetime
         Assert.True(stale.Count == 0, "rules for routes that do not exist:\n" + string.Join("\n", stale));
     }
 
+    [Fact]
+    public void every_route_naming_an_entity_by_id_checks_the_entity_s_project_and_every_collection_read_is_filtered()
+    {
+        // Issue 7: a new route that takes a server-wide id must say how its project is found, or readers of one
+        // project could reach another's entities through it; a new list must filter its results.
+        var failures = new List<string>();
+        foreach (var key in AccessRules.Keys)
+        {
+            var (method, pattern) = (key[..key.IndexOf(' ')], key[(key.IndexOf(' ') + 1)..]);
+            var rule = AccessRules.For(method, pattern)!;
+            if (rule.Required is Access.Public or Access.ServerAdmin) continue;
+            var byId = Regex.Match(pattern, @"\{(id|runId|\*\*path)\}");
+            if (byId.Success && (rule.Source != ProjectSource.Entity || !pattern.Replace("**", "").Contains("{" + rule.Parameter + "}")))
+                failures.Add($"{key}: names an entity by {byId.Value} but checks {rule.Source}");
+            if (method == "GET" && (pattern.EndsWith('/') || pattern.Contains("/search/")) && rule.Source != ProjectSource.Any)
+                failures.Add($"{key}: a collection read that is not filtered to readable projects ({rule.Source})");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     private static readonly Dictionary<string, string> Values = new()
     {
         ["runId"] = "0123456789abcdef0123456789abcdef", ["digest"] = new string('0', 64), ["documentName"] = "v1",
