@@ -32,7 +32,7 @@ public static class RateLimits
         return services.AddRateLimiter(o =>
         {
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (bool Principal, string Key)>(ctx =>
-                ctx.Request.Path.StartsWithSegments("/health") || ctx.Request.Path.StartsWithSegments("/ready")
+                Unlimited(ctx)
                     ? RateLimitPartition.GetNoLimiter((false, ""))
                     : RateLimitPartition.GetTokenBucketLimiter(KeyOf(ctx), _ => bucket));
             o.OnRejected = (rejected, _) => new ValueTask(RejectAsync(rejected.HttpContext, rejected.Lease));
@@ -42,6 +42,16 @@ public static class RateLimits
     /// <summary>After authentication (the bucket is the principal's) and before any body is read.</summary>
     public static IApplicationBuilder UsePrincipalRateLimits(this IApplicationBuilder app, ServerOptions options) =>
         options.RateLimitPerSecond <= 0 ? app : app.UseRateLimiter();
+
+    /// <summary>
+    /// Probes, and the laptop's own user: an anonymous caller on the loopback address exists only with
+    /// authentication off, where the one local user bulk-loading history or replaying pipeline events must not be
+    /// throttled by a limit meant to keep principals from starving each other. Behind a trusted proxy the
+    /// address is the forwarded client's, so remote anonymous callers still get a bucket each.
+    /// </summary>
+    private static bool Unlimited(HttpContext ctx) =>
+        ctx.Request.Path.StartsWithSegments("/health") || ctx.Request.Path.StartsWithSegments("/ready")
+        || (AccessControl.PrincipalOf(ctx) is null && ctx.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip));
 
     private static (bool, string) KeyOf(HttpContext ctx) =>
         AccessControl.PrincipalOf(ctx) is { } principal ? (true, principal.Name) : (false, ctx.Connection.RemoteIpAddress?.ToString() ?? "");

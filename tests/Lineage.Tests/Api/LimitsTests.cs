@@ -93,6 +93,14 @@ public class LimitsTests
     }
 
     [Fact]
+    public async Task the_laptop_user_on_loopback_without_authentication_is_not_rate_limited()
+    {
+        await using var server = await TestServer.StartAsync(Postgres, o => o with { RateLimitPerSecond = 1, RateLimitBurst = 5 });
+        for (var i = 0; i < 30; i++)
+            Assert.Equal(HttpStatusCode.OK, (await Send(server.Http, HttpMethod.Get, "/api/v1/experiments/")).Status);
+    }
+
+    [Fact]
     public async Task a_flooding_principal_gets_429_with_retry_after_while_another_principal_and_health_are_unaffected()
     {
         await using var server = await TestServer.StartAsync(Postgres, o => o with { RateLimitPerSecond = 1, RateLimitBurst = 5, CredentialCache = TimeSpan.FromMinutes(1) });

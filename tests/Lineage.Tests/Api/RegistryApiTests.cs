@@ -147,7 +147,7 @@ public class RegistryApiTests : IAsyncLifetime
         await Ok(HttpMethod.Delete, "/api/v1/models/gone/versions/1", expected: HttpStatusCode.NoContent);
         await Error(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", HttpMethod.Get, "/api/v1/models/gone/versions/1");
         Assert.Empty((await Ok(HttpMethod.Get, "/api/v1/promotions?model=gone"))["requests"]!.AsArray()); // its pending request went with it
-        Assert.Equal(artifactId, (string?)(await Ok(HttpMethod.Get, $"/api/v1/artifacts/{artifactId}"))["id"]);
+        Assert.Equal(artifactId, (string?)(await Ok(HttpMethod.Get, $"/api/v1/artifacts/by-id/{artifactId}"))["id"]);
 
         await ModelWithVersions("scratch", 2);
         await Ok(HttpMethod.Delete, "/api/v1/models/scratch", expected: HttpStatusCode.NoContent);
