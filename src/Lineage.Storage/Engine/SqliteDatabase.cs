@@ -34,7 +34,10 @@ public sealed class SqliteDatabase : Database
         _writer.Open();
         // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so
         // an acknowledged write survives power loss too (group commit pays for the fsync).
-        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+        // Checkpoints run every 10,000 WAL pages (~40 MB) instead of SQLite's 1,000: a page rewritten by many
+        // commits is copied back once, and the writer stops for a checkpoint a tenth as often (+14% OpenLineage
+        // events/s, docs/benchmarks.md). A clean close still checkpoints everything.
+        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=10000;");
         _writerLoop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
