@@ -105,7 +105,7 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     /// <summary>Seals the top-level entries of a metadata object whose keys are sensitive (each entry's JSON text).</summary>
     internal string SealMetadata(DbSession s, long nameId, long version, string metadata)
     {
-        if (metadata == "{}") return metadata;
+        if (metadata == "{}" || !MayHoldSensitive(metadata)) return metadata;
         var obj = JsonNode.Parse(metadata)!.AsObject();
         var changed = false;
         foreach (var (key, node) in obj.ToList())
@@ -122,7 +122,7 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     /// <summary>Metadata as the current caller may see it: sensitive entries redacted or decrypted.</summary>
     internal string ShowMetadata(DbSession s, long nameId, long version, string label, string metadata)
     {
-        if (metadata == "{}") return metadata;
+        if (metadata == "{}" || !MayHoldSensitive(metadata)) return metadata;
         var obj = JsonNode.Parse(metadata)!.AsObject();
         var changed = false;
         foreach (var (key, node) in obj.ToList())
@@ -135,6 +135,20 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
             changed = true;
         }
         return changed ? obj.ToJsonString() : metadata;
+    }
+
+    /// <summary>
+    /// Whether any top-level entry is sealed or has a sensitive key: a scan of the property names, so the
+    /// common case (nothing sensitive) costs no document tree; listings and lineage load metadata by the thousand.
+    /// </summary>
+    private bool MayHoldSensitive(string metadata)
+    {
+        if (metadata.Contains(FieldEnvelope.Prefix, StringComparison.Ordinal)) return true;
+        var reader = new System.Text.Json.Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(metadata));
+        while (reader.Read())
+            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.CurrentDepth == 1 && Patterns.Matches(reader.GetString()!))
+                return true;
+        return false;
     }
 
     /// <summary>
