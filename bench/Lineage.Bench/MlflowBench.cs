@@ -22,10 +22,21 @@ public static class MlflowBench
         var runs = int.Parse(Environment.GetEnvironmentVariable("LINEAGE_BENCH_RUNS") ?? "100000", CultureInfo.InvariantCulture);
         var queries = Math.Min(o.Queries, 200);
         using var dir = new TempDir();
-        var target = o.Store == "postgres" ? IngestionBench.CreatePostgresDatabase(o.Postgres) : dir.File("mlflow.db");
-        // LINEAGE_BENCH_REUSE=<file>: measure on a SQLite store filled by an earlier run (kept with LINEAGE_BENCH_KEEP).
-        var reuse = Environment.GetEnvironmentVariable("LINEAGE_BENCH_REUSE") is { Length: > 0 } r && o.Store != "postgres" ? r : null;
-        if (reuse is not null) File.Copy(reuse, target);
+        // LINEAGE_BENCH_REUSE: measure again without refilling — a SQLite file kept by an earlier run
+        // (LINEAGE_BENCH_KEEP), or on PostgreSQL the database an earlier run printed (databases are kept).
+        var reuse = Environment.GetEnvironmentVariable("LINEAGE_BENCH_REUSE") is { Length: > 0 } r ? r : null;
+        string target;
+        if (o.Store == "postgres")
+        {
+            target = reuse is null ? IngestionBench.CreatePostgresDatabase(o.Postgres)
+                : new Npgsql.NpgsqlConnectionStringBuilder(o.Postgres) { Database = reuse }.ConnectionString;
+            Console.WriteLine($"database: {new Npgsql.NpgsqlConnectionStringBuilder(target).Database}");
+        }
+        else
+        {
+            target = dir.File("mlflow.db");
+            if (reuse is not null) File.Copy(reuse, target);
+        }
         await using var server = await ServerProcess.StartAsync(target, dir.File("artifacts"));
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
         Console.WriteLine($"mlflow: {o.Store}, {runs:N0} runs x (10 params, 10 metrics, 5 tags), {Math.Max(o.Concurrency, 32)} connections to fill");
