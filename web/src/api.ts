@@ -379,6 +379,21 @@ export async function fetchHead(u: string, bytes: number): Promise<{ data: Uint8
   return { data, total: Number.isFinite(total) ? total : data.length, contentType: res.headers.get('Content-Type') ?? '' };
 }
 
+/**
+ * Bytes behind an API URL as a page-local object URL, fetched with the signed-in credential. An <img src> or a
+ * download link cannot send an Authorization header, so with authentication on they go through here.
+ */
+export async function objectUrl(u: string): Promise<string> {
+  const res = await fetch(u, { headers: headers() });
+  if (!res.ok) return fail(res);
+  return URL.createObjectURL(await res.blob());
+}
+
+/** Whether requests carry a credential (authentication on and signed in). */
+export function signedIn(): boolean {
+  return credential() !== null;
+}
+
 /** Metric values arrive as numbers or as "NaN"/"Infinity"/"-Infinity". */
 export function num(v: number | string): number {
   return typeof v === 'number' ? v : Number(v);

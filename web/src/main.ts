@@ -15,7 +15,7 @@ import { deploymentsPage } from './pages/deployments';
 import { dashboardsPage } from './pages/dashboards';
 import { auditPage } from './pages/audit';
 import { loginView } from './pages/login';
-import { unauthenticatedEvent } from './api';
+import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
 
 export interface PageContext {
@@ -91,6 +91,19 @@ async function render(): Promise<void> {
     ),
   );
 }
+
+// Downloads of API content need the credential when signed in: fetched with it, then saved from a local URL.
+document.addEventListener('click', (e) => {
+  const a = (e.target as Element | null)?.closest?.('a');
+  const href = a?.getAttribute('href');
+  if (!a || !href?.startsWith('/api/') || !a.hasAttribute('download') || !signedIn() || e.defaultPrevented) return;
+  e.preventDefault();
+  void objectUrl(href).then((local) => {
+    const save = h('a', { href: local, download: a.getAttribute('download') || href.split('/').pop() || 'download' });
+    save.click();
+    setTimeout(() => URL.revokeObjectURL(local), 60_000);
+  }, () => undefined); // a failure is reported by the API layer (401 shows the login page)
+});
 
 document.addEventListener('click', (e) => {
   const a = (e.target as Element | null)?.closest?.('a');

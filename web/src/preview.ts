@@ -1,7 +1,7 @@
 // Artifact browser and previews: a directory version lists its files; a file is previewed by what its
 // bytes are (images by magic number, JSON pretty-printed, CSV/TSV as a table, other UTF-8 as text).
 
-import { api, fetchHead, type ArtifactVersion } from './api';
+import { api, fetchHead, objectUrl, signedIn, type ArtifactVersion } from './api';
 import { bytes, clear, errorLine, h, loading } from './dom';
 
 const previewBytes = 256 * 1024;
@@ -64,7 +64,8 @@ export async function previewFile(url: string, name: string): Promise<HTMLElemen
   const { data, total } = await fetchHead(url, previewBytes);
   const truncated = total > data.length;
   const img = imageType(data) ?? (/\.svg$/i.test(name) ? 'image/svg+xml' : null);
-  if (img) return h('div', { class: 'preview' }, h('img', { src: url, alt: name, 'data-testid': 'image-preview' }));
+  // Signed in, the image's bytes are fetched with the credential (an <img src> cannot send one).
+  if (img) return h('div', { class: 'preview' }, h('img', { src: signedIn() ? await objectUrl(url) : url, alt: name, 'data-testid': 'image-preview' }));
   if (data.includes(0)) return h('p', { class: 'muted', 'data-testid': 'binary-preview' }, `Binary file, ${bytes(total)}. Use Download.`);
   let text: string;
   try {

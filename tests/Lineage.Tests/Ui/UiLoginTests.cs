@@ -49,6 +49,25 @@ public sealed class UiLoginTests(BrowserFixture browser) : BrowserPageTests(brow
     }
 
     [Fact]
+    public async Task signed_in_image_previews_and_downloads_carry_the_credential()
+    {
+        await new ApiWriter(_server.Http).UploadAsync("secured-plot", "report", UiWorld.Png);
+        await Page.GotoAsync("/artifacts/secured-plot");
+        await TestId("login-user").FillAsync("root");
+        await TestId("login-secret").FillAsync("root-password-123");
+        await TestId("login-submit").ClickAsync();
+
+        // An <img src> cannot send the Authorization header: the preview is fetched with it.
+        await Expect(TestId("image-preview")).ToBeVisibleAsync();
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=image-preview]')?.naturalWidth === 1");
+
+        var download = await Page.RunAndWaitForDownloadAsync(() => TestId("download").ClickAsync());
+        var saved = Path.Combine(BrowserFixture.OutputDir, "secured-plot.png");
+        await download.SaveAsAsync(saved);
+        Assert.Equal(UiWorld.Png, await File.ReadAllBytesAsync(saved));
+    }
+
+    [Fact]
     public async Task signing_in_with_a_password_or_a_token_opens_the_app_and_signing_out_forgets_it()
     {
         await Page.GotoAsync("/");
