@@ -54,26 +54,27 @@ internal sealed class MetricAccess
                 """, new { runId, keyIds = series.Select(x => x.KeyId).ToArray() }, s.Transaction))
             .ToDictionary(t => t.KeyId);
         var chunks = new List<NewChunk>();
+        var topUps = new List<TopUp>();
         foreach (var (keyId, pts) in series)
-            await AppendAsync(s, runId, keyId, pts, tails.GetValueOrDefault(keyId), chunks);
+            Append(keyId, pts, tails.GetValueOrDefault(keyId), topUps, chunks);
+        await TopUpChunksAsync(s, topUps);
         await InsertChunksAsync(s, runId, chunks);
         await UpdateLatestAsync(s, runId, series);
     }
 
     private sealed record NewChunk(long KeyId, long Seq, int Count, long LastStep, long LastTs, byte[] Data);
 
+    private sealed record TopUp(long Id, byte[] Data, long Count, long LastStep, long LastTs);
+
     /// <summary>Tops up the key's last chunk when it has room (so one-point-at-a-time logging stays compact) and lays out new chunks for the rest.</summary>
-    private static async Task AppendAsync(DbSession s, long runId, long keyId, SeriesPoint[] series, ChunkTailRow? tail, List<NewChunk> chunks)
+    private static void Append(long keyId, SeriesPoint[] series, ChunkTailRow? tail, List<TopUp> topUps, List<NewChunk> chunks)
     {
         var next = 0;
         if (tail is not null && tail.PointCount < MetricChunkCodec.Capacity)
         {
             var take = (int)Math.Min(MetricChunkCodec.Capacity - tail.PointCount, series.Length);
             var more = MetricChunkCodec.Encode(series.AsSpan(0, take), tail.LastStep, tail.LastTs);
-            await s.Connection.ExecuteAsync(
-                "UPDATE metric_chunks SET data = @data, point_count = @count, last_step = @lastStep, last_ts = @lastTs WHERE id = @id",
-                new { id = tail.Id, data = Concat(tail.Data, more), count = tail.PointCount + take, lastStep = series[take - 1].Step, lastTs = series[take - 1].Timestamp },
-                s.Transaction);
+            topUps.Add(new TopUp(tail.Id, Concat(tail.Data, more), tail.PointCount + take, series[take - 1].Step, series[take - 1].Timestamp));
             next = take;
         }
         var seq = tail is null ? 0 : tail.Seq + 1;
@@ -84,6 +85,29 @@ internal sealed class MetricAccess
             chunks.Add(new NewChunk(keyId, seq++, take, last.Step, last.Timestamp, MetricChunkCodec.Encode(series.AsSpan(next, take), 0, 0)));
             next += take;
         }
+    }
+
+    /// <summary>Every topped-up tail in one UPDATE … FROM (VALUES …): VALUES columns are column1… on both databases.</summary>
+    private static async Task TopUpChunksAsync(DbSession s, List<TopUp> topUps)
+    {
+        if (topUps.Count == 0) return;
+        var p = new DynamicParameters();
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < topUps.Count; i++)
+        {
+            var t = topUps[i];
+            if (i > 0) rows.Append(", ");
+            rows.Append($"(@i{i}, @d{i}, @n{i}, @ls{i}, @lt{i})");
+            p.Add($"i{i}", t.Id);
+            p.Add($"d{i}", t.Data);
+            p.Add($"n{i}", t.Count);
+            p.Add($"ls{i}", t.LastStep);
+            p.Add($"lt{i}", t.LastTs);
+        }
+        await s.Connection.ExecuteAsync($"""
+            UPDATE metric_chunks SET data = v.column2, point_count = v.column3, last_step = v.column4, last_ts = v.column5
+            FROM (VALUES {rows}) AS v WHERE metric_chunks.id = v.column1
+            """, p, s.Transaction);
     }
 
     private static async Task InsertChunksAsync(DbSession s, long runId, List<NewChunk> chunks)

@@ -254,6 +254,42 @@ public abstract class TrackingStoreContract : StoreTestBase
     }
 
     [Fact]
+    public async Task batches_of_several_keys_top_up_and_open_chunks_per_key_and_keep_each_series_whole()
+    {
+        var run = await Store.CreateRunAsync((await NewExperiment()).Id);
+        var id = run.Info.RunId;
+        // Three keys of different lengths per batch, so in one batch some tails are topped up, some fill and
+        // new chunks open, and one key appears only in some batches.
+        var logged = new Dictionary<string, List<long>> { ["a"] = [], ["b"] = [], ["c"] = [] };
+        for (var b = 0; b < 6; b++)
+        {
+            var batch = new List<MetricPoint>();
+            foreach (var (key, size) in new[] { ("a", 300), ("b", 1 + b * 170), ("c", b % 2 == 0 ? 650 : 0) })
+                for (var i = 0; i < size; i++)
+                {
+                    var step = logged[key].Count;
+                    logged[key].Add(step);
+                    batch.Add(new MetricPoint(key, step + key[0], step, 1000 + step));
+                }
+            await Store.LogBatchAsync(id, new RunBatch(batch, [], []));
+        }
+        foreach (var (key, steps) in logged)
+        {
+            var history = new List<SeriesPoint>();
+            string? token = null;
+            do
+            {
+                var page = await Store.GetMetricHistoryAsync(id, key, 1000, token);
+                history.AddRange(page.Items);
+                token = page.NextPageToken;
+            } while (token is not null);
+            Assert.Equal(steps, history.Select(p => p.Step));
+            Assert.All(history, p => Assert.Equal(p.Step + key[0], p.Value));
+            Assert.Equal((double)(steps[^1] + key[0]), (await Store.GetRunAsync(id)).LatestMetrics.Single(m => m.Key == key).Value);
+        }
+    }
+
+    [Fact]
     public async Task tags_are_set_overwritten_in_order_and_deleted()
     {
         var run = await Store.CreateRunAsync((await NewExperiment()).Id, tags: new Dictionary<string, string> { ["a"] = "1" });
