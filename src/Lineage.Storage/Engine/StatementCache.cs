@@ -26,8 +26,10 @@ internal sealed class StatementCachingConnection(SqliteConnection inner, int cap
     internal string AsWritten(string name)
     {
         if (name.Length == 0 || name[0] is '@' or ':' or '$') return name;
-        if (!_prefixed.TryGetValue(name, out var prefixed) && _prefixed.Count < 10_000) _prefixed[name] = prefixed = "@" + name;
-        return prefixed ?? "@" + name;
+        if (_prefixed.TryGetValue(name, out var prefixed)) return prefixed;
+        prefixed = "@" + name;
+        if (_prefixed.Count < 10_000) _prefixed[name] = prefixed; // bounded: list expansion makes names like ids1…idsN
+        return prefixed;
     }
 
     internal SqliteCommand Rent(string text)

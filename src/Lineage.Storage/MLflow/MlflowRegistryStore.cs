@@ -97,7 +97,7 @@ public sealed class MlflowRegistryStore(Database db)
             var ids = await SearchIdsAsync(s, SearchTarget.RegisteredModels, query, "m.name ASC, m.id ASC", "m.id",
                 "registered_models m", limit, offset);
             var page = ids.Take(limit).ToArray();
-            var rows = (await s.Connection.QueryAsync<ModelRow>($"{SelectModel} WHERE {s.Dialect.InList("m.id", "page")}", new { page }, s.Transaction))
+            var rows = (await s.Connection.QueryAsync<ModelRow>($"{RegistryAccess.SelectModel} WHERE {s.Dialect.InList("m.id", "page")}", new { page }, s.Transaction))
                 .ToDictionary(r => r.Id);
             return new Page<MlflowModelView>(await ModelViewsAsync(s, page.Select(id => rows[id]).ToList()),
                 ids.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
@@ -264,24 +264,10 @@ public sealed class MlflowRegistryStore(Database db)
             """, p, s.Transaction)).ToList();
     }
 
-    private const string SelectModel = """
-        SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at, m.updated_by
-        FROM registered_models m JOIN projects p ON p.id = m.project_id
-        """;
-
-    private const string SelectVersion = """
-        SELECT mv.id, mv.model_id, p.name AS project, m.name AS model, mv.version, mv.artifact_id, r.uuid AS run_uuid, mv.status,
-               mv.status_message, mv.stage, mv.description, mv.feature_set_id, mv.created_at, mv.created_by, mv.updated_at, mv.updated_by
-        FROM model_versions mv
-        JOIN registered_models m ON m.id = mv.model_id
-        JOIN projects p ON p.id = m.project_id
-        LEFT JOIN runs r ON r.id = mv.run_id
-        """;
-
     private static async Task<IReadOnlyList<ModelVersionRow>> RowsByIdAsync(DbSession s, long[] ids) =>
         ids.Length == 0
             ? []
-            : (await s.Connection.QueryAsync<ModelVersionRow>($"{SelectVersion} WHERE {s.Dialect.InList("mv.id", "ids")}", new { ids }, s.Transaction))
+            : (await s.Connection.QueryAsync<ModelVersionRow>($"{RegistryAccess.SelectVersion} WHERE {s.Dialect.InList("mv.id", "ids")}", new { ids }, s.Transaction))
             .ToList();
 
     /// <summary>For each model, the highest version in each stage (MLflow's latest_versions).</summary>
@@ -289,7 +275,7 @@ public sealed class MlflowRegistryStore(Database db)
         modelIds.Length == 0
             ? []
             : (await s.Connection.QueryAsync<ModelVersionRow>($"""
-                {SelectVersion}
+                {RegistryAccess.SelectVersion}
                 WHERE {s.Dialect.InList("mv.model_id", "modelIds")}
                   AND mv.version = (SELECT MAX(x.version) FROM model_versions x WHERE x.model_id = mv.model_id AND x.stage = mv.stage)
                 ORDER BY mv.model_id, mv.version

@@ -12,12 +12,12 @@ namespace Lineage.Storage.Registry;
 /// <summary>Data access for registered models, versions, aliases, history and promotion requests. Never commits.</summary>
 internal static class RegistryAccess
 {
-    private const string SelectModel = """
+    internal const string SelectModel = """
         SELECT m.id, m.project_id, p.name AS project, m.name, m.description, m.latest_version, m.created_at, m.created_by, m.updated_at, m.updated_by
         FROM registered_models m JOIN projects p ON p.id = m.project_id
         """;
 
-    private const string SelectVersion = """
+    internal const string SelectVersion = """
         SELECT mv.id, mv.model_id, p.name AS project, m.name AS model, mv.version, mv.artifact_id, r.uuid AS run_uuid, mv.status,
                mv.status_message, mv.stage, mv.description, mv.feature_set_id, mv.created_at, mv.created_by, mv.updated_at, mv.updated_by
         FROM model_versions mv

@@ -87,23 +87,32 @@ internal sealed class MetricAccess
         }
     }
 
+    /// <summary>
+    /// A multi-row VALUES list — "(@v0_0, @v0_1, …), (@v1_0, …)" — with its parameters, one column per selector:
+    /// how a batch writes all its keys in one statement (one round trip on PostgreSQL).
+    /// </summary>
+    private static (string Rows, DynamicParameters Parameters) Values<T>(IReadOnlyList<T> items, params Func<T, object?>[] columns)
+    {
+        var p = new DynamicParameters();
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < items.Count; i++)
+        {
+            rows.Append(i == 0 ? "(" : ", (");
+            for (var c = 0; c < columns.Length; c++)
+            {
+                rows.Append(c == 0 ? "" : ", ").Append("@v").Append(i).Append('_').Append(c);
+                p.Add($"v{i}_{c}", columns[c](items[i]));
+            }
+            rows.Append(')');
+        }
+        return (rows.ToString(), p);
+    }
+
     /// <summary>Every topped-up tail in one UPDATE … FROM (VALUES …): VALUES columns are column1… on both databases.</summary>
     private static async Task TopUpChunksAsync(DbSession s, List<TopUp> topUps)
     {
         if (topUps.Count == 0) return;
-        var p = new DynamicParameters();
-        var rows = new System.Text.StringBuilder();
-        for (var i = 0; i < topUps.Count; i++)
-        {
-            var t = topUps[i];
-            if (i > 0) rows.Append(", ");
-            rows.Append($"(@i{i}, @d{i}, @n{i}, @ls{i}, @lt{i})");
-            p.Add($"i{i}", t.Id);
-            p.Add($"d{i}", t.Data);
-            p.Add($"n{i}", t.Count);
-            p.Add($"ls{i}", t.LastStep);
-            p.Add($"lt{i}", t.LastTs);
-        }
+        var (rows, p) = Values(topUps, t => t.Id, t => t.Data, t => t.Count, t => t.LastStep, t => t.LastTs);
         await s.Connection.ExecuteAsync($"""
             UPDATE metric_chunks SET data = v.column2, point_count = v.column3, last_step = v.column4, last_ts = v.column5
             FROM (VALUES {rows}) AS v WHERE metric_chunks.id = v.column1
@@ -113,21 +122,7 @@ internal sealed class MetricAccess
     private static async Task InsertChunksAsync(DbSession s, long runId, List<NewChunk> chunks)
     {
         if (chunks.Count == 0) return;
-        var p = new DynamicParameters();
-        p.Add("runId", runId);
-        var rows = new System.Text.StringBuilder();
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            var c = chunks[i];
-            if (i > 0) rows.Append(", ");
-            rows.Append($"(@runId, @k{i}, @s{i}, @n{i}, @ls{i}, @lt{i}, @d{i})");
-            p.Add($"k{i}", c.KeyId);
-            p.Add($"s{i}", c.Seq);
-            p.Add($"n{i}", c.Count);
-            p.Add($"ls{i}", c.LastStep);
-            p.Add($"lt{i}", c.LastTs);
-            p.Add($"d{i}", c.Data);
-        }
+        var (rows, p) = Values(chunks, _ => runId, c => c.KeyId, c => c.Seq, c => c.Count, c => c.LastStep, c => c.LastTs, c => c.Data);
         var inserted = await s.Connection.ExecuteAsync($"""
             INSERT INTO metric_chunks (run_id, key_id, seq, point_count, last_step, last_ts, data) VALUES {rows}
             ON CONFLICT (run_id, key_id, seq) DO NOTHING
@@ -140,21 +135,10 @@ internal sealed class MetricAccess
     /// <summary>Latest = highest step, then latest timestamp (ties: the later-logged point), as in MLflow.</summary>
     private static Task UpdateLatestAsync(DbSession s, long runId, List<(long KeyId, SeriesPoint[] Points)> series)
     {
-        var p = new DynamicParameters();
-        p.Add("runId", runId);
-        var rows = new System.Text.StringBuilder();
-        for (var i = 0; i < series.Count; i++)
-        {
-            var best = series[i].Points[0];
-            foreach (var point in series[i].Points)
-                if (point.Step > best.Step || (point.Step == best.Step && point.Timestamp >= best.Timestamp)) best = point;
-            if (i > 0) rows.Append(", ");
-            rows.Append($"(@runId, @k{i}, @v{i}, @s{i}, @t{i})");
-            p.Add($"k{i}", series[i].KeyId);
-            p.Add($"v{i}", double.IsNaN(best.Value) ? null : best.Value);
-            p.Add($"s{i}", best.Step);
-            p.Add($"t{i}", best.Timestamp);
-        }
+        var latest = series.Select(x => (x.KeyId, Best: x.Points.Aggregate((best, point) =>
+            point.Step > best.Step || (point.Step == best.Step && point.Timestamp >= best.Timestamp) ? point : best))).ToList();
+        var (rows, p) = Values(latest, _ => runId, l => l.KeyId, l => double.IsNaN(l.Best.Value) ? null : l.Best.Value,
+            l => l.Best.Step, l => l.Best.Timestamp);
         return s.Connection.ExecuteAsync($"""
             INSERT INTO latest_metrics (run_id, key_id, value, step, timestamp) VALUES {rows}
             ON CONFLICT (run_id, key_id) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
