@@ -126,7 +126,8 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : Browse
         await Expect(TestId("json-preview")).ToContainTextAsync("\"layers\": [");
         await Page.GetByRole(AriaRole.Button, new() { Name = "loss-plot v1" }).ClickAsync();
         await Expect(TestId("image-preview")).ToBeVisibleAsync();
-        Assert.True(await TestId("image-preview").EvaluateAsync<int>("img => img.naturalWidth") == 1);
+        // Visible comes before decoded: wait for the pixels rather than reading them once.
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=image-preview]')?.naturalWidth === 1");
         await Page.GetByRole(AriaRole.Button, new() { Name = "train-notes v1" }).ClickAsync();
         await Expect(TestId("text-preview")).ToContainTextAsync("converged after 50 steps");
         await BrowserFixture.ScreenshotAsync(Page, "run-page");

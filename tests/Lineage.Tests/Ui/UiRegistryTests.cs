@@ -174,10 +174,11 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         await Expect(TestId("model-metrics-chart").Locator("canvas")).ToHaveCountAsync(1);
         await Expect(TestId("model-metrics-chart")).ToContainTextAsync("auc");
         // The charts drew something: the bar and line canvases are not blank.
+        // Polled, since a chart may paint a frame after its canvas appears; a blank canvas times out.
         foreach (var id in new[] { "success-rate", "usage", "model-metrics-chart" })
-            Assert.True(await Page.GetByTestId(id).Locator("canvas").EvaluateAsync<bool>(
-                "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; }"),
-                $"{id}: blank canvas");
+            await Page.WaitForFunctionAsync(
+                "id => { const c = document.querySelector(`[data-testid=${id}] canvas`); if (!c) return false; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; }",
+                id, new() { Timeout = 10_000 });
         await BrowserFixture.ScreenshotAsync(Page, "dashboards");
 
         await TestId("pick-type").SelectOptionAsync("feature_set");
