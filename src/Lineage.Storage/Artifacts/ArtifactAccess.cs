@@ -104,10 +104,10 @@ internal static class ArtifactAccess
         var ids = rows.Select(r => r.Id).ToArray();
         var nameIds = rows.Select(r => r.NameId).Distinct().ToArray();
         var tags = (await s.Connection.QueryAsync<TagRow>(
-                $"SELECT version_id, key, value FROM artifact_tags WHERE {s.Dialect.InList("version_id", "ids")} ORDER BY key", new { ids }, s.Transaction))
+                $"SELECT version_id, key, value FROM artifact_tags WHERE {s.Dialect.InSet("version_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(t => t.VersionId);
         var aliases = (await s.Connection.QueryAsync<AliasRow>(
-                $"SELECT name_id, alias, version FROM artifact_aliases WHERE {s.Dialect.InList("name_id", "nameIds")} ORDER BY alias", new { nameIds },
+                $"SELECT name_id, alias, version FROM artifact_aliases WHERE {s.Dialect.InSet("name_id", "nameIds")} ORDER BY alias", new { nameIds = s.Dialect.Set(nameIds) },
                 s.Transaction))
             .ToLookup(a => (a.NameId, a.Version), a => a.Alias);
         return rows.Select(r => r.ToModel(tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.NameId, r.Version)].ToList()) with

@@ -29,8 +29,21 @@ public sealed class SqlDialect
     /// "column is one of the list in parameter @name". Dapper expands a list into
     /// (@name1, @name2, …) for SQLite but hands Npgsql a single array parameter.
     /// </summary>
+    /// <remarks>For short lists from a request (filters, a search's experiments). Large id sets use <see cref="InSet"/>.</remarks>
     public string InList(string column, string parameter) =>
         this == Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
+    /// <summary>
+    /// "column is one of the set in parameter @name", whose value comes from <see cref="Set{T}"/>: one parameter
+    /// however many values. On SQLite a JSON array read by json_each: an expanded list of n parameters costs O(n²)
+    /// in binding (each is looked up by name), which was a quarter of a 1,000-node impact query.
+    /// </summary>
+    public string InSet(string column, string parameter) =>
+        this == Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN (SELECT value FROM json_each(@{parameter}))";
+
+    /// <summary>The value of an <see cref="InSet"/> parameter: an array for PostgreSQL, a JSON array text for SQLite.</summary>
+    public object Set<T>(IEnumerable<T> values) =>
+        this == Postgres ? values.ToArray() : System.Text.Json.JsonSerializer.Serialize(values);
 
     /// <summary>
     /// The text of top-level key @<paramref name="keyParameter"/> of a JSON-object TEXT column,

@@ -47,7 +47,7 @@ internal static class LineageAccess
 
     public static async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(DbSession s, IReadOnlyCollection<long> ids) =>
         ids.Count == 0 ? [] : (await s.Connection.QueryAsync<ExecutionRow>(
-            $"{SelectExecution} WHERE {s.Dialect.InList("x.id", "ids")}{s.Visible("x.project_id")}", new { ids = ids.ToArray() }, s.Transaction)).ToList();
+            $"{SelectExecution} WHERE {s.Dialect.InSet("x.id", "ids")}{s.Visible("x.project_id")}", new { ids = s.Dialect.Set(ids) }, s.Transaction)).ToList();
 
     public static async Task<IReadOnlyList<ExecutionRow>> ListExecutionsAsync(DbSession s, long? projectId, string? type, long? contextId, long? beforeId, int limit) =>
         (await s.Connection.QueryAsync<ExecutionRow>($"""
@@ -64,13 +64,14 @@ internal static class LineageAccess
             """, new { id, state = Text(state), end, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
 
     /// <summary>Adds an event unless the very same one exists (a new one changes the execution); returns false for a repeat.</summary>
-    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time)
+    /// <param name="touch">False when the execution was created in this transaction: its updated_at/by are already now.</param>
+    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time, bool touch = true)
     {
         var added = await s.Connection.ExecuteAsync("""
             INSERT INTO lineage_events (execution_id, artifact_id, kind, role, time) VALUES (@executionId, @artifactId, @kind, @role, @time)
             ON CONFLICT (execution_id, artifact_id, kind, role) DO NOTHING
             """, new { executionId, artifactId, kind = kind == EventKind.Input ? "input" : "output", role, time }, s.Transaction) == 1;
-        if (added) await s.TouchAsync(Touched.Execution, executionId, Clock.NowMs());
+        if (added && touch) await s.TouchAsync(Touched.Execution, executionId, Clock.NowMs());
         return added;
     }
 
@@ -130,8 +131,8 @@ internal static class LineageAccess
     /// <summary>Every event among the given executions (both ends are then known nodes or filtered by the caller).</summary>
     public static async Task<IReadOnlyList<EventRow>> EventsOfExecutionsAsync(DbSession s, IReadOnlyCollection<long> executionIds) =>
         executionIds.Count == 0 ? [] : (await s.Connection.QueryAsync<EventRow>(
-            $"SELECT execution_id, artifact_id, kind, role, time FROM lineage_events WHERE {s.Dialect.InList("execution_id", "ids")} ORDER BY id",
-            new { ids = executionIds.ToArray() }, s.Transaction)).ToList();
+            $"SELECT execution_id, artifact_id, kind, role, time FROM lineage_events WHERE {s.Dialect.InSet("execution_id", "ids")} ORDER BY id",
+            new { ids = s.Dialect.Set(executionIds) }, s.Transaction)).ToList();
 
     public static Task<long?> CreateContextAsync(DbSession s, long projectId, string type, string name, long? parentId, string properties) =>
         s.Connection.QueryFirstOrDefaultAsync<long?>("""

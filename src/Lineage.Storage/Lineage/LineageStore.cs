@@ -320,8 +320,8 @@ public sealed class LineageStore(Database db)
     private static async Task<IReadOnlyList<ArtifactVersion>> LoadArtifactsAsync(DbSession s, IReadOnlyList<long> ids)
     {
         if (ids.Count == 0) return [];
-        var rows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "ids")}{s.Visible("n.project_id")} ORDER BY v.id",
-            new { ids = ids.ToArray() }, s.Transaction)).ToList();
+        var rows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InSet("v.id", "ids")}{s.Visible("n.project_id")} ORDER BY v.id",
+            new { ids = s.Dialect.Set(ids) }, s.Transaction)).ToList();
         return await ArtifactAccess.LoadAsync(s, rows);
     }
 

@@ -97,7 +97,7 @@ public sealed class MlflowRegistryStore(Database db)
             var ids = await SearchIdsAsync(s, SearchTarget.RegisteredModels, query, "m.name ASC, m.id ASC", "m.id",
                 "registered_models m", limit, offset);
             var page = ids.Take(limit).ToArray();
-            var rows = (await s.Connection.QueryAsync<ModelRow>($"{RegistryAccess.SelectModel} WHERE {s.Dialect.InList("m.id", "page")}", new { page }, s.Transaction))
+            var rows = (await s.Connection.QueryAsync<ModelRow>($"{RegistryAccess.SelectModel} WHERE {s.Dialect.InSet("m.id", "page")}", new { page = s.Dialect.Set(page) }, s.Transaction))
                 .ToDictionary(r => r.Id);
             return new Page<MlflowModelView>(await ModelViewsAsync(s, page.Select(id => rows[id]).ToList()),
                 ids.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
@@ -267,7 +267,7 @@ public sealed class MlflowRegistryStore(Database db)
     private static async Task<IReadOnlyList<ModelVersionRow>> RowsByIdAsync(DbSession s, long[] ids) =>
         ids.Length == 0
             ? []
-            : (await s.Connection.QueryAsync<ModelVersionRow>($"{RegistryAccess.SelectVersion} WHERE {s.Dialect.InList("mv.id", "ids")}", new { ids }, s.Transaction))
+            : (await s.Connection.QueryAsync<ModelVersionRow>($"{RegistryAccess.SelectVersion} WHERE {s.Dialect.InSet("mv.id", "ids")}", new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToList();
 
     /// <summary>For each model, the highest version in each stage (MLflow's latest_versions).</summary>
@@ -276,10 +276,10 @@ public sealed class MlflowRegistryStore(Database db)
             ? []
             : (await s.Connection.QueryAsync<ModelVersionRow>($"""
                 {RegistryAccess.SelectVersion}
-                WHERE {s.Dialect.InList("mv.model_id", "modelIds")}
+                WHERE {s.Dialect.InSet("mv.model_id", "modelIds")}
                   AND mv.version = (SELECT MAX(x.version) FROM model_versions x WHERE x.model_id = mv.model_id AND x.stage = mv.stage)
                 ORDER BY mv.model_id, mv.version
-                """, new { modelIds }, s.Transaction)).ToList();
+                """, new { modelIds = s.Dialect.Set(modelIds) }, s.Transaction)).ToList();
 
     private static async Task<ModelVersionRow> RequireVersionAsync(DbSession s, ModelRow m, long version) =>
         await RegistryAccess.FindVersionAsync(s, m.Id, new VersionRef(version, null))
@@ -299,7 +299,7 @@ public sealed class MlflowRegistryStore(Database db)
         var versions = await RegistryAccess.LoadVersionsAsync(s, rows);
         var ids = rows.Select(r => r.Id).ToArray();
         var facts = (await s.Connection.QueryAsync<(long VersionId, string Source, string RunId, string RunLink)>(
-                $"SELECT version_id, source, run_id, run_link FROM mlflow_model_versions WHERE {s.Dialect.InList("version_id", "ids")}", new { ids },
+                $"SELECT version_id, source, run_id, run_link FROM mlflow_model_versions WHERE {s.Dialect.InSet("version_id", "ids")}", new { ids = s.Dialect.Set(ids) },
                 s.Transaction))
             .ToDictionary(f => f.VersionId);
         return versions.Select(v => facts.TryGetValue(v.Id, out var f)

@@ -32,39 +32,61 @@ public sealed class OpenLineageStore(Database db)
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> _names = new();
     private long? _defaultProjectId;
 
-    public Task<IngestResult> IngestAsync(OlRunEvent e, IdempotencyKey? idem = null) =>
-        db.WriteAsync(async s =>
+    public Task<IngestResult> IngestAsync(OlRunEvent e, IdempotencyKey? idem = null)
+    {
+        // Everything that needs no database is worked out here, before the event joins the single writer's queue.
+        var inputs = e.Inputs.Select(d => new PreparedDataset(d, e.Producer)).ToList();
+        var outputs = e.Outputs.Select(d => new PreparedDataset(d, e.Producer)).ToList();
+        var fresh = new FreshExecution(JobType(e.JobFacets), Name(e), Properties(e, null));
+        return db.WriteAsync(async s =>
         {
             if (db.Dialect == SqlDialect.Postgres)
                 await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
             var projectId = _defaultProjectId ??= (await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject)).Id;
             var time = e.EventTime.ToUnixTimeMilliseconds();
-            var (execution, isNew) = await ExecutionAsync(s, projectId, e, time);
+            var (execution, isNew) = await ExecutionAsync(s, projectId, e, fresh, time);
 
-            var inputs = new List<long>();
+            var inputIds = new List<long>();
             // A brand-new execution has no edges yet: nothing can be downstream of it.
             var downstream = isNew ? [] : (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
                 .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
-            foreach (var d in e.Inputs)
+            foreach (var d in inputs)
             {
-                var id = await InputVersionAsync(s, projectId, execution, isNew, d, downstream, e.Producer);
+                var id = await InputVersionAsync(s, projectId, execution, isNew, d, downstream);
                 if (id is null) continue;
-                await LineageAccess.AddEventAsync(s, execution, id.Value, EventKind.Input, "input", time);
-                inputs.Add(id.Value);
+                // A new execution's updated_at is this moment already: no need to stamp it per edge.
+                await LineageAccess.AddEventAsync(s, execution, id.Value, EventKind.Input, "input", time, touch: !isNew);
+                inputIds.Add(id.Value);
             }
-            var outputs = new List<long>();
-            foreach (var d in e.Outputs)
+            var outputIds = new List<long>();
+            foreach (var d in outputs)
             {
-                var id = await OutputVersionAsync(s, projectId, execution, isNew, d, e.Producer);
-                await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time);
-                outputs.Add(id);
+                var id = await OutputVersionAsync(s, projectId, execution, isNew, d);
+                await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time, touch: !isNew);
+                outputIds.Add(id);
             }
             await ContextsAsync(s, projectId, execution, e);
-            return new IngestResult(execution, inputs, outputs);
+            return new IngestResult(execution, inputIds, outputIds);
         }, idem);
+    }
+
+    /// <summary>What a first event makes of its run's execution.</summary>
+    private sealed record FreshExecution(string Type, string Name, string Properties);
+
+    /// <summary>A dataset of an event with what identifies and describes its version, computed outside the writer.</summary>
+    private sealed class PreparedDataset(OlDataset d, string producer)
+    {
+        public OlDataset Dataset { get; } = d;
+        public (string, string) Key { get; } = (d.Namespace, d.Name);
+        public string CandidateName { get; } = ArtifactName(d);
+        public string Digest { get; } = VersionDigest(d);
+        public string Uri { get; } = d.Namespace.Contains("://", StringComparison.Ordinal) ? $"{d.Namespace.TrimEnd('/')}/{d.Name}" : $"openlineage://{d.Namespace}/{d.Name}";
+        public string Metadata { get; } = MetadataOf(d);
+        public string Producer { get; } = producer.Length <= 250 ? producer : producer[..250];
+    }
 
     /// <summary>The run's execution, created on its first event; state moves forward by event time, never back from a terminal state.</summary>
-    private static async Task<(long Id, bool IsNew)> ExecutionAsync(DbSession s, long projectId, OlRunEvent e, long time)
+    private static async Task<(long Id, bool IsNew)> ExecutionAsync(DbSession s, long projectId, OlRunEvent e, FreshExecution fresh, long time)
     {
         var runUuid = e.RunId.ToString("D");
         var known = await s.Connection.QueryFirstOrDefaultAsync<OlRunRow>(
@@ -79,9 +101,9 @@ public sealed class OpenLineageStore(Database db)
         };
         if (known is null)
         {
-            var id = await LineageAccess.CreateExecutionAsync(s, projectId, JobType(e.JobFacets), Name(e), state ?? ExecutionState.Running,
+            var id = await LineageAccess.CreateExecutionAsync(s, projectId, fresh.Type, fresh.Name, state ?? ExecutionState.Running,
                 e.EventType == "START" ? time : null, state is ExecutionState.Complete or ExecutionState.Failed or ExecutionState.Canceled ? time : null,
-                Properties(e, null), null, time);
+                fresh.Properties, null, time);
             var inserted = await s.Connection.ExecuteAsync("""
                 INSERT INTO openlineage_runs (run_uuid, execution_id, job_namespace, job_name, last_event_time)
                 VALUES (@runUuid, @id, @ns, @name, @time) ON CONFLICT (run_uuid) DO NOTHING
@@ -116,7 +138,7 @@ public sealed class OpenLineageStore(Database db)
     /// The version an input refers to: a repeat of an input already recorded is skipped; a changed schema
     /// or version facet registers a new version; a version downstream of this run (it wrote it) is not linked back.
     /// </summary>
-    private async Task<long?> InputVersionAsync(DbSession s, long projectId, long execution, bool isNew, OlDataset d, HashSet<long> downstream, string producer)
+    private async Task<long?> InputVersionAsync(DbSession s, long projectId, long execution, bool isNew, PreparedDataset d, HashSet<long> downstream)
     {
         var name = await ArtifactNameAsync(s, d);
         var already = isNew ? null : await s.Connection.ExecuteScalarAsync<long?>("""
@@ -124,65 +146,72 @@ public sealed class OpenLineageStore(Database db)
             WHERE ev.execution_id = @execution AND ev.kind = 'input' AND n.project_id = @projectId AND n.name = @name LIMIT 1
             """, new { execution, projectId, name }, s.Transaction);
         if (already is not null) return null;
-        var digest = VersionDigest(d);
         // Only the newest version matters unless this run wrote some of them (then the newest it did not write).
-        // Two statements, not a join: with the name's id as a parameter the planner walks the (name_id, version)
-        // index backwards; joined, PostgreSQL may plan a scan of every version of every name.
-        var nameId = await s.Connection.ExecuteScalarAsync<long?>("SELECT id FROM artifact_names WHERE project_id = @projectId AND name = @name",
-            new { projectId, name }, s.Transaction);
-        List<(long Id, string Digest)> versions = nameId is null ? [] : (await s.Connection.QueryAsync<(long Id, string Digest)>($"""
-            SELECT id, digest FROM artifact_versions WHERE name_id = @nameId AND lifecycle = 'active' ORDER BY version DESC
-            {(downstream.Count == 0 ? "LIMIT 1" : "")}
-            """, new { nameId }, s.Transaction)).ToList();
+        // The name's id comes from a scalar subquery, not a join: PostgreSQL evaluates it once (an InitPlan) and
+        // walks the (name_id, version) index backwards; joined, it may plan a scan of every version of every name.
+        var versions = (await s.Connection.QueryAsync<(long Id, string Digest)>($"""
+            SELECT id, digest FROM artifact_versions
+            WHERE name_id = (SELECT id FROM artifact_names WHERE project_id = @projectId AND name = @name) AND lifecycle = 'active'
+            ORDER BY version DESC {(downstream.Count == 0 ? "LIMIT 1" : "")}
+            """, new { projectId, name }, s.Transaction)).AsList();
         var usable = versions.Where(v => !downstream.Contains(v.Id)).ToList();
-        if (usable.Count > 0 && usable[0].Digest == digest) return usable[0].Id;
+        if (usable.Count > 0 && usable[0].Digest == d.Digest) return usable[0].Id;
         if (usable.Count == 0 && versions.Count > 0) return null; // only this run's own writes exist
-        return await RegisterAsync(s, projectId, name, d, digest, producer);
+        return await RegisterAsync(s, projectId, name, d);
     }
 
     /// <summary>Each run's write of a dataset is a new version; a repeated output of the same run reuses it.</summary>
-    private async Task<long> OutputVersionAsync(DbSession s, long projectId, long execution, bool isNew, OlDataset d, string producer)
+    private async Task<long> OutputVersionAsync(DbSession s, long projectId, long execution, bool isNew, PreparedDataset d)
     {
         var name = await ArtifactNameAsync(s, d);
         var already = isNew ? null : await s.Connection.ExecuteScalarAsync<long?>("""
             SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
             WHERE ev.execution_id = @execution AND ev.kind = 'output' AND n.project_id = @projectId AND n.name = @name LIMIT 1
             """, new { execution, projectId, name }, s.Transaction);
-        return already ?? await RegisterAsync(s, projectId, name, d, VersionDigest(d), producer);
+        return already ?? await RegisterAsync(s, projectId, name, d);
     }
 
-    private static async Task<long> RegisterAsync(DbSession s, long projectId, string name, OlDataset d, string digest, string producer)
+    private static async Task<long> RegisterAsync(DbSession s, long projectId, string name, PreparedDataset d)
     {
         var next = await ArtifactAccess.NextVersionAsync(s, projectId, name);
-        var uri = d.Namespace.Contains("://", StringComparison.Ordinal) ? $"{d.Namespace.TrimEnd('/')}/{d.Name}" : $"openlineage://{d.Namespace}/{d.Name}";
-        var openLineage = new JsonObject { ["namespace"] = d.Namespace, ["name"] = d.Name, ["facets"] = JsonNode.Parse(d.Facets) };
-        if (d.IoFacets is not null) openLineage["ioFacets"] = JsonNode.Parse(d.IoFacets);
-        var metadata = new JsonObject { ["openlineage"] = openLineage }.ToJsonString();
-        return await ArtifactAccess.InsertVersionAsync(s, next.Id, next.LatestVersion, "dataset", ArtifactKind.External, digest, 0, uri,
-            metadata, null, null, producer.Length <= 250 ? producer : producer[..250], Core.Tracking.Clock.NowMs());
+        return await ArtifactAccess.InsertVersionAsync(s, next.Id, next.LatestVersion, "dataset", ArtifactKind.External, d.Digest, 0, d.Uri,
+            d.Metadata, null, null, d.Producer, Core.Tracking.Clock.NowMs());
     }
 
-    /// <summary>Stable artifact name of a dataset: readable, within the artifact-name alphabet, unique by a hash suffix.</summary>
-    private async Task<string> ArtifactNameAsync(DbSession s, OlDataset d)
+    private static string MetadataOf(OlDataset d)
     {
-        if (_names.TryGetValue((d.Namespace, d.Name), out var cached)) return cached;
+        var openLineage = new JsonObject { ["namespace"] = d.Namespace, ["name"] = d.Name, ["facets"] = JsonNode.Parse(d.Facets) };
+        if (d.IoFacets is not null) openLineage["ioFacets"] = JsonNode.Parse(d.IoFacets);
+        return new JsonObject { ["openlineage"] = openLineage }.ToJsonString();
+    }
+
+    /// <summary>The dataset's artifact name: the one assigned when it was first seen, else its candidate name, assigned now.</summary>
+    private async Task<string> ArtifactNameAsync(DbSession s, PreparedDataset p)
+    {
+        if (_names.TryGetValue(p.Key, out var cached)) return cached;
+        var d = p.Dataset;
         var known = await s.Connection.ExecuteScalarAsync<string?>(
             "SELECT artifact_name FROM openlineage_datasets WHERE namespace = @Namespace AND name = @Name", new { d.Namespace, d.Name }, s.Transaction);
         if (known is not null)
         {
-            _names.TryAdd((d.Namespace, d.Name), known);
+            _names.TryAdd(p.Key, known);
             return known;
         }
+        // Parameter names differ by more than case: Npgsql matches them case-insensitively.
+        await s.Connection.ExecuteAsync("INSERT INTO openlineage_datasets (namespace, name, artifact_name) VALUES (@Namespace, @Name, @artifactName) ON CONFLICT DO NOTHING",
+            new { d.Namespace, d.Name, artifactName = p.CandidateName }, s.Transaction);
+        s.OnCommitted(() => _names.TryAdd(p.Key, p.CandidateName));
+        return p.CandidateName;
+    }
+
+    /// <summary>Stable artifact name of a dataset: readable, within the artifact-name alphabet, unique by a hash suffix.</summary>
+    private static string ArtifactName(OlDataset d)
+    {
         var readable = new string($"{d.Namespace}.{d.Name}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray()).Trim('_', '.', '-');
         if (readable.Length > 150) readable = readable[..150];
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(d.Namespace + "\n" + d.Name)))[..10];
         var name = $"{(readable.Length == 0 ? "dataset" : readable)}-{hash}";
-        if (!char.IsAsciiLetterOrDigit(name[0])) name = "d" + name;
-        // Parameter names differ by more than case: Npgsql matches them case-insensitively.
-        await s.Connection.ExecuteAsync("INSERT INTO openlineage_datasets (namespace, name, artifact_name) VALUES (@Namespace, @Name, @artifactName) ON CONFLICT DO NOTHING",
-            new { d.Namespace, d.Name, artifactName = name }, s.Transaction);
-        s.OnCommitted(() => _names.TryAdd((d.Namespace, d.Name), name));
-        return name;
+        return char.IsAsciiLetterOrDigit(name[0]) ? name : "d" + name;
     }
 
     /// <summary>What identifies a dataset version: its version facet, else its schema, else nothing (one version).</summary>

@@ -69,12 +69,12 @@ internal static class DatasetAccess
     /// <summary>Facts of many dataset versions in one query (manifests name dozens).</summary>
     public static async Task<IReadOnlyDictionary<long, DatasetFacts>> FactsOfAsync(DbSession s, IReadOnlyCollection<long> ids) =>
         ids.Count == 0 ? new Dictionary<long, DatasetFacts>() : (await s.Connection.QueryAsync<FactsRow>(
-            $"{SelectFacts} WHERE {s.Dialect.InList("f.artifact_id", "ids")}", new { ids = ids.ToArray() }, s.Transaction)).ToDictionary(r => r.ArtifactId, r => r.ToModel());
+            $"{SelectFacts} WHERE {s.Dialect.InSet("f.artifact_id", "ids")}", new { ids = s.Dialect.Set(ids) }, s.Transaction)).ToDictionary(r => r.ArtifactId, r => r.ToModel());
 
     public static async Task<ILookup<long, ValidationCheck>> ValidationsOfAsync(DbSession s, IReadOnlyCollection<long> ids) =>
         ids.Count == 0 ? Array.Empty<ValidationCheck>().ToLookup(_ => 0L) : (await s.Connection.QueryAsync<(long ArtifactId, string Name, long Passed, string? Details, long RunAt, string? RunBy)>(
-            $"SELECT artifact_id, check_name, passed, details, run_at, run_by FROM dataset_validations WHERE {s.Dialect.InList("artifact_id", "ids")} ORDER BY id",
-            new { ids = ids.ToArray() }, s.Transaction)).ToLookup(v => v.ArtifactId, v => new ValidationCheck(v.Name, v.Passed != 0, v.Details, v.RunAt, v.RunBy));
+            $"SELECT artifact_id, check_name, passed, details, run_at, run_by FROM dataset_validations WHERE {s.Dialect.InSet("artifact_id", "ids")} ORDER BY id",
+            new { ids = s.Dialect.Set(ids) }, s.Transaction)).ToLookup(v => v.ArtifactId, v => new ValidationCheck(v.Name, v.Passed != 0, v.Details, v.RunAt, v.RunBy));
 
     public static Task InsertValidationAsync(DbSession s, long artifactId, string name, bool passed, string? details, string? user, long now) =>
         s.Connection.ExecuteAsync("""

@@ -77,8 +77,8 @@ internal static class DeploymentAccess
         if (rows.Count == 0) return [];
         var ids = rows.Select(r => r.Id).ToArray();
         var events = (await s.Connection.QueryAsync<DeploymentEventRow>(
-            $"SELECT deployment_id, status, reason, at, actor FROM deployment_events WHERE {s.Dialect.InList("deployment_id", "ids")} ORDER BY id",
-            new { ids }, s.Transaction)).ToLookup(e => e.DeploymentId, e => e.ToModel());
+            $"SELECT deployment_id, status, reason, at, actor FROM deployment_events WHERE {s.Dialect.InSet("deployment_id", "ids")} ORDER BY id",
+            new { ids = s.Dialect.Set(ids) }, s.Transaction)).ToLookup(e => e.DeploymentId, e => e.ToModel());
         return rows.Select(r => r.ToModel(events[r.Id].ToList())).ToList();
     }
 

@@ -66,7 +66,7 @@ public sealed class FeatureStore(Database db)
         {
             var setIds = await FeatureAccess.FeatureSetsWithAsync(s, feature);
             var rows = setIds.Count == 0 ? [] : (await s.Connection.QueryAsync<VersionRow>(
-                $"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "ids")} ORDER BY v.id", new { ids = setIds.ToArray() }, s.Transaction)).ToList();
+                $"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InSet("v.id", "ids")} ORDER BY v.id", new { ids = s.Dialect.Set(setIds) }, s.Transaction)).ToList();
             return new FeatureUsage(feature, await ArtifactAccess.LoadAsync(s, rows), await FeatureAccess.ModelVersionsUsingAsync(s, feature));
         });
     }
@@ -79,7 +79,7 @@ public sealed class FeatureStore(Database db)
             WHERE o.artifact_id = @id AND o.kind = 'output' ORDER BY i.artifact_id
             """, new { id = row.Id }, s.Transaction)).Distinct().ToArray();
         var sources = sourceIds.Length == 0 ? [] : (await s.Connection.QueryAsync<VersionRow>(
-            $"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "sourceIds")} ORDER BY v.id", new { sourceIds }, s.Transaction)).ToList();
+            $"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InSet("v.id", "sourceIds")} ORDER BY v.id", new { sourceIds = s.Dialect.Set(sourceIds) }, s.Transaction)).ToList();
         return new FeatureSet(artifact, await FeatureAccess.FeaturesAsync(s, row.Id), await ArtifactAccess.LoadAsync(s, sources));
     }
 }

@@ -39,8 +39,8 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
             var reached = await LineageAccess.WalkAsync(s, root, downstream: false, LineageStore.MaxDepth);
             var depth = reached.ToDictionary(r => r.Node, r => r.Depth);
             var artifactIds = reached.Where(r => r.Node.Kind == NodeKind.Artifact).Select(r => r.Node.Id).ToList();
-            var artifactRows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "ids")}",
-                new { ids = artifactIds.ToArray() }, s.Transaction)).ToList();
+            var artifactRows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InSet("v.id", "ids")}",
+                new { ids = s.Dialect.Set(artifactIds) }, s.Transaction)).ToList();
             var artifacts = (await ArtifactAccess.LoadAsync(s, artifactRows)).ToDictionary(a => a.Id);
             var executions = (await LineageAccess.ExecutionsAsync(s, reached.Where(r => r.Node.Kind == NodeKind.Execution).Select(r => r.Node.Id).ToList()))
                 .Select(e => e.ToModel()).ToDictionary(e => e.Id);

@@ -76,13 +76,13 @@ internal static class RegistryAccess
         if (rows.Count == 0) return [];
         var ids = rows.Select(r => r.Id).ToArray();
         var tags = (await s.Connection.QueryAsync<(long ModelId, string Key, string Value)>(
-            $"SELECT model_id, key, value FROM registered_model_tags WHERE {s.Dialect.InList("model_id", "ids")} ORDER BY key", new { ids }, s.Transaction))
+            $"SELECT model_id, key, value FROM registered_model_tags WHERE {s.Dialect.InSet("model_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(t => t.ModelId);
         var aliases = (await s.Connection.QueryAsync<(long ModelId, string Alias, long Version)>(
-            $"SELECT model_id, alias, version FROM model_aliases WHERE {s.Dialect.InList("model_id", "ids")} ORDER BY alias", new { ids }, s.Transaction))
+            $"SELECT model_id, alias, version FROM model_aliases WHERE {s.Dialect.InSet("model_id", "ids")} ORDER BY alias", new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(a => a.ModelId);
         var approvers = (await s.Connection.QueryAsync<(long ModelId, string User)>(
-            $"SELECT model_id, user_name FROM model_approvers WHERE {s.Dialect.InList("model_id", "ids")} ORDER BY user_name", new { ids }, s.Transaction))
+            $"SELECT model_id, user_name FROM model_approvers WHERE {s.Dialect.InSet("model_id", "ids")} ORDER BY user_name", new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(a => a.ModelId, a => a.User);
         return rows.Select(r => new RegisteredModel(r.Id, r.Project, r.Name, r.Description, r.LatestVersion,
             tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[r.Id].ToDictionary(a => a.Alias, a => a.Version),
@@ -216,20 +216,20 @@ internal static class RegistryAccess
         var ids = rows.Select(r => r.Id).ToArray();
         var artifactIds = rows.Select(r => r.ArtifactId).Concat(rows.Where(r => r.FeatureSetId is not null).Select(r => r.FeatureSetId!.Value))
             .Distinct().ToArray();
-        var artifactRows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InList("v.id", "artifactIds")}",
-            new { artifactIds }, s.Transaction)).ToList();
+        var artifactRows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InSet("v.id", "artifactIds")}",
+            new { artifactIds = s.Dialect.Set(artifactIds) }, s.Transaction)).ToList();
         var artifacts = (await ArtifactAccess.LoadAsync(s, artifactRows)).ToDictionary(a => a.Id);
         var tags = (await s.Connection.QueryAsync<(long VersionId, string Key, string Value)>(
-                $"SELECT version_id, key, value FROM model_version_tags WHERE {s.Dialect.InList("version_id", "ids")} ORDER BY key", new { ids }, s.Transaction))
+                $"SELECT version_id, key, value FROM model_version_tags WHERE {s.Dialect.InSet("version_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(t => t.VersionId);
         var modelIds = rows.Select(r => r.ModelId).Distinct().ToArray();
         var aliases = (await s.Connection.QueryAsync<(long ModelId, string Alias, long Version)>(
-                $"SELECT model_id, alias, version FROM model_aliases WHERE {s.Dialect.InList("model_id", "modelIds")} ORDER BY alias", new { modelIds },
+                $"SELECT model_id, alias, version FROM model_aliases WHERE {s.Dialect.InSet("model_id", "modelIds")} ORDER BY alias", new { modelIds = s.Dialect.Set(modelIds) },
                 s.Transaction))
             .ToLookup(a => (a.ModelId, a.Version), a => a.Alias);
         var features = (await s.Connection.QueryAsync<(long VersionId, string Name, string Dtype, string Shape)>(
-                $"SELECT version_id, name, dtype, shape FROM model_version_features WHERE {s.Dialect.InList("version_id", "ids")} ORDER BY name",
-                new { ids }, s.Transaction))
+                $"SELECT version_id, name, dtype, shape FROM model_version_features WHERE {s.Dialect.InSet("version_id", "ids")} ORDER BY name",
+                new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(f => f.VersionId, f => new FeatureSpec(f.Name, f.Dtype, Shapes.Parse(f.Shape)));
         return rows.Select(r => new ModelVersion(r.Id, r.Project, r.Model, r.Version, r.StatusValue, r.StatusMessage, r.StageValue, r.Description,
             artifacts[r.ArtifactId], r.RunUuid, tags[r.Id].ToDictionary(t => t.Key, t => t.Value), aliases[(r.ModelId, r.Version)].ToList(),

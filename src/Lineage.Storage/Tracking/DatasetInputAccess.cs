@@ -82,13 +82,13 @@ internal static class DatasetInputAccess
             SELECT x.run_id, v.id, le.role, v.metadata
             FROM executions x JOIN lineage_events le ON le.execution_id = x.id AND le.kind = 'input'
             JOIN artifact_versions v ON v.id = le.artifact_id AND v.type = 'dataset'
-            WHERE {s.Dialect.InList("x.run_id", "runIds")}
+            WHERE {s.Dialect.InSet("x.run_id", "runIds")}
             ORDER BY le.id
-            """, new { runIds }, s.Transaction)).ToList();
+            """, new { runIds = s.Dialect.Set(runIds) }, s.Transaction)).ToList();
         if (rows.Count == 0) return result;
         var tags = (await s.Connection.QueryAsync<(long RunId, long ArtifactId, string Key, string Value)>(
-                $"SELECT run_id, artifact_id, key, value FROM run_input_tags WHERE {s.Dialect.InList("run_id", "runIds")} ORDER BY key",
-                new { runIds }, s.Transaction))
+                $"SELECT run_id, artifact_id, key, value FROM run_input_tags WHERE {s.Dialect.InSet("run_id", "runIds")} ORDER BY key",
+                new { runIds = s.Dialect.Set(runIds) }, s.Transaction))
             .ToLookup(t => (t.RunId, t.ArtifactId), t => new KeyValue(t.Key, t.Value));
         foreach (var row in rows)
         {

@@ -91,8 +91,8 @@ internal static class ExperimentAccess
         var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
         if (ids.Count == 0) return result;
         var rows = await s.Connection.QueryAsync<KeyValueRow>(
-            $"SELECT experiment_id AS owner_id, key, value FROM experiment_tags WHERE {s.Dialect.InList("experiment_id", "ids")} ORDER BY key",
-            new { ids = ids.ToArray() }, s.Transaction);
+            $"SELECT experiment_id AS owner_id, key, value FROM experiment_tags WHERE {s.Dialect.InSet("experiment_id", "ids")} ORDER BY key",
+            new { ids = s.Dialect.Set(ids) }, s.Transaction);
         foreach (var row in rows)
             result[row.OwnerId][row.Key] = s.Fields.Show(s, TagBinding(row.OwnerId, row.Key), $"experiment {row.OwnerId} tag {row.Key}", row.Key, row.Value);
         return result;

@@ -134,8 +134,8 @@ internal static class RunAccess
         var metrics = (await s.Connection.QueryAsync<LatestMetricRow>($"""
                 SELECT m.run_id, k.name AS key, m.value, m.step, m.timestamp
                 FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
-                WHERE {s.Dialect.InList("m.run_id", "ids")} ORDER BY k.name
-                """, new { ids }, s.Transaction))
+                WHERE {s.Dialect.InSet("m.run_id", "ids")} ORDER BY k.name
+                """, new { ids = s.Dialect.Set(ids) }, s.Transaction))
             .ToLookup(m => m.RunId, m => new MetricPoint(m.Key, m.Value ?? double.NaN, m.Step, m.Timestamp));
         return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id].ToList())).ToList();
     }
@@ -146,7 +146,7 @@ internal static class RunAccess
         var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
         // The table name is one of two constants chosen above, never user text.
         var rows = await s.Connection.QueryAsync<KeyValueRow>(
-            $"SELECT run_id AS owner_id, key, value FROM {table} WHERE {s.Dialect.InList("run_id", "ids")} ORDER BY key", new { ids }, s.Transaction);
+            $"SELECT run_id AS owner_id, key, value FROM {table} WHERE {s.Dialect.InSet("run_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction);
         foreach (var row in rows) result[row.OwnerId][row.Key] = show(row.OwnerId, row.Key, row.Value);
         return result;
     }
