@@ -31,6 +31,9 @@ public sealed class PostgresDatabase : Database
             builder.MaxAutoPrepare = 100;
             builder.AutoPrepareMinUsages = 2;
         }
+        // A pooled connection is reset (DISCARD ALL and friends) on its next use, about 0.1 ms of the server's time
+        // per operation. Lineage keeps no session state — locks and settings are transaction-scoped — so skip it.
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         _description = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }

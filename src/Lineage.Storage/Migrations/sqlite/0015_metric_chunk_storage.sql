@@ -1,0 +1,1 @@
+-- PostgreSQL only (TOAST storage of metric chunks, which SQLite does not have); this file keeps the numbering in step.
