@@ -172,10 +172,15 @@ public static class GraphBench
         return (planted, executions + 1);
     }
 
-    /// <summary>START + COMPLETE pairs of distinct runs, each reading two datasets and writing one.</summary>
+    /// <summary>
+    /// START + COMPLETE pairs: event 2k starts run k and event 2k+1 completes it, both naming the run's two input
+    /// datasets and its output, as OpenLineage integrations send them. The two events of a run go out on whichever
+    /// connections are free, so a COMPLETE may arrive before its START.
+    /// </summary>
     private static async Task<double> OpenLineageRateAsync(HttpClient http, int events, int concurrency)
     {
         long next = -1;
+        var runs = Enumerable.Range(0, (events + 1) / 2).Select(_ => Guid.CreateVersion7().ToString("D")).ToArray();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
@@ -183,13 +188,13 @@ public static class GraphBench
             {
                 var i = Interlocked.Increment(ref next);
                 if (i >= events) return;
-                var run = Guid.CreateVersion7().ToString("D");
+                var k = i / 2;
                 var body = $$"""
-                    {"eventType":"{{(i % 2 == 0 ? "START" : "COMPLETE")}}","eventTime":"2026-11-24T10:00:{{i % 60:D2}}Z","producer":"https://example.com/bench",
-                     "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","run":{"runId":"{{run}}"},
-                     "job":{"namespace":"bench","name":"job-{{i % 50}}"},
-                     "inputs":[{"namespace":"warehouse","name":"in-{{i % 200}}"},{"namespace":"warehouse","name":"ref-{{i % 7}}"}],
-                     "outputs":[{"namespace":"warehouse","name":"out-{{i % 300}}"}]}
+                    {"eventType":"{{(i % 2 == 0 ? "START" : "COMPLETE")}}","eventTime":"2026-11-24T10:{{k / 60 % 60:D2}}:{{k % 60:D2}}.{{i % 2 * 500:D3}}Z","producer":"https://example.com/bench",
+                     "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","run":{"runId":"{{runs[k]}}"},
+                     "job":{"namespace":"bench","name":"job-{{k % 50}}"},
+                     "inputs":[{"namespace":"warehouse","name":"in-{{k % 200}}"},{"namespace":"warehouse","name":"ref-{{k % 7}}"}],
+                     "outputs":[{"namespace":"warehouse","name":"out-{{k % 300}}"}]}
                     """;
                 using var r = await http.PostAsync("/api/v1/lineage", new StringContent(body, Encoding.UTF8, "application/json"));
                 r.EnsureSuccessStatusCode();
