@@ -181,7 +181,7 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : Browse
         // CSV as a table.
         await Expect(TestId("csv-preview").Locator("thead th")).ToHaveTextAsync(["region", "amount", "currency"]);
         await Expect(TestId("csv-preview").Locator("tbody tr")).ToHaveCountAsync(3);
-        await Expect(TestId("download")).ToHaveAttributeAsync("href", "/api/v1/artifacts/sales/versions/2/content");
+        await Expect(TestId("download")).ToHaveAttributeAsync("href", "/api/v1/artifacts/sales/versions/2/content?project=default");
 
         // Diff v1 vs v2: rows and schema.currency changed/added, source unchanged.
         var diff = TestId("metadata-diff");
