@@ -203,7 +203,7 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : Browse
         await Expect(TestId("csv-preview").Locator("tbody tr")).ToHaveCountAsync(2);
         await browserPane.Locator("a[data-file='summary.json']").ClickAsync();
         await Expect(TestId("json-preview")).ToContainTextAsync("\"auc\": 0.91");
-        await Expect(browserPane.GetByText("Download all (zip)")).ToHaveAttributeAsync("href", "/api/v1/artifacts/eval-bundle/versions/1/content?format=zip");
+        await Expect(browserPane.GetByText("Download all (zip)")).ToHaveAttributeAsync("href", "/api/v1/artifacts/eval-bundle/versions/1/content?project=default&format=zip");
         await BrowserFixture.ScreenshotAsync(Page, "artifact-directory");
     }
 
