@@ -55,6 +55,7 @@ function renderSession(): void {
   const out = h('button', { class: 'signout', 'data-testid': 'sign-out' }, 'Sign out');
   out.addEventListener('click', () => {
     forget();
+    listed = [];
     void render();
   });
   el.append(h('span', { 'data-testid': 'signed-in' }, `Signed in as ${c.user}`), ' ', out);
@@ -67,7 +68,7 @@ let listed: string[] = [];
 /** The picker shows the current project; the header's links lead to the lists of the current project. */
 function renderProject(): void {
   const names = listed.includes(project()) ? listed : [...listed, project()].sort();
-  picker.replaceChildren(...names.map((n) => h('option', { value: n, selected: n === project() }, n)));
+  picker.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
   picker.value = project();
   document.querySelectorAll<HTMLAnchorElement>('header.top a[href^="/"]').forEach((a) => a.setAttribute('href', inProject(a.pathname)));
 }
@@ -167,6 +168,8 @@ window.addEventListener(unauthenticatedEvent, () => {
   generation++;
   const stale = credential() !== null;
   forget();
+  listed = [];
+  renderProject();
   renderSession();
   clear(app);
   app.appendChild(loginView(() => void render(), stale ? 'Your credential was not accepted (revoked or expired); sign in again.' : undefined));
