@@ -120,8 +120,8 @@ export async function dashboardsPage(ctx: PageContext): Promise<void> {
   const bucket = ctx.params.get('bucket') ?? 'day';
   const model = ctx.params.get('model') ?? '';
   const width = Math.min(900, ctx.root.clientWidth - 40);
-  const inProject = project();
-  const [stats, models] = await Promise.all([api.environmentStats(inProject), api.models({ project: inProject, limit: 200 })]);
+  const projectName = project();
+  const [stats, models] = await Promise.all([api.environmentStats(projectName), api.models({ project: projectName, limit: 200 })]);
   if (!ctx.alive()) return;
 
   const set = (key: string, value: string) => {
@@ -162,9 +162,9 @@ export async function dashboardsPage(ctx: PageContext): Promise<void> {
   );
 
   const draws: Promise<void>[] = [
-    usageChart(inProject, type, bucket, width).then((el) => void (ctx.alive() && usageArea.replaceChildren(el))),
+    usageChart(projectName, type, bucket, width).then((el) => void (ctx.alive() && usageArea.replaceChildren(el))),
   ];
-  if (chosenModel) draws.push(modelMetricsChart(inProject, chosenModel, width).then((el) => void (ctx.alive() && modelArea.replaceChildren(el))));
+  if (chosenModel) draws.push(modelMetricsChart(projectName, chosenModel, width).then((el) => void (ctx.alive() && modelArea.replaceChildren(el))));
   await Promise.all(draws);
   mark('dashboards-drawn');
 }

@@ -10,8 +10,8 @@ const badge = (status: string) => h('span', { class: `badge deploy-${status}` },
 const modelLink = (d: Deployment) => link(`/models/${encodeURIComponent(d.model)}?project=${encodeURIComponent(d.project)}`, `${d.model} v${d.version}`);
 
 export async function deploymentsPage(ctx: PageContext): Promise<void> {
-  const inProject = project();
-  const [live, stats] = await Promise.all([api.deployments({ project: inProject, live: 'true', limit: 1000 }), api.environmentStats(inProject)]);
+  const projectName = project();
+  const [live, stats] = await Promise.all([api.deployments({ project: projectName, live: 'true', limit: 1000 }), api.environmentStats(projectName)]);
   if (!ctx.alive()) return;
   const environments = [...new Set([...stats.environments.map((s) => s.environment), ...live.deployments.map((d) => d.environment)])].sort();
   const chosen = ctx.params.get('environment') ?? environments[0] ?? '';
@@ -46,7 +46,7 @@ export async function deploymentsPage(ctx: PageContext): Promise<void> {
   );
   if (!chosen) return;
 
-  const page = await api.environmentHistory(inProject, chosen, { limit: 200, pageToken: ctx.params.get('page') });
+  const page = await api.environmentHistory(projectName, chosen, { limit: 200, pageToken: ctx.params.get('page') });
   if (!ctx.alive()) return;
   clear(timeline);
   const byId = new Map(page.deployments.map((d) => [d.id, d]));

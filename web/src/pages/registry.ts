@@ -45,13 +45,13 @@ export async function modelsPage(ctx: PageContext): Promise<void> {
 export async function modelPage(ctx: PageContext, name: string): Promise<void> {
   // Independent reads in parallel, in the address's project (names are per project); a missing model fails the
   // first one with the server's not-found message.
-  const inProject = project();
+  const projectName = project();
   const [model, versions, history, pending, live] = await Promise.all([
-    api.model(inProject, name),
-    api.modelVersions(inProject, name, { limit: 1000 }),
-    api.modelHistory(inProject, name),
-    api.promotions({ project: inProject, model: name, status: 'PENDING', limit: 100 }),
-    api.deployments({ project: inProject, model: name, live: 'true', limit: 100 }),
+    api.model(projectName, name),
+    api.modelVersions(projectName, name, { limit: 1000 }),
+    api.modelHistory(projectName, name),
+    api.promotions({ project: projectName, model: name, status: 'PENDING', limit: 100 }),
+    api.deployments({ project: projectName, model: name, live: 'true', limit: 100 }),
   ]);
   if (!ctx.alive()) return;
   const charts = h('div', { 'data-testid': 'model-metrics' }, loading());
@@ -142,7 +142,7 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
         ),
   );
   try {
-    const chart = await modelMetricsChart(inProject, name, Math.min(900, ctx.root.clientWidth - 40));
+    const chart = await modelMetricsChart(projectName, name, Math.min(900, ctx.root.clientWidth - 40));
     if (!ctx.alive()) return;
     charts.replaceChildren(chart);
   } catch (err) {
@@ -155,10 +155,10 @@ const wants = (p: Promotion) => (p.kind === 'alias' ? `alias ${p.target}` : `sta
 const actingKey = 'lineage.actingAs';
 
 export async function approvalsPage(ctx: PageContext): Promise<void> {
-  const inProject = project();
+  const projectName = project();
   const [pending, decided] = await Promise.all([
-    api.promotions({ project: inProject, status: 'PENDING', limit: 200 }),
-    api.promotions({ project: inProject, status: 'APPROVED', limit: 20 }).then(async (a) => [...a.requests, ...(await api.promotions({ project: inProject, status: 'REJECTED', limit: 20 })).requests]),
+    api.promotions({ project: projectName, status: 'PENDING', limit: 200 }),
+    api.promotions({ project: projectName, status: 'APPROVED', limit: 20 }).then(async (a) => [...a.requests, ...(await api.promotions({ project: projectName, status: 'REJECTED', limit: 20 })).requests]),
   ]);
   if (!ctx.alive()) return;
   // Signed in, the server knows who decides. With authentication off it takes the name the person gives (unverified).
