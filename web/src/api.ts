@@ -24,6 +24,12 @@ export class ApiError extends Error {
   }
 }
 
+export interface Project {
+  name: string;
+  description?: string;
+  createdAt: number;
+}
+
 export interface Experiment {
   id: string;
   project: string;
@@ -329,7 +335,8 @@ const get = <T>(path: string, query?: Query) => send<T>('GET', path, query);
 const seg = encodeURIComponent;
 
 export const api = {
-  experiments: (q: { nameContains?: string; lifecycle?: string; limit?: number; pageToken?: string }) =>
+  projects: () => get<{ projects: Project[] }>('/projects'),
+  experiments: (q: { project: string; nameContains?: string; lifecycle?: string; limit?: number; pageToken?: string }) =>
     get<{ experiments: Experiment[]; nextPageToken?: string }>('/experiments', q),
   experiment: (id: string) => get<Experiment>(`/experiments/${seg(id)}`),
   runs: (q: Query) => get<{ runs: Run[]; nextPageToken?: string }>('/runs', q),
@@ -339,32 +346,37 @@ export const api = {
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
-  artifacts: (q: Query) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
-  versions: (name: string) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>(`/artifacts/${seg(name)}/versions`, { limit: 1000 }),
-  version: (name: string, ref: string) => get<ArtifactVersion>(`/artifacts/${seg(name)}/versions/${seg(ref)}`),
-  manifest: (name: string, ref: string) =>
-    get<{ digest: string; files: ManifestEntry[] }>(`/artifacts/${seg(name)}/versions/${seg(ref)}/manifest`),
-  aliasHistory: (name: string) => get<{ changes: AliasChange[] }>(`/artifacts/${seg(name)}/aliases/history`),
-  contentUrl: (name: string, ref: string, path?: string, format?: string) =>
-    url(`/artifacts/${seg(name)}/versions/${seg(ref)}/content`, { path, format }),
-  graph: (node: string, direction = 'both', depth = 1) => get<Graph>('/lineage/graph', { node, direction, depth }),
-  path: (from: string, to: string) => get<Graph>('/lineage/path', { from, to }),
-  impact: (artifact: string) => get<Impact>('/lineage/impact', { artifact }),
+  // Artifacts and models are named within a project: every read by name says which.
+  artifacts: (q: Query & { project: string }) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
+  versions: (project: string, name: string) =>
+    get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>(`/artifacts/${seg(name)}/versions`, { project, limit: 1000 }),
+  version: (project: string, name: string, ref: string) => get<ArtifactVersion>(`/artifacts/${seg(name)}/versions/${seg(ref)}`, { project }),
+  manifest: (project: string, name: string, ref: string) =>
+    get<{ digest: string; files: ManifestEntry[] }>(`/artifacts/${seg(name)}/versions/${seg(ref)}/manifest`, { project }),
+  aliasHistory: (project: string, name: string) => get<{ changes: AliasChange[] }>(`/artifacts/${seg(name)}/aliases/history`, { project }),
+  contentUrl: (project: string, name: string, ref: string, path?: string, format?: string) =>
+    url(`/artifacts/${seg(name)}/versions/${seg(ref)}/content`, { project, path, format }),
+  /** `node` as typed (artifact:name@version is looked up in `project`) or from a graph (artifact:<id>, run:<id>…). */
+  graph: (project: string, node: string, direction = 'both', depth = 1) => get<Graph>('/lineage/graph', { project, node, direction, depth }),
+  path: (project: string, from: string, to: string) => get<Graph>('/lineage/path', { project, from, to }),
+  /** `artifact` is an id or name@version (looked up in `project`). */
+  impact: (project: string, artifact: string) => get<Impact>('/lineage/impact', { project, artifact }),
 
-  models: (q: Query) => get<{ models: Model[]; nextPageToken?: string }>('/models', q),
-  model: (name: string) => get<Model>(`/models/${seg(name)}`),
-  modelVersions: (name: string, q: Query) =>
-    get<{ versions: ModelVersion[]; nextPageToken?: string }>(`/models/${seg(name)}/versions`, q),
-  modelHistory: (name: string) => get<{ changes: RegistryChange[] }>(`/models/${seg(name)}/history`),
-  promotions: (q: Query) => get<{ requests: Promotion[]; nextPageToken?: string }>('/promotions', q),
+  models: (q: Query & { project: string }) => get<{ models: Model[]; nextPageToken?: string }>('/models', q),
+  model: (project: string, name: string) => get<Model>(`/models/${seg(name)}`, { project }),
+  modelVersions: (project: string, name: string, q: Query) =>
+    get<{ versions: ModelVersion[]; nextPageToken?: string }>(`/models/${seg(name)}/versions`, { ...q, project }),
+  modelHistory: (project: string, name: string) => get<{ changes: RegistryChange[] }>(`/models/${seg(name)}/history`, { project }),
+  promotions: (q: Query & { project: string }) => get<{ requests: Promotion[]; nextPageToken?: string }>('/promotions', q),
   decide: (id: string, approve: boolean, comment: string, actingAs?: string) =>
     send<Promotion>('POST', `/promotions/${seg(id)}/${approve ? 'approve' : 'reject'}`, undefined, comment ? { comment } : {}, actingAs),
-  deployments: (q: Query) => get<{ deployments: Deployment[]; nextPageToken?: string }>('/deployments', q),
-  environmentHistory: (env: string, q: Query) =>
-    get<{ deployments: Deployment[]; nextPageToken?: string }>(`/environments/${seg(env)}/history`, q),
-  environmentStats: () => get<{ environments: EnvironmentStats[] }>('/environments/stats'),
-  modelMetrics: (model: string) => get<ModelMetrics>('/dashboards/model-metrics', { model, limit: 1000 }),
-  usage: (q: Query) => get<Usage>('/dashboards/usage', q),
+  deployments: (q: Query & { project: string }) => get<{ deployments: Deployment[]; nextPageToken?: string }>('/deployments', q),
+  environmentHistory: (project: string, env: string, q: Query) =>
+    get<{ deployments: Deployment[]; nextPageToken?: string }>(`/environments/${seg(env)}/history`, { ...q, project }),
+  environmentStats: (project: string) => get<{ environments: EnvironmentStats[] }>('/environments/stats', { project }),
+  modelMetrics: (project: string, model: string) => get<ModelMetrics>('/dashboards/model-metrics', { project, model, limit: 1000 }),
+  usage: (q: Query & { project: string }) => get<Usage>('/dashboards/usage', q),
+  /** The audit log spans every project (server admins only). */
   audit: (q: Query) => get<{ entries: AuditEntry[]; nextPageToken?: string }>('/audit', q),
   verifyAudit: () => get<AuditVerification>('/audit/verify'),
 };

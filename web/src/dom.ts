@@ -1,6 +1,7 @@
 // Small DOM helpers: the UI is plain TypeScript, no framework.
 
 import { ApiError } from './api';
+import { inProject } from './project';
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -27,9 +28,19 @@ export function append(el: Node, children: Child[]): void {
   }
 }
 
-/** An in-app link: navigation goes through the router (no full page load). */
+/** An in-app link: navigation goes through the router (no full page load); a project-scoped address keeps the project. */
 export function link(href: string, ...children: Child[]): HTMLAnchorElement {
-  return h('a', { href, 'data-link': true }, ...children);
+  return h('a', { href: inProject(href), 'data-link': true }, ...children);
+}
+
+/** One artifact version's page (artifacts are named within their project). */
+export function artifactHref(a: { project: string; name: string; version: number | string }): string {
+  return `/artifacts/${encodeURIComponent(a.name)}?v=${a.version}&project=${encodeURIComponent(a.project)}`;
+}
+
+/** The project an entity page's thing belongs to. */
+export function projectChip(name: string): HTMLElement {
+  return h('span', { class: 'chip project', title: 'Project', 'data-testid': 'entity-project' }, `project ${name}`);
 }
 
 export function clear(el: Element): void {
@@ -121,8 +132,9 @@ export function mark(name: string): void {
   performance.mark(name);
 }
 
-/** Navigate inside the app (the router listens to popstate). */
+/** Navigate inside the app (the router listens to popstate); a project-scoped address keeps the project. */
 export function go(href: string, replace = false): void {
+  href = inProject(href);
   if (replace) history.replaceState(null, '', href);
   else history.pushState(null, '', href);
   window.dispatchEvent(new PopStateEvent('popstate'));

@@ -17,6 +17,7 @@ import { auditPage } from './pages/audit';
 import { loginView } from './pages/login';
 import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
+import { inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
 
 export interface PageContext {
   root: HTMLElement;
@@ -54,10 +55,42 @@ function renderSession(): void {
   const out = h('button', { class: 'signout', 'data-testid': 'sign-out' }, 'Sign out');
   out.addEventListener('click', () => {
     forget();
+    listed = [];
     void render();
   });
   el.append(h('span', { 'data-testid': 'signed-in' }, `Signed in as ${c.user}`), ' ', out);
 }
+
+const picker = document.getElementById('project-picker') as HTMLSelectElement;
+/** The projects last listed for this credential; the current one is shown even when not among them. */
+let listed: string[] = [];
+
+/** The picker shows the current project; the header's links lead to the lists of the current project. */
+function renderProject(): void {
+  const names = listed.includes(project()) ? listed : [...listed, project()].sort();
+  picker.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+  picker.value = project();
+  document.querySelectorAll<HTMLAnchorElement>('header.top a[href^="/"]').forEach((a) => a.setAttribute('href', inProject(a.pathname)));
+}
+
+async function fillPicker(gen: number): Promise<void> {
+  try {
+    const names = await visibleProjects();
+    if (gen !== generation) return;
+    listed = names;
+  } catch {
+    if (gen !== generation) return;
+    listed = []; // a 401 shows the login page; the picker fills again once signed in
+  }
+  renderProject();
+}
+
+// Another project: the list page of the same section, in that project (a page token or a name is per project).
+picker.addEventListener('change', () => {
+  useProject(picker.value);
+  go(document.querySelector<HTMLAnchorElement>('header.top nav a.active')?.pathname ?? '/');
+});
+window.addEventListener(projectFollowedEvent, renderProject);
 
 const app = document.getElementById('app')!;
 let generation = 0;
@@ -67,7 +100,21 @@ async function render(): Promise<void> {
   const path = location.pathname.replace(/\/+$/, '') || '/';
   clear(app);
   renderSession();
-  const ctx: PageContext = { root: app, params: new URLSearchParams(location.search), alive: () => gen === generation };
+  const params = new URLSearchParams(location.search);
+  const named = params.get('project');
+  if (named) useProject(named);
+  else {
+    useProject(await resolveProject());
+    if (gen !== generation) return;
+    // The address names the project from now on, so a reload or a bookmark keeps it.
+    if (isScoped(location.pathname)) {
+      params.set('project', project());
+      history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
+    }
+  }
+  renderProject();
+  void fillPicker(gen);
+  const ctx: PageContext = { root: app, params, alive: () => gen === generation };
   for (const [re, page, nav] of routes) {
     const m = re.exec(path);
     if (!m) continue;
@@ -121,6 +168,8 @@ window.addEventListener(unauthenticatedEvent, () => {
   generation++;
   const stale = credential() !== null;
   forget();
+  listed = [];
+  renderProject();
   renderSession();
   clear(app);
   app.appendChild(loginView(() => void render(), stale ? 'Your credential was not accepted (revoked or expired); sign in again.' : undefined));

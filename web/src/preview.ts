@@ -100,7 +100,7 @@ export function artifactBrowser(v: ArtifactVersion): HTMLElement {
     clear(view);
     view.append(h('h4', null, label), loading());
     try {
-      const el = await previewFile(api.contentUrl(v.name, ref, path), label);
+      const el = await previewFile(api.contentUrl(v.project, v.name, ref, path), label);
       view.lastChild?.remove();
       view.append(el);
     } catch (err) {
@@ -116,11 +116,11 @@ export function artifactBrowser(v: ArtifactVersion): HTMLElement {
   if (v.kind === 'directory') {
     const list = h('ul', { class: 'files' }, loading());
     box.append(
-      h('div', { class: 'files-pane' }, list, h('a', { href: api.contentUrl(v.name, ref, undefined, 'zip'), download: `${v.name}-v${v.version}.zip` }, 'Download all (zip)')),
+      h('div', { class: 'files-pane' }, list, h('a', { href: api.contentUrl(v.project, v.name, ref, undefined, 'zip'), download: `${v.name}-v${v.version}.zip` }, 'Download all (zip)')),
       view,
     );
     api
-      .manifest(v.name, ref)
+      .manifest(v.project, v.name, ref)
       .then((m) => {
         clear(list);
         for (const f of m.files) {
@@ -129,7 +129,7 @@ export function artifactBrowser(v: ArtifactVersion): HTMLElement {
             e.preventDefault();
             void show(f.path, f.path);
           });
-          list.append(h('li', null, a, h('span', { class: 'muted small' }, ` ${bytes(f.size)} `), h('a', { href: api.contentUrl(v.name, ref, f.path), download: f.path.split('/').pop() }, '⤓')));
+          list.append(h('li', null, a, h('span', { class: 'muted small' }, ` ${bytes(f.size)} `), h('a', { href: api.contentUrl(v.project, v.name, ref, f.path), download: f.path.split('/').pop() }, '⤓')));
         }
         if (m.files.length) void show(m.files[0].path, m.files[0].path);
       })
@@ -140,7 +140,7 @@ export function artifactBrowser(v: ArtifactVersion): HTMLElement {
     return box;
   }
   box.append(
-    h('div', { class: 'files-pane' }, h('p', null, `One file, ${bytes(v.size)}`), h('a', { href: api.contentUrl(v.name, ref), download: v.name }, 'Download')),
+    h('div', { class: 'files-pane' }, h('p', null, `One file, ${bytes(v.size)}`), h('a', { href: api.contentUrl(v.project, v.name, ref), download: v.name }, 'Download')),
     view,
   );
   void show(undefined, v.name);

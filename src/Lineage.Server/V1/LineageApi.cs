@@ -101,7 +101,7 @@ public static class LineageApi
         graph.MapGet("/graph", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
                 var q = ctx.Request;
-                var root = await NodeAsync(q.String("node"), "node", lineage, artifacts);
+                var root = await NodeAsync(q.String("node"), "node", q.String("project"), lineage, artifacts);
                 var direction = q.String("direction")?.ToLowerInvariant() switch
                 {
                     null or "both" => Direction.Both,
@@ -117,16 +117,18 @@ public static class LineageApi
 
         graph.MapGet("/path", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
-                var from = await NodeAsync(ctx.Request.String("from"), "from", lineage, artifacts);
-                var to = await NodeAsync(ctx.Request.String("to"), "to", lineage, artifacts);
+                var q = ctx.Request;
+                var from = await NodeAsync(q.String("from"), "from", q.String("project"), lineage, artifacts);
+                var to = await NodeAsync(q.String("to"), "to", q.String("project"), lineage, artifacts);
                 var (nodes, edges) = await lineage.PathAsync(from, to);
-                return Render(new LineageGraph(nodes[0].Id, nodes, edges), ctx.Request.String("format"));
+                return Render(new LineageGraph(nodes[0].Id, nodes, edges), q.String("format"));
             })
             .Produces<GraphResponse>();
 
         graph.MapGet("/impact", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
-                var node = await NodeAsync(ctx.Request.String("artifact") is { } a ? "artifact:" + a : null, "artifact", lineage, artifacts);
+                var q = ctx.Request;
+                var node = await NodeAsync(q.String("artifact") is { } a ? "artifact:" + a : null, "artifact", q.String("project"), lineage, artifacts);
                 var r = await lineage.ImpactAsync(node.Id);
                 return Results.Json(new ImpactResponse(r.Root.ToString(), r.ModelVersions.Select(v => v.ToDto()).ToList(), r.Runs.ToList(),
                     r.Artifacts.Select(v => v.ToDto()).ToList(), r.Executions.Select(e => e.ToDto()).ToList()), LineageJson.Default.ImpactResponse);
@@ -135,7 +137,8 @@ public static class LineageApi
 
         graph.MapGet("/provenance", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
-                var node = await NodeAsync(ctx.Request.String("artifact") is { } a ? "artifact:" + a : null, "artifact", lineage, artifacts);
+                var q = ctx.Request;
+                var node = await NodeAsync(q.String("artifact") is { } a ? "artifact:" + a : null, "artifact", q.String("project"), lineage, artifacts);
                 var r = await lineage.ProvenanceAsync(node.Id);
                 return Results.Json(new ProvenanceResponse(r.Root.ToString(), r.Datasets.Select(v => v.ToDto()).ToList(), r.Code.Select(v => v.ToDto()).ToList(),
                     r.OtherArtifacts.Select(v => v.ToDto()).ToList(), r.Executions.Select(e => e.ToDto()).ToList(),
@@ -166,10 +169,10 @@ public static class LineageApi
     }
 
     /// <summary>
-    /// A node reference: <c>artifact:&lt;id&gt;</c>, <c>artifact:&lt;name&gt;@&lt;version|latest|alias&gt;</c>,
-    /// <c>execution:&lt;id&gt;</c> or <c>run:&lt;run id&gt;</c>.
+    /// A node reference: <c>artifact:&lt;id&gt;</c>, <c>artifact:&lt;name&gt;@&lt;version|latest|alias&gt;</c> (the name looked up in
+    /// <paramref name="project"/>, else <c>default</c>), <c>execution:&lt;id&gt;</c> or <c>run:&lt;run id&gt;</c>.
     /// </summary>
-    private static async Task<NodeId> NodeAsync(string? text, string field, LineageStore lineage, ArtifactStore artifacts)
+    private static async Task<NodeId> NodeAsync(string? text, string field, string? project, LineageStore lineage, ArtifactStore artifacts)
     {
         if (text is null) throw LineageException.Invalid(field, $"'{field}' is required, e.g. artifact:sales@3, execution:12 or run:<run id>");
         var cut = text.IndexOf(':');
@@ -179,7 +182,7 @@ public static class LineageApi
             case "artifact":
                 if (long.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out var id)) return new NodeId(NodeKind.Artifact, id);
                 var at = rest.LastIndexOf('@');
-                var version = await artifacts.GetAsync(null, at < 0 ? rest : rest[..at], ArtifactRules.Ref(at < 0 ? "latest" : rest[(at + 1)..], field));
+                var version = await artifacts.GetAsync(project, at < 0 ? rest : rest[..at], ArtifactRules.Ref(at < 0 ? "latest" : rest[(at + 1)..], field));
                 return new NodeId(NodeKind.Artifact, version.Id);
             case "execution":
                 return new NodeId(NodeKind.Execution, Id(rest, field));

@@ -117,6 +117,46 @@ public class LineageApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task an_artifact_name_in_a_lineage_query_is_looked_up_in_the_named_project()
+    {
+        var http = Server.Http;
+        using (var project = await http.PostAsync("/api/v1/projects", new StringContent("""{"name":"vision"}""", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Created, project.StatusCode);
+        async Task<string> Upload(string project, string name)
+        {
+            using var res = await http.PostAsync($"/api/v1/artifacts/upload?project={project}&name={name}&type=dataset", new ByteArrayContent("a,b\n"u8.ToArray()));
+            Assert.Equal(HttpStatusCode.Created, res.StatusCode);
+            return "artifact:" + (string)JsonNode.Parse(await res.Content.ReadAsStringAsync())!["id"]!;
+        }
+        var inDefault = await Upload("default", "sales");
+        var inVision = await Upload("vision", "sales");
+        await Upload("vision", "features");
+        using (var step = await http.PostAsync("/api/v1/executions", new StringContent("""
+            {"project":"vision","type":"featurize","name":"featurize","state":"COMPLETE",
+             "inputs":[{"artifact":{"project":"vision","name":"sales","version":"1"}}],"outputs":[{"artifact":{"project":"vision","name":"features","version":"1"}}]}
+            """, Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Created, step.StatusCode);
+
+        async Task<string> Root(string query)
+        {
+            using var res = await http.GetAsync("/api/v1/lineage/" + query);
+            Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+            return (string)JsonNode.Parse(await res.Content.ReadAsStringAsync())!["root"]!;
+        }
+        Assert.Equal(inVision, await Root("graph?node=artifact:sales@1&project=vision"));
+        Assert.Equal(inDefault, await Root("graph?node=artifact:sales@1"));
+        Assert.Equal(inVision, await Root("impact?artifact=sales@latest&project=vision"));
+        Assert.Equal(inVision, await Root("provenance?artifact=sales@1&project=vision"));
+        Assert.Equal(inVision, await Root("path?from=artifact:sales@1&to=artifact:features@1&project=vision"));
+
+        // Without the project the names are looked up in default, which has no "features"; an unknown project is not found either.
+        using var inDefaultOnly = await http.GetAsync("/api/v1/lineage/path?from=artifact:sales@1&to=artifact:features@1");
+        Assert.Equal(HttpStatusCode.NotFound, inDefaultOnly.StatusCode);
+        using var elsewhere = await http.GetAsync("/api/v1/lineage/graph?node=artifact:sales@1&project=nowhere");
+        Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
+    }
+
+    [Fact]
     public async Task contexts_group_executions_and_artifacts_over_http()
     {
         using var dir = new TempDir();

@@ -40,9 +40,10 @@ public sealed class ApiWriter(HttpClient http)
     }
 
     public async Task<JsonNode> UploadAsync(string name, string type, byte[] content, object? metadata = null, string? runId = null,
-        string contentType = "application/octet-stream")
+        string contentType = "application/octet-stream", string? project = null)
     {
         var q = $"name={Uri.EscapeDataString(name)}&type={type}";
+        if (project is not null) q += "&project=" + Uri.EscapeDataString(project);
         if (metadata is not null) q += "&metadata=" + Uri.EscapeDataString(System.Text.Json.JsonSerializer.Serialize(metadata));
         if (runId is not null) q += "&runId=" + runId;
         var body = new ByteArrayContent(content);

@@ -181,7 +181,7 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : Browse
         // CSV as a table.
         await Expect(TestId("csv-preview").Locator("thead th")).ToHaveTextAsync(["region", "amount", "currency"]);
         await Expect(TestId("csv-preview").Locator("tbody tr")).ToHaveCountAsync(3);
-        await Expect(TestId("download")).ToHaveAttributeAsync("href", "/api/v1/artifacts/sales/versions/2/content");
+        await Expect(TestId("download")).ToHaveAttributeAsync("href", "/api/v1/artifacts/sales/versions/2/content?project=default");
 
         // Diff v1 vs v2: rows and schema.currency changed/added, source unchanged.
         var diff = TestId("metadata-diff");
@@ -203,7 +203,7 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : Browse
         await Expect(TestId("csv-preview").Locator("tbody tr")).ToHaveCountAsync(2);
         await browserPane.Locator("a[data-file='summary.json']").ClickAsync();
         await Expect(TestId("json-preview")).ToContainTextAsync("\"auc\": 0.91");
-        await Expect(browserPane.GetByText("Download all (zip)")).ToHaveAttributeAsync("href", "/api/v1/artifacts/eval-bundle/versions/1/content?format=zip");
+        await Expect(browserPane.GetByText("Download all (zip)")).ToHaveAttributeAsync("href", "/api/v1/artifacts/eval-bundle/versions/1/content?project=default&format=zip");
         await BrowserFixture.ScreenshotAsync(Page, "artifact-directory");
     }
 

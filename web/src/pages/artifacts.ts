@@ -2,9 +2,10 @@
 // previews; and a diff of two versions' metadata (schema included: it is part of the metadata).
 
 import { api, ApiError, type ArtifactVersion } from '../api';
-import { bytes, clear, errorLine, go, h, kvTable, link, loading, time } from '../dom';
+import { bytes, clear, errorLine, go, h, kvTable, link, loading, projectChip, time } from '../dom';
 import type { PageContext } from '../main';
 import { artifactBrowser } from '../preview';
+import { project } from '../project';
 
 export async function artifactsPage(ctx: PageContext): Promise<void> {
   const name = ctx.params.get('name') ?? '';
@@ -22,7 +23,7 @@ export async function artifactsPage(ctx: PageContext): Promise<void> {
   const body = h('div', null, loading());
   ctx.root.append(h('h1', null, 'Artifacts'), h('div', { class: 'toolbar' }, nameBox, typeBox, h('button', { onclick: apply }, 'Filter')), body);
   try {
-    const page = await api.artifacts({ name, type, limit: 200, pageToken });
+    const page = await api.artifacts({ project: project(), name, type, limit: 200, pageToken });
     if (!ctx.alive()) return;
     clear(body);
     if (page.artifacts.length === 0) {
@@ -99,7 +100,8 @@ function metadataDiff(a: ArtifactVersion, b: ArtifactVersion): HTMLElement {
 }
 
 export async function artifactPage(ctx: PageContext, name: string): Promise<void> {
-  const list = await api.versions(name);
+  // Names are per project: the address names it (main.ts adds the current one when it does not).
+  const list = await api.versions(project(), name);
   if (!ctx.alive()) return;
   const versions = list.artifacts.sort((x, y) => y.version - x.version);
   if (versions.length === 0) {
@@ -125,7 +127,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
 
   const history = h('div', null, loading());
   ctx.root.append(
-    h('p', { class: 'crumbs' }, link('/artifacts', 'Artifacts'), ' / ', name),
+    h('p', { class: 'crumbs' }, link('/artifacts', 'Artifacts'), ' / ', name, projectChip(current.project)),
     h('h1', null, name, ' ', h('span', { class: `type type-${current.type}` }, current.type)),
     h(
       'table',
@@ -159,7 +161,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
       h(
         'p',
         null,
-        h('a', { href: api.contentUrl(name, String(current.version)), download: true, 'data-testid': 'download' }, 'Download'),
+        h('a', { href: api.contentUrl(current.project, name, String(current.version)), download: true, 'data-testid': 'download' }, 'Download'),
         ' · ',
         link(`/lineage?node=${encodeURIComponent(`artifact:${current.id}`)}`, 'Lineage'),
         ' · ',
@@ -177,7 +179,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
   showDiff();
 
   try {
-    const changes = (await api.aliasHistory(name)).changes;
+    const changes = (await api.aliasHistory(current.project, name)).changes;
     if (!ctx.alive()) return;
     history.replaceChildren(
       changes.length === 0

@@ -50,7 +50,7 @@ export async function auditPage(ctx: PageContext): Promise<void> {
   const body = h('div', null, loading());
   ctx.root.append(
     h('h1', null, 'Audit log'),
-    h('p', { class: 'muted' }, 'Every write to the server, newest first. Each entry’s hash covers the one before it, so an edited or deleted entry breaks the chain.'),
+    h('p', { class: 'muted' }, 'Every write to the server, in every project (the project picker does not filter it), newest first. Each entry’s hash covers the one before it, so an edited or deleted entry breaks the chain.'),
     h('div', { class: 'toolbar' }, actor, target, h('label', null, 'from ', from), h('label', null, 'to ', to), h('button', { onclick: apply }, 'Filter'), verify, verifyOut),
     body,
   );

@@ -7,6 +7,7 @@ import { api, type EnvironmentStats } from '../api';
 import { palette } from '../charts';
 import { go, grid, h, loading, mark } from '../dom';
 import type { PageContext } from '../main';
+import { project } from '../project';
 
 /** Most series one chart draws (the legend stays readable); the rest are named under it. */
 const maxSeries = 8;
@@ -47,9 +48,9 @@ const day = 86_400_000;
 const spans: Record<string, number> = { hour: 7 * day, day: 30 * day, week: 364 * day };
 
 /** One line per artifact name over time buckets (the busiest names first). */
-export async function usageChart(type: string, bucket: string, width: number): Promise<HTMLElement> {
+export async function usageChart(projectName: string, type: string, bucket: string, width: number): Promise<HTMLElement> {
   const to = Date.now() + 1;
-  const usage = await api.usage({ type, bucket, from: to - (spans[bucket] ?? 30 * day), to });
+  const usage = await api.usage({ project: projectName, type, bucket, from: to - (spans[bucket] ?? 30 * day), to });
   const totals = new Map<string, number>();
   for (const c of usage.counts) totals.set(c.name, (totals.get(c.name) ?? 0) + c.count);
   const names = [...totals.keys()].sort((a, b) => totals.get(b)! - totals.get(a)! || a.localeCompare(b));
@@ -85,8 +86,8 @@ export async function usageChart(type: string, bucket: string, width: number): P
 }
 
 /** Each metric of a model's versions (the latest value of the producing run), version on the x axis. */
-export async function modelMetricsChart(model: string, width: number): Promise<HTMLElement> {
-  const data = await api.modelMetrics(model);
+export async function modelMetricsChart(projectName: string, model: string, width: number): Promise<HTMLElement> {
+  const data = await api.modelMetrics(projectName, model);
   const keys = [...new Set(data.versions.flatMap((v) => Object.keys(v.metrics)))].sort();
   if (keys.length === 0)
     return h('p', { class: 'muted', 'data-testid': 'model-metrics-empty' }, `No metrics: the versions of ${model} have no producing run with metrics.`);
@@ -119,7 +120,8 @@ export async function dashboardsPage(ctx: PageContext): Promise<void> {
   const bucket = ctx.params.get('bucket') ?? 'day';
   const model = ctx.params.get('model') ?? '';
   const width = Math.min(900, ctx.root.clientWidth - 40);
-  const [stats, models] = await Promise.all([api.environmentStats(), api.models({ limit: 200 })]);
+  const projectName = project();
+  const [stats, models] = await Promise.all([api.environmentStats(projectName), api.models({ project: projectName, limit: 200 })]);
   if (!ctx.alive()) return;
 
   const set = (key: string, value: string) => {
@@ -160,9 +162,9 @@ export async function dashboardsPage(ctx: PageContext): Promise<void> {
   );
 
   const draws: Promise<void>[] = [
-    usageChart(type, bucket, width).then((el) => void (ctx.alive() && usageArea.replaceChildren(el))),
+    usageChart(projectName, type, bucket, width).then((el) => void (ctx.alive() && usageArea.replaceChildren(el))),
   ];
-  if (chosenModel) draws.push(modelMetricsChart(chosenModel, width).then((el) => void (ctx.alive() && modelArea.replaceChildren(el))));
+  if (chosenModel) draws.push(modelMetricsChart(projectName, chosenModel, width).then((el) => void (ctx.alive() && modelArea.replaceChildren(el))));
   await Promise.all(draws);
   mark('dashboards-drawn');
 }

@@ -1,15 +1,17 @@
-// Deployments: what is deployed where right now, and one environment's timeline (every deployment, newest
+// Deployments of the current project: what is deployed where right now, and one environment's timeline (every deployment, newest
 // first, with its status events), rollbacks marked with the deployment they replaced.
 
 import { api, type Deployment } from '../api';
 import { clear, go, grid, h, link, loading, time } from '../dom';
 import type { PageContext } from '../main';
+import { project } from '../project';
 
 const badge = (status: string) => h('span', { class: `badge deploy-${status}` }, status);
-const modelLink = (d: Deployment) => link(`/models/${encodeURIComponent(d.model)}`, `${d.model} v${d.version}`);
+const modelLink = (d: Deployment) => link(`/models/${encodeURIComponent(d.model)}?project=${encodeURIComponent(d.project)}`, `${d.model} v${d.version}`);
 
 export async function deploymentsPage(ctx: PageContext): Promise<void> {
-  const [live, stats] = await Promise.all([api.deployments({ live: 'true', limit: 1000 }), api.environmentStats()]);
+  const projectName = project();
+  const [live, stats] = await Promise.all([api.deployments({ project: projectName, live: 'true', limit: 1000 }), api.environmentStats(projectName)]);
   if (!ctx.alive()) return;
   const environments = [...new Set([...stats.environments.map((s) => s.environment), ...live.deployments.map((d) => d.environment)])].sort();
   const chosen = ctx.params.get('environment') ?? environments[0] ?? '';
@@ -44,7 +46,7 @@ export async function deploymentsPage(ctx: PageContext): Promise<void> {
   );
   if (!chosen) return;
 
-  const page = await api.environmentHistory(chosen, { limit: 200, pageToken: ctx.params.get('page') });
+  const page = await api.environmentHistory(projectName, chosen, { limit: 200, pageToken: ctx.params.get('page') });
   if (!ctx.alive()) return;
   clear(timeline);
   const byId = new Map(page.deployments.map((d) => [d.id, d]));

@@ -1,8 +1,9 @@
-// Experiments list: name filter, lifecycle, paging.
+// Experiments list of the current project: name filter, lifecycle, paging.
 
 import { api } from '../api';
 import { clear, errorLine, go, h, link, loading, time } from '../dom';
 import type { PageContext } from '../main';
+import { project } from '../project';
 
 export async function experimentsPage(ctx: PageContext): Promise<void> {
   const nameContains = ctx.params.get('q') ?? '';
@@ -32,7 +33,7 @@ export async function experimentsPage(ctx: PageContext): Promise<void> {
   );
 
   try {
-    const page = await api.experiments({ nameContains, lifecycle, limit: 200, pageToken });
+    const page = await api.experiments({ project: project(), nameContains, lifecycle, limit: 200, pageToken });
     if (!ctx.alive()) return;
     clear(body);
     if (page.experiments.length === 0) {

@@ -6,10 +6,11 @@
 import cytoscape from 'cytoscape';
 import dagre from 'cytoscape-dagre';
 import { api, type Graph, type GraphNode, type Impact } from '../api';
-import { add, clear, errorLine, go, h, link, mark } from '../dom';
+import { add, artifactHref, clear, errorLine, go, h, link, mark } from '../dom';
 import type { PageContext } from '../main';
 import { artifactRef } from './run';
 import { layered } from '../layered';
+import { project } from '../project';
 
 /** Above this many nodes the graph is laid out by layered() instead of dagre. */
 const bigGraph = 250;
@@ -124,7 +125,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   mark('lineage-fetch-start');
   let first: Graph;
   try {
-    first = await api.graph(nodeRef, direction, depth);
+    first = await api.graph(project(), nodeRef, direction, depth);
   } catch (err) {
     if (!ctx.alive()) return;
     ctx.root.append(errorLine(err));
@@ -252,7 +253,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   const showPath = async (from: string, to: string) => {
     try {
-      const g = await api.path(from, to);
+      const g = await api.path(project(), from, to);
       if (merge(g)) await layout();
       clearHighlight();
       cy.elements().addClass('faded');
@@ -272,7 +273,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     const box = h('div', { class: 'impact', 'data-testid': 'impact' }, h('h3', null, `Impact of ${n.label}`));
     panel.append(box);
     try {
-      const [impact, down]: [Impact, Graph] = await Promise.all([api.impact(`${ref.name}@${ref.version}`), api.graph(n.id, 'downstream', 100)]);
+      const [impact, down]: [Impact, Graph] = await Promise.all([api.impact(project(), n.id.slice('artifact:'.length)), api.graph(project(), n.id, 'downstream', 100)]);
       if (merge(down)) await layout();
       clearHighlight();
       cy.elements().addClass('faded');
@@ -282,9 +283,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       });
       const section = (title: string, items: HTMLElement[]) => h('div', null, h('h4', null, `${title} (${items.length})`), items.length ? h('ul', null, items.map((i) => h('li', null, i))) : h('p', { class: 'muted small' }, 'none'));
       box.append(
-        section('Model versions', impact.modelVersions.map((v) => link(`/artifacts/${encodeURIComponent(v.name)}?v=${v.version}`, `${v.name} v${v.version}`))),
+        section('Model versions', impact.modelVersions.map((v) => link(artifactHref(v), `${v.name} v${v.version}`))),
         section('Runs', impact.runs.map((r) => link(`/runs/${r}`, r))),
-        section('Artifacts', impact.artifacts.map((v) => link(`/artifacts/${encodeURIComponent(v.name)}?v=${v.version}`, `${v.name} v${v.version} (${v.type})`))),
+        section('Artifacts', impact.artifacts.map((v) => link(artifactHref(v), `${v.name} v${v.version} (${v.type})`))),
         section('Executions', impact.executions.map((e) => h('span', null, `${e.name} (${e.type}, ${e.state})`))),
       );
       updateStatus();
@@ -333,7 +334,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     state.expanded.add(id);
     cy.getElementById(id).removeClass('collapsed');
     try {
-      const g = await api.graph(id, 'both', 1);
+      const g = await api.graph(project(), id, 'both', 1);
       if (merge(g)) await layout();
       cy.getElementById(id).select();
       updateStatus();

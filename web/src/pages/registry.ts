@@ -4,11 +4,12 @@
 
 import { api, type Promotion } from '../api';
 import { credential } from '../auth';
-import { add, chips, clear, errorLine, go, grid, h, kvTable, link, loading, statusBadge, time } from '../dom';
+import { add, artifactHref, chips, clear, errorLine, go, grid, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
 import type { PageContext } from '../main';
+import { project } from '../project';
 import { modelMetricsChart } from './dashboards';
 
-const modelHref = (name: string) => `/models/${encodeURIComponent(name)}`;
+const modelHref = (projectName: string, name: string) => `/models/${encodeURIComponent(name)}?project=${encodeURIComponent(projectName)}`;
 
 export async function modelsPage(ctx: PageContext): Promise<void> {
   const name = ctx.params.get('name') ?? '';
@@ -16,14 +17,14 @@ export async function modelsPage(ctx: PageContext): Promise<void> {
   nameBox.addEventListener('keydown', (e) => e.key === 'Enter' && go(nameBox.value ? `/models?name=${encodeURIComponent(nameBox.value)}` : '/models', true));
   const body = h('div', null, loading());
   ctx.root.append(h('h1', null, 'Models'), h('div', { class: 'toolbar' }, nameBox), body);
-  const page = await api.models({ nameContains: name, limit: 200, pageToken: ctx.params.get('page') });
+  const page = await api.models({ project: project(), nameContains: name, limit: 200, pageToken: ctx.params.get('page') });
   if (!ctx.alive()) return;
   clear(body);
   body.append(
     grid(
       ['Model', 'Latest version', 'Aliases', 'Tags', 'Approvers', 'Updated'],
       page.models.map((m) => [
-        link(modelHref(m.name), m.name),
+        link(modelHref(m.project, m.name), m.name),
         m.latestVersion ? `v${m.latestVersion}` : '',
         chips(Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`), 'alias'),
         chips(Object.entries(m.tags).map(([k, v]) => `${k}=${v}`)),
@@ -42,19 +43,21 @@ export async function modelsPage(ctx: PageContext): Promise<void> {
 }
 
 export async function modelPage(ctx: PageContext, name: string): Promise<void> {
-  // Independent reads in parallel; a missing model fails the first one with the server's not-found message.
+  // Independent reads in parallel, in the address's project (names are per project); a missing model fails the
+  // first one with the server's not-found message.
+  const projectName = project();
   const [model, versions, history, pending, live] = await Promise.all([
-    api.model(name),
-    api.modelVersions(name, { limit: 1000 }),
-    api.modelHistory(name),
-    api.promotions({ model: name, status: 'PENDING', limit: 100 }),
-    api.deployments({ model: name, live: 'true', limit: 100 }),
+    api.model(projectName, name),
+    api.modelVersions(projectName, name, { limit: 1000 }),
+    api.modelHistory(projectName, name),
+    api.promotions({ project: projectName, model: name, status: 'PENDING', limit: 100 }),
+    api.deployments({ project: projectName, model: name, live: 'true', limit: 100 }),
   ]);
   if (!ctx.alive()) return;
   const charts = h('div', { 'data-testid': 'model-metrics' }, loading());
   add(
     ctx.root,
-    h('p', { class: 'crumbs' }, link('/models', 'Models'), ' / ', model.name),
+    h('p', { class: 'crumbs' }, link('/models', 'Models'), ' / ', model.name, projectChip(model.project)),
     h('h1', { 'data-testid': 'model-name' }, model.name),
     model.description ? h('p', null, model.description) : null,
     h(
@@ -83,7 +86,7 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
         h('span', { class: `badge stage-${v.stage.toLowerCase()}` }, v.stage),
         chips(v.aliases, 'alias'),
         chips(Object.entries(v.tags).map(([k, x]) => `${k}=${x}`)),
-        link(`/artifacts/${encodeURIComponent(v.artifact.name)}?v=${v.artifact.version}`, `${v.artifact.name} v${v.artifact.version}`),
+        link(artifactHref(v.artifact), `${v.artifact.name} v${v.artifact.version}`),
         v.runId ? link(`/runs/${v.runId}`, v.runId.slice(0, 8)) : '',
         [time(v.createdAt), v.createdBy ? ` by ${v.createdBy}` : ''],
       ]),
@@ -139,7 +142,7 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
         ),
   );
   try {
-    const chart = await modelMetricsChart(name, Math.min(900, ctx.root.clientWidth - 40));
+    const chart = await modelMetricsChart(projectName, name, Math.min(900, ctx.root.clientWidth - 40));
     if (!ctx.alive()) return;
     charts.replaceChildren(chart);
   } catch (err) {
@@ -152,9 +155,10 @@ const wants = (p: Promotion) => (p.kind === 'alias' ? `alias ${p.target}` : `sta
 const actingKey = 'lineage.actingAs';
 
 export async function approvalsPage(ctx: PageContext): Promise<void> {
+  const projectName = project();
   const [pending, decided] = await Promise.all([
-    api.promotions({ status: 'PENDING', limit: 200 }),
-    api.promotions({ status: 'APPROVED', limit: 20 }).then(async (a) => [...a.requests, ...(await api.promotions({ status: 'REJECTED', limit: 20 })).requests]),
+    api.promotions({ project: projectName, status: 'PENDING', limit: 200 }),
+    api.promotions({ project: projectName, status: 'APPROVED', limit: 20 }).then(async (a) => [...a.requests, ...(await api.promotions({ project: projectName, status: 'REJECTED', limit: 20 })).requests]),
   ]);
   if (!ctx.alive()) return;
   // Signed in, the server knows who decides. With authentication off it takes the name the person gives (unverified).
@@ -192,7 +196,7 @@ export async function approvalsPage(ctx: PageContext): Promise<void> {
       'tr',
       { 'data-request': p.id },
       h('td', null, `#${p.id}`),
-      h('td', null, link(modelHref(p.model), p.model), ` v${p.version}`),
+      h('td', null, link(modelHref(p.project, p.model), p.model), ` v${p.version}`),
       h('td', null, wants(p)),
       h('td', null, p.requestedBy ?? '', h('div', { class: 'muted small' }, time(p.requestedAt))),
       h('td', null, p.comment ?? ''),
@@ -223,7 +227,7 @@ export async function approvalsPage(ctx: PageContext): Promise<void> {
         .sort((a, b) => (b.decidedAt ?? 0) - (a.decidedAt ?? 0))
         .map((p) => [
           `#${p.id}`,
-          [link(modelHref(p.model), p.model), ` v${p.version}`],
+          [link(modelHref(p.project, p.model), p.model), ` v${p.version}`],
           wants(p),
           h('span', { class: `badge promo-${p.status.toLowerCase()}` }, p.status),
           p.decidedBy ?? '',

@@ -3,9 +3,10 @@
 
 import { api, type ArtifactVersion, type Graph, type GraphNode } from '../api';
 import { metricChart } from '../charts';
-import { clear, duration, errorLine, fmtValue, h, kvTable, link, loading, statusBadge, time } from '../dom';
+import { clear, duration, errorLine, fmtValue, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
 import type { PageContext } from '../main';
 import { artifactBrowser } from '../preview';
+import { follow, project } from '../project';
 
 /** `artifact:<id>` nodes carry a label `name vN`; split it back for links. */
 export function artifactRef(n: GraphNode): { name: string; version: string } | null {
@@ -42,6 +43,9 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
   const run = await api.run(runId);
   if (!ctx.alive()) return;
   const experiment = await api.experiment(run.experimentId).catch(() => null);
+  if (!ctx.alive()) return;
+  // The run's experiment says its project: links and artifact reads below are in it.
+  if (experiment) follow(experiment.project);
   const system = Object.fromEntries(Object.entries(run.tags).filter(([k]) => k.startsWith('lineage.')));
   const user = Object.fromEntries(Object.entries(run.tags).filter(([k]) => !k.startsWith('lineage.')));
 
@@ -59,6 +63,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
       link(`/experiments/${encodeURIComponent(run.experimentId)}`, experiment?.name ?? `experiment ${run.experimentId}`),
       ' / ',
       run.name ?? run.runId,
+      experiment ? projectChip(experiment.project) : null,
     ),
     h('h1', { 'data-testid': 'run-name' }, run.name ?? run.runId, ' ', statusBadge(run.status)),
     h(
@@ -119,7 +124,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
   // Inputs and outputs: the run's execution and its direct neighbours.
   let graph: Graph;
   try {
-    graph = await api.graph(`run:${run.runId}`, 'both', 1);
+    graph = await api.graph(project(), `run:${run.runId}`, 'both', 1);
   } catch (err) {
     clear(io);
     io.append(errorLine(err));
@@ -142,7 +147,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
     browser.append(h('p', { class: 'muted' }, 'This run produced no artifacts.'));
     return;
   }
-  const versions = (await Promise.all(refs.map((r) => api.version(r.name, r.version).catch(() => null)))).filter((v): v is ArtifactVersion => v !== null);
+  const versions = (await Promise.all(refs.map((r) => api.version(project(), r.name, r.version).catch(() => null)))).filter((v): v is ArtifactVersion => v !== null);
   if (!ctx.alive()) return;
   const pane = h('div', null);
   const pick = (v: ArtifactVersion) => {

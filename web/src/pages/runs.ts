@@ -3,8 +3,9 @@
 // filter covers every run of the experiment, and keyset paging makes page N cost what page 1 does at 100,000 runs.
 
 import { api, ApiError, type Run } from '../api';
-import { add, clear, duration, errorLine, errorView, fmtValue, go, h, link, mark, statusBadge, time } from '../dom';
+import { add, clear, duration, errorLine, errorView, fmtValue, go, h, link, mark, projectChip, statusBadge, time } from '../dom';
 import type { PageContext } from '../main';
+import { follow } from '../project';
 
 type Kind = 'attr' | 'param' | 'metric' | 'tag';
 
@@ -68,6 +69,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   firstRequest.catch(() => undefined); // handled where it is awaited
   const experiment = await api.experiment(experimentId);
   if (!ctx.alive()) return;
+  follow(experiment.project);
 
   // Paging state: tokens[i] is the token that loads page i (page 0 has none).
   const tokens: (string | undefined)[] = [undefined];
@@ -122,7 +124,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
 
   add(
     ctx.root,
-    h('p', { class: 'crumbs' }, link('/', 'Experiments'), ' / ', experiment.name),
+    h('p', { class: 'crumbs' }, link('/', 'Experiments'), ' / ', experiment.name, projectChip(experiment.project)),
     h('h1', null, experiment.name, h('span', { class: 'muted small' }, ` experiment ${experiment.id}`)),
     experiment.description ? h('p', null, experiment.description) : null,
     h('div', { class: 'toolbar' }, filterBox, h('button', { onclick: applyFilter }, 'Apply'), sizeSelect, columnsPanel, compareBtn),
