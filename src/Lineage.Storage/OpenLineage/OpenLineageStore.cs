@@ -46,23 +46,37 @@ public sealed class OpenLineageStore(Database db)
             var time = e.EventTime.ToUnixTimeMilliseconds();
             var (execution, isNew) = await ExecutionAsync(s, projectId, e, fresh, time);
 
+            // What the run already has: a repeated START/COMPLETE names the same datasets again, which then costs
+            // one read instead of a lookup per dataset (and no downstream walk when no input is new).
+            var linked = isNew ? new List<LinkedRow>() : await LinkedAsync(s, projectId, execution);
+            HashSet<long>? downstream = isNew ? [] : null;
             var inputIds = new List<long>();
-            // A brand-new execution has no edges yet: nothing can be downstream of it.
-            var downstream = isNew ? [] : (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
-                .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
             foreach (var d in inputs)
             {
-                var id = await InputVersionAsync(s, projectId, execution, isNew, d, downstream);
+                var name = await ArtifactNameAsync(s, d);
+                if (linked.Any(l => l.Kind == "input" && l.Name == name)) continue;
+                // The versions this run wrote must not become its inputs (a cycle); a new execution has written nothing.
+                downstream ??= (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
+                    .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
+                var id = await InputVersionAsync(s, projectId, name, d, downstream);
                 if (id is null) continue;
                 // A new execution's updated_at is this moment already: no need to stamp it per edge.
                 await LineageAccess.AddEventAsync(s, execution, id.Value, EventKind.Input, "input", time, touch: !isNew);
+                linked.Add(new LinkedRow { Kind = "input", Role = "input", ArtifactId = id.Value, Name = name }); // a dataset named twice links once
                 inputIds.Add(id.Value);
             }
             var outputIds = new List<long>();
             foreach (var d in outputs)
             {
-                var id = await OutputVersionAsync(s, projectId, execution, isNew, d);
-                await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time, touch: !isNew);
+                var name = await ArtifactNameAsync(s, d);
+                // Each run's write of a dataset is a new version; a repeated output of the same run reuses it.
+                var known = linked.FirstOrDefault(l => l.Kind == "output" && l.Name == name);
+                var id = known?.ArtifactId ?? await RegisterAsync(s, projectId, name, d);
+                if (!linked.Any(l => l.Kind == "output" && l.ArtifactId == id && l.Role == "output"))
+                {
+                    await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time, touch: !isNew);
+                    linked.Add(new LinkedRow { Kind = "output", Role = "output", ArtifactId = id, Name = name });
+                }
                 outputIds.Add(id);
             }
             await ContextsAsync(s, projectId, execution, e);
@@ -138,15 +152,26 @@ public sealed class OpenLineageStore(Database db)
     /// The version an input refers to: a repeat of an input already recorded is skipped; a changed schema
     /// or version facet registers a new version; a version downstream of this run (it wrote it) is not linked back.
     /// </summary>
-    private async Task<long?> InputVersionAsync(DbSession s, long projectId, long execution, bool isNew, PreparedDataset d, HashSet<long> downstream)
+    /// <summary>
+    /// The run's edges to artifacts of the project, by the artifact name at their other end. Written so that SQLite
+    /// starts from the run's few edges (CROSS JOIN) and finds each name by its id (a correlated subquery) whatever
+    /// its statistics say; joined plainly, it may walk every artifact name of the project for each edge.
+    /// </summary>
+    private static async Task<List<LinkedRow>> LinkedAsync(DbSession s, long projectId, long execution) =>
+        (await s.Connection.QueryAsync<LinkedRow>("""
+            SELECT ev.kind, ev.role, ev.artifact_id,
+                   (SELECT n.name FROM artifact_names n WHERE n.id = v.name_id AND n.project_id = @projectId) AS name
+            FROM lineage_events ev CROSS JOIN artifact_versions v
+            WHERE ev.execution_id = @execution AND v.id = ev.artifact_id
+            ORDER BY ev.id
+            """, new { execution, projectId }, s.Transaction)).Where(l => l.Name is not null).ToList();
+
+    /// <summary>
+    /// The version a new input refers to: the newest one, unless this run wrote it (then the newest it did not
+    /// write); a changed schema or version facet registers a new version.
+    /// </summary>
+    private static async Task<long?> InputVersionAsync(DbSession s, long projectId, string name, PreparedDataset d, HashSet<long> downstream)
     {
-        var name = await ArtifactNameAsync(s, d);
-        var already = isNew ? null : await s.Connection.ExecuteScalarAsync<long?>("""
-            SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
-            WHERE ev.execution_id = @execution AND ev.kind = 'input' AND n.project_id = @projectId AND n.name = @name LIMIT 1
-            """, new { execution, projectId, name }, s.Transaction);
-        if (already is not null) return null;
-        // Only the newest version matters unless this run wrote some of them (then the newest it did not write).
         // The name's id comes from a scalar subquery, not a join: PostgreSQL evaluates it once (an InitPlan) and
         // walks the (name_id, version) index backwards; joined, it may plan a scan of every version of every name.
         var versions = (await s.Connection.QueryAsync<(long Id, string Digest)>($"""
@@ -158,17 +183,6 @@ public sealed class OpenLineageStore(Database db)
         if (usable.Count > 0 && usable[0].Digest == d.Digest) return usable[0].Id;
         if (usable.Count == 0 && versions.Count > 0) return null; // only this run's own writes exist
         return await RegisterAsync(s, projectId, name, d);
-    }
-
-    /// <summary>Each run's write of a dataset is a new version; a repeated output of the same run reuses it.</summary>
-    private async Task<long> OutputVersionAsync(DbSession s, long projectId, long execution, bool isNew, PreparedDataset d)
-    {
-        var name = await ArtifactNameAsync(s, d);
-        var already = isNew ? null : await s.Connection.ExecuteScalarAsync<long?>("""
-            SELECT ev.artifact_id FROM lineage_events ev JOIN artifact_versions v ON v.id = ev.artifact_id JOIN artifact_names n ON n.id = v.name_id
-            WHERE ev.execution_id = @execution AND ev.kind = 'output' AND n.project_id = @projectId AND n.name = @name LIMIT 1
-            """, new { execution, projectId, name }, s.Transaction);
-        return already ?? await RegisterAsync(s, projectId, name, d);
     }
 
     private static async Task<long> RegisterAsync(DbSession s, long projectId, string name, PreparedDataset d)
@@ -293,6 +307,14 @@ public sealed class OpenLineageStore(Database db)
         foreach (var (key, value) in JsonNode.Parse(facetsJson)!.AsObject())
             if (newerWins || !result.ContainsKey(key)) result[key] = value?.DeepClone();
         return result;
+    }
+
+    private sealed class LinkedRow
+    {
+        public string Kind { get; set; } = "";
+        public string Role { get; set; } = "";
+        public long ArtifactId { get; set; }
+        public string? Name { get; set; }
     }
 
     private sealed class OlRunRow
