@@ -40,8 +40,6 @@ public sealed class OpenLineageStore(Database db)
         var fresh = new FreshExecution(JobType(e.JobFacets), Name(e), Properties(e, null));
         return db.WriteAsync(async s =>
         {
-            if (db.Dialect == SqlDialect.Postgres)
-                await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
             var projectId = _defaultProjectId ??= (await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject)).Id;
             var time = e.EventTime.ToUnixTimeMilliseconds();
             var (execution, isNew) = await ExecutionAsync(s, projectId, e, fresh, time);
@@ -56,8 +54,7 @@ public sealed class OpenLineageStore(Database db)
                 var name = await ArtifactNameAsync(s, d);
                 if (linked.Any(l => l.Kind == "input" && l.Name == name)) continue;
                 // The versions this run wrote must not become its inputs (a cycle); a new execution has written nothing.
-                downstream ??= (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
-                    .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
+                downstream ??= await DownstreamAsync(s, execution);
                 var id = await InputVersionAsync(s, projectId, name, d, downstream);
                 if (id is null) continue;
                 // A new execution's updated_at is this moment already: no need to stamp it per edge.
@@ -82,6 +79,21 @@ public sealed class OpenLineageStore(Database db)
             await ContextsAsync(s, projectId, execution, e);
             return new IngestResult(execution, inputIds, outputIds);
         }, idem);
+    }
+
+    /// <summary>
+    /// The artifacts downstream of an existing execution, under PostgreSQL's graph lock (shared with the native
+    /// lineage writes): a new input edge on it could close a cycle with an edge another server adds meanwhile.
+    /// Nothing else an event writes can: a new execution's outputs are new versions nothing consumes yet, and an
+    /// output edge always comes with the new version it produces. So most events (every run's first, and a
+    /// COMPLETE naming the START's inputs again) take no lock and commit in parallel.
+    /// </summary>
+    private async Task<HashSet<long>> DownstreamAsync(DbSession s, long execution)
+    {
+        if (db.Dialect == SqlDialect.Postgres)
+            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
+        return (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
+            .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
     }
 
     /// <summary>What a first event makes of its run's execution.</summary>
