@@ -75,6 +75,28 @@ internal static class LineageAccess
         return added;
     }
 
+    /// <summary>Several edges of one execution in one statement; same rules as <see cref="AddEventAsync"/>. Returns how many were new.</summary>
+    public static async Task<int> AddEventsAsync(DbSession s, long executionId, IReadOnlyList<(long ArtifactId, EventKind Kind, string Role)> edges, long time,
+        bool touch = true)
+    {
+        if (edges.Count == 0) return 0;
+        var p = new DynamicParameters(new { executionId, time });
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < edges.Count; i++)
+        {
+            rows.Append(i == 0 ? "" : ", ").Append($"(@executionId, @a{i}, @k{i}, @r{i}, @time)");
+            p.Add($"a{i}", edges[i].ArtifactId);
+            p.Add($"k{i}", edges[i].Kind == EventKind.Input ? "input" : "output");
+            p.Add($"r{i}", edges[i].Role);
+        }
+        var added = await s.Connection.ExecuteAsync($"""
+            INSERT INTO lineage_events (execution_id, artifact_id, kind, role, time) VALUES {rows}
+            ON CONFLICT (execution_id, artifact_id, kind, role) DO NOTHING
+            """, p, s.Transaction);
+        if (added > 0 && touch) await s.TouchAsync(Touched.Execution, executionId, Clock.NowMs());
+        return added;
+    }
+
     /// <summary>
     /// Nodes reachable from <paramref name="root"/> following edges downstream (artifact → consuming
     /// execution → its outputs) or upstream (artifact → producing execution → its inputs), with the

@@ -48,6 +48,9 @@ public sealed class OpenLineageStore(Database db)
             // one read instead of a lookup per dataset (and no downstream walk when no input is new).
             var linked = isNew ? new List<LinkedRow>() : await LinkedAsync(s, projectId, execution);
             HashSet<long>? downstream = isNew ? [] : null;
+            // Edges are written together at the end, one statement for the event (the walk follows output edges
+            // only, and outputs come after every input, so deferring them changes nothing it sees).
+            var edges = new List<(long, EventKind, string)>();
             var inputIds = new List<long>();
             foreach (var d in inputs)
             {
@@ -57,8 +60,7 @@ public sealed class OpenLineageStore(Database db)
                 downstream ??= await DownstreamAsync(s, execution);
                 var id = await InputVersionAsync(s, projectId, name, d, downstream);
                 if (id is null) continue;
-                // A new execution's updated_at is this moment already: no need to stamp it per edge.
-                await LineageAccess.AddEventAsync(s, execution, id.Value, EventKind.Input, "input", time, touch: !isNew);
+                edges.Add((id.Value, EventKind.Input, "input"));
                 linked.Add(new LinkedRow { Kind = "input", Role = "input", ArtifactId = id.Value, Name = name }); // a dataset named twice links once
                 inputIds.Add(id.Value);
             }
@@ -71,11 +73,13 @@ public sealed class OpenLineageStore(Database db)
                 var id = known?.ArtifactId ?? await RegisterAsync(s, projectId, name, d);
                 if (!linked.Any(l => l.Kind == "output" && l.ArtifactId == id && l.Role == "output"))
                 {
-                    await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "output", time, touch: !isNew);
+                    edges.Add((id, EventKind.Output, "output"));
                     linked.Add(new LinkedRow { Kind = "output", Role = "output", ArtifactId = id, Name = name });
                 }
                 outputIds.Add(id);
             }
+            // A new execution's updated_at is this moment already: no need to stamp it for its edges.
+            await LineageAccess.AddEventsAsync(s, execution, edges, time, touch: !isNew);
             await ContextsAsync(s, projectId, execution, e);
             return new IngestResult(execution, inputIds, outputIds);
         }, idem);
