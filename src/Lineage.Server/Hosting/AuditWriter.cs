@@ -77,11 +77,11 @@ public sealed class AuditWriter(AuditLog log, ILogger<AuditWriter> logger) : Bac
             records.Clear();
             foreach (var w in waiters) w.TrySetResult();
             waiters.Clear();
-            if (!more && _queue.Reader.Count == 0 && !await WaitAsync()) return;
+            if (!more && !await WaitAsync()) return;
         }
     }
 
-    /// <summary>Waits for work or the next sweep; false once the queue is completed and empty.</summary>
+    /// <summary>Waits for work (at once when some is queued) or the next sweep; false once the queue is completed and empty.</summary>
     private async Task<bool> WaitAsync()
     {
         using var sweep = new CancellationTokenSource(SweepInterval);

@@ -80,8 +80,9 @@ public abstract class AuditOutboxContract : StoreTestBase
         await Store.CreateExperimentAsync(null, "taken");
         // Hold the writer so the requests below queue up and run as one SQLite group; the failing ones roll the
         // group back and the others run again, each in a savepoint. (On PostgreSQL each runs on its own.)
-        var started = new TaskCompletionSource();
-        var gate = new TaskCompletionSource();
+        // Continuations run asynchronously: none may run on the writer's loop.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holder = Db.WriteAsync(async _ =>
         {
             started.SetResult();
