@@ -90,7 +90,7 @@ public static class AccessControl
             if (pending?.Id is { } id)
                 audit.Answered(id, Record(ctx, endpoint, ctx.Response.StatusCode));
             else if (pending is not null && ctx.Response.StatusCode < 400)
-                audit.Enqueue(Record(ctx, endpoint, ctx.Response.StatusCode)); // wrote no rows (an idempotent replay): nothing to lose
+                audit.Enqueue(Record(ctx, endpoint, ctx.Response.StatusCode)); // wrote no rows (an idempotent replay, a blob upload): queued alone
             if (reveals.Revealed is { Count: > 0 } revealed)
                 audit.Enqueue(RevealRecord(ctx, endpoint, revealed));
         });

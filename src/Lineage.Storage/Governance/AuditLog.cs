@@ -88,7 +88,7 @@ public sealed class AuditLog(Database db)
         await s.Connection.QueryFirstOrDefaultAsync<(long Seq, string Hash)?>(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", transaction: s.Transaction) ?? (0, AuditChain.Genesis);
 
-    /// <summary>Appends after <paramref name="head"/> (read under the chain lock) and returns the new head.</summary>
+    /// <summary>Appends after <paramref name="head"/> (read under the chain lock); the entry returned is the new head.</summary>
     private static async Task<AuditEntry> InsertAsync(DbSession s, (long Seq, string Hash) head, long time, AuditRecord r)
     {
         var seq = head.Seq + 1;
@@ -105,6 +105,7 @@ public sealed class AuditLog(Database db)
         return new AuditEntry(seq, time, actor, r.Address, action, target, r.Status, summary, prev, hash);
     }
 
+    /// <summary>Chained entries only: rows still in <c>audit_pending</c> have no sequence number yet (<see cref="VerifyAsync"/> counts them).</summary>
     public Task<IReadOnlyList<AuditEntry>> ListAsync(AuditQuery q) =>
         db.ReadAsync<IReadOnlyList<AuditEntry>>(async s => (await s.Connection.QueryAsync<Row>($"""
             SELECT seq, time, actor, address, action, target, status, summary, prev_hash AS PrevHash, hash FROM audit_log
