@@ -13,7 +13,12 @@ public sealed record AuditRecord(string Actor, string? Address, string Action, s
 /// <summary>Where a chain check failed: the first entry whose link or content does not hold.</summary>
 public sealed record AuditBreak(long Seq, string Reason);
 
-public sealed record AuditVerification(long Entries, long? HeadSeq, string? HeadHash, AuditBreak? FirstBreak)
+/// <summary>
+/// A walk of the chain. <see cref="Pending"/> counts write entries committed with their writes but not chained yet
+/// (normally for milliseconds; after a crash until another server or the restarted one chains them), the oldest
+/// written at <see cref="OldestPendingTime"/>: they are not part of the chain and not covered by its hashes.
+/// </summary>
+public sealed record AuditVerification(long Entries, long? HeadSeq, string? HeadHash, AuditBreak? FirstBreak, long Pending, long? OldestPendingTime)
 {
     public bool Intact => FirstBreak is null;
 }

@@ -20,7 +20,10 @@ namespace Lineage.Server.Http;
 /// then every request but <c>/health</c> and <c>/ready</c> needs <c>Authorization: Bearer &lt;token&gt;</c>
 /// or HTTP Basic with a user name and a token or password (what MLflow clients send from
 /// MLFLOW_TRACKING_USERNAME/PASSWORD). Each route's required role comes from <see cref="AccessRules"/>;
-/// a route missing there is refused, and a test fails. Successful writes are appended to the audit log.
+/// a route missing there is refused, and a test fails. Every write that changed the database is in the audit log,
+/// with the status it was answered with: its entry commits with the request's first write (<see cref="PendingAudit"/>),
+/// and the <see cref="Hosting.AuditWriter"/> chains it after the answer. Reveals of sensitive fields (reads) are
+/// appended by the writer alone.
 /// </summary>
 public static class AccessControl
 {
@@ -71,9 +74,23 @@ public static class AccessControl
                 mayReveal = reveal;
             }
             var reveals = RevealScope.Begin(mayReveal);
-            await next(ctx);
-            if (rule is { Writes: true } && ctx.Response.StatusCode < 400)
-                audit.Enqueue(Record(ctx, endpoint));
+            // A write's entry is written with the request's first write (PendingAudit) and completed from its answer.
+            var pending = rule is { Writes: true } ? Pending(ctx, endpoint) : null;
+            if (pending is not null) PendingAudit.Enter(pending);
+            try
+            {
+                await next(ctx);
+            }
+            catch (Exception ex) when (pending?.Id is { } failedId)
+            {
+                // The request changed the database and then failed: its entry carries the error it is answered with.
+                audit.Answered(failedId, Record(ctx, endpoint, ctx.Response.HasStarted ? ctx.Response.StatusCode : ErrorResponses.StatusOf(ex)));
+                throw;
+            }
+            if (pending?.Id is { } id)
+                audit.Answered(id, Record(ctx, endpoint, ctx.Response.StatusCode));
+            else if (pending is not null && ctx.Response.StatusCode < 400)
+                audit.Enqueue(Record(ctx, endpoint, ctx.Response.StatusCode)); // wrote no rows (an idempotent replay, a blob upload): queued alone
             if (reveals.Revealed is { Count: > 0 } revealed)
                 audit.Enqueue(RevealRecord(ctx, endpoint, revealed));
         });
@@ -93,7 +110,7 @@ public static class AccessControl
             ["revealed"] = revealed.Take(MaxListed).ToList(),
             ["revealedCount"] = revealed.Count,
         });
-        return new AuditRecord(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), $"REVEAL {ctx.Request.Method} {endpoint.RoutePattern.RawText}",
+        return new AuditRecord(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), $"REVEAL {Action(ctx, endpoint)}",
             ctx.Request.Path.Value ?? "", ctx.Response.StatusCode, summary);
     }
 
@@ -146,16 +163,26 @@ public static class AccessControl
         new(ErrorCode.PermissionDenied, $"'{principal.Name}' may not {ctx.Request.Method} {ctx.Request.Path} (needs {Describe(rule.Required)}" +
                                         (rule.Required == Access.ServerAdmin ? ")" : project is null ? " on some project)" : $" on project '{project}')"));
 
-    private static AuditRecord Record(HttpContext ctx, RouteEndpoint endpoint)
+    private static PendingAudit Pending(HttpContext ctx, RouteEndpoint endpoint) =>
+        new(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), Action(ctx, endpoint), ctx.Request.Path.Value ?? "", Summary(ctx, endpoint, answered: false));
+
+    private static AuditRecord Record(HttpContext ctx, RouteEndpoint endpoint, int status) =>
+        new(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), Action(ctx, endpoint), ctx.Request.Path.Value ?? "", status,
+            Summary(ctx, endpoint, answered: true));
+
+    private static string Action(HttpContext ctx, RouteEndpoint endpoint) => $"{ctx.Request.Method} {endpoint.RoutePattern.RawText}";
+
+    /// <summary>Route, query and request size; once answered, also the created resource's location.</summary>
+    private static string Summary(HttpContext ctx, RouteEndpoint endpoint, bool answered)
     {
         var summary = new StringBuilder("{");
         summary.Append("\"route\":").Append(System.Text.Json.JsonSerializer.Serialize(endpoint.RoutePattern.RawText ?? ""));
         if (ctx.Request.QueryString.HasValue) summary.Append(",\"query\":").Append(System.Text.Json.JsonSerializer.Serialize(ctx.Request.QueryString.Value));
         if (ctx.Request.ContentLength is { } length) summary.Append(",\"requestBytes\":").Append(length);
-        if (ctx.Response.Headers.Location.ToString() is { Length: > 0 } location) summary.Append(",\"created\":").Append(System.Text.Json.JsonSerializer.Serialize(location));
+        if (answered && ctx.Response.Headers.Location.ToString() is { Length: > 0 } location)
+            summary.Append(",\"created\":").Append(System.Text.Json.JsonSerializer.Serialize(location));
         summary.Append('}');
-        return new AuditRecord(Actor(ctx), ctx.Connection.RemoteIpAddress?.ToString(), $"{ctx.Request.Method} {endpoint.RoutePattern.RawText}",
-            ctx.Request.Path.Value ?? "", ctx.Response.StatusCode, summary.ToString());
+        return summary.ToString();
     }
 
     /// <summary>The authenticated principal; with authentication off, the client's unverified <c>Lineage-User</c>.</summary>

@@ -60,6 +60,9 @@ public static class ErrorResponses
             new ErrorResponse(error.Code.WireName(), error.Message, error.Field), LineageJson.Default.ErrorResponse));
     }
 
+    /// <summary>The status <see cref="UseLineageErrors"/> answers <paramref name="ex"/> with.</summary>
+    public static int StatusOf(Exception ex) => Classify(ex).Code.HttpStatus();
+
     private static LineageException Classify(Exception ex) => ex switch
     {
         LineageException lineage => lineage,

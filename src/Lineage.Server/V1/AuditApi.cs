@@ -44,7 +44,8 @@ public static class AuditApi
         audit.MapGet("/verify", async (AuditLog log) =>
             {
                 var v = await log.VerifyAsync();
-                return Results.Json(new AuditVerifyResponse(v.Intact, v.Entries, v.HeadSeq, v.HeadHash, v.FirstBreak?.Seq, v.FirstBreak?.Reason),
+                return Results.Json(new AuditVerifyResponse(v.Intact, v.Entries, v.HeadSeq, v.HeadHash, v.FirstBreak?.Seq, v.FirstBreak?.Reason,
+                        v.Pending, v.OldestPendingTime),
                     LineageJson.Default.AuditVerifyResponse);
             })
             .Produces<AuditVerifyResponse>();

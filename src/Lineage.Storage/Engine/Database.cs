@@ -70,15 +70,20 @@ public abstract class Database : IAsyncDisposable
 
     /// <summary>
     /// Runs a write operation in its own transaction. With an idempotency key, a request
-    /// seen before returns the stored result and the body does not run.
+    /// seen before returns the stored result and the body does not run. Inside a write request
+    /// (<see cref="PendingAudit.Current"/>) the transaction also records the request's audit entry, once.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, IdempotencyKey? idempotency = null, CancellationToken ct = default)
     {
         var actor = ChangeActor.Current;
-        Func<DbSession, Task<T>> attributed = s =>
+        var pending = PendingAudit.Current;
+        Func<DbSession, Task<T>> attributed = async s =>
         {
             s.Actor = actor;
-            return body(s);
+            var result = await body(s);
+            // The request's audit entry commits with its first write, so no acknowledged write goes unaudited.
+            if (pending is not null) await pending.RecordAsync(s);
+            return result;
         };
         return idempotency is null ? ExecuteWriteAsync(attributed, ct) : ExecuteWriteAsync(s => IdempotentAsync(s, attributed, idempotency), ct);
     }

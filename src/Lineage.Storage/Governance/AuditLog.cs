@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Dapper;
 using Lineage.Core.Governance;
 using Lineage.Core.Tracking;
@@ -9,35 +10,89 @@ namespace Lineage.Storage.Governance;
 public sealed record AuditQuery(string? Actor = null, string? Target = null, long? From = null, long? To = null, long? AfterSeq = null, int Limit = 100,
     long? BeforeSeq = null, bool NewestFirst = false);
 
+/// <summary>What one <see cref="AuditLog.ChainAsync"/> batch moved out of <c>audit_pending</c>.</summary>
+/// <param name="MoreUnanswered">True when the batch took as many unanswered rows as it may: run another.</param>
+public sealed record AuditChaining(int Answered, int Unanswered, bool MoreUnanswered);
+
 /// <summary>
 /// The append-only, hash-chained audit log. Appends are serialized (SQLite's single writer; a
 /// PostgreSQL advisory transaction lock), so the chain never forks, even with several servers on
-/// one database, and sequence numbers have no gaps. Thread-safe.
+/// one database, and sequence numbers have no gaps. The entries of API writes arrive through the
+/// outbox table <c>audit_pending</c> (<see cref="PendingAudit"/>, <see cref="ChainAsync"/>). Thread-safe.
 /// </summary>
 public sealed class AuditLog(Database db)
 {
     private const long ChainLockId = 0x4c696e6541756469;
 
-    public Task<AuditEntry> AppendAsync(AuditRecord record) => db.WriteAsync(s => AppendAsync(s, record));
+    /// <summary>Status of an entry whose request was never answered, or not before it was chained: no HTTP status.</summary>
+    public const int UnansweredStatus = 0;
 
-    /// <summary>Appends several entries, in order, in one transaction (what the server's background writer sends).</summary>
-    public Task<int> AppendManyAsync(IReadOnlyList<AuditRecord> records) =>
-        db.WriteAsync(async s =>
-        {
-            foreach (var r in records) await AppendAsync(s, r);
-            return records.Count;
-        });
+    /// <summary>Bounds one batch's transaction when many rows wait (a long outage of every server's writer).</summary>
+    private const int MaxUnansweredPerBatch = 1000;
+
+    public Task<AuditEntry> AppendAsync(AuditRecord record) => db.WriteAsync(s => AppendAsync(s, record));
 
     /// <summary>Appends inside the caller's transaction, so a permission change and its entry commit together.</summary>
     public static async Task<AuditEntry> AppendAsync(DbSession s, AuditRecord r)
     {
-        if (s.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = ChainLockId }, s.Transaction);
-        var head = await s.Connection.QueryFirstOrDefaultAsync<(long Seq, string Hash)?>(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", transaction: s.Transaction);
-        var seq = (head?.Seq ?? 0) + 1;
-        var prev = head?.Hash ?? AuditChain.Genesis;
-        var time = Clock.NowMs();
+        await LockChainAsync(s);
+        return await InsertAsync(s, await HeadAsync(s), Clock.NowMs(), r);
+    }
+
+    /// <summary>
+    /// One batch of the server's background writer, in one transaction under the chain lock. Moves from
+    /// <c>audit_pending</c> into the chain, in pending-id order, the rows of the <paramref name="answered"/> requests
+    /// (with their final status and summary) and the rows written before <paramref name="unansweredBefore"/> that nobody
+    /// answered (status <see cref="UnansweredStatus"/>, the summary says so); then appends <paramref name="records"/>
+    /// (entries with no pending row: reveals, requests that wrote nothing to the database). The rows are taken with
+    /// DELETE … RETURNING after the lock, so servers chaining at once never chain a row twice; an answered id that is
+    /// gone was already chained, unanswered, by a server that found it past the cut-off.
+    /// </summary>
+    public Task<AuditChaining> ChainAsync(IReadOnlyDictionary<long, AuditRecord> answered, IReadOnlyList<AuditRecord> records, long unansweredBefore) =>
+        db.WriteAsync(async s =>
+        {
+            await LockChainAsync(s);
+            var rows = (await s.Connection.QueryAsync<PendingRow>($"""
+                DELETE FROM audit_pending
+                WHERE {s.Dialect.InSet("id", "answered")}
+                   OR id IN (SELECT id FROM audit_pending WHERE time < @unansweredBefore ORDER BY id LIMIT @limit)
+                RETURNING id, time, actor, address, action, target, summary
+                """, new { answered = s.Dialect.Set(answered.Keys), unansweredBefore, limit = MaxUnansweredPerBatch }, s.Transaction))
+                .OrderBy(r => r.Id).ToList();
+            var head = await HeadAsync(s);
+            var unanswered = 0;
+            foreach (var row in rows)
+            {
+                if (!answered.TryGetValue(row.Id, out var final))
+                {
+                    final = row.Unanswered();
+                    unanswered++;
+                }
+                var entry = await InsertAsync(s, head, row.Time, final);
+                head = (entry.Seq, entry.Hash);
+            }
+            foreach (var r in records)
+            {
+                var entry = await InsertAsync(s, head, Clock.NowMs(), r);
+                head = (entry.Seq, entry.Hash);
+            }
+            return new AuditChaining(rows.Count - unanswered, unanswered, rows.Count(r => r.Time < unansweredBefore) >= MaxUnansweredPerBatch);
+        });
+
+    private static Task LockChainAsync(DbSession s) =>
+        s.Dialect == SqlDialect.Postgres
+            ? s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = ChainLockId }, s.Transaction)
+            : Task.CompletedTask; // SQLite: the writer holds the whole database
+
+    private static async Task<(long Seq, string Hash)> HeadAsync(DbSession s) =>
+        await s.Connection.QueryFirstOrDefaultAsync<(long Seq, string Hash)?>(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", transaction: s.Transaction) ?? (0, AuditChain.Genesis);
+
+    /// <summary>Appends after <paramref name="head"/> (read under the chain lock); the entry returned is the new head.</summary>
+    private static async Task<AuditEntry> InsertAsync(DbSession s, (long Seq, string Hash) head, long time, AuditRecord r)
+    {
+        var seq = head.Seq + 1;
+        var prev = head.Hash;
         var actor = Clip(r.Actor, 250);
         var action = Clip(r.Action, 500);
         var target = Clip(r.Target, 2000);
@@ -50,6 +105,7 @@ public sealed class AuditLog(Database db)
         return new AuditEntry(seq, time, actor, r.Address, action, target, r.Status, summary, prev, hash);
     }
 
+    /// <summary>Chained entries only: rows still in <c>audit_pending</c> have no sequence number yet (<see cref="VerifyAsync"/> counts them).</summary>
     public Task<IReadOnlyList<AuditEntry>> ListAsync(AuditQuery q) =>
         db.ReadAsync<IReadOnlyList<AuditEntry>>(async s => (await s.Connection.QueryAsync<Row>($"""
             SELECT seq, time, actor, address, action, target, status, summary, prev_hash AS PrevHash, hash FROM audit_log
@@ -60,35 +116,61 @@ public sealed class AuditLog(Database db)
             """, new { q.Actor, q.Target, TargetLike = q.Target is null ? null : "%" + Escape(q.Target) + "%", q.From, q.To, q.AfterSeq, q.BeforeSeq, q.Limit },
             s.Transaction)).Select(r => r.ToEntry()).ToList());
 
-    /// <summary>Walks the whole chain in sequence order and names the first entry that does not hold.</summary>
+    /// <summary>
+    /// Walks the whole chain in sequence order and names the first entry that does not hold; also counts the
+    /// entries still in <c>audit_pending</c>, which the chain does not cover yet.
+    /// </summary>
     public Task<AuditVerification> VerifyAsync(IProgress<long>? progress = null) =>
         db.ReadAsync(async s =>
         {
             long count = 0;
             long? prevSeq = null;
             var prevHash = AuditChain.Genesis;
-            while (true)
+            AuditBreak? broken = null;
+            while (broken is null)
             {
                 var page = (await s.Connection.QueryAsync<Row>("""
                     SELECT seq, time, actor, address, action, target, status, summary, prev_hash AS PrevHash, hash FROM audit_log
                     WHERE seq > @after ORDER BY seq LIMIT 5000
                     """, new { after = prevSeq ?? 0 }, s.Transaction)).Select(r => r.ToEntry()).ToList();
-                if (page.Count == 0) return new AuditVerification(count, prevSeq, prevSeq is null ? null : prevHash, null);
+                if (page.Count == 0) break;
                 foreach (var e in page)
                 {
                     // The first entry must be seq 1: deleting the oldest entries is a break too.
-                    if (AuditChain.Check(e, prevSeq ?? 0, prevHash) is { } broken)
-                        return new AuditVerification(count, prevSeq, prevSeq is null ? null : prevHash, broken);
+                    if ((broken = AuditChain.Check(e, prevSeq ?? 0, prevHash)) is not null) break;
                     (prevSeq, prevHash) = (e.Seq, e.Hash);
                     count++;
                 }
                 progress?.Report(count);
             }
+            // Counted after the walk: a row chained meanwhile was counted in the walk, not here as well.
+            var pending = await s.Connection.QuerySingleAsync<(long Count, long? Oldest)>(
+                "SELECT COUNT(*), MIN(time) FROM audit_pending", transaction: s.Transaction);
+            return new AuditVerification(count, prevSeq, prevSeq is null ? null : prevHash, broken, pending.Count, pending.Oldest);
         });
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    private sealed class PendingRow
+    {
+        public long Id { get; set; }
+        public long Time { get; set; }
+        public string Actor { get; set; } = "";
+        public string? Address { get; set; }
+        public string Action { get; set; } = "";
+        public string Target { get; set; } = "";
+        public string Summary { get; set; } = "";
+
+        /// <summary>The entry of a request nobody answered: what was known before it ran, and a note that the rest is unknown.</summary>
+        public AuditRecord Unanswered()
+        {
+            var summary = JsonNode.Parse(Summary)!.AsObject();
+            summary["status"] = "unknown: not answered before its entry was chained (the server stopped, or the request ran long)";
+            return new AuditRecord(Actor, Address, Action, Target, UnansweredStatus, summary.ToJsonString());
+        }
+    }
 
     private sealed class Row
     {

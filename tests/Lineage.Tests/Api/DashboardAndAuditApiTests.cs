@@ -164,6 +164,7 @@ public class DashboardAndAuditApiTests : IAsyncLifetime
         Assert.True((bool)verify["intact"]!);
         Assert.Equal(4, (long)verify["entries"]!);
         Assert.Equal(seqs[0], (long)verify["headSeq"]!);
+        Assert.Equal(0, (long)verify["pending"]!); // every answered write was chained by the flush
 
         await Invalid("/api/v1/audit?pageToken=abc", "pageToken");
         await Invalid("/api/v1/audit?from=5&to=5", "to");
