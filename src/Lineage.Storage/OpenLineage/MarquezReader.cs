@@ -252,7 +252,14 @@ public sealed class MarquezReader(Database db)
             && text.Equals("STREAMING", StringComparison.OrdinalIgnoreCase) ? "STREAM" : "BATCH";
     }
 
-    private sealed record NamespaceRow(string Name, long CreatedAt, long UpdatedAt);
+    // Settable properties, not a positional record: on an empty result SQLite reports untyped (blob) columns,
+    // which no constructor signature matches, and Dapper refused the empty list with an exception.
+    private sealed class NamespaceRow
+    {
+        public string Name { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long UpdatedAt { get; set; }
+    }
 
     private sealed class JobRow
     {

@@ -46,6 +46,16 @@ public class MarquezReadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_store_without_openlineage_data_lists_no_namespaces()
+    {
+        await using var empty = await TestServer.StartAsync(Postgres);
+        using var response = await empty.Http.GetAsync("/api/v1/namespaces");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        Assert.Empty(JsonNode.Parse(text)!["namespaces"]!.AsArray());
+    }
+
+    [Fact]
     public async Task a_job_shows_its_datasets_latest_run_and_facets()
     {
         var job = await Get("/api/v1/namespaces/spark-etl/jobs/orders_daily.aggregate");
