@@ -51,7 +51,7 @@ public sealed class AuditLog(Database db)
     public Task<AuditChaining> ChainAsync(IReadOnlyDictionary<long, AuditRecord> answered, IReadOnlyList<AuditRecord> records, long unansweredBefore) =>
         db.WriteAsync(async s =>
         {
-            await LockChainAsync(s);
+            await LockChainAsync(s, durableCommit: false);
             var rows = (await s.Connection.QueryAsync<PendingRow>($"""
                 DELETE FROM audit_pending
                 WHERE {s.Dialect.InSet("id", "answered")}
@@ -79,10 +79,16 @@ public sealed class AuditLog(Database db)
             return new AuditChaining(rows.Count - unanswered, unanswered, rows.Count(r => r.Time < unansweredBefore) >= MaxUnansweredPerBatch);
         });
 
-    private static Task LockChainAsync(DbSession s) =>
-        s.Dialect == SqlDialect.Postgres
-            ? s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = ChainLockId }, s.Transaction)
-            : Task.CompletedTask; // SQLite: the writer holds the whole database
+    /// <param name="durableCommit">
+    /// False for chaining from the outbox: on PostgreSQL that transaction then commits without waiting for its WAL
+    /// flush. If a crash loses it, the pending rows it deleted are back and are chained again after the grace (as
+    /// unanswered), so nothing is lost; meanwhile each log-batch or OpenLineage event no longer pays a second
+    /// synchronous commit for its audit entry. A later durable commit (any write) makes it durable too.
+    /// </param>
+    private static Task LockChainAsync(DbSession s, bool durableCommit = true) =>
+        s.Dialect != SqlDialect.Postgres ? Task.CompletedTask // SQLite: the writer holds the whole database
+        : durableCommit ? s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = ChainLockId }, s.Transaction)
+        : s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id), set_config('synchronous_commit', 'off', true)", new { id = ChainLockId }, s.Transaction);
 
     private static async Task<(long Seq, string Hash)> HeadAsync(DbSession s) =>
         await s.Connection.QueryFirstOrDefaultAsync<(long Seq, string Hash)?>(
