@@ -270,6 +270,9 @@ export interface AuditVerification {
   headHash?: string;
   brokenAt?: number;
   reason?: string;
+  /** Write entries committed with their writes but not chained yet (the chain does not cover them). */
+  pending: number;
+  oldestPendingTime?: number;
 }
 
 type Query = Record<string, string | number | string[] | undefined | null>;

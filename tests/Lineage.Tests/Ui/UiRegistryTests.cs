@@ -210,6 +210,7 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
 
         await TestId("verify").ClickAsync();
         await Expect(TestId("chain")).ToContainTextAsync("intact");
+        await Expect(TestId("audit-pending")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"none pending|\d+ pending, not chained yet"));
         await BrowserFixture.ScreenshotAsync(Page, "audit");
     }
 

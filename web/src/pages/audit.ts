@@ -40,6 +40,10 @@ export async function auditPage(ctx: PageContext): Promise<void> {
         v.intact
           ? h('span', { class: 'badge ok' }, `intact: ${v.entries} entries, head #${v.headSeq ?? 0}`)
           : h('span', { class: 'badge broken' }, `broken at entry #${v.brokenAt}: ${v.reason}`),
+        // Normally a handful from the last milliseconds; an old one means no server is chaining.
+        h('span', { 'data-testid': 'audit-pending' }, v.pending > 0
+          ? ` · ${v.pending} pending, not chained yet (oldest ${new Date(v.oldestPendingTime ?? 0).toLocaleString()})`
+          : ' · none pending'),
       );
     } catch (err) {
       verifyOut.replaceChildren(errorLine(err));
