@@ -127,6 +127,9 @@ public static class LineageServer
         }));
 
         var app = builder.Build();
+        // An MLflow tracking URI may name a project (/projects/{name}/api/2.0/mlflow/…): unwrapped before routing.
+        app.UseMlflowProjectPrefix();
+        app.UseRouting();
         app.UseTrustedProxies(options.TrustedProxies);
         app.UseLineageErrors();
         app.UseAccessControl();

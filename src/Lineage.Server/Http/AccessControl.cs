@@ -129,7 +129,8 @@ public static class AccessControl
         if (rule.Required == Access.ServerAdmin) throw Denied(ctx, principal, rule, null);
         var readable = new ProjectScope(principal.RolesByProjectId.Keys);
         var role = (Role)rule.Required;
-        var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : null;
+        // The project named by the request: its project parameter, else an MLflow tracking URI's /projects/{name}.
+        var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : RequestProject.Current;
         switch (rule.Source)
         {
             case ProjectSource.Any:

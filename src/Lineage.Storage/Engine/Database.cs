@@ -31,8 +31,9 @@ public abstract class Database : IAsyncDisposable
     /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
     public FieldProtection Fields { get; set; } = FieldProtection.Off;
 
+    /// <remarks>Reads run on the caller's flow, so the request's project is read here; writes set it from what they captured.</remarks>
     protected DbSession Session(DbConnection connection, DbTransaction? transaction, bool forWrite, ProjectScope? scope) =>
-        new(connection, transaction, Dialect, Fields, forWrite, scope);
+        new(connection, transaction, Dialect, Fields, forWrite, scope) { RequestProject = RequestProject.Name };
 
     /// <summary>Where the data lives, with any password removed: for logs and /ready.</summary>
     public abstract string Description { get; }
@@ -77,9 +78,11 @@ public abstract class Database : IAsyncDisposable
     {
         var actor = ChangeActor.Current;
         var pending = PendingAudit.Current;
+        var project = RequestProject.Name;
         Func<DbSession, Task<T>> attributed = async s =>
         {
             s.Actor = actor;
+            s.RequestProject = project;
             var result = await body(s);
             // The request's audit entry commits with its first write, so no acknowledged write goes unaudited.
             if (pending is not null) await pending.RecordAsync(s);

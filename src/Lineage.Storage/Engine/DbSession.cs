@@ -32,6 +32,9 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
     /// <summary>Who this write is made by (<see cref="ChangeActor"/>); stamped into created_by / updated_by.</summary>
     public string? Actor { get; internal set; }
 
+    /// <summary>The project the request names outside its body (<see cref="Engine.RequestProject"/>), else <c>default</c>.</summary>
+    public string RequestProject { get; internal set; } = Engine.RequestProject.Default;
+
     /// <summary>
     /// Records that the row <paramref name="id"/> of a provenance-keeping table was changed now by <see cref="Actor"/>,
     /// for changes that do not rewrite the row itself (tags, members, events).

@@ -86,7 +86,7 @@ public sealed class MlflowRegistryStore(Database db)
             return true;
         }, idem);
 
-    /// <summary>Registered models of the default project matching the query; default order: name ascending.</summary>
+    /// <summary>Registered models of the request's project matching the query; default order: name ascending.</summary>
     public Task<Page<MlflowModelView>> SearchModelsAsync(SearchQuery query, int? maxResults, string? pageToken)
     {
         var limit = CheckMax(maxResults, DefaultModelResults, MaxModelResults);
@@ -211,7 +211,7 @@ public sealed class MlflowRegistryStore(Database db)
             return true;
         }, idem);
 
-    /// <summary>Versions of the default project matching the query; default order: last update newest first, then name, then version newest first.</summary>
+    /// <summary>Versions of the request's project matching the query; default order: last update newest first, then name, then version newest first.</summary>
     public Task<Page<MlflowVersionView>> SearchVersionsAsync(SearchQuery query, int? maxResults, string? pageToken)
     {
         var limit = CheckMax(maxResults, DefaultVersionResults, MaxVersionResults);
@@ -242,13 +242,13 @@ public sealed class MlflowRegistryStore(Database db)
     // ---- internals --------------------------------------------------------------------------
 
     /// <summary>
-    /// Ids of one search page plus one more (to tell whether a next page exists), in the default project.
+    /// Ids of one search page plus one more (to tell whether a next page exists), in the request's project.
     /// <paramref name="from"/> names the registered model as <c>m</c>; the filter and order are parameterised SQL.
     /// </summary>
     private static async Task<List<long>> SearchIdsAsync(DbSession s, SearchTarget target, SearchQuery query, string defaultOrder, string id,
         string from, int limit, int offset)
     {
-        var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+        var project = await ExperimentAccess.RequireProjectAsync(s, s.RequestProject);
         var sql = new FilterSql(target, s.Dialect);
         var where = sql.Where(query.Filter);
         var order = sql.OrderBy(query.OrderBy, defaultOrder);

@@ -22,7 +22,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
     public const string RunNameTag = "mlflow.runName";
     public const string ModelHistoryTag = "mlflow.log-model.history";
 
-    /// <summary>Creates an experiment in the default project; RESOURCE_ALREADY_EXISTS when the name is taken.</summary>
+    /// <summary>Creates an experiment in the request's project (default unless the tracking URI names one); RESOURCE_ALREADY_EXISTS when the name is taken.</summary>
     public Task<long> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, IdempotencyKey? idem = null)
     {
         Validate.Name(name, "name");
@@ -34,7 +34,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         if (artifactLocation is not null) Validate.Text(artifactLocation, "artifact_location", 2000);
         return db.WriteAsync(async s =>
         {
-            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var project = await ExperimentAccess.RequireProjectAsync(s, s.RequestProject);
             // Creation times strictly increase (a VM's wall clock may step back a few ms, and two creates may
             // share a millisecond): MLflow's default order is newest first, ties by id ascending, so creation
             // order agrees with that order only if no two experiments share a creation time.

@@ -141,17 +141,17 @@ public sealed class SearchStore(Database db)
     public Task<ExperimentView> GetExperimentAsync(long id) =>
         db.ReadAsync(async s => (await ExperimentViewsAsync(s, [await ExperimentAccess.RequireAsync(s, id)]))[0]);
 
-    /// <summary>By name in the default project (MLflow has one namespace); deleted experiments are found too.</summary>
+    /// <summary>By name in the request's project (MLflow has one namespace per tracking URI); deleted experiments are found too.</summary>
     public Task<ExperimentView> GetExperimentByNameAsync(string name) =>
         db.ReadAsync(async s =>
         {
-            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var project = await ExperimentAccess.RequireProjectAsync(s, s.RequestProject);
             var row = await ExperimentAccess.FindByNameAsync(s, project.Id, name)
                       ?? throw LineageException.NotFound($"Could not find experiment with name '{name}'");
             return (await ExperimentViewsAsync(s, [row]))[0];
         });
 
-    /// <summary>Experiments of the default project matching the query; default order: newest first.</summary>
+    /// <summary>Experiments of the request's project matching the query; default order: newest first.</summary>
     public Task<Page<ExperimentView>> SearchExperimentsAsync(LifecycleFilter lifecycle, SearchQuery query, int? maxResults = null,
         string? pageToken = null)
     {
@@ -160,7 +160,7 @@ public sealed class SearchStore(Database db)
         var offset = SearchToken.Decode(pageToken, scope);
         return db.ReadAsync(async s =>
         {
-            var project = await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject);
+            var project = await ExperimentAccess.RequireProjectAsync(s, s.RequestProject);
             var sql = new FilterSql(SearchTarget.Experiments, s.Dialect, s.Fields.Patterns);
             var where = sql.Where(query.Filter);
             var order = sql.OrderBy(query.OrderBy, "e.created_at DESC, e.id ASC");

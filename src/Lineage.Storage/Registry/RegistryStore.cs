@@ -28,7 +28,7 @@ public sealed class RegistryStore(Database db)
     public Task<RegisteredModel> CreateModelAsync(string? project, string name, string? description, IReadOnlyDictionary<string, string>? tags,
         IReadOnlyList<string>? approvers, string? user, IdempotencyKey? idem = null)
     {
-        project ??= TrackingStore.DefaultProject;
+        project ??= RequestProject.Name;
         RegistryRules.ModelName(name);
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
         var tagList = CheckTags(tags, "tags");
@@ -416,7 +416,7 @@ public sealed class RegistryStore(Database db)
 
     internal static async Task<ModelRow> RequireModelAsync(DbSession s, string? project, string name, bool lockRow = false)
     {
-        project ??= TrackingStore.DefaultProject;
+        project ??= s.RequestProject;
         RegistryRules.ModelName(name, "model");
         var p = await ExperimentAccess.RequireProjectAsync(s, project);
         return await RegistryAccess.FindModelAsync(s, p.Id, name, lockRow)

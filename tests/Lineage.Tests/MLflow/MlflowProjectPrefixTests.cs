@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lineage.Core.Governance;
+using Lineage.Storage.Governance;
+using Lineage.Tests.Support;
+
+namespace Lineage.Tests.MLflow;
+
+/// <summary>
+/// An MLflow client names a project with its tracking URI (<c>http://host/projects/team-a</c>): experiments and
+/// registered models are created, found by name and searched in that project, artifacts go through the proxy under
+/// the same prefix, and roles are checked on that project. Authentication on; "ana" writes in team-a only.
+/// </summary>
+public class MlflowProjectPrefixTests : IAsyncLifetime
+{
+    protected TestServer Server = null!;
+    protected virtual bool Postgres => false;
+    private readonly Dictionary<string, string> _tokens = new();
+
+    private const string TeamA = "/projects/team-a/api/2.0/mlflow";
+    private const string Plain = "/api/2.0/mlflow";
+
+    public async Task InitializeAsync()
+    {
+        Server = await TestServer.StartAsync(Postgres, o => o with { CredentialCache = TimeSpan.Zero });
+        var gov = new GovernanceStore(Server.Server.Database);
+        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, true, "test");
+        _tokens["root"] = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
+        Assert.Equal(HttpStatusCode.Created, (await Send("POST", "/api/v1/projects/", """{"name":"team-a"}""", "root")).Status);
+        await gov.CreatePrincipalAsync("ana", PrincipalKind.User, null, false, "test");
+        await gov.GrantAsync("ana", "team-a", Role.Writer, "test");
+        _tokens["ana"] = (await gov.IssueTokenAsync("ana", null, TimeSpan.FromHours(1), "test")).Secret;
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    private async Task<(HttpStatusCode Status, string Text)> Send(string method, string path, string? json, string who, byte[]? bytes = null)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _tokens[who]);
+        if (bytes is not null) request.Content = new ByteArrayContent(bytes);
+        else if (method is not ("GET" or "DELETE")) request.Content = new StringContent(json ?? "{}", Encoding.UTF8, "application/json");
+        using var response = await Server.Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<JsonNode> Ok(string method, string path, string? json, string who)
+    {
+        var (status, text) = await Send(method, path, json, who);
+        Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
+        return JsonNode.Parse(text.Length == 0 ? "{}" : text)!;
+    }
+
+    [Fact]
+    public async Task experiments_runs_and_artifacts_made_through_the_prefix_live_in_that_project()
+    {
+        var experiment = (string)(await Ok("POST", $"{TeamA}/experiments/create", """{"name":"churn"}""", "ana"))["experiment_id"]!;
+        var native = await Ok("GET", $"/api/v1/experiments/{experiment}", null, "root");
+        Assert.Equal("team-a", (string?)native["project"]);
+
+        // Found by name and listed through the prefix; the same name is free in the default project.
+        Assert.Equal(experiment, (string?)(await Ok("GET", $"{TeamA}/experiments/get-by-name?experiment_name=churn", null, "ana"))["experiment"]!["experiment_id"]);
+        var listed = (await Ok("POST", $"{TeamA}/experiments/search", """{"max_results":100}""", "ana"))["experiments"]!.AsArray();
+        Assert.Equal(["churn"], listed.Select(e => (string)e!["name"]!));
+        var plain = await Ok("POST", $"{Plain}/experiments/search", """{"max_results":100}""", "root");
+        Assert.DoesNotContain("churn", plain["experiments"]!.AsArray().Select(e => (string)e!["name"]!));
+        Assert.Equal(HttpStatusCode.NotFound, (await Send("GET", $"{Plain}/experiments/get-by-name?experiment_name=churn", null, "root")).Status);
+        await Ok("POST", $"{Plain}/experiments/create", """{"name":"churn"}""", "root");
+
+        // A run logs and uploads its artifact through the prefixed proxy, as the client does from mlflow-artifacts:/ URIs.
+        var run = (string)(await Ok("POST", $"{TeamA}/runs/create", $$"""{"experiment_id":"{{experiment}}"}""", "ana"))["run"]!["info"]!["run_id"]!;
+        await Ok("POST", $"{TeamA}/runs/log-batch", $$"""{"run_id":"{{run}}","metrics":[{"key":"auc","value":0.9,"timestamp":1,"step":0}]}""", "ana");
+        var upload = await Send("PUT", $"/projects/team-a/api/2.0/mlflow-artifacts/artifacts/{experiment}/{run}/artifacts/model/MLmodel", null, "ana",
+            Encoding.UTF8.GetBytes("flavors: {}\n"));
+        Assert.True(upload.Status == HttpStatusCode.OK, upload.Text);
+        var download = await Send("GET", $"/projects/team-a/api/2.0/mlflow-artifacts/artifacts/{experiment}/{run}/artifacts/model/MLmodel", null, "ana");
+        Assert.Equal("flavors: {}\n", download.Text);
+    }
+
+    [Fact]
+    public async Task registered_models_made_through_the_prefix_live_in_that_project()
+    {
+        await Ok("POST", $"{TeamA}/registered-models/create", """{"name":"churn-model"}""", "ana");
+        Assert.Equal("team-a", (string?)(await Ok("GET", "/api/v1/models/churn-model?project=team-a", null, "root"))["project"]);
+        Assert.Equal("churn-model", (string?)(await Ok("GET", $"{TeamA}/registered-models/get?name=churn-model", null, "ana"))["registered_model"]!["name"]);
+        Assert.Single((await Ok("GET", $"{TeamA}/registered-models/search", null, "ana"))["registered_models"]!.AsArray());
+
+        // Without the prefix the name means the default project, where it does not exist.
+        var (status, text) = await Send("GET", $"{Plain}/registered-models/get?name=churn-model", null, "root");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("RESOURCE_DOES_NOT_EXIST", text);
+    }
+
+    [Fact]
+    public async Task roles_are_checked_on_the_project_the_prefix_names()
+    {
+        // ana writes in team-a, and has no role in default.
+        await Ok("POST", $"{TeamA}/experiments/create", """{"name":"allowed"}""", "ana");
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send("POST", $"{Plain}/experiments/create", """{"name":"refused"}""", "ana")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send("POST", $"{Plain}/registered-models/create", """{"name":"refused"}""", "ana")).Status);
+        // A project she cannot see answers as one that does not exist would for her: refused, nothing revealed.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send("POST", "/projects/other/api/2.0/mlflow/experiments/create", """{"name":"x"}""", "ana")).Status);
+
+        // An unknown project is a clear MLflow error for someone who may look everywhere.
+        var (status, text) = await Send("POST", "/projects/nope/api/2.0/mlflow/experiments/create", """{"name":"x"}""", "root");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("RESOURCE_DOES_NOT_EXIST", text);
+        Assert.Contains("nope", text);
+    }
+}
+
+public sealed class MlflowProjectPrefixPostgresTests : MlflowProjectPrefixTests
+{
+    protected override bool Postgres => true;
+}
