@@ -39,6 +39,7 @@ public static class CliApp
         root.Options.Add(JsonOption);
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(DbCommands.Create());
+        root.Subcommands.Add(ProjectCommands.Create());
         root.Subcommands.Add(ExperimentCommands.Create());
         root.Subcommands.Add(RunCommands.Create());
         root.Subcommands.Add(ArtifactCommands.Create());

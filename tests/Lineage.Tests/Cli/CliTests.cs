@@ -47,6 +47,25 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task projects_create_then_list_shows_the_project_and_experiments_can_be_made_in_it()
+    {
+        var created = await Remote("projects", "create", "cli-team", "--description", "growth team");
+        Assert.Equal(0, created.Code);
+        Assert.Contains("created project 'cli-team'", created.Out);
+        var table = await Remote("projects", "list");
+        Assert.Contains("cli-team", table.Out);
+        Assert.Contains("growth team", table.Out);
+        Assert.Contains("│", table.Out);
+        var names = JsonNode.Parse((await Remote("projects", "list", "--json")).Out)!["projects"]!.AsArray().Select(p => (string)p!["name"]!).ToList();
+        Assert.Equal(["cli-team", "default"], names.Order());
+        Assert.Contains("in project 'cli-team'", (await Remote("experiments", "create", "cli-exp", "--project", "cli-team")).Out);
+
+        var again = await Remote("projects", "create", "cli-team");
+        Assert.NotEqual(0, again.Code);
+        Assert.Contains("already exists", again.Err);
+    }
+
+    [Fact]
     public async Task experiments_delete_and_restore_change_the_lifecycle()
     {
         var e = await _server.Client.CreateExperimentAsync("cli-temp");
