@@ -118,6 +118,8 @@ export interface GraphNode {
   depth: number;
   state?: string;
   runId?: string;
+  /** The node's project: a walk may cross into other projects. */
+  project?: string;
 }
 
 export interface GraphEdge {

@@ -29,7 +29,8 @@ public sealed record ContextMembersRequest(List<string>? Executions = null, List
 
 public sealed record ContextMembersResponse(ContextDto Context, List<ExecutionDto> Executions, List<ArtifactVersionDto> Artifacts);
 
-public sealed record GraphNodeDto(string Id, string Kind, string Label, string Type, int Depth, string? State = null, string? RunId = null);
+/// <param name="Project">The project the node belongs to: a walk may cross into other projects the caller can read.</param>
+public sealed record GraphNodeDto(string Id, string Kind, string Label, string Type, int Depth, string? State = null, string? RunId = null, string? Project = null);
 
 public sealed record GraphEdgeDto(string From, string To, string Role);
 

@@ -42,7 +42,7 @@ public readonly record struct NodeId(NodeKind Kind, long Id)
 public sealed record GraphEdge(NodeId From, NodeId To, string Role);
 
 /// <summary>A graph node with what a reader needs to label it.</summary>
-public sealed record GraphNode(NodeId Id, string Label, string Type, int Depth, string? State = null, string? RunId = null);
+public sealed record GraphNode(NodeId Id, string Label, string Type, int Depth, string? State = null, string? RunId = null, string? Project = null);
 
 public sealed record LineageGraph(NodeId Root, IReadOnlyList<GraphNode> Nodes, IReadOnlyList<GraphEdge> Edges);
 

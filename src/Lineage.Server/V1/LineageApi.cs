@@ -153,7 +153,7 @@ public static class LineageApi
     {
         null or "json" => Results.Json(new GraphResponse(graph.Root.ToString(),
             graph.Nodes.Select(n => new GraphNodeDto(n.Id.ToString(), n.Id.Kind.ToString().ToLowerInvariant(), n.Label, n.Type, n.Depth,
-                n.State?.ToString().ToUpperInvariant(), n.RunId)).ToList(),
+                n.State?.ToString().ToUpperInvariant(), n.RunId, n.Project)).ToList(),
             graph.Edges.Select(e => new GraphEdgeDto(e.From.ToString(), e.To.ToString(), e.Role)).ToList()), LineageJson.Default.GraphResponse),
         "dot" => Results.Text(GraphAlgorithms.ToDot(graph), "text/vnd.graphviz"),
         "mermaid" => Results.Text(GraphAlgorithms.ToMermaid(graph), "text/plain"),

@@ -265,12 +265,12 @@ public sealed class LineageStore(Database db)
             if (id.Kind == NodeKind.Artifact && artifacts.TryGetValue(id.Id, out var a))
             {
                 if (id != q.Root && q.ArtifactTypes is { Count: > 0 } at && !at.Contains(a.Type)) continue;
-                nodes.Add(new GraphNode(id, $"{a.Name} v{a.Version}", a.Type, d));
+                nodes.Add(new GraphNode(id, $"{a.Name} v{a.Version}", a.Type, d, Project: a.Project));
             }
             else if (id.Kind == NodeKind.Execution && executions.TryGetValue(id.Id, out var e))
             {
                 if (id != q.Root && q.ExecutionTypes is { Count: > 0 } et && !et.Contains(e.Type)) continue;
-                nodes.Add(new GraphNode(id, e.Name, e.Type, d, e.State, e.RunUuid));
+                nodes.Add(new GraphNode(id, e.Name, e.Type, d, e.State, e.RunUuid, e.Project));
             }
         }
         var kept = nodes.Select(n => n.Id).ToHashSet();

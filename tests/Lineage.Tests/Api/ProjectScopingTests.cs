@@ -199,6 +199,10 @@ public partial class ProjectScopingTests : IAsyncLifetime
         var full = await Send("GET", $"/api/v1/lineage/graph?node=artifact:{_aArt}&direction=both&depth=10", null, "root");
         Assert.Contains("bsecret-join", full.Text);
         Assert.Contains($"artifact:{_aArt2}", full.Text);
+        // A walk that crosses projects says where each node belongs (the UI links into that project).
+        var nodes = JsonNode.Parse(full.Text)!["nodes"]!.AsArray();
+        Assert.Equal("bsecret-beta", (string?)nodes.Single(n => (string)n!["label"]! == "bsecret-join")!["project"]);
+        Assert.Equal("alpha", (string?)nodes.Single(n => (string)n!["id"]! == $"artifact:{_aArt2}")!["project"]);
         var path = await Send("GET", $"/api/v1/lineage/path?from=artifact:{_aArt}&to=artifact:{_aArt2}", null, "readerA");
         Assert.Equal(HttpStatusCode.NotFound, path.Status);
         Assert.DoesNotContain("bsecret", path.Text);

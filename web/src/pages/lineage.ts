@@ -312,7 +312,10 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       h('h3', { 'data-testid': 'selected-node' }, n.label),
       h('p', null, h('span', { class: 'swatch', style: `background:${colourOf(n.type)}` }), ` ${n.kind} · ${n.type}${n.state ? ` · ${n.state}` : ''}`),
       h('p', { class: 'small' }, h('code', null, n.id)),
-      ref ? h('p', null, link(`/artifacts/${encodeURIComponent(ref.name)}?v=${ref.version}`, 'Artifact page')) : null,
+      // Artifact names are unique within a project, and a walk may cross projects: link into the node's own.
+      ref ? h('p', null, link(n.project ? artifactHref({ project: n.project, name: ref.name, version: ref.version })
+        : `/artifacts/${encodeURIComponent(ref.name)}?v=${ref.version}`, 'Artifact page')) : null,
+      n.project ? h('p', { class: 'small', 'data-testid': 'node-project' }, `project ${n.project}`) : null,
       n.runId ? h('p', null, link(`/runs/${n.runId}`, 'Run page')) : null,
       h('p', null, link(`/lineage?node=${encodeURIComponent(n.id)}`, 'Centre on this node')),
       h('div', { class: 'buttons' }, pathBtn, impactBtn, clearBtn),
