@@ -127,8 +127,8 @@ public static class LineageServer
         }));
 
         var app = builder.Build();
-        // An MLflow tracking URI may name a project (/projects/{name}/api/2.0/mlflow/…): unwrapped before routing.
-        app.UseMlflowProjectPrefix();
+        // An MLflow tracking URI or OpenLineage URL may name a project (/projects/{name}/…): unwrapped before routing.
+        app.UseProjectPrefix();
         app.UseRouting();
         app.UseTrustedProxies(options.TrustedProxies);
         app.UseLineageErrors();

@@ -11,13 +11,18 @@ namespace Lineage.Storage.OpenLineage;
 /// Reads back what OpenLineage ingestion stored, in Marquez's model: namespaces, jobs (every run of
 /// a job namespace/name), datasets (every version of a namespace/name) and the job/dataset graph
 /// around a node. Each public method is one read transaction. Thread-safe.
-/// OpenLineage data lives in the default project (<see cref="OpenLineageStore"/>), so dataset names join the
-/// artifact names of that project only, and the access rules check the default project's roles.
+/// Every read is of one project's OpenLineage data: the request's (<see cref="RequestProject"/>, named by a
+/// <c>/projects/{name}</c> prefix, else <c>default</c>), where <see cref="OpenLineageStore"/> put its events.
 /// </summary>
 public sealed class MarquezReader(Database db)
 {
-    /// <summary>Restricts artifact names (alias n) to the default project, where OpenLineage datasets live.</summary>
-    private const string InDefaultProject = "n.project_id = (SELECT id FROM projects WHERE name = 'default')";
+    /// <summary>Restricts artifact names (alias n) to the project (its id is the store's own number, never request text).</summary>
+    private static string InProject(long pid) => $"n.project_id = {pid}";
+
+    /// <summary>The OpenLineage runs (alias r) whose executions belong to the project.</summary>
+    private static string RunsOf(long pid) => $"openlineage_runs r JOIN executions px ON px.id = r.execution_id AND px.project_id = {pid}";
+
+    private static async Task<long> ProjectIdAsync(DbSession s) => (await ExperimentAccess.RequireProjectAsync(s, s.RequestProject)).Id;
 
     /// <summary>Largest depth (in jobs away from the start node) a graph read walks.</summary>
     public const int MaxDepth = 100;
@@ -26,63 +31,74 @@ public sealed class MarquezReader(Database db)
     public const int MaxNodes = 10_000;
 
     public Task<IReadOnlyList<OlNamespaceView>> NamespacesAsync() =>
-        db.ReadAsync<IReadOnlyList<OlNamespaceView>>(async s => (await s.Connection.QueryAsync<NamespaceRow>($"""
-            SELECT ns AS Name, MIN(created) AS CreatedAt, MAX(updated) AS UpdatedAt FROM (
-                SELECT r.job_namespace AS ns, x.created_at AS created, r.last_event_time AS updated
-                FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
-                UNION ALL
-                SELECT d.namespace, v.created_at, v.created_at
-                FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InDefaultProject} JOIN artifact_versions v ON v.name_id = n.id
-            ) u GROUP BY ns ORDER BY ns
-            """, transaction: s.Transaction)).Select(r => new OlNamespaceView(r.Name, r.CreatedAt, r.UpdatedAt)).ToList());
+        db.ReadAsync<IReadOnlyList<OlNamespaceView>>(async s =>
+        {
+            var pid = await ProjectIdAsync(s);
+            return (await s.Connection.QueryAsync<NamespaceRow>($"""
+                SELECT ns AS Name, MIN(created) AS CreatedAt, MAX(updated) AS UpdatedAt FROM (
+                    SELECT r.job_namespace AS ns, px.created_at AS created, r.last_event_time AS updated
+                    FROM {RunsOf(pid)}
+                    UNION ALL
+                    SELECT d.namespace, v.created_at, v.created_at
+                    FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InProject(pid)} JOIN artifact_versions v ON v.name_id = n.id
+                ) u GROUP BY ns ORDER BY ns
+                """, transaction: s.Transaction)).Select(r => new OlNamespaceView(r.Name, r.CreatedAt, r.UpdatedAt)).ToList();
+        });
 
     public Task<(IReadOnlyList<OlJobView> Jobs, int Total)> JobsAsync(string ns, int limit, int offset) =>
         db.ReadAsync<(IReadOnlyList<OlJobView>, int)>(async s =>
         {
+            var pid = await ProjectIdAsync(s);
             var total = await s.Connection.ExecuteScalarAsync<int>(
-                "SELECT COUNT(DISTINCT job_name) FROM openlineage_runs WHERE job_namespace = @ns", new { ns }, s.Transaction);
-            var names = await s.Connection.QueryAsync<string>("""
-                SELECT job_name FROM openlineage_runs WHERE job_namespace = @ns GROUP BY job_name ORDER BY job_name LIMIT @limit OFFSET @offset
+                $"SELECT COUNT(DISTINCT r.job_name) FROM {RunsOf(pid)} WHERE r.job_namespace = @ns", new { ns }, s.Transaction);
+            var names = await s.Connection.QueryAsync<string>($"""
+                SELECT r.job_name FROM {RunsOf(pid)} WHERE r.job_namespace = @ns GROUP BY r.job_name ORDER BY r.job_name LIMIT @limit OFFSET @offset
                 """, new { ns, limit, offset }, s.Transaction);
             var jobs = new List<OlJobView>();
-            foreach (var name in names) jobs.Add((await JobAsync(s, ns, name))!);
+            foreach (var name in names) jobs.Add((await JobAsync(s, pid, ns, name))!);
             return (jobs, total);
         });
 
     public Task<OlJobView> JobAsync(string ns, string name) =>
-        db.ReadAsync(async s => await JobAsync(s, ns, name) ?? throw LineageException.NotFound($"job '{name}' in namespace '{ns}' does not exist"));
+        db.ReadAsync(async s => await JobAsync(s, await ProjectIdAsync(s), ns, name)
+                                ?? throw LineageException.NotFound($"job '{name}' in namespace '{ns}' does not exist"));
 
     public Task<(IReadOnlyList<OlRunView> Runs, int Total)> RunsAsync(string ns, string name, int limit, int offset) =>
         db.ReadAsync<(IReadOnlyList<OlRunView>, int)>(async s =>
         {
+            var pid = await ProjectIdAsync(s);
             var total = await s.Connection.ExecuteScalarAsync<int>(
-                "SELECT COUNT(*) FROM openlineage_runs WHERE job_namespace = @ns AND job_name = @name", new { ns, name }, s.Transaction);
+                $"SELECT COUNT(*) FROM {RunsOf(pid)} WHERE r.job_namespace = @ns AND r.job_name = @name", new { ns, name }, s.Transaction);
             if (total == 0) throw LineageException.NotFound($"job '{name}' in namespace '{ns}' does not exist");
-            var uuids = await s.Connection.QueryAsync<string>("""
-                SELECT r.run_uuid FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
-                WHERE r.job_namespace = @ns AND r.job_name = @name ORDER BY x.created_at DESC, x.id DESC LIMIT @limit OFFSET @offset
+            var uuids = await s.Connection.QueryAsync<string>($"""
+                SELECT r.run_uuid FROM {RunsOf(pid)}
+                WHERE r.job_namespace = @ns AND r.job_name = @name ORDER BY px.created_at DESC, px.id DESC LIMIT @limit OFFSET @offset
                 """, new { ns, name, limit, offset }, s.Transaction);
             var runs = new List<OlRunView>();
-            foreach (var uuid in uuids) runs.Add((await RunAsync(s, uuid))!);
+            foreach (var uuid in uuids) runs.Add((await RunAsync(s, pid, uuid))!);
             return (runs, total);
         });
 
     public Task<OlRunView> RunAsync(Guid runId) =>
-        db.ReadAsync(async s => await RunAsync(s, runId.ToString("D")) ?? throw LineageException.NotFound($"run '{runId:D}' does not exist"));
+        db.ReadAsync(async s => await RunAsync(s, await ProjectIdAsync(s), runId.ToString("D"))
+                                ?? throw LineageException.NotFound($"run '{runId:D}' does not exist"));
 
     public Task<(IReadOnlyList<OlDatasetView> Datasets, int Total)> DatasetsAsync(string ns, int limit, int offset) =>
         db.ReadAsync<(IReadOnlyList<OlDatasetView>, int)>(async s =>
         {
-            var total = await s.Connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM openlineage_datasets WHERE namespace = @ns", new { ns }, s.Transaction);
+            var pid = await ProjectIdAsync(s);
+            var inProject = $"openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InProject(pid)}";
+            var total = await s.Connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM {inProject} WHERE d.namespace = @ns", new { ns }, s.Transaction);
             var names = await s.Connection.QueryAsync<string>(
-                "SELECT name FROM openlineage_datasets WHERE namespace = @ns ORDER BY name LIMIT @limit OFFSET @offset", new { ns, limit, offset }, s.Transaction);
+                $"SELECT d.name FROM {inProject} WHERE d.namespace = @ns ORDER BY d.name LIMIT @limit OFFSET @offset", new { ns, limit, offset }, s.Transaction);
             var datasets = new List<OlDatasetView>();
-            foreach (var name in names) datasets.Add((await DatasetAsync(s, ns, name))!);
+            foreach (var name in names) datasets.Add((await DatasetAsync(s, pid, ns, name))!);
             return (datasets, total);
         });
 
     public Task<OlDatasetView> DatasetAsync(string ns, string name) =>
-        db.ReadAsync(async s => await DatasetAsync(s, ns, name) ?? throw LineageException.NotFound($"dataset '{name}' in namespace '{ns}' does not exist"));
+        db.ReadAsync(async s => await DatasetAsync(s, await ProjectIdAsync(s), ns, name)
+                                ?? throw LineageException.NotFound($"dataset '{name}' in namespace '{ns}' does not exist"));
 
     /// <summary>
     /// The graph around a node in both directions, as Marquez draws it: jobs and datasets, an edge
@@ -93,7 +109,8 @@ public sealed class MarquezReader(Database db)
     public Task<OlGraph> GraphAsync(string nodeId, int depth) =>
         db.ReadAsync(async s =>
         {
-            var root = await ResolveAsync(s, nodeId);
+            var pid = await ProjectIdAsync(s);
+            var root = await ResolveAsync(s, pid, nodeId);
             // A job at depth d is 2d hops from a job root and 2d-1 from a dataset root; its datasets one more.
             var maxHops = root.Kind == OlNodeKind.Job ? 2 * depth + 1 : 2 * depth;
             var seen = new Dictionary<OlNode, int> { [root] = 0 };
@@ -103,7 +120,7 @@ public sealed class MarquezReader(Database db)
             {
                 var next = new List<OlNode>();
                 foreach (var node in frontier)
-                    foreach (var edge in await EdgesAsync(s, node))
+                    foreach (var edge in await EdgesAsync(s, pid, node))
                     {
                         edges.Add(edge);
                         var other = edge.Origin == node ? edge.Destination : edge.Origin;
@@ -115,13 +132,13 @@ public sealed class MarquezReader(Database db)
             var jobs = new Dictionary<OlNode, OlJobView>();
             var datasets = new Dictionary<OlNode, OlDatasetView>();
             foreach (var node in nodes)
-                if (node.Kind == OlNodeKind.Job) jobs[node] = (await JobAsync(s, node.Namespace, node.Name))!;
-                else datasets[node] = (await DatasetAsync(s, node.Namespace, node.Name))!;
+                if (node.Kind == OlNodeKind.Job) jobs[node] = (await JobAsync(s, pid, node.Namespace, node.Name))!;
+                else datasets[node] = (await DatasetAsync(s, pid, node.Namespace, node.Name))!;
             return new OlGraph(nodes, edges.Where(e => seen.ContainsKey(e.Origin) && seen.ContainsKey(e.Destination)).ToList(), jobs, datasets);
         });
 
     /// <summary>Splits a node id at the colon that names an existing job or dataset (namespaces such as <c>postgres://h:5432</c> hold colons).</summary>
-    private static async Task<OlNode> ResolveAsync(DbSession s, string nodeId)
+    private static async Task<OlNode> ResolveAsync(DbSession s, long pid, string nodeId)
     {
         var colon = nodeId.IndexOf(':');
         var prefix = colon < 0 ? nodeId : nodeId[..colon];
@@ -137,8 +154,12 @@ public sealed class MarquezReader(Database db)
             var (ns, name) = (rest[..i], rest[(i + 1)..]);
             if (name.Length == 0) continue;
             var exists = kind == OlNodeKind.Job
-                ? await s.Connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM openlineage_runs WHERE job_namespace = @ns AND job_name = @name", new { ns, name }, s.Transaction) > 0
-                : await s.Connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM openlineage_datasets WHERE namespace = @ns AND name = @name", new { ns, name }, s.Transaction) > 0;
+                ? await s.Connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM {RunsOf(pid)} WHERE r.job_namespace = @ns AND r.job_name = @name",
+                    new { ns, name }, s.Transaction) > 0
+                : await s.Connection.ExecuteScalarAsync<int>($"""
+                    SELECT COUNT(*) FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InProject(pid)}
+                    WHERE d.namespace = @ns AND d.name = @name
+                    """, new { ns, name }, s.Transaction) > 0;
             if (exists) return new OlNode(kind, ns, name);
         }
         if (rest.IndexOf(':') <= 0)
@@ -146,26 +167,27 @@ public sealed class MarquezReader(Database db)
         throw LineageException.NotFound($"{prefix} '{rest}' (namespace:name) does not exist");
     }
 
-    private static async Task<IReadOnlyList<OlEdge>> EdgesAsync(DbSession s, OlNode node)
+    private static async Task<IReadOnlyList<OlEdge>> EdgesAsync(DbSession s, long pid, OlNode node)
     {
         if (node.Kind == OlNodeKind.Job)
             return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>($"""
                 SELECT DISTINCT d.namespace, d.name, ev.kind
-                FROM openlineage_runs r
+                FROM {RunsOf(pid)}
                 JOIN lineage_events ev ON ev.execution_id = r.execution_id
                 JOIN artifact_versions v ON v.id = ev.artifact_id
                 JOIN artifact_names n ON n.id = v.name_id
-                JOIN openlineage_datasets d ON d.artifact_name = n.name AND {InDefaultProject}
+                JOIN openlineage_datasets d ON d.artifact_name = n.name AND {InProject(pid)}
                 WHERE r.job_namespace = @Namespace AND r.job_name = @Name
                 """, new { node.Namespace, node.Name }, s.Transaction))
                 .Select(r => Edge(node, new OlNode(OlNodeKind.Dataset, r.Namespace, r.Name), r.Kind)).ToList();
         return (await s.Connection.QueryAsync<(string Namespace, string Name, string Kind)>($"""
             SELECT DISTINCT r.job_namespace, r.job_name, ev.kind
             FROM openlineage_datasets d
-            JOIN artifact_names n ON n.name = d.artifact_name AND {InDefaultProject}
+            JOIN artifact_names n ON n.name = d.artifact_name AND {InProject(pid)}
             JOIN artifact_versions v ON v.name_id = n.id
             JOIN lineage_events ev ON ev.artifact_id = v.id
             JOIN openlineage_runs r ON r.execution_id = ev.execution_id
+            JOIN executions px ON px.id = r.execution_id AND px.project_id = {pid}
             WHERE d.namespace = @Namespace AND d.name = @Name
             """, new { node.Namespace, node.Name }, s.Transaction))
             .Select(r => Edge(new OlNode(OlNodeKind.Job, r.Namespace, r.Name), node, r.Kind)).ToList();
@@ -173,20 +195,20 @@ public sealed class MarquezReader(Database db)
 
     private static OlEdge Edge(OlNode job, OlNode dataset, string kind) => kind == "input" ? new OlEdge(dataset, job) : new OlEdge(job, dataset);
 
-    private static async Task<OlJobView?> JobAsync(DbSession s, string ns, string name)
+    private static async Task<OlJobView?> JobAsync(DbSession s, long pid, string ns, string name)
     {
-        var summary = await s.Connection.QueryFirstOrDefaultAsync<JobRow>("""
-            SELECT COUNT(*) AS RunCount, MIN(x.created_at) AS CreatedAt, MAX(r.last_event_time) AS UpdatedAt
-            FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
+        var summary = await s.Connection.QueryFirstOrDefaultAsync<JobRow>($"""
+            SELECT COUNT(*) AS RunCount, MIN(px.created_at) AS CreatedAt, MAX(r.last_event_time) AS UpdatedAt
+            FROM {RunsOf(pid)}
             WHERE r.job_namespace = @ns AND r.job_name = @name
             """, new { ns, name }, s.Transaction);
         if (summary is null || summary.RunCount == 0) return null;
-        var latestUuid = await s.Connection.ExecuteScalarAsync<string>("""
-            SELECT r.run_uuid FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
-            WHERE r.job_namespace = @ns AND r.job_name = @name ORDER BY r.last_event_time DESC, x.id DESC LIMIT 1
+        var latestUuid = await s.Connection.ExecuteScalarAsync<string>($"""
+            SELECT r.run_uuid FROM {RunsOf(pid)}
+            WHERE r.job_namespace = @ns AND r.job_name = @name ORDER BY r.last_event_time DESC, px.id DESC LIMIT 1
             """, new { ns, name }, s.Transaction);
-        var latest = await RunAsync(s, latestUuid!);
-        var edges = await EdgesAsync(s, new OlNode(OlNodeKind.Job, ns, name));
+        var latest = await RunAsync(s, pid, latestUuid!);
+        var edges = await EdgesAsync(s, pid, new OlNode(OlNodeKind.Job, ns, name));
         static List<OlDatasetId> Sorted(IEnumerable<OlNode> datasets) => datasets.Select(d => new OlDatasetId(d.Namespace, d.Name))
             .OrderBy(d => d.Namespace, StringComparer.Ordinal).ThenBy(d => d.Name, StringComparer.Ordinal).ToList();
         var inputs = Sorted(edges.Where(e => e.Destination.Kind == OlNodeKind.Job).Select(e => e.Origin));
@@ -196,12 +218,12 @@ public sealed class MarquezReader(Database db)
         return new OlJobView(ns, name, ProcessingType(jobFacets), summary.CreatedAt, summary.UpdatedAt, (int)summary.RunCount, inputs, outputs, jobFacets, latest);
     }
 
-    private static async Task<OlRunView?> RunAsync(DbSession s, string runUuid)
+    private static async Task<OlRunView?> RunAsync(DbSession s, long pid, string runUuid)
     {
         var row = await s.Connection.QueryFirstOrDefaultAsync<RunRow>($"""
-            SELECT r.run_uuid AS RunUuid, x.id AS ExecutionId, x.state AS State, x.created_at AS CreatedAt, r.last_event_time AS UpdatedAt,
-                   x.start_time AS StartedAt, x.end_time AS EndedAt, x.properties AS Properties
-            FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @runUuid{s.Visible("x.project_id")}
+            SELECT r.run_uuid AS RunUuid, px.id AS ExecutionId, px.state AS State, px.created_at AS CreatedAt, r.last_event_time AS UpdatedAt,
+                   px.start_time AS StartedAt, px.end_time AS EndedAt, px.properties AS Properties
+            FROM {RunsOf(pid)} WHERE r.run_uuid = @runUuid{s.Visible("px.project_id")}
             """, new { runUuid }, s.Transaction);
         if (row is null) return null;
         var versions = (await s.Connection.QueryAsync<(string Namespace, string Name, long Version, string Kind)>($"""
@@ -209,7 +231,7 @@ public sealed class MarquezReader(Database db)
             FROM lineage_events ev
             JOIN artifact_versions v ON v.id = ev.artifact_id
             JOIN artifact_names n ON n.id = v.name_id
-            JOIN openlineage_datasets d ON d.artifact_name = n.name AND {InDefaultProject}
+            JOIN openlineage_datasets d ON d.artifact_name = n.name AND {InProject(pid)}
             WHERE ev.execution_id = @ExecutionId ORDER BY d.namespace, d.name
             """, new { row.ExecutionId }, s.Transaction)).ToList();
         return new OlRunView(Guid.Parse(row.RunUuid), row.ExecutionId, row.State, row.CreatedAt, row.UpdatedAt, row.StartedAt, row.EndedAt,
@@ -218,11 +240,11 @@ public sealed class MarquezReader(Database db)
             versions.Where(v => v.Kind == "output").Select(v => new OlDatasetVersionId(v.Namespace, v.Name, (int)v.Version)).ToList());
     }
 
-    private static async Task<OlDatasetView?> DatasetAsync(DbSession s, string ns, string name)
+    private static async Task<OlDatasetView?> DatasetAsync(DbSession s, long pid, string ns, string name)
     {
         var row = await s.Connection.QueryFirstOrDefaultAsync<DatasetRow>($"""
             SELECT d.artifact_name AS ArtifactName, n.id AS NameId
-            FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InDefaultProject}
+            FROM openlineage_datasets d JOIN artifact_names n ON n.name = d.artifact_name AND {InProject(pid)}
             WHERE d.namespace = @ns AND d.name = @name
             """, new { ns, name }, s.Transaction);
         if (row is null) return null;

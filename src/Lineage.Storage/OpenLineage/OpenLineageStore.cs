@@ -23,6 +23,8 @@ public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, 
 /// contexts. Ingestion is idempotent and order-tolerant: a repeated event adds nothing, a late
 /// START does not undo a COMPLETE, an input that the run itself produced later is not linked
 /// back (no cycles). Facets are kept verbatim in execution properties and artifact metadata.
+/// Events land in the request's project (<see cref="RequestProject"/>: a <c>/projects/{name}</c> prefix, else
+/// default); a run stays in the project of its first event.
 /// </summary>
 public sealed class OpenLineageStore(Database db)
 {
@@ -30,7 +32,8 @@ public sealed class OpenLineageStore(Database db)
 
     // (namespace, name) → artifact name: fixed once assigned, so cached after the assigning commit.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> _names = new();
-    private long? _defaultProjectId;
+    // Project name → id: a project is never renamed or removed while the server runs.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _projectIds = new();
 
     public Task<IngestResult> IngestAsync(OlRunEvent e, IdempotencyKey? idem = null)
     {
@@ -40,7 +43,9 @@ public sealed class OpenLineageStore(Database db)
         var fresh = new FreshExecution(JobType(e.JobFacets), Name(e), Properties(e, null));
         return db.WriteAsync(async s =>
         {
-            var projectId = _defaultProjectId ??= (await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject)).Id;
+            // The request's project (a /projects/{name} prefix, else default): OpenLineage events carry none of their own.
+            if (!_projectIds.TryGetValue(s.RequestProject, out var projectId))
+                _projectIds.TryAdd(s.RequestProject, projectId = (await ExperimentAccess.RequireProjectAsync(s, s.RequestProject)).Id);
             var time = e.EventTime.ToUnixTimeMilliseconds();
             var (execution, isNew) = await ExecutionAsync(s, projectId, e, fresh, time);
 
@@ -119,8 +124,13 @@ public sealed class OpenLineageStore(Database db)
     private static async Task<(long Id, bool IsNew)> ExecutionAsync(DbSession s, long projectId, OlRunEvent e, FreshExecution fresh, long time)
     {
         var runUuid = e.RunId.ToString("D");
-        var known = await s.Connection.QueryFirstOrDefaultAsync<OlRunRow>(
-            "SELECT execution_id, last_event_time FROM openlineage_runs WHERE run_uuid = @runUuid", new { runUuid }, s.Transaction);
+        var known = await s.Connection.QueryFirstOrDefaultAsync<OlRunRow>("""
+            SELECT r.execution_id, r.last_event_time, x.project_id FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
+            WHERE r.run_uuid = @runUuid
+            """, new { runUuid }, s.Transaction);
+        // A run belongs to the project of its first event; another project may not add to it.
+        if (known is not null && known.ProjectId != projectId)
+            throw new Core.Errors.LineageException(Core.Errors.ErrorCode.Conflict, $"OpenLineage run {runUuid} was recorded in another project");
         var state = e.EventType switch
         {
             "START" or "RUNNING" => ExecutionState.Running,
@@ -337,5 +347,6 @@ public sealed class OpenLineageStore(Database db)
     {
         public long ExecutionId { get; set; }
         public long LastEventTime { get; set; }
+        public long ProjectId { get; set; }
     }
 }

@@ -8,19 +8,12 @@ using Lineage.Tests.Support;
 
 namespace Lineage.Tests.MLflow;
 
-/// <summary>
-/// An MLflow client names a project with its tracking URI (<c>http://host/projects/team-a</c>): experiments and
-/// registered models are created, found by name and searched in that project, artifacts go through the proxy under
-/// the same prefix, and roles are checked on that project. Authentication on; "ana" writes in team-a only.
-/// </summary>
-public class MlflowProjectPrefixTests : IAsyncLifetime
+/// <summary>A server with authentication on, a project team-a, and "ana" who writes in team-a only.</summary>
+public abstract class ProjectPrefixTestBase : IAsyncLifetime
 {
     protected TestServer Server = null!;
     protected virtual bool Postgres => false;
     private readonly Dictionary<string, string> _tokens = new();
-
-    private const string TeamA = "/projects/team-a/api/2.0/mlflow";
-    private const string Plain = "/api/2.0/mlflow";
 
     public async Task InitializeAsync()
     {
@@ -36,7 +29,9 @@ public class MlflowProjectPrefixTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
-    private async Task<(HttpStatusCode Status, string Text)> Send(string method, string path, string? json, string who, byte[]? bytes = null)
+    protected Task<(HttpStatusCode Status, string Text)> SendAs(string method, string path, string? json, string who) => Send(method, path, json, who);
+
+    protected async Task<(HttpStatusCode Status, string Text)> Send(string method, string path, string? json, string who, byte[]? bytes = null)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _tokens[who]);
@@ -46,12 +41,23 @@ public class MlflowProjectPrefixTests : IAsyncLifetime
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<JsonNode> Ok(string method, string path, string? json, string who)
+    protected async Task<JsonNode> Ok(string method, string path, string? json, string who)
     {
         var (status, text) = await Send(method, path, json, who);
         Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
         return JsonNode.Parse(text.Length == 0 ? "{}" : text)!;
     }
+}
+
+/// <summary>
+/// An MLflow client names a project with its tracking URI (<c>http://host/projects/team-a</c>): experiments and
+/// registered models are created, found by name and searched in that project, artifacts go through the proxy under
+/// the same prefix, and roles are checked on that project.
+/// </summary>
+public class MlflowProjectPrefixTests : ProjectPrefixTestBase
+{
+    private const string TeamA = "/projects/team-a/api/2.0/mlflow";
+    private const string Plain = "/api/2.0/mlflow";
 
     [Fact]
     public async Task experiments_runs_and_artifacts_made_through_the_prefix_live_in_that_project()
@@ -109,6 +115,49 @@ public class MlflowProjectPrefixTests : IAsyncLifetime
         Assert.Contains("RESOURCE_DOES_NOT_EXIST", text);
         Assert.Contains("nope", text);
     }
+}
+
+/// <summary>OpenLineage clients and Marquez readers name a project the same way: <c>url: http://host/projects/team-a</c>.</summary>
+public class OpenLineageProjectPrefixTests : ProjectPrefixTestBase
+{
+    private const string OlTeamA = "/projects/team-a/api/v1";
+
+    private async Task<(HttpStatusCode Status, string Text)> Post(string path, string json, string who = "ana") => await SendAs("POST", path, json, who);
+
+    [Fact]
+    public async Task events_sent_through_the_prefix_land_in_that_project_and_read_back_only_there()
+    {
+        var run = Guid.CreateVersion7().ToString("D");
+        var inputs = $"[{Lineage.Tests.Api.OpenLineageTests.Dataset("orders", "id")}]";
+        var outputs = $"[{Lineage.Tests.Api.OpenLineageTests.Dataset("daily", "id")}]";
+        var start = await Post($"{OlTeamA}/lineage", Lineage.Tests.Api.OpenLineageTests.Event(run, "START", "2026-11-25T10:00:00Z", inputs, "[]", "etl"));
+        Assert.True(start.Status == HttpStatusCode.Created, start.Text);
+        var complete = await Post($"{OlTeamA}/lineage", Lineage.Tests.Api.OpenLineageTests.Event(run, "COMPLETE", "2026-11-25T10:05:00Z", inputs, outputs, "etl"));
+        Assert.True(complete.Status == HttpStatusCode.Created, complete.Text);
+        var execution = (string)JsonNode.Parse(complete.Text)!["executionId"]!;
+        Assert.Equal("team-a", (string?)JsonNode.Parse((await SendAs("GET", $"/api/v1/executions/{execution}", null, "root")).Text)!["project"]);
+
+        // Marquez reads under the prefix see the job, its run and both datasets; the default project sees none of it.
+        var job = JsonNode.Parse((await SendAs("GET", $"{OlTeamA}/namespaces/tests/jobs/etl", null, "ana")).Text)!;
+        Assert.Equal("COMPLETED", (string?)job["latestRun"]!["state"]);
+        Assert.Equal(2, JsonNode.Parse((await SendAs("GET", $"{OlTeamA}/namespaces/warehouse/datasets", null, "ana")).Text)!["totalCount"]!.GetValue<int>());
+        var graph = await SendAs("GET", $"{OlTeamA}/lineage?nodeId=job:tests:etl&depth=2", null, "ana");
+        Assert.True(graph.Status == HttpStatusCode.OK, graph.Text);
+        Assert.Contains("dataset:warehouse:daily", graph.Text);
+        Assert.DoesNotContain("tests", JsonNode.Parse((await SendAs("GET", "/api/v1/namespaces", null, "root")).Text)!["namespaces"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAs("GET", "/api/v1/namespaces/tests/jobs/etl", null, "root")).Status);
+
+        // ana may not write OpenLineage into the default project, and a run recorded in team-a stays there.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Post("/api/v1/lineage", Lineage.Tests.Api.OpenLineageTests.Event(run, "COMPLETE", "2026-11-25T10:06:00Z", "[]", "[]", "etl"))).Status);
+        var elsewhere = await Post("/api/v1/lineage", Lineage.Tests.Api.OpenLineageTests.Event(run, "FAIL", "2026-11-25T10:07:00Z", "[]", "[]", "etl"), "root");
+        Assert.Equal(HttpStatusCode.Conflict, elsewhere.Status);
+        Assert.Contains("another project", elsewhere.Text);
+    }
+}
+
+public sealed class OpenLineageProjectPrefixPostgresTests : OpenLineageProjectPrefixTests
+{
+    protected override bool Postgres => true;
 }
 
 public sealed class MlflowProjectPrefixPostgresTests : MlflowProjectPrefixTests

@@ -1,0 +1,45 @@
+using Lineage.Server.MLflow;
+using Lineage.Storage.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Lineage.Server.Http;
+
+/// <summary>
+/// MLflow and OpenLineage have no projects, so their clients name one in the server URL they are given:
+/// <c>MLFLOW_TRACKING_URI=http://host:5000/projects/team-a</c> makes the MLflow client call
+/// <c>/projects/team-a/api/2.0/mlflow/…</c> (and the artifact proxy under the same prefix); an OpenLineage
+/// client with <c>url: http://host:5000/projects/team-a</c> posts to <c>/projects/team-a/api/v1/lineage</c>, and
+/// Marquez readers read back under the same prefix. The prefix is moved into the request's path base and the
+/// project into <see cref="RequestProject"/>, so the same endpoints and access rules serve every project:
+/// experiments, registered models and OpenLineage data are created, found by name and listed in that project,
+/// and roles are checked on it. Entities reached by id belong to their own project anyway. Runs before routing.
+/// Only these surfaces take the prefix; the native API names projects itself.
+/// </summary>
+public static class ProjectPrefix
+{
+    private static readonly PathString Projects = "/projects";
+
+    /// <summary>The API paths (after the prefix) a project prefix may stand in front of.</summary>
+    public static bool Takes(PathString path) =>
+        MlflowApi.Serves(path)
+        || path == "/api/v1/lineage" // OpenLineage ingestion, and Marquez's lineage graph read
+        || path.StartsWithSegments("/api/v1/namespaces") || path.StartsWithSegments("/api/v1/jobs"); // Marquez reads
+
+    public static IApplicationBuilder UseProjectPrefix(this IApplicationBuilder app) =>
+        app.Use(async (ctx, next) =>
+        {
+            if (ctx.Request.Path.StartsWithSegments(Projects, out var rest) && rest.Value is { Length: > 1 } value)
+            {
+                var slash = value.IndexOf('/', 1);
+                var remainder = new PathString(slash < 0 ? "" : value[slash..]);
+                if (slash > 1 && Takes(remainder))
+                {
+                    ctx.Request.PathBase = ctx.Request.PathBase.Add(Projects).Add("/" + value[1..slash]);
+                    ctx.Request.Path = remainder;
+                    RequestProject.Current = Uri.UnescapeDataString(value[1..slash]);
+                }
+            }
+            await next(ctx);
+        });
+}
