@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Lineage.Core.Governance;
 using Lineage.Storage.Governance;
 using Lineage.Tests.Support;
@@ -14,44 +13,25 @@ namespace Lineage.Tests.Ui;
 /// a token alone works, a non-admin is told the audit log is not theirs, and signing out forgets the credential.
 /// </summary>
 [Collection("browser")]
-public sealed class UiLoginTests(BrowserFixture browser) : BrowserPageTests(browser)
+public sealed class UiLoginTests(BrowserFixture browser) : SecuredBrowserPageTests(browser)
 {
-    private TestServer _server = null!;
     private string _readerToken = "";
 
-    protected override Uri Address => _server.Address;
+    protected override string? RootPassword => "root-password-123";
 
-    public override async Task InitializeAsync()
+    protected override async Task SeedAsync(GovernanceStore gov)
     {
-        _server = await TestServer.StartAsync();
-        var gov = new GovernanceStore(_server.Server.Database);
-        await gov.CreatePrincipalAsync("root", PrincipalKind.User, "root-password-123", serverAdmin: true, "test");
         await gov.CreatePrincipalAsync("rita", PrincipalKind.User, null, serverAdmin: false, "test");
         await gov.GrantAsync("rita", "default", Role.Reader, "test");
         _readerToken = (await gov.IssueTokenAsync("rita", null, TimeSpan.FromHours(1), "test")).Secret;
-        var rootToken = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
-        _server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", rootToken);
-        await new ApiWriter(_server.Http).ExperimentAsync("secured");
-        await _server.Server.App.Services.GetRequiredService<Lineage.Server.Hosting.AuditWriter>().FlushAsync();
-        await base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        try
-        {
-            await base.DisposeAsync();
-        }
-        finally
-        {
-            await _server.DisposeAsync();
-        }
+        await new ApiWriter(Server.Http).ExperimentAsync("secured");
+        await Server.Server.App.Services.GetRequiredService<Lineage.Server.Hosting.AuditWriter>().FlushAsync();
     }
 
     [Fact]
     public async Task signed_in_image_previews_and_downloads_carry_the_credential()
     {
-        await new ApiWriter(_server.Http).UploadAsync("secured-plot", "report", UiWorld.Png);
+        await new ApiWriter(Server.Http).UploadAsync("secured-plot", "report", UiWorld.Png);
         await Page.GotoAsync("/artifacts/secured-plot");
         await TestId("login-user").FillAsync("root");
         await TestId("login-secret").FillAsync("root-password-123");

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
 using Lineage.Core.Governance;
@@ -151,39 +150,17 @@ public sealed class UiProjectsTests(BrowserFixture browser, ProjectsWorld world)
 
 /// <summary>With authentication on, the picker lists only the projects where the signed-in principal holds a role.</summary>
 [Collection("browser")]
-public sealed class UiProjectsLoginTests(BrowserFixture browser) : BrowserPageTests(browser)
+public sealed class UiProjectsLoginTests(BrowserFixture browser) : SecuredBrowserPageTests(browser)
 {
-    private TestServer _server = null!;
-
-    protected override Uri Address => _server.Address;
-
-    public override async Task InitializeAsync()
+    protected override async Task SeedAsync(GovernanceStore gov)
     {
-        _server = await TestServer.StartAsync();
-        var gov = new GovernanceStore(_server.Server.Database);
-        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, serverAdmin: true, "test");
         await gov.CreatePrincipalAsync("vera", PrincipalKind.User, "vera-password-123", serverAdmin: false, "test");
-        var rootToken = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
-        _server.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", rootToken);
-        var api = new ApiWriter(_server.Http);
+        var api = new ApiWriter(Server.Http);
         await api.PostAsync("/api/v1/projects", new { name = "vision" });
         await api.PostAsync("/api/v1/projects", new { name = "audio" });
         await api.PostAsync("/api/v1/experiments", new { project = "default", name = "forecast" });
         await api.PostAsync("/api/v1/experiments", new { project = "vision", name = "detector" });
         await gov.GrantAsync("vera", "vision", Role.Reader, "test");
-        await base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        try
-        {
-            await base.DisposeAsync();
-        }
-        finally
-        {
-            await _server.DisposeAsync();
-        }
     }
 
     [Fact]
