@@ -65,17 +65,10 @@ internal static class LineageAccess
 
     /// <summary>Adds an event unless the very same one exists (a new one changes the execution); returns false for a repeat.</summary>
     /// <param name="touch">False when the execution was created in this transaction: its updated_at/by are already now.</param>
-    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time, bool touch = true)
-    {
-        var added = await s.Connection.ExecuteAsync("""
-            INSERT INTO lineage_events (execution_id, artifact_id, kind, role, time) VALUES (@executionId, @artifactId, @kind, @role, @time)
-            ON CONFLICT (execution_id, artifact_id, kind, role) DO NOTHING
-            """, new { executionId, artifactId, kind = kind == EventKind.Input ? "input" : "output", role, time }, s.Transaction) == 1;
-        if (added && touch) await s.TouchAsync(Touched.Execution, executionId, Clock.NowMs());
-        return added;
-    }
+    public static async Task<bool> AddEventAsync(DbSession s, long executionId, long artifactId, EventKind kind, string role, long time, bool touch = true) =>
+        await AddEventsAsync(s, executionId, [(artifactId, kind, role)], time, touch) == 1;
 
-    /// <summary>Several edges of one execution in one statement; same rules as <see cref="AddEventAsync"/>. Returns how many were new.</summary>
+    /// <summary>Several edges of one execution in one statement, each unless the very same one exists; returns how many were new.</summary>
     public static async Task<int> AddEventsAsync(DbSession s, long executionId, IReadOnlyList<(long ArtifactId, EventKind Kind, string Role)> edges, long time,
         bool touch = true)
     {

@@ -28,8 +28,8 @@ public sealed class LineageStore(Database db)
 {
     public const int MaxDepth = 100;
 
-    /// <summary>Advisory lock id for graph writes on PostgreSQL.</summary>
-    private const long GraphLockId = 0x4c696e6547726170;
+    /// <summary>Advisory lock id for graph writes on PostgreSQL (OpenLineage ingestion takes it too).</summary>
+    internal const long GraphLockId = 0x4c696e6547726170;
 
     public Task<Execution> CreateExecutionAsync(string? project, string type, string name, ExecutionState state = ExecutionState.Running,
         string? properties = null, IReadOnlyList<EventInput>? inputs = null, IReadOnlyList<EventInput>? outputs = null,

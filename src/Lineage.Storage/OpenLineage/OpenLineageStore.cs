@@ -28,8 +28,6 @@ public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, 
 /// </summary>
 public sealed class OpenLineageStore(Database db)
 {
-    private const long GraphLockId = 0x4c696e6547726170;
-
     // (namespace, name) → artifact name: fixed once assigned, so cached after the assigning commit.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> _names = new();
     // Project name → id: a project is never renamed or removed while the server runs.
@@ -100,7 +98,7 @@ public sealed class OpenLineageStore(Database db)
     private async Task<HashSet<long>> DownstreamAsync(DbSession s, long execution)
     {
         if (db.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
+            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = LineageStore.GraphLockId }, s.Transaction);
         return (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
             .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
     }
