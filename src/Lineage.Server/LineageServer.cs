@@ -34,21 +34,31 @@ public static class LineageServer
     /// <summary>Opens the store, starts listening and returns the running app; dispose it to stop.</summary>
     public static async Task<RunningServer> StartAsync(ServerOptions options, CancellationToken ct = default)
     {
-        Directory.CreateDirectory(options.ArtifactRoot);
-        var db = await Database.OpenAsync(options.Database, options.Migrate, ct);
+        var blobs = await BlobStores.OpenAsync(options.ArtifactRoot, options.S3Endpoint, ct);
+        Database db;
+        try
+        {
+            db = await Database.OpenAsync(options.Database, options.Migrate, ct);
+        }
+        catch
+        {
+            (blobs as IDisposable)?.Dispose();
+            throw;
+        }
         try
         {
             await CheckExposureAsync(options, db);
             db.Fields = FieldProtectionOf(options);
             await db.Fields.CheckDatabaseAsync(db, ct);
-            var app = Build(options, db);
+            var app = Build(options, db, blobs);
             await app.StartAsync(ct);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new RunningServer(app, db, new Uri(address));
+            return new RunningServer(app, db, new Uri(address), blobs);
         }
         catch
         {
             await db.DisposeAsync();
+            (blobs as IDisposable)?.Dispose();
             throw;
         }
     }
@@ -75,7 +85,7 @@ public static class LineageServer
         return new FieldProtection(keys, Core.Governance.SensitiveKeys.Parse(options.SensitiveKeys));
     }
 
-    private static WebApplication Build(ServerOptions options, Database db)
+    private static WebApplication Build(ServerOptions options, Database db, IBlobStore blobs)
     {
         // No configuration files are read, so none are watched: a reload watcher on the content root
         // (the working directory, which usually holds ./lineage-data) woke on every database write and
@@ -97,8 +107,7 @@ public static class LineageServer
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new TrackingStore(db));
-        var blobs = new LocalFolderBlobStore(options.ArtifactRoot);
-        builder.Services.AddSingleton<IBlobStore>(blobs);
+        builder.Services.AddSingleton(blobs);
         builder.Services.AddSingleton(new ArtifactStore(db, blobs));
         builder.Services.AddSingleton(new ArtifactMaintenance(db, blobs));
         builder.Services.AddSingleton(new LineageStore(db));
@@ -150,13 +159,15 @@ public static class LineageServer
 }
 
 /// <summary>A started server: its address, and disposal that stops it and closes the store.</summary>
-public sealed class RunningServer(WebApplication app, Database db, Uri address) : IAsyncDisposable
+public sealed class RunningServer(WebApplication app, Database db, Uri address, IBlobStore blobs) : IAsyncDisposable
 {
     public Uri Address { get; } = address;
 
     public Database Database { get; } = db;
 
     public WebApplication App { get; } = app;
+
+    public IBlobStore Blobs { get; } = blobs;
 
     public Task WaitForShutdownAsync(CancellationToken ct = default) => App.WaitForShutdownAsync(ct);
 
@@ -165,5 +176,6 @@ public sealed class RunningServer(WebApplication app, Database db, Uri address) 
         await App.StopAsync();
         await App.DisposeAsync();
         await Database.DisposeAsync();
+        (Blobs as IDisposable)?.Dispose();
     }
 }

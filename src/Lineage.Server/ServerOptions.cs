@@ -8,8 +8,20 @@ public sealed record ServerOptions
     /// <summary>SQLite file path, or a PostgreSQL <c>postgres://…</c> URI / <c>Host=…</c> connection string.</summary>
     public string Database { get; init; } = Path.Combine(DefaultDataDir, "lineage.db");
 
-    /// <summary>Folder for artifact bytes (the local blob store).</summary>
+    /// <summary>Where artifact bytes live: a folder (the local blob store) or <c>s3://bucket/prefix</c> (issue 13).</summary>
     public string ArtifactRoot { get; init; } = Path.Combine(DefaultDataDir, "artifacts");
+
+    /// <summary>Endpoint of an S3-compatible store (MinIO, Ceph RGW…) for an <c>s3://</c> <see cref="ArtifactRoot"/>; null: AWS (or AWS_ENDPOINT_URL).</summary>
+    public string? S3Endpoint { get; init; }
+
+    /// <summary>
+    /// Answer artifact content reads with a 302 to a short-lived presigned URL of the object store, so large downloads bypass
+    /// the server. Only where the store can sign such URLs (S3); the local folder always streams.
+    /// </summary>
+    public bool ArtifactsRedirect { get; init; }
+
+    /// <summary>How long a redirect's presigned URL stays valid.</summary>
+    public TimeSpan ArtifactsRedirectValidity { get; init; } = TimeSpan.FromMinutes(5);
 
     public string Host { get; init; } = "127.0.0.1";
 

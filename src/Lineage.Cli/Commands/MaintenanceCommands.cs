@@ -26,11 +26,12 @@ public static class MaintenanceCommands
             Examples:
               lineage gc --dry-run
               lineage gc --purge-after-days 0 --db ./lineage-data/lineage.db --artifacts ./lineage-data/artifacts
-            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, dryRun, purgeAfter, grace };
+            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption, dryRun, purgeAfter, grace };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
-            var maintenance = new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!));
+            using var blobStore = await OpenBlobsAsync(parse, ct);
+            var maintenance = new ArtifactMaintenance(db, blobStore.Store);
             var report = await maintenance.CollectAsync(new GcOptions(parse.GetValue(dryRun), TimeSpan.FromDays(parse.GetValue(purgeAfter)),
                 TimeSpan.FromHours(parse.GetValue(grace))), ct);
             var verb = report.DryRun ? "would" : "did";
@@ -53,17 +54,22 @@ public static class MaintenanceCommands
 
     public static Command Verify()
     {
+        var deep = new Option<bool>("--deep") { Description = "Re-hash every blob also on an object store (S3); a local folder is always re-hashed" };
         var command = new Command("verify", """
-            Re-hash every stored blob and report corrupt or missing content with the versions using it.
-            Exit code 1 when anything is wrong.
+            Check that every version's content is stored with its recorded size, re-hash every blob of a local
+            folder (on S3 only with --deep: existence and size come from one listing), and report corrupt or
+            missing content with the versions using it. Exit code 1 when anything is wrong.
 
-            Example:
+            Examples:
               lineage verify --db ./lineage-data/lineage.db --artifacts ./lineage-data/artifacts
-            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption };
+              lineage verify --db postgres://… --artifacts s3://ml-artifacts/lineage --deep
+            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption, deep };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
-            var maintenance = new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!));
+            using var blobStore = await OpenBlobsAsync(parse, ct);
+            var maintenance = new ArtifactMaintenance(db, blobStore.Store);
+            bool? rehash = parse.GetValue(deep) ? true : null;
             VerifyReport report;
             if (Terminal.Interactive)
             {
@@ -72,12 +78,12 @@ public static class MaintenanceCommands
                     .StartAsync(async ctx =>
                     {
                         var task = ctx.AddTask("verifying", maxValue: 1);
-                        return await maintenance.VerifyAsync(new SyncProgress(p => { task.MaxValue = Math.Max(1, p.Total); task.Value = p.Done; }), ct);
+                        return await maintenance.VerifyAsync(new SyncProgress(p => { task.MaxValue = Math.Max(1, p.Total); task.Value = p.Done; }), rehash, ct);
                     });
             }
             else
             {
-                report = await maintenance.VerifyAsync(null, ct);
+                report = await maintenance.VerifyAsync(null, rehash, ct);
             }
             if (report.Problems.Count > 0)
             {
@@ -98,11 +104,12 @@ public static class MaintenanceCommands
 
             Example:
               lineage stats --db ./lineage-data/lineage.db --artifacts ./lineage-data/artifacts
-            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption };
+            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
-            var stats = await new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!)).StatsAsync(ct);
+            using var blobStore = await OpenBlobsAsync(parse, ct);
+            var stats = await new ArtifactMaintenance(db, blobStore.Store).StatsAsync(ct);
             var table = Terminal.Table("Measure", "Value");
             table.AddRow("metadata (database)", Terminal.Bytes(stats.MetadataBytes));
             table.AddRow("artifact content (blobs)", $"{Terminal.Bytes(stats.ArtifactBytes)} in {stats.Blobs:N0} blob(s)");
@@ -113,6 +120,17 @@ public static class MaintenanceCommands
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The blob store --artifacts names (checked first when it is S3), disposed with the command.</summary>
+    private static async Task<OpenedBlobs> OpenBlobsAsync(ParseResult parse, CancellationToken ct) =>
+        new(await BlobStores.OpenAsync(parse.GetValue(ServerCommand.ArtifactsOption)!, parse.GetValue(ServerCommand.S3EndpointOption), ct));
+
+    private sealed class OpenedBlobs(IBlobStore store) : IDisposable
+    {
+        public IBlobStore Store { get; } = store;
+
+        public void Dispose() => (Store as IDisposable)?.Dispose();
     }
 
     private sealed class SyncProgress(Action<(long Done, long Total)> report) : IProgress<(long Done, long Total)>

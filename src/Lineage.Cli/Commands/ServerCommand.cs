@@ -16,8 +16,13 @@ public static class ServerCommand
 
     public static readonly Option<string> ArtifactsOption = new("--artifacts")
     {
-        Description = "Folder for artifact content (the blob store)",
+        Description = "Where artifact content lives: a folder, or s3://bucket/prefix (credentials and region from the AWS environment variables)",
         DefaultValueFactory = _ => new ServerOptions().ArtifactRoot,
+    };
+
+    public static readonly Option<string?> S3EndpointOption = new("--s3-endpoint")
+    {
+        Description = "Endpoint of an S3-compatible store (MinIO, Ceph RGW…) for --artifacts s3://…, e.g. http://127.0.0.1:9000 (default: AWS, or $AWS_ENDPOINT_URL)",
     };
 
     public static Command Create()
@@ -42,6 +47,10 @@ public static class ServerCommand
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "Reverse proxy (IP or CIDR) whose X-Forwarded-For/-Proto is believed; repeatable", AllowMultipleArgumentsPerToken = false };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx/.p12 (password in $LINEAGE_TLS_PASSWORD)" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var redirect = new Option<bool>("--artifacts-redirect")
+        {
+            Description = "Answer artifact content downloads with a 302 to a presigned URL of the object store (S3 only), so the bytes bypass the server",
+        };
         var command = new Command("server", """
             Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
@@ -57,9 +66,11 @@ public static class ServerCommand
               lineage server --key-file ./lineage-data/keys
               lineage server --host 0.0.0.0 --port 8443 --tls-cert tls.crt --tls-key tls.key
               lineage server --trusted-proxy 127.0.0.1 --rate-limit 500 --rate-burst 1000
+              lineage server --db postgres://… --artifacts s3://ml-artifacts/lineage --artifacts-redirect
+              lineage server --artifacts s3://lineage/artifacts --s3-endpoint http://127.0.0.1:9000   (MinIO; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set)
             """)
         {
-            DbOption, ArtifactsOption, host, port, migrate, logRequests, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
+            DbOption, ArtifactsOption, S3EndpointOption, redirect, host, port, migrate, logRequests, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
             maxJson, maxBatch, maxEvent, maxArtifact, rateLimit, rateBurst, trustedProxy, tlsCert, tlsKey,
         };
         command.SetAction(async (parse, ct) =>
@@ -68,6 +79,8 @@ public static class ServerCommand
             {
                 Database = parse.GetValue(DbOption)!,
                 ArtifactRoot = parse.GetValue(ArtifactsOption)!,
+                S3Endpoint = parse.GetValue(S3EndpointOption),
+                ArtifactsRedirect = parse.GetValue(redirect),
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 Migrate = parse.GetValue(migrate),

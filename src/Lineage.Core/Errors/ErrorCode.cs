@@ -18,6 +18,11 @@ public enum ErrorCode
     MethodNotAllowed,
     /// <summary>The server cannot serve now (database unreachable, shutting down). Retry later.</summary>
     Unavailable,
+    /// <summary>
+    /// The object store that holds artifact bytes cannot serve now (unreachable, refused access, throttling, 5xx).
+    /// Nothing was registered; retry after the <c>Retry-After</c> hint (issue 13).
+    /// </summary>
+    BlobStoreUnavailable,
     /// <summary>A bug. Never caused by client input.</summary>
     InternalError,
 }
@@ -37,6 +42,7 @@ public static class ErrorCodes
         ErrorCode.EndpointNotFound => "ENDPOINT_NOT_FOUND",
         ErrorCode.MethodNotAllowed => "METHOD_NOT_ALLOWED",
         ErrorCode.Unavailable => "TEMPORARILY_UNAVAILABLE",
+        ErrorCode.BlobStoreUnavailable => "BLOB_STORE_UNAVAILABLE",
         _ => "INTERNAL_ERROR",
     };
 
@@ -53,6 +59,7 @@ public static class ErrorCodes
         ErrorCode.PayloadTooLarge => 413,
         ErrorCode.RateLimited => 429,
         ErrorCode.Unavailable => 503,
+        ErrorCode.BlobStoreUnavailable => 503,
         _ => 500,
     };
 

@@ -12,6 +12,9 @@ public class LineageException(ErrorCode code, string message, string? field = nu
     /// <summary>The request field at fault (JSON path such as <c>metrics[3].key</c>), when one is.</summary>
     public string? Field { get; } = field;
 
+    /// <summary>How long a client should wait before retrying (sent as <c>Retry-After</c>); null: no hint.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static LineageException Invalid(string field, string message) =>
         new(ErrorCode.InvalidParameterValue, message, field);
 

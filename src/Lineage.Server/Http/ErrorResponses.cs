@@ -56,8 +56,16 @@ public static class ErrorResponses
     {
         ctx.Response.StatusCode = error.Code.HttpStatus();
         ctx.Response.ContentType = "application/json";
+        SetRetryAfter(ctx, error);
         return ctx.Response.WriteAsync(JsonSerializer.Serialize(
             new ErrorResponse(error.Code.WireName(), error.Message, error.Field), LineageJson.Default.ErrorResponse));
+    }
+
+    /// <summary>The error's retry hint as whole seconds in <c>Retry-After</c> (at least 1).</summary>
+    public static void SetRetryAfter(HttpContext ctx, LineageException error)
+    {
+        if (error.RetryAfter is { } wait)
+            ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The status <see cref="UseLineageErrors"/> answers <paramref name="ex"/> with.</summary>

@@ -31,6 +31,7 @@ public static class MlflowErrors
     {
         ctx.Response.StatusCode = Status(error.Code);
         ctx.Response.ContentType = "application/json";
+        Http.ErrorResponses.SetRetryAfter(ctx, error);
         return ctx.Response.WriteAsync(JsonSerializer.Serialize(new MlError(WireName(error.Code), error.Message), MlflowJson.Default.MlError));
     }
 
@@ -51,6 +52,7 @@ public static class MlflowErrors
         }
         catch (LineageException ex)
         {
+            Http.ErrorResponses.SetRetryAfter(ctx.HttpContext, ex);
             return Result(ex.Code, ex.Message);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == 413)

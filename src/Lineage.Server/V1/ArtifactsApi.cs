@@ -86,7 +86,7 @@ public static class ArtifactsApi
         group.MapGet("/{name}/versions/{reference}/content", async (string name, string reference, HttpContext ctx, ArtifactStore store) =>
             {
                 var version = await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference));
-                return await ContentAsync(ctx, store, version);
+                return await ContentAsync(ctx, store, version, options);
             })
             .Produces(200).Produces(206);
 
@@ -228,7 +228,7 @@ public static class ArtifactsApi
         return files;
     }
 
-    private static async Task<IResult> ContentAsync(HttpContext ctx, ArtifactStore store, ArtifactVersion version)
+    private static async Task<IResult> ContentAsync(HttpContext ctx, ArtifactStore store, ArtifactVersion version, ServerOptions options)
     {
         if (version.Lifecycle == VersionLifecycle.Purged)
             throw LineageException.NotFound($"version {version.Version} of '{version.Name}' was purged by gc; its content is gone");
@@ -238,14 +238,14 @@ public static class ArtifactsApi
                 throw LineageException.NotFound(
                     $"version {version.Version} of '{version.Name}' is an external reference; its content is at {version.ExternalUri} (sha256 {version.Digest})");
             case ArtifactKind.File:
-                return BlobsApi.Download(store.Blobs, version.Digest, $"{version.Name}-v{version.Version}");
+                return await BlobsApi.DownloadAsync(ctx, store.Blobs, options, version.Digest, $"{version.Name}-v{version.Version}");
         }
         var files = await store.ManifestAsync(version.Id);
         if (ctx.Request.String("path") is { } path)
         {
             var file = files.FirstOrDefault(f => f.Path == path)
                        ?? throw LineageException.NotFound($"'{path}' is not in version {version.Version} of '{version.Name}'; it has {files.Count} files");
-            return BlobsApi.Download(store.Blobs, file.Digest, Path.GetFileName(file.Path));
+            return await BlobsApi.DownloadAsync(ctx, store.Blobs, options, file.Digest, Path.GetFileName(file.Path));
         }
         var format = ctx.Request.String("format") ?? "tar";
         if (format is not ("tar" or "zip")) throw LineageException.Invalid("format", "'format' must be tar or zip");
@@ -261,7 +261,7 @@ public static class ArtifactsApi
         await using var writer = new TarWriter(ctx.Response.Body, TarEntryFormat.Pax, leaveOpen: true);
         foreach (var f in files)
         {
-            await using var data = blobs.OpenRead(f.Digest) ?? throw new InvalidOperationException($"blob {f.Digest} of '{f.Path}' is missing");
+            await using var data = await blobs.OpenReadAsync(f.Digest, ctx.RequestAborted) ?? throw new InvalidOperationException($"blob {f.Digest} of '{f.Path}' is missing");
             await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, f.Path) { DataStream = data }, ctx.RequestAborted);
         }
     }
@@ -273,7 +273,7 @@ public static class ArtifactsApi
         using var zip = new ZipArchive(ctx.Response.Body, ZipArchiveMode.Create, leaveOpen: true);
         foreach (var f in files)
         {
-            await using var data = blobs.OpenRead(f.Digest) ?? throw new InvalidOperationException($"blob {f.Digest} of '{f.Path}' is missing");
+            await using var data = await blobs.OpenReadAsync(f.Digest, ctx.RequestAborted) ?? throw new InvalidOperationException($"blob {f.Digest} of '{f.Path}' is missing");
             await using var entry = zip.CreateEntry(f.Path, CompressionLevel.Fastest).Open();
             await data.CopyToAsync(entry, ctx.RequestAborted);
         }

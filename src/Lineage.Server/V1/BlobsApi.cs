@@ -27,15 +27,15 @@ public static class BlobsApi
             })
             .Accepts<Stream>("application/octet-stream").Produces<BlobDto>(201);
 
-        group.MapMethods("/{digest}", ["HEAD"], (string digest, HttpContext ctx, IBlobStore blobs) =>
+        group.MapMethods("/{digest}", ["HEAD"], async (string digest, HttpContext ctx, IBlobStore blobs) =>
         {
-            var size = blobs.SizeOf(Digests.Normalize(digest, "digest"));
+            var size = await blobs.SizeOfAsync(Digests.Normalize(digest, "digest"), ctx.RequestAborted);
             if (size is null) return Results.NotFound();
             ctx.Response.ContentLength = size;
             return Results.Ok();
         });
 
-        group.MapGet("/{digest}", (string digest, IBlobStore blobs) => Download(blobs, Digests.Normalize(digest, "digest"), null))
+        group.MapGet("/{digest}", (string digest, HttpContext ctx, IBlobStore blobs) => DownloadAsync(ctx, blobs, options, Digests.Normalize(digest, "digest"), null))
             .Produces(200).Produces(206);
 
         return api;
@@ -45,12 +45,24 @@ public static class BlobsApi
     public static Task<BlobInfo> ReceiveAsync(HttpContext ctx, IBlobStore blobs, ServerOptions options, string? expectedDigest) =>
         blobs.PutAsync(ctx.Request.Body, expectedDigest, options.MaxArtifactBytes, ctx.RequestAborted);
 
-    /// <summary>A blob as a download with ETag and range support.</summary>
-    public static IResult Download(IBlobStore blobs, string digest, string? fileName)
+    /// <summary>
+    /// A blob as a download with ETag and range support; with <c>--artifacts-redirect</c> on a store that signs URLs (S3),
+    /// a 302 to a short-lived presigned GET instead, so the bytes bypass the server (ranges then go to the store).
+    /// </summary>
+    public static async Task<IResult> DownloadAsync(HttpContext ctx, IBlobStore blobs, ServerOptions options, string digest, string? fileName)
     {
-        var stream = blobs.OpenRead(digest)
-                     ?? throw LineageException.NotFound($"content {digest} is not in the blob store (run 'lineage verify')");
+        if (options.ArtifactsRedirect && blobs.DirectReadUrl(digest, fileName, options.ArtifactsRedirectValidity) is { } url)
+        {
+            // Checked first: a redirect to a missing object would hand the client the store's own 404.
+            if (await blobs.SizeOfAsync(digest, ctx.RequestAborted) is null) throw Missing(digest);
+            ctx.Response.Headers.CacheControl = "no-store";
+            return Results.Redirect(url.AbsoluteUri);
+        }
+        var stream = await blobs.OpenReadAsync(digest, ctx.RequestAborted) ?? throw Missing(digest);
         return Results.File(stream, "application/octet-stream", fileName, entityTag: new EntityTagHeaderValue($"\"{digest}\""),
             enableRangeProcessing: true);
     }
+
+    private static LineageException Missing(string digest) =>
+        LineageException.NotFound($"content {digest} is not in the blob store (run 'lineage verify')");
 }

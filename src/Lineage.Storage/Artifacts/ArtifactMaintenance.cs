@@ -120,41 +120,54 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
         var referenced = await ReferencedDigestsAsync(options.DryRun ? purged : [], ct);
         var graceCutoff = DateTime.UtcNow - options.UploadGraceOrDefault;
         var freed = new List<BlobInfo>();
-        foreach (var blob in blobs.List())
+        // The write time comes from the store (file mtime, S3 LastModified or its touch marker), so the grace period
+        // holds for uploads through any server sharing the store.
+        await foreach (var blob in blobs.ListAsync(ct))
         {
-            ct.ThrowIfCancellationRequested();
-            if (referenced.Contains(blob.Digest) || blobs.LastWrittenUtc(blob.Digest) > graceCutoff) continue;
-            freed.Add(blob);
+            if (referenced.Contains(blob.Digest) || blob.LastWrittenUtc > graceCutoff) continue;
+            freed.Add(blob.Info);
         }
         if (!options.DryRun)
         {
             // Re-check each blob against the database right before deleting: a registration may have just claimed it.
             var stillReferenced = await ReferencedDigestsAsync([], ct);
             freed = freed.Where(b => !stillReferenced.Contains(b.Digest)).ToList();
-            foreach (var b in freed) blobs.Delete(b.Digest);
+            foreach (var b in freed) await blobs.DeleteAsync(b.Digest, ct);
         }
         return new GcReport(options.DryRun, retention, purged, freed);
     }
 
-    public async Task<VerifyReport> VerifyAsync(IProgress<(long Done, long Total)>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// Checks that every blob a version references is present with the recorded size (one listing of the store), and with
+    /// <paramref name="deep"/> re-hashes every present blob. Null: the store's default (<see cref="IBlobStore.RehashByDefault"/>:
+    /// a local folder re-hashes, an object store does not read every byte unless asked).
+    /// </summary>
+    public async Task<VerifyReport> VerifyAsync(IProgress<(long Done, long Total)>? progress = null, bool? deep = null, CancellationToken ct = default)
     {
-        var users = await db.ReadAsync(async s => (await s.Connection.QueryAsync<(string Digest, string Name)>($"""
-            SELECT v.digest, n.name || ' v' || CAST(v.version AS TEXT) FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
+        var rehash = deep ?? blobs.RehashByDefault;
+        var rows = await db.ReadAsync(async s => (await s.Connection.QueryAsync<(string Digest, long Size, string Name)>($"""
+            SELECT v.digest, v.size, n.name || ' v' || CAST(v.version AS TEXT) FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id
             WHERE v.kind = 'file' AND v.lifecycle <> 'purged'
             UNION ALL
-            SELECT f.digest, n.name || ' v' || CAST(v.version AS TEXT) || ':' || f.path FROM artifact_files f
+            SELECT f.digest, f.size, n.name || ' v' || CAST(v.version AS TEXT) || ':' || f.path FROM artifact_files f
             JOIN artifact_versions v ON v.id = f.version_id JOIN artifact_names n ON n.id = v.name_id WHERE v.lifecycle <> 'purged'
-            """)).ToLookup(x => x.Digest, x => x.Name), ct);
-        var present = blobs.List().ToList();
-        var total = present.Sum(b => b.Size);
+            """)).ToList(), ct);
+        var users = rows.ToLookup(x => x.Digest, x => x.Name);
+        var recordedSize = rows.GroupBy(r => r.Digest).ToDictionary(g => g.Key, g => g.First().Size);
+        var present = new List<BlobInfo>();
+        await foreach (var blob in blobs.ListAsync(ct)) present.Add(blob.Info);
+        var total = rehash ? present.Sum(b => b.Size) : present.Count;
         var problems = new List<BlobProblem>();
         long done = 0, count = 0;
         var buffer = new byte[1 << 20];
         foreach (var blob in present)
         {
             ct.ThrowIfCancellationRequested();
-            await using (var stream = blobs.OpenRead(blob.Digest))
+            if (recordedSize.TryGetValue(blob.Digest, out var expected) && expected != blob.Size)
+                problems.Add(new BlobProblem(blob.Digest, $"corrupt: {blob.Size:N0} bytes stored, {expected:N0} recorded", users[blob.Digest].ToList()));
+            else if (rehash)
             {
+                await using var stream = await blobs.OpenReadAsync(blob.Digest, ct);
                 if (stream is null) continue; // deleted meanwhile
                 using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 int read;
@@ -168,18 +181,24 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
                 if (actual != blob.Digest)
                     problems.Add(new BlobProblem(blob.Digest, $"corrupt: content hashes to {actual}", users[blob.Digest].ToList()));
             }
+            if (!rehash)
+            {
+                done++;
+                progress?.Report((done, total));
+            }
             count++;
         }
         var presentSet = present.Select(b => b.Digest).ToHashSet();
         foreach (var group in users.Where(g => !presentSet.Contains(g.Key)))
             problems.Add(new BlobProblem(group.Key, "missing", group.ToList()));
-        return new VerifyReport(count, done, problems);
+        return new VerifyReport(count, rehash ? done : present.Sum(b => b.Size), problems);
     }
 
     public async Task<StorageStats> StatsAsync(CancellationToken ct = default)
     {
         var metadata = await db.SizeOnDiskAsync(ct);
-        var present = blobs.List().ToList();
+        var present = new List<StoredBlob>();
+        await foreach (var blob in blobs.ListAsync(ct)) present.Add(blob);
         var (versions, logical) = await db.ReadAsync(async s => await s.Connection.QuerySingleAsync<(long, long)>(
             "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM artifact_versions WHERE lifecycle <> 'purged' AND kind <> 'external'"), ct);
         return new StorageStats(metadata, present.Sum(b => b.Size), present.Count, versions, logical);

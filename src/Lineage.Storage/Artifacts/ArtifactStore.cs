@@ -23,7 +23,7 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
     public IBlobStore Blobs => blobs;
 
     /// <summary>Registers the next version of (project, name). Uploaded content must already be in the blob store.</summary>
-    public Task<ArtifactVersion> RegisterAsync(ArtifactRegistration r, IdempotencyKey? idem = null)
+    public async Task<ArtifactVersion> RegisterAsync(ArtifactRegistration r, IdempotencyKey? idem = null)
     {
         var project = r.Project ?? TrackingStore.DefaultProject;
         ArtifactRules.Name(r.Name);
@@ -38,8 +38,11 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
         }).ToList();
         var runId = r.RunId is null ? null : Validate.RunId(r.RunId, "runId");
         var (kind, digest, size, uri, files) = CheckContent(r.Content);
+        // Outside the transaction: the blob store may be remote (S3), and no version is registered without its bytes.
+        if (kind == ArtifactKind.File) await RequireBlobAsync(digest, size, "digest");
+        else if (kind == ArtifactKind.Directory) await RequireBlobsAsync(files);
 
-        return db.WriteAsync(async s =>
+        return await db.WriteAsync(async s =>
         {
             var p = await ExperimentAccess.RequireProjectAsync(s, project);
             long? producer = null;
@@ -67,7 +70,6 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             case ArtifactContent.File f:
             {
                 var digest = Digests.Normalize(f.Digest, "digest");
-                RequireBlob(digest, f.Size, "digest");
                 return (ArtifactKind.File, digest, f.Size, null, []);
             }
             case ArtifactContent.Directory d:
@@ -81,7 +83,6 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
                     var path = Manifests.SafePath(d.Files[i].Path, $"files[{i}].path");
                     if (!seen.Add(path)) throw LineageException.Invalid($"files[{i}].path", $"path '{path}' appears twice");
                     var digest = Digests.Normalize(d.Files[i].Digest, $"files[{i}].digest");
-                    RequireBlob(digest, d.Files[i].Size, $"files[{i}].digest");
                     files.Add(new ManifestEntry(path, digest, d.Files[i].Size));
                 }
                 // A path that is also a folder of another path cannot be materialized as a tree.
@@ -103,9 +104,17 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
         }
     }
 
-    private void RequireBlob(string digest, long size, string field)
+    /// <summary>Every file's content must be stored with its size; distinct digests are checked 16 at a time (HEADs on S3).</summary>
+    private async Task RequireBlobsAsync(IReadOnlyList<ManifestEntry> files)
     {
-        var stored = blobs.SizeOf(digest);
+        var fields = files.Select((f, i) => (f.Digest, f.Size, Field: $"files[{i}].digest")).DistinctBy(f => (f.Digest, f.Size)).ToList();
+        await Parallel.ForEachAsync(fields, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (f, _) => await RequireBlobAsync(f.Digest, f.Size, f.Field));
+    }
+
+    private async Task RequireBlobAsync(string digest, long size, string field)
+    {
+        var stored = await blobs.SizeOfAsync(digest);
         if (stored is null)
             throw LineageException.Invalid(field, $"no uploaded content has digest {digest}; upload it first (PUT /api/v1/blobs)");
         if (stored != size)

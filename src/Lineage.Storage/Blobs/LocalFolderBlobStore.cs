@@ -34,6 +34,8 @@ public sealed class LocalFolderBlobStore : IBlobStore
 
     public string Location => Root;
 
+    public bool RehashByDefault => true;
+
     public async Task<BlobInfo> PutAsync(Stream content, string? expectedDigest = null, long? maxBytes = null, CancellationToken ct = default)
     {
         if (expectedDigest is not null) expectedDigest = Digests.Normalize(expectedDigest, "digest");
@@ -117,7 +119,9 @@ public sealed class LocalFolderBlobStore : IBlobStore
         return filled;
     }
 
-    public Stream? OpenRead(string digest)
+    public Task<Stream?> OpenReadAsync(string digest, CancellationToken ct = default) => Task.FromResult(OpenRead(digest));
+
+    private Stream? OpenRead(string digest)
     {
         var path = PathOf(Digests.Normalize(digest, "digest"));
         try
@@ -134,28 +138,43 @@ public sealed class LocalFolderBlobStore : IBlobStore
         }
     }
 
-    public long? SizeOf(string digest)
+    public Task<long?> SizeOfAsync(string digest, CancellationToken ct = default)
     {
         var info = new FileInfo(PathOf(Digests.Normalize(digest, "digest")));
-        return info.Exists ? info.Length : null;
+        return Task.FromResult(info.Exists ? info.Length : (long?)null);
     }
 
-    public DateTime LastWrittenUtc(string digest) => File.GetLastWriteTimeUtc(PathOf(Digests.Normalize(digest, "digest")));
+    public async IAsyncEnumerable<StoredBlob> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await Task.CompletedTask;
+        foreach (var path in Directory.EnumerateFiles(_blobs, "*", SearchOption.AllDirectories))
+        {
+            ct.ThrowIfCancellationRequested();
+            var file = new FileInfo(path);
+            if (!Digests.IsDigest(file.Name)) continue;
+            StoredBlob blob;
+            try
+            {
+                blob = new StoredBlob(file.Name, file.Length, file.LastWriteTimeUtc);
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // deleted while listing
+            }
+            yield return blob;
+        }
+    }
 
-    public IEnumerable<BlobInfo> List() =>
-        Directory.EnumerateFiles(_blobs, "*", SearchOption.AllDirectories)
-            .Select(p => new FileInfo(p))
-            .Where(f => Digests.IsDigest(f.Name))
-            .Select(f => new BlobInfo(f.Name, f.Length));
-
-    public long Delete(string digest)
+    public Task<long> DeleteAsync(string digest, CancellationToken ct = default)
     {
         var info = new FileInfo(PathOf(Digests.Normalize(digest, "digest")));
-        if (!info.Exists) return 0;
+        if (!info.Exists) return Task.FromResult(0L);
         var size = info.Length;
         info.Delete();
-        return size;
+        return Task.FromResult(size);
     }
+
+    public Uri? DirectReadUrl(string digest, string? fileName, TimeSpan validFor) => null;
 
     private string PathOf(string digest) => Path.Combine(_blobs, digest[..2], digest[2..4], digest);
 

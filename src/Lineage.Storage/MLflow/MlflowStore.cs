@@ -221,7 +221,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
                 s.Transaction)
             : null, ct);
         if (row is not { } file) throw LineageException.NotFound($"artifact '{path}' does not exist");
-        var stream = blobs.OpenRead(file.Digest)
+        var stream = await blobs.OpenReadAsync(file.Digest, ct)
                      ?? throw LineageException.NotFound($"the content of artifact '{path}' is gone from the blob store");
         return (stream, file.Size);
     }

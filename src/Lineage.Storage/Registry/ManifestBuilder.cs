@@ -268,7 +268,7 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
 
     private async Task<string?> HashAsync(string digest, CancellationToken ct)
     {
-        await using var stream = blobs.OpenRead(digest);
+        await using var stream = await blobs.OpenReadAsync(digest, ct);
         if (stream is null) return null;
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }

@@ -78,7 +78,7 @@ public abstract class ArtifactStoreContract : StoreTestBase
         var c = await Register("a", "same bytes");
         Assert.Equal(a.Digest, b.Digest);
         Assert.Equal(a.Digest, c.Digest);
-        Assert.Single(_blobs.List());
+        Assert.Single(await _blobs.ListAsync().ToListAsync());
     }
 
     [Fact]
@@ -233,23 +233,23 @@ public abstract class ArtifactStoreContract : StoreTestBase
         Assert.Equal([2L, 3L], dry.RetentionDeleted.Select(v => v.Version).Order());
         Assert.Contains(dry.FreedBlobs, b => b.Digest == orphan.Digest);
         Assert.Equal(5, (await _artifacts.ListAsync(new ArtifactQuery(Name: "daily"))).Items.Count); // dry run changed nothing
-        Assert.NotNull(_blobs.SizeOf(orphan.Digest));
+        Assert.NotNull(await _blobs.SizeOfAsync(orphan.Digest));
 
         var first = await _maintenance.CollectAsync(new GcOptions(UploadGrace: TimeSpan.Zero));
         Assert.Equal([2L, 3L], first.RetentionDeleted.Select(v => v.Version).Order());
-        Assert.Null(_blobs.SizeOf(orphan.Digest));
+        Assert.Null(await _blobs.SizeOfAsync(orphan.Digest));
         Assert.Equal([1L, 4L, 5L], (await _artifacts.ListAsync(new ArtifactQuery(Name: "daily"))).Items.Select(v => v.Version).Order());
         Assert.Contains((await _artifacts.EditsAsync(null, "daily", 2)), e => e.EditedBy!.StartsWith(ArtifactMaintenance.GcUser));
 
         // Deleted versions keep their content until the purge delay has passed.
         var v2 = await _artifacts.GetAsync(null, "daily", ArtifactRules.Ref("2"));
-        Assert.NotNull(_blobs.SizeOf(v2.Digest));
+        Assert.NotNull(await _blobs.SizeOfAsync(v2.Digest));
         var purge = await _maintenance.CollectAsync(new GcOptions(PurgeAfter: TimeSpan.Zero, UploadGrace: TimeSpan.Zero));
         Assert.Equal([2L, 3L], purge.Purged.Select(v => v.Version).Order());
-        Assert.Null(_blobs.SizeOf(v2.Digest));
+        Assert.Null(await _blobs.SizeOfAsync(v2.Digest));
         Assert.Equal(VersionLifecycle.Purged, (await _artifacts.GetAsync(null, "daily", ArtifactRules.Ref("2"))).Lifecycle);
         await Fails(ErrorCode.InvalidParameterValue, () => _artifacts.RestoreVersionAsync(null, "daily", 2, null));
-        Assert.NotNull(_blobs.SizeOf((await _artifacts.GetAsync(null, "daily", ArtifactRules.Ref("golden"))).Digest));
+        Assert.NotNull(await _blobs.SizeOfAsync((await _artifacts.GetAsync(null, "daily", ArtifactRules.Ref("golden"))).Digest));
     }
 
     [Fact]
@@ -260,7 +260,7 @@ public abstract class ArtifactStoreContract : StoreTestBase
         var gone = await Register("gone", "will vanish");
         var rotPath = Directory.EnumerateFiles(_blobs.Root, bad.Digest, SearchOption.AllDirectories).Single();
         await File.WriteAllTextAsync(rotPath, "rotten!!");
-        _blobs.Delete(gone.Digest);
+        await _blobs.DeleteAsync(gone.Digest);
         var report = await _maintenance.VerifyAsync();
         Assert.Equal(2, report.BlobsChecked);
         Assert.Contains(report.Problems, p => p.Digest == bad.Digest && p.Problem.StartsWith("corrupt") && p.UsedBy.Single() == "bad v1");

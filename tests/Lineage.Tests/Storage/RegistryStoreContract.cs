@@ -408,7 +408,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         Assert.Equal([2L], report.RetentionDeleted.Select(v => v.Version));
         var kept = await _artifacts.GetAsync(null, "weights", ArtifactRules.Ref("1"));
         Assert.Equal(VersionLifecycle.Active, kept.Lifecycle);
-        Assert.NotNull(_blobs.SizeOf(kept.Digest));
+        Assert.NotNull(await _blobs.SizeOfAsync(kept.Digest));
     }
 
     [Fact]
