@@ -2,10 +2,12 @@
 # Runs the whole Lineage test suite on a fresh Debian machine with only the .NET SDK.
 # Installs PostgreSQL and Chromium when missing (apt-get, as root or through sudo), builds the web UI
 # (scripts/build-web.sh), starts a throwaway
-# cluster under a temp folder, runs every test against it, and ends with one line:
+# cluster under a temp folder, installs (npm ci in tests/s3-server) and starts an S3-compatible server (s3rver) on
+# loopback for the artifact tests on S3, runs every test against them, and ends with one line:
 #   N passed, M failed[, K skipped]
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Storage").
-# LINEAGE_TEST_POSTGRES=<Npgsql connection string> uses an existing server instead.
+# LINEAGE_TEST_POSTGRES=<Npgsql connection string> uses an existing server instead;
+# LINEAGE_TEST_S3=<endpoint URL> an existing S3-compatible server (with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,11 +36,11 @@ ensure_postgres() {
 }
 
 free_port() {
-  local port
-  for port in $(seq 54329 54429); do
+  local port first=${1:-54329} last=${2:-54429}
+  for port in $(seq "$first" "$last"); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
-  echo "no free port between 54329 and 54429" >&2; return 1
+  echo "no free port between $first and $last" >&2; return 1
 }
 
 # initdb refuses to run as root: the cluster belongs to the postgres system user when we are root.
@@ -57,7 +59,6 @@ stop_postgres() {
 start_postgres() {
   ensure_postgres
   PG_DIR=$(mktemp -d /tmp/lineage-pg.XXXXXX)
-  trap stop_postgres EXIT
   [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
   local port; port=$(free_port)
   run_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync >"$PG_DIR/initdb.log" 2>&1 \
@@ -70,6 +71,46 @@ start_postgres() {
   echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_DIR)"
 }
 
+# The artifact tests on S3 run against s3rver, an S3-compatible server from npm (tests/s3-server: package.json and
+# package-lock.json, installed with npm ci). Without it those tests fail, they do not skip.
+S3_DIR=""
+S3_PID=""
+stop_s3() {
+  if [ -n "$S3_PID" ]; then kill "$S3_PID" 2>/dev/null || true; wait "$S3_PID" 2>/dev/null || true; fi
+  if [ -n "$S3_DIR" ] && [ -d "$S3_DIR" ]; then rm -rf "$S3_DIR"; fi
+}
+
+start_s3() {
+  command -v npm >/dev/null || { echo "npm not found: the S3 tests need Node.js 20 and npm" >&2; return 1; }
+  if [ ! -f tests/s3-server/node_modules/s3rver/bin/s3rver.js ] || [ tests/s3-server/package-lock.json -nt tests/s3-server/node_modules ]; then
+    echo "== installing the S3 test server (npm ci in tests/s3-server)"
+    (cd tests/s3-server && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
+  fi
+  S3_DIR=$(mktemp -d /tmp/lineage-s3.XXXXXX)
+  local port; port=$(free_port 45680 45780)
+  node tests/s3-server/node_modules/s3rver/bin/s3rver.js -d "$S3_DIR/data" -a 127.0.0.1 -p "$port" --silent \
+    >"$S3_DIR/server.log" 2>&1 &
+  S3_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    if ! kill -0 "$S3_PID" 2>/dev/null; then cat "$S3_DIR/server.log" >&2; return 1; fi
+    sleep 0.1
+  done
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "s3rver did not open 127.0.0.1:$port" >&2; return 1; }
+  export LINEAGE_TEST_S3="http://127.0.0.1:$port"
+  export LINEAGE_TEST_S3_SERVER="$PWD/tests/s3-server/node_modules/s3rver/bin/s3rver.js"
+  # s3rver's fixed credentials; region for request signing.
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+  echo "== s3rver $(node -p "require('./tests/s3-server/node_modules/s3rver/package.json').version") on $LINEAGE_TEST_S3 ($S3_DIR)"
+}
+
+cleanup() {
+  stop_s3
+  stop_postgres
+}
+trap cleanup EXIT
+
 # The UI tests drive Debian's Chromium (tests/Lineage.Tests/Ui); without it they fail, they do not skip.
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
@@ -80,6 +121,7 @@ ensure_chromium() {
 }
 
 if [ -z "${LINEAGE_TEST_POSTGRES:-}" ]; then start_postgres; fi
+if [ -z "${LINEAGE_TEST_S3:-}" ]; then start_s3 || echo "warning: the S3 test server could not be started; the S3 tests will fail" >&2; fi
 ensure_chromium || echo "warning: Chromium could not be installed; the UI tests will fail" >&2
 # The web UI is built before the server (its build copies web/dist); a failed UI build fails the UI tests.
 scripts/build-web.sh || echo "warning: the web UI build failed; the UI tests will fail" >&2

@@ -18,7 +18,10 @@ public class ArtifactApiTests : IAsyncLifetime
 
     protected virtual bool Postgres => false;
 
-    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
+    /// <summary>Artifacts in a bucket of the test S3 server instead of a folder (issue 13): the same tests, the other store.</summary>
+    protected virtual bool S3 => false;
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres, s3: S3);
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
@@ -80,7 +83,7 @@ public class ArtifactApiTests : IAsyncLifetime
         Assert.Equal("digest", (string?)answer.Body!["field"]);
         using var head = await Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/v1/blobs/{Sha(data)}"));
         Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(Server.DataDir, "artifacts"), "*", SearchOption.AllDirectories));
+        Assert.Empty(await Server.StoredBlobsAsync());
     }
 
     [Fact]
@@ -192,13 +195,13 @@ public class ArtifactApiTests : IAsyncLifetime
         File.CreateSymbolicLink(Path.Combine(model, "passwd"), "/etc/passwd");
         var ex = await Assert.ThrowsAnyAsync<LineageException>(() => Server.Client.RegisterArtifactAsync("linked", model, "model"));
         Assert.Equal(ErrorCode.InvalidParameterValue, ex.Code);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(Server.DataDir, "artifacts", "sha256"), "*", SearchOption.AllDirectories));
+        Assert.Empty(await Server.StoredBlobsAsync());
     }
 
     [Fact]
     public async Task content_over_the_configured_size_limit_is_413_and_stores_nothing()
     {
-        await using var small = await TestServer.StartAsync(Postgres, o => o with { MaxArtifactBytes = 1000 });
+        await using var small = await TestServer.StartAsync(Postgres, o => o with { MaxArtifactBytes = 1000 }, S3);
         var data = new byte[5000];
         var declared = await small.Http.SendAsync(Upload("/api/v1/artifacts/upload?name=big&type=dataset", data));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
@@ -209,8 +212,8 @@ public class ArtifactApiTests : IAsyncLifetime
         chunked.Headers.TransferEncodingChunked = true;
         using var streamed = await small.Http.SendAsync(chunked);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(small.DataDir, "artifacts", "sha256"), "*", SearchOption.AllDirectories));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(small.DataDir, "artifacts", "tmp")));
+        Assert.Empty(await small.StoredBlobsAsync());
+        if (!S3) Assert.Empty(Directory.EnumerateFiles(Path.Combine(small.DataDir, "artifacts", "tmp")));
     }
 
     /// <summary>Progress&lt;T&gt; posts asynchronously; tests need the reports in order and at once.</summary>
@@ -223,4 +226,9 @@ public class ArtifactApiTests : IAsyncLifetime
 public sealed class ArtifactApiPostgresTests : ArtifactApiTests
 {
     protected override bool Postgres => true;
+}
+
+public sealed class ArtifactApiS3Tests : ArtifactApiTests
+{
+    protected override bool S3 => true;
 }

@@ -25,13 +25,18 @@ public sealed class TestServer : IAsyncDisposable
     public LineageClient Client { get; }
     public string DataDir => _dir.Path;
 
-    public static async Task<TestServer> StartAsync(bool postgres = false, Func<ServerOptions, ServerOptions>? configure = null)
+    /// <summary>The blobs the server's store holds (a folder or a bucket).</summary>
+    public async Task<List<Lineage.Storage.Blobs.StoredBlob>> StoredBlobsAsync() => await Server.Blobs.ListAsync().ToListAsync();
+
+    /// <summary>With <paramref name="s3"/> the artifacts go to a fresh bucket on the test S3 server (<see cref="S3Target"/>).</summary>
+    public static async Task<TestServer> StartAsync(bool postgres = false, Func<ServerOptions, ServerOptions>? configure = null, bool s3 = false)
     {
         var dir = new TempDir();
         var options = new ServerOptions
         {
             Database = postgres ? PostgresTarget.CreateDatabase() : dir.File("lineage.db"),
-            ArtifactRoot = dir.File("artifacts"),
+            ArtifactRoot = s3 ? await S3Target.CreateBucketAsync() : dir.File("artifacts"),
+            S3Endpoint = s3 ? S3Target.Endpoint : null,
             Port = 0,
         };
         var server = await LineageServer.StartAsync(configure is null ? options : configure(options));
