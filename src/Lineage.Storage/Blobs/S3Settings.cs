@@ -61,6 +61,19 @@ public sealed record S3Settings(string Bucket, string Prefix, string? Endpoint =
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(Region);
         }
-        return new AmazonS3Client(config);
+        var client = new AmazonS3Client(config);
+        client.BeforeRequestEvent += KeepCopySourceSlashes;
+        return client;
+    }
+
+    /// <summary>
+    /// The SDK sends <c>x-amz-copy-source</c> with every '/' encoded as %2F. S3 accepts both spellings; some S3-compatible
+    /// servers (s3rver, the test server) decode only the key and then look for a bucket named "bucket%2Fkey". Literal
+    /// slashes are what the S3 documentation shows, so they are sent (raised after marshalling, before signing).
+    /// </summary>
+    private static void KeepCopySourceSlashes(object sender, RequestEventArgs e)
+    {
+        if (e is WebServiceRequestEventArgs { Headers: { } headers } && headers.TryGetValue("x-amz-copy-source", out var source))
+            headers["x-amz-copy-source"] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
     }
 }
