@@ -14,7 +14,10 @@ public class MlflowApiTests : IAsyncLifetime
 
     protected virtual bool Postgres => false;
 
-    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
+    /// <summary>The artifact proxy on S3 (issue 13): the same tests with the artifacts in a bucket.</summary>
+    protected virtual bool S3 => false;
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres, s3: S3);
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
@@ -174,4 +177,9 @@ public class MlflowApiTests : IAsyncLifetime
 public class MlflowApiTestsPostgres : MlflowApiTests
 {
     protected override bool Postgres => true;
+}
+
+public sealed class MlflowApiS3Tests : MlflowApiTests
+{
+    protected override bool S3 => true;
 }

@@ -12,16 +12,29 @@ namespace Lineage.Tests.Storage;
 /// <summary>Artifact behaviour every store must have, whatever the database.</summary>
 public abstract class ArtifactStoreContract : StoreTestBase
 {
-    private LocalFolderBlobStore _blobs = null!;
+    private IBlobStore _blobs = null!;
     private ArtifactStore _artifacts = null!;
     private ArtifactMaintenance _maintenance = null!;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _blobs = new LocalFolderBlobStore(Dir.File("blobs"));
+        _blobs = await NewBlobStoreAsync();
         _artifacts = new ArtifactStore(Db, _blobs);
         _maintenance = new ArtifactMaintenance(Db, _blobs);
+    }
+
+    /// <summary>The blob store under test: a folder here, a bucket in the S3 variant.</summary>
+    protected virtual Task<IBlobStore> NewBlobStoreAsync() => Task.FromResult<IBlobStore>(new LocalFolderBlobStore(Dir.File("blobs")));
+
+    /// <summary>Replaces a stored blob's bytes behind the store's back (bit rot, a bad copy).</summary>
+    protected virtual Task OverwriteBlobAsync(IBlobStore blobs, string digest, byte[] content) =>
+        File.WriteAllBytesAsync(Directory.EnumerateFiles(((LocalFolderBlobStore)blobs).Root, digest, SearchOption.AllDirectories).Single(), content);
+
+    public override async Task DisposeAsync()
+    {
+        (_blobs as IDisposable)?.Dispose();
+        await base.DisposeAsync();
     }
 
     private async Task<ArtifactContent.File> Upload(string text)
@@ -258,19 +271,29 @@ public abstract class ArtifactStoreContract : StoreTestBase
         var good = await Register("ok", "fine");
         var bad = await Register("bad", "will rot");
         var gone = await Register("gone", "will vanish");
-        var rotPath = Directory.EnumerateFiles(_blobs.Root, bad.Digest, SearchOption.AllDirectories).Single();
-        await File.WriteAllTextAsync(rotPath, "rotten!!");
+        var shrunk = await Register("shrunk", "will shrink");
+        await OverwriteBlobAsync(_blobs, bad.Digest, "rotten!!"u8.ToArray()); // same size: only re-hashing finds it
+        await OverwriteBlobAsync(_blobs, shrunk.Digest, "short"u8.ToArray());
         await _blobs.DeleteAsync(gone.Digest);
-        var report = await _maintenance.VerifyAsync();
-        Assert.Equal(2, report.BlobsChecked);
+
+        // Existence and size come from one listing; only a deep check reads every byte (the default on an object store).
+        var shallow = await _maintenance.VerifyAsync(deep: false);
+        Assert.Equal(3, shallow.BlobsChecked);
+        Assert.Contains(shallow.Problems, p => p.Digest == shrunk.Digest && p.Problem.StartsWith("corrupt: 5 bytes stored") && p.UsedBy.Single() == "shrunk v1");
+        Assert.Contains(shallow.Problems, p => p.Digest == gone.Digest && p.Problem == "missing");
+        Assert.DoesNotContain(shallow.Problems, p => p.Digest == bad.Digest);
+        await OverwriteBlobAsync(_blobs, shrunk.Digest, "will shrink"u8.ToArray());
+
+        var report = await _maintenance.VerifyAsync(deep: true);
+        Assert.Equal(3, report.BlobsChecked);
         Assert.Contains(report.Problems, p => p.Digest == bad.Digest && p.Problem.StartsWith("corrupt") && p.UsedBy.Single() == "bad v1");
         Assert.Contains(report.Problems, p => p.Digest == gone.Digest && p.Problem == "missing");
         Assert.DoesNotContain(report.Problems, p => p.Digest == good.Digest);
 
         var stats = await _maintenance.StatsAsync();
         Assert.True(stats.MetadataBytes > 0);
-        Assert.Equal(2, stats.Blobs);
-        Assert.Equal(3, stats.Versions);
+        Assert.Equal(3, stats.Blobs);
+        Assert.Equal(4, stats.Versions);
     }
 }
 
@@ -282,4 +305,22 @@ public sealed class SqliteArtifactStoreTests : ArtifactStoreContract
 public sealed class PostgresArtifactStoreTests : ArtifactStoreContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
+}
+
+/// <summary>The artifact contract with the content in a bucket of the test S3 server (issue 13).</summary>
+public sealed class SqliteS3ArtifactStoreTests : ArtifactStoreContract
+{
+    protected override string NewTarget(TempDir dir) => dir.File($"art-{Guid.NewGuid():N}.db");
+
+    protected override async Task<IBlobStore> NewBlobStoreAsync() => await BlobStores.OpenAsync(await S3Target.CreateBucketAsync(), S3Target.Endpoint);
+
+    protected override async Task OverwriteBlobAsync(IBlobStore blobs, string digest, byte[] content)
+    {
+        using var s3 = S3Target.Client();
+        var store = (S3BlobStore)blobs;
+        await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+        {
+            BucketName = store.Settings.Bucket, Key = store.KeyOf(digest), InputStream = new MemoryStream(content), UseChunkEncoding = false,
+        });
+    }
 }

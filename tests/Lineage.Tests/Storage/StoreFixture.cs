@@ -26,7 +26,7 @@ public abstract class StoreTestBase : IAsyncLifetime
         Store = new TrackingStore(Db);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Db.DisposeAsync();
         _dir.Dispose();
