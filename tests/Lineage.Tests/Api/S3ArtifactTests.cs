@@ -100,7 +100,7 @@ public sealed class S3ArtifactTests
             Assert.Equal((HttpStatusCode.ServiceUnavailable, "BLOB_STORE_UNAVAILABLE"),
                 (down.StatusCode, (string?)JsonNode.Parse(await down.Content.ReadAsStringAsync())!["error_code"]));
         var versions = await server.Http.GetStringAsync("/api/v1/artifacts/sales/versions");
-        Assert.Single(JsonNode.Parse(versions)!["items"]!.AsArray());
+        Assert.Single(JsonNode.Parse(versions)!["artifacts"]!.AsArray());
 
         await s3.RestartAsync();
         using var again = await server.Http.SendAsync(Upload("sales", new ByteArrayContent(data)));
@@ -188,17 +188,25 @@ internal sealed class ActionAtStream(byte[] data, int at, Action action) : Memor
 {
     private bool _done;
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    public override int Read(byte[] buffer, int offset, int count)
     {
         if (!_done && Position >= at)
         {
             _done = true;
             action();
         }
-        return await base.ReadAsync(buffer[..Math.Min(buffer.Length, 1 << 20)], ct);
+        return base.Read(buffer, offset, Math.Min(count, 1 << 20));
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var chunk = new byte[Math.Min(buffer.Length, 1 << 20)];
+        var read = Read(chunk, 0, chunk.Length);
+        chunk.AsSpan(0, read).CopyTo(buffer.Span);
+        return ValueTask.FromResult(read);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer, offset, count));
 }
 
 /// <summary>An s3rver child process of one test, on its own port and folder, so the test can kill and restart it.</summary>
