@@ -56,9 +56,12 @@ public sealed class SharedPostgresS3Tests
         var (code, output) = await Cli("gc", "--db", database, "--artifacts", bucket, "--s3-endpoint", S3Target.Endpoint);
         Assert.True(code == 0, output);
         Assert.Contains("free 0 blob(s)", output);
-        using (var register = await ha.PostAsync("/api/v1/artifacts", new StringContent(
-                   $$"""{"name":"features","type":"dataset","file":{"digest":"{{Sha(pending)}}","size":{{pending.Length}}}}""",
-                   System.Text.Encoding.UTF8, "application/json")))
+        var registration = new JsonObject
+        {
+            ["name"] = "features", ["type"] = "dataset", ["file"] = new JsonObject { ["digest"] = Sha(pending), ["size"] = pending.Length },
+        };
+        using (var register = await ha.PostAsync("/api/v1/artifacts",
+                   new StringContent(registration.ToJsonString(), System.Text.Encoding.UTF8, "application/json")))
             Assert.Equal(HttpStatusCode.Created, register.StatusCode);
         Assert.Equal(pending, await hb.GetByteArrayAsync("/api/v1/artifacts/features/versions/1/content"));
 
