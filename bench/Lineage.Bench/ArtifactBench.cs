@@ -14,7 +14,17 @@ public static class ArtifactBench
     public static async Task<int> RunAsync(BenchOptions o)
     {
         using var dir = new TempDir();
-        await using var server = await ServerProcess.StartAsync(dir.File("bench.db"), dir.File("artifacts"));
+        var artifacts = dir.File("artifacts");
+        string[] extra = [];
+        if (o.S3Endpoint is { } endpoint)
+        {
+            var bucket = "lineage-bench-" + Guid.NewGuid().ToString("N")[..12];
+            using (var s3 = new Lineage.Storage.Blobs.S3Settings(bucket, "", endpoint).CreateClient())
+                await s3.PutBucketAsync(bucket);
+            artifacts = $"s3://{bucket}/bench";
+            extra = ["--s3-endpoint", endpoint];
+        }
+        await using var server = await ServerProcess.StartAsync(dir.File("bench.db"), artifacts, extra);
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = Timeout.InfiniteTimeSpan };
         Console.WriteLine($"artifacts: file={o.FileBytes / 1048576.0:N0} MiB, small versions={o.SmallVersions:N0}, concurrency={o.Concurrency}");
 
@@ -90,8 +100,11 @@ public static class ArtifactBench
         })));
         var registerRate = o.SmallVersions / register.Elapsed.TotalSeconds;
 
+        var s3Lines = o.S3Endpoint is null ? [] : await S3ComparisonAsync(o, http, server, artifacts, o.S3Endpoint);
+
         Console.WriteLine();
         Console.WriteLine("| measure | value |");
+        foreach (var line in s3Lines) Console.WriteLine(line);
         Console.WriteLine("|---|---|");
         Console.WriteLine($"| upload {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Statistics.Median(upRates) / 1e6:N0} MB/s |");
         Console.WriteLine($"| download {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Statistics.Median(downRates) / 1e6:N0} MB/s |");
@@ -99,6 +112,50 @@ public static class ArtifactBench
         Console.WriteLine($"| small versions, upload + register in one request ({o.SmallVersions:N0}) | {smallRate:N0} versions/s |");
         Console.WriteLine($"| small versions, register only, content already stored ({o.SmallVersions:N0}) | {registerRate:N0} versions/s |");
         return 0;
+    }
+
+    /// <summary>
+    /// Upload through the server with the digest named (the SDK's and CLI's path: parts go straight to the final key)
+    /// against the same bytes sent directly to the same S3 server by the AWS SDK's TransferUtility (multipart, 8 MiB parts).
+    /// </summary>
+    private static async Task<List<string>> S3ComparisonAsync(BenchOptions o, HttpClient http, ServerProcess server, string artifacts, string endpoint)
+    {
+        var viaServer = new List<double>();
+        var direct = new List<double>();
+        long peakRss = 0;
+        var bucket = artifacts["s3://".Length..].Split('/')[0];
+        using var s3 = new Lineage.Storage.Blobs.S3Settings(bucket, "", endpoint).CreateClient();
+        using var transfer = new Amazon.S3.Transfer.TransferUtility(s3);
+        for (var round = 0; round < o.Rounds; round++)
+        {
+            var seed = 1000 + round;
+            string digest;
+            using (var sha = System.Security.Cryptography.SHA256.Create())
+                digest = Convert.ToHexStringLower(await sha.ComputeHashAsync(new GeneratedStream(o.FileBytes, seed)));
+            using var sampler = new RssSampler(server);
+            var watch = Stopwatch.StartNew();
+            var content = new StreamContent(new GeneratedStream(o.FileBytes, seed), 1 << 20);
+            content.Headers.ContentLength = o.FileBytes;
+            using (var up = await http.PutAsync($"/api/v1/blobs?digest={digest}", content)) up.EnsureSuccessStatusCode();
+            viaServer.Add(o.FileBytes / watch.Elapsed.TotalSeconds);
+            peakRss = Math.Max(peakRss, sampler.Stop());
+
+            watch.Restart();
+            await transfer.UploadAsync(new Amazon.S3.Transfer.TransferUtilityUploadRequest
+            {
+                BucketName = bucket, Key = $"direct/{round}", InputStream = new GeneratedStream(o.FileBytes, seed + 500), PartSize = 8 << 20,
+            });
+            direct.Add(o.FileBytes / watch.Elapsed.TotalSeconds);
+            Console.WriteLine($"  s3 round {round + 1}: through the server {viaServer[^1] / 1e6:N0} MB/s, direct multipart {direct[^1] / 1e6:N0} MB/s, server peak RSS {peakRss / 1048576.0:N0} MiB");
+        }
+        var ratio = Statistics.Median(viaServer) / Statistics.Median(direct);
+        return
+        [
+            $"| S3: upload {o.FileBytes / 1e9:N1} GB through the server, digest named (SDK/CLI path), median of {o.Rounds} | {Statistics.Median(viaServer) / 1e6:N0} MB/s |",
+            $"| S3: the same bytes straight to the S3 server (TransferUtility multipart), median of {o.Rounds} | {Statistics.Median(direct) / 1e6:N0} MB/s |",
+            $"| S3: through the server / direct | {ratio:P0} |",
+            $"| S3: server peak resident memory during those uploads | {peakRss / 1048576.0:N0} MiB |",
+        ];
     }
 
     /// <summary>Reads the server's resident memory every 50 ms and keeps the highest value.</summary>

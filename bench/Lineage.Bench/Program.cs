@@ -19,7 +19,8 @@ return options.Suite switch
 namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
-        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null)
+        long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null,
+        string? S3Endpoint = null)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -47,6 +48,7 @@ namespace Lineage.Bench
                     case "--auth": o = o with { Auth = true }; break;
                     case "--rate-limit": o = o with { RateLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--s3": o = o with { S3Endpoint = Next() }; break;
                     default:
                         Console.WriteLine("""
                             Lineage ingestion benchmark: starts a real `lineage server` process, sends metric
@@ -68,6 +70,8 @@ namespace Lineage.Bench
                               --restarts N              server restarts for the start-up time median (default 5)
                               --file-mb N               artifacts: size of the large file in MB (default 2000)
                               --rounds N                artifacts: upload/download rounds for the median (default 3)
+                              --s3 ENDPOINT             artifacts: content in a fresh bucket of this S3-compatible server (credentials from
+                                                        AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), compared with a direct multipart upload
                               --small-versions N        artifacts: small versions to register (default 10000);
                                                         registry: model versions (default 100000)
                               --nodes N                 graph: nodes of the synthetic graph (default 1000000; edges = 3 x nodes)

@@ -124,7 +124,7 @@ public static class ServerCommand
             {
                 if (options.Insecure) Terminal.Error("warning: --insecure: no authentication is required; anyone who can reach this address can read and change everything");
                 Terminal.Line($"Lineage {LineageServer.Version} listening on {server.Address.ToString().TrimEnd('/')} " +
-                              $"(store: {server.Database.Description}, artifacts: {Path.GetFullPath(options.ArtifactRoot)})");
+                              $"(store: {server.Database.Description}, artifacts: {server.Blobs.Location})");
                 Terminal.Line(await new Lineage.Storage.Governance.GovernanceStore(server.Database).AuthEnabledAsync()
                     ? "Authentication: on (Bearer token or Basic; 'lineage tokens create <user>')"
                     : "Authentication: off (no user exists; open to whoever reaches this address; 'lineage users create <name> --admin' turns it on)");

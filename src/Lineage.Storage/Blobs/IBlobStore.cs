@@ -51,6 +51,9 @@ public interface IBlobStore
     /// <summary>Removes a blob; returns the bytes freed (0 when it was absent).</summary>
     Task<long> DeleteAsync(string digest, CancellationToken ct = default);
 
+    /// <summary>Whether the store can serve now (the folder exists; the bucket answers a one-key listing). Never throws.</summary>
+    Task<bool> ReadyAsync(CancellationToken ct = default);
+
     /// <summary>
     /// A short-lived URL that reads the blob directly from the store without credentials (an S3 presigned GET), or null
     /// when the store has none (a local folder). <paramref name="fileName"/> becomes the download's file name.

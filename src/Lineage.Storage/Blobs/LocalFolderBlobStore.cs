@@ -176,6 +176,8 @@ public sealed class LocalFolderBlobStore : IBlobStore
 
     public Uri? DirectReadUrl(string digest, string? fileName, TimeSpan validFor) => null;
 
+    public Task<bool> ReadyAsync(CancellationToken ct = default) => Task.FromResult(Directory.Exists(_blobs));
+
     private string PathOf(string digest) => Path.Combine(_blobs, digest[..2], digest[2..4], digest);
 
     private static void TryDelete(string path)

@@ -59,6 +59,19 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     public Task CheckAsync(CancellationToken ct = default) =>
         Guard(() => _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _settings.Bucket, Prefix = _settings.Prefix, MaxKeys = 1 }, ct));
 
+    public async Task<bool> ReadyAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await CheckAsync(ct);
+            return true;
+        }
+        catch (LineageException)
+        {
+            return false;
+        }
+    }
+
     public string KeyOf(string digest) => $"{_settings.Prefix}sha256/{digest[..2]}/{digest[2..4]}/{digest}";
 
     private string TouchKeyOf(string digest) => $"{_settings.Prefix}touched/{digest}";

@@ -99,10 +99,14 @@ public sealed class S3ArtifactTests
         using (var down = await server.Http.GetAsync("/api/v1/artifacts/sales/versions/1/content"))
             Assert.Equal((HttpStatusCode.ServiceUnavailable, "BLOB_STORE_UNAVAILABLE"),
                 (down.StatusCode, (string?)JsonNode.Parse(await down.Content.ReadAsStringAsync())!["error_code"]));
+        using (var ready = await server.Http.GetAsync("/ready"))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         var versions = await server.Http.GetStringAsync("/api/v1/artifacts/sales/versions");
         Assert.Single(JsonNode.Parse(versions)!["artifacts"]!.AsArray());
 
         await s3.RestartAsync();
+        using (var ready = await server.Http.GetAsync("/ready"))
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         using var again = await server.Http.SendAsync(Upload("sales", new ByteArrayContent(data)));
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         Assert.Equal(2, (int)JsonNode.Parse(await again.Content.ReadAsStringAsync())!["version"]!);
