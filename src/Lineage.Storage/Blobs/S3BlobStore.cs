@@ -56,8 +56,12 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     /// Fails with a clear <see cref="ErrorCode.BlobStoreUnavailable"/> when the bucket is missing, the credentials are
     /// refused or the endpoint is unreachable: called at start-up, so a misconfigured server never starts.
     /// </summary>
+    /// <remarks>
+    /// One listing of a prefix that holds no objects: it needs the same bucket, credentials and list permission as
+    /// gc and verify, and never returns a truncated page (s3rver on Node 20 fails to sign continuation tokens).
+    /// </remarks>
     public Task CheckAsync(CancellationToken ct = default) =>
-        Guard(() => _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _settings.Bucket, Prefix = _settings.Prefix, MaxKeys = 1 }, ct));
+        Guard(() => _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _settings.Bucket, Prefix = $"{_settings.Prefix}check/", MaxKeys = 1 }, ct));
 
     public async Task<bool> ReadyAsync(CancellationToken ct = default)
     {

@@ -233,6 +233,7 @@ internal sealed class OwnS3Server : IAsyncDisposable
     public async Task RestartAsync()
     {
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider"; // s3rver's list continuation tokens (see scripts/test.sh)
         foreach (var a in new[] { S3Target.ServerScript, "-d", _dir.File("data"), "-a", "127.0.0.1", "-p", _port.ToString(), "--silent" })
             start.ArgumentList.Add(a);
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start s3rver");
