@@ -104,8 +104,8 @@ public static class ArtifactBench
 
         Console.WriteLine();
         Console.WriteLine("| measure | value |");
-        foreach (var line in s3Lines) Console.WriteLine(line);
         Console.WriteLine("|---|---|");
+        foreach (var line in s3Lines) Console.WriteLine(line);
         Console.WriteLine($"| upload {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Statistics.Median(upRates) / 1e6:N0} MB/s |");
         Console.WriteLine($"| download {o.FileBytes / 1e9:N1} GB through the server, median of {o.Rounds} | {Statistics.Median(downRates) / 1e6:N0} MB/s |");
         Console.WriteLine($"| server peak resident memory during transfers | {peakRss / 1048576.0:N0} MiB |");
