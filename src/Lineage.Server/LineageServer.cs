@@ -128,14 +128,15 @@ public static class LineageServer
 
         var app = builder.Build();
         // An MLflow tracking URI or OpenLineage URL may name a project (/projects/{name}/…): unwrapped before routing.
+        app.UseLineageErrors();
         app.UseProjectPrefix();
         app.UseRouting();
         app.UseTrustedProxies(options.TrustedProxies);
-        app.UseLineageErrors();
         app.UseAccessControl();
         app.UsePrincipalRateLimits(options);
         app.UseChangeActor();
         app.UseRequestLimits(options);
+        app.UseJsonTextGuard();
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);

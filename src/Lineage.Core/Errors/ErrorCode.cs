@@ -16,6 +16,8 @@ public enum ErrorCode
     RateLimited,
     EndpointNotFound,
     MethodNotAllowed,
+    /// <summary>The request body's Content-Type is not one the endpoint takes.</summary>
+    UnsupportedMediaType,
     /// <summary>The server cannot serve now (database unreachable, shutting down). Retry later.</summary>
     Unavailable,
     /// <summary>A bug. Never caused by client input.</summary>
@@ -36,6 +38,7 @@ public static class ErrorCodes
         ErrorCode.RateLimited => "RATE_LIMITED",
         ErrorCode.EndpointNotFound => "ENDPOINT_NOT_FOUND",
         ErrorCode.MethodNotAllowed => "METHOD_NOT_ALLOWED",
+        ErrorCode.UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
         ErrorCode.Unavailable => "TEMPORARILY_UNAVAILABLE",
         _ => "INTERNAL_ERROR",
     };
@@ -48,6 +51,7 @@ public static class ErrorCodes
         ErrorCode.ResourceDoesNotExist => 404,
         ErrorCode.EndpointNotFound => 404,
         ErrorCode.MethodNotAllowed => 405,
+        ErrorCode.UnsupportedMediaType => 415,
         ErrorCode.ResourceAlreadyExists => 409,
         ErrorCode.Conflict => 409,
         ErrorCode.PayloadTooLarge => 413,

@@ -84,7 +84,7 @@ public static class AccessControl
             catch (Exception ex) when (pending?.Id is { } failedId)
             {
                 // The request changed the database and then failed: its entry carries the error it is answered with.
-                audit.Answered(failedId, Record(ctx, endpoint, ctx.Response.HasStarted ? ctx.Response.StatusCode : ErrorResponses.StatusOf(ex)));
+                audit.Answered(failedId, Record(ctx, endpoint, ctx.Response.HasStarted ? ctx.Response.StatusCode : ErrorResponses.StatusOf(ctx, ex)));
                 throw;
             }
             if (pending?.Id is { } id)

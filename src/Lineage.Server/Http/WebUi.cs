@@ -32,6 +32,17 @@ public static class WebUi
         </body></html>
         """;
 
+    /// <summary>An API path, also behind a project prefix (<c>/projects/p/api/v1/executions</c> is an unknown API path, not a page).</summary>
+    private static bool IsReserved(PathString path)
+    {
+        if (path.StartsWithSegments("/projects", out var rest) && rest.Value is { Length: > 1 } value)
+        {
+            var slash = value.IndexOf('/', 1);
+            if (slash > 0 && Reserved.Any(p => new PathString(value[slash..]).StartsWithSegments(p))) return true;
+        }
+        return Reserved.Any(p => path.StartsWithSegments(p));
+    }
+
     public static WebApplication UseWebUi(this WebApplication app, string? root)
     {
         root = Path.GetFullPath(root ?? DefaultRoot);
@@ -45,7 +56,7 @@ public static class WebUi
         // API path is the JSON 404, a wrong method on an API route 405 (a catch-all endpoint would take both).
         app.Use(async (ctx, next) =>
             {
-                if (ctx.GetEndpoint() is not null || Reserved.Any(p => ctx.Request.Path.StartsWithSegments(p)))
+                if (ctx.GetEndpoint() is not null || IsReserved(ctx.Request.Path))
                 {
                     await next(ctx);
                     return;

@@ -127,13 +127,13 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
         Validate.PageSize(query.Limit);
         if (query.Name is not null) ArtifactRules.Name(query.Name);
         if (query.Type is not null) ArtifactRules.Type(query.Type);
-        var before = PageTokens.Decode(query.PageToken);
+        var before = PageToken.DecodeOne(query.PageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = query.Project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, query.Project)).Id;
             var rows = await ArtifactAccess.ListAsync(s, query, projectId, before);
             var page = rows.Take(query.Limit).ToList();
-            return new Page<ArtifactVersion>(await ArtifactAccess.LoadAsync(s, page), rows.Count > query.Limit ? PageTokens.Encode(page[^1].Id) : null);
+            return new Page<ArtifactVersion>(await ArtifactAccess.LoadAsync(s, page), rows.Count > query.Limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 
