@@ -14,14 +14,18 @@ public static class StoreDigest
 {
     private static readonly HashSet<string> Excluded = ["audit_log", "audit_pending", "idempotency_keys"];
 
-    public static Task<string> OfAsync(Database db) =>
+    public static async Task<string> OfAsync(Database db) =>
+        string.Join(",", (await TablesAsync(db)).Select(t => $"{t.Key}={t.Value}"));
+
+    /// <summary>The digest of each table, by name: <see cref="Changed"/> tells which tables differ between two of them.</summary>
+    public static Task<SortedDictionary<string, string>> TablesAsync(Database db) =>
         db.ReadAsync(async s =>
         {
             var tables = (await s.Connection.QueryAsync<string>(s.Dialect == SqlDialect.Postgres
                     ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
                     : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", transaction: s.Transaction))
                 .Where(t => !Excluded.Contains(t)).Order(StringComparer.Ordinal).ToList();
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var table in tables)
             {
                 var rows = new List<string>();
@@ -36,8 +40,15 @@ public static class StoreDigest
                     }
                 }
                 rows.Sort(StringComparer.Ordinal);
-                sha.AppendData(Encoding.UTF8.GetBytes($"{table}\u001e{rows.Count}\u001e{string.Join('\u001e', rows)}\u001d"));
+                result[table] = $"{rows.Count}:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u001e', rows))))[..16];
             }
-            return Convert.ToHexStringLower(sha.GetHashAndReset());
+            return result;
         });
+
+    /// <summary>The tables whose digests differ between two <see cref="OfAsync"/> results.</summary>
+    public static string Changed(string before, string after)
+    {
+        var a = before.Split(',').ToHashSet();
+        return string.Join(", ", after.Split(',').Where(t => !a.Contains(t)).Select(t => t.Split('=')[0]));
+    }
 }
