@@ -18,6 +18,8 @@ public enum ErrorCode
     MethodNotAllowed,
     /// <summary>The request body's Content-Type is not one the endpoint takes.</summary>
     UnsupportedMediaType,
+    /// <summary>The disk holding the database or the artifacts is full: nothing was written. Retry when space is freed.</summary>
+    InsufficientStorage,
     /// <summary>The server cannot serve now (database unreachable, shutting down). Retry later.</summary>
     Unavailable,
     /// <summary>A bug. Never caused by client input.</summary>
@@ -40,6 +42,7 @@ public static class ErrorCodes
         ErrorCode.MethodNotAllowed => "METHOD_NOT_ALLOWED",
         ErrorCode.UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
         ErrorCode.Unavailable => "TEMPORARILY_UNAVAILABLE",
+        ErrorCode.InsufficientStorage => "INSUFFICIENT_STORAGE",
         _ => "INTERNAL_ERROR",
     };
 
@@ -57,6 +60,7 @@ public static class ErrorCodes
         ErrorCode.PayloadTooLarge => 413,
         ErrorCode.RateLimited => 429,
         ErrorCode.Unavailable => 503,
+        ErrorCode.InsufficientStorage => 507,
         _ => 500,
     };
 
