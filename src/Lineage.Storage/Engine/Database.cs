@@ -28,6 +28,13 @@ public abstract class Database : IAsyncDisposable
 
     public abstract SqlDialect Dialect { get; }
 
+    /// <summary>Writer queue, commit latency, active connections and ingestion counts of this store (exported on <c>/metrics</c>).</summary>
+    public DatabaseMetrics Metrics => _metrics ??= new DatabaseMetrics(Dialect);
+
+    private DatabaseMetrics? _metrics;
+
+    protected void DisposeMetrics() => _metrics?.Dispose();
+
     /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
     public FieldProtection Fields { get; set; } = FieldProtection.Off;
 

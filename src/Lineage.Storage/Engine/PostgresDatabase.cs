@@ -71,6 +71,7 @@ public sealed class PostgresDatabase : Database
     {
         try
         {
+            using var reading = Metrics.Reading();
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             return await body(Session(connection, null, forWrite: false, ProjectScope.Current));
         }
@@ -84,6 +85,9 @@ public sealed class PostgresDatabase : Database
     {
         for (var attempt = 1; ; attempt++)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var committed = false;
+            Metrics.WriteStarted();
             try
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
@@ -91,6 +95,7 @@ public sealed class PostgresDatabase : Database
                 var session = Session(connection, transaction, forWrite: true, ProjectScope.Current);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
+                committed = true;
                 session.Committed();
                 return result;
             }
@@ -102,6 +107,10 @@ public sealed class PostgresDatabase : Database
             catch (Exception ex)
             {
                 throw ErrorTranslator.Translate(ex);
+            }
+            finally
+            {
+                Metrics.WriteEnded(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, 1, committed);
             }
         }
     }
@@ -117,5 +126,12 @@ public sealed class PostgresDatabase : Database
     public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
         ReadAsync(s => s.Connection.ExecuteScalarAsync<long>("SELECT pg_database_size(current_database())"), ct);
 
-    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>The pool's connection string (password included): the backup opens its own snapshot connection with it.</summary>
+    public string ConnectionString => _dataSource.ConnectionString;
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        DisposeMetrics();
+    }
 }
