@@ -15,7 +15,7 @@ public sealed class PostgresDatabase : Database
     private const int MaxAttempts = 8;
 
     /// <summary>Arbitrary constant naming Lineage's migration lock among the server's advisory locks.</summary>
-    private const long MigrationLockId = 0x4c696e65616765;
+    internal const long MigrationLockId = 0x4c696e65616765;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _description;
