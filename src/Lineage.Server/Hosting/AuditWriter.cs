@@ -37,6 +37,9 @@ public sealed class AuditWriter(AuditLog log, ILogger<AuditWriter> logger) : Bac
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new() { SingleReader = true });
 
     /// <summary>An entry with no pending row: appended by the next batch (lost if the process dies first).</summary>
+    /// <summary>Records waiting to be chained (exported on /metrics).</summary>
+    public int Backlog => _queue.Reader.Count;
+
     public void Enqueue(AuditRecord record) => _queue.Writer.TryWrite(new Item(0, record, null));
 
     /// <summary>

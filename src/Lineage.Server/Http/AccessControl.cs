@@ -48,6 +48,10 @@ public static class AccessControl
             var api = ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/ajax-api");
             if ((endpoint is null && !api) || rule is { Required: Access.Public })
             {
+                // Public routes answer everyone, but a valid credential is still recognised: /ready shows server admins more.
+                if (rule is not null && ctx.Request.Headers.Authorization.Count > 0 && await state.EnabledAsync()
+                    && await state.AuthenticateAsync(ctx.Request.Headers.Authorization.ToString()) is { } caller)
+                    ctx.Items[PrincipalKey] = caller;
                 RevealScope.Begin(mayReveal: false); // public routes never show a sensitive value
                 await next(ctx);
                 return;
