@@ -149,7 +149,16 @@ public static class StoreBackup
                     else if (entry.Name.StartsWith(BackupManifest.BlobPrefix, StringComparison.Ordinal))
                     {
                         // PutAsync re-hashes the content and stores nothing unless it matches the name.
-                        var info = await blobs.PutAsync(entry.DataStream, entry.Name[BackupManifest.BlobPrefix.Length..], ct: ct);
+                        var name = entry.Name[BackupManifest.BlobPrefix.Length..];
+                        BlobInfo info;
+                        try
+                        {
+                            info = await blobs.PutAsync(entry.DataStream, name, ct: ct);
+                        }
+                        catch (LineageException ex) when (ex.Code == ErrorCode.InvalidParameterValue)
+                        {
+                            throw LineageException.Invalid("file", $"archive entry {entry.Name} does not hash to its name: the archive is damaged ({ex.Message})");
+                        }
                         restored[info.Digest] = info.Size;
                     }
                     else if (entry.Name.StartsWith("database/", StringComparison.Ordinal))

@@ -35,7 +35,9 @@ public sealed class PostgresDatabase : Database
         // per operation. Lineage keeps no session state — locks and settings are transaction-scoped — so skip it.
         if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         _description = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        // Npgsql names the pool in its metrics (exported on /metrics) by the connection string unless told otherwise:
+        // a fixed name keeps the host, user and database out of them (issue 17: /ready showed them to anyone).
+        _dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "lineage" }.Build();
     }
 
     public override SqlDialect Dialect => SqlDialect.Postgres;
@@ -125,9 +127,6 @@ public sealed class PostgresDatabase : Database
 
     public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
         ReadAsync(s => s.Connection.ExecuteScalarAsync<long>("SELECT pg_database_size(current_database())"), ct);
-
-    /// <summary>The pool's connection string (password included): the backup opens its own snapshot connection with it.</summary>
-    public string ConnectionString => _dataSource.ConnectionString;
 
     public override async ValueTask DisposeAsync()
     {
