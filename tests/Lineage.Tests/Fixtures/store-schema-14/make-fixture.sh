@@ -19,7 +19,8 @@ lineage() { dotnet "$dll" "$@"; }
 
 rm -rf "$here/lineage.db" "$here/lineage.db-wal" "$here/lineage.db-shm" "$here/artifacts"
 port=5917
-lineage server --db "$here/lineage.db" --artifacts "$here/artifacts" --port "$port" > "$work/server.log" 2>&1 &
+# dotnet itself in the background (not through the function), so $! is the server and TERM reaches it.
+dotnet "$dll" server --db "$here/lineage.db" --artifacts "$here/artifacts" --port "$port" > "$work/server.log" 2>&1 &
 pid=$!
 L=http://127.0.0.1:$port
 for _ in $(seq 1 120); do curl -sf "$L/ready" > /dev/null && break; sleep 0.5; done
