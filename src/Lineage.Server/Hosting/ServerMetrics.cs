@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
@@ -15,8 +14,8 @@ namespace Lineage.Server.Hosting;
 /// <item>HTTP requests per method, route template (never the raw path: bounded label values) and status: a counter and
 /// a latency histogram (<see cref="RequestTelemetry"/>), and the requests in flight;</item>
 /// <item>the store's own instruments (<see cref="DatabaseMetrics"/>: writer queue, active reads and writes, commit latency,
-/// requests per commit, committed items by kind) and Npgsql's connection-pool instruments, through prometheus-net's
-/// <see cref="MeterAdapter"/>, filtered to this server's store meter;</item>
+/// requests per commit, committed items by kind) and Npgsql's connection-pool instruments, through
+/// <see cref="MeterBridge"/>, filtered to this server's store meter instance;</item>
 /// <item>blob store bytes and blobs, counted from a listing refreshed at most once a minute (a listing walks the folder);</item>
 /// <item>the audit writer's backlog.</item>
 /// </list>
@@ -54,12 +53,11 @@ public sealed class ServerMetrics : IDisposable
             await RefreshBlobsAsync();
         });
         var storeMeter = db.Metrics.Meter;
-        _meters = MeterAdapter.StartListening(new MeterAdapterOptions
-        {
-            Registry = Registry,
-            InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter, storeMeter) || instrument.Meter.Name == "Npgsql",
-            ResolveHistogramBuckets = instrument => instrument.Unit == "s" ? LatencyBuckets : [1, 2, 4, 8, 16, 32, 64, 128, 256],
-        });
+        _meters = new MeterBridge(Registry,
+            // Npgsql: the pool's instruments only; its per-operation ones carry server address and database name.
+            instrument => ReferenceEquals(instrument.Meter, storeMeter)
+                          || (instrument.Meter.Name == "Npgsql" && instrument.Name.StartsWith("db.client.connection.", StringComparison.Ordinal)),
+            instrument => instrument.Unit == "s" ? LatencyBuckets : [1, 2, 4, 8, 16, 32, 64, 128, 256]);
     }
 
     public CollectorRegistry Registry { get; }

@@ -59,15 +59,14 @@ public class ObservabilityTests
         Assert.DoesNotContain(run.RunId, text);
 
         // The store: writer queue, active connections, commit latency, ingestion by kind.
-        Assert.Contains(metrics.Samples, s => s.Name.StartsWith("lineage_db_writer_queue", StringComparison.Ordinal));
-        Assert.Contains(metrics.Samples, s => s.Name.StartsWith("lineage_db_reads_active", StringComparison.Ordinal));
-        var commits = metrics.Types.Single(t => t.Key.StartsWith("lineage_db_commit_duration", StringComparison.Ordinal));
-        Assert.Equal("histogram", commits.Value);
-        Assert.True(metrics.Named(commits.Key + "_count").Sum(s => s.Value) >= 3);
-        var points = metrics.Samples.Single(s => s.Name.StartsWith("lineage_ingested", StringComparison.Ordinal) && s.Labels.GetValueOrDefault("kind") == "metric_points");
-        Assert.Equal(5, points.Value);
-        Assert.Equal(1, metrics.Samples.Single(s => s.Name.StartsWith("lineage_ingested", StringComparison.Ordinal)
-                                                    && s.Labels.GetValueOrDefault("kind") == "artifact_versions").Value);
+        Assert.Equal(0, metrics.Named("lineage_db_writer_queue").Single().Value);
+        Assert.Equal(Postgres ? "postgres" : "sqlite", metrics.Named("lineage_db_writer_queue").Single().Labels["dialect"]);
+        Assert.Equal("gauge", metrics.Types["lineage_db_reads_active"]);
+        Assert.Equal("histogram", metrics.Types["lineage_db_commit_duration_seconds"]);
+        Assert.True(metrics.Named("lineage_db_commit_duration_seconds_count").Single().Value >= 3);
+        Assert.Equal("counter", metrics.Types["lineage_ingested"]);
+        Assert.Equal(5, metrics.Named("lineage_ingested_total").Single(s => s.Labels["kind"] == "metric_points").Value);
+        Assert.Equal(1, metrics.Named("lineage_ingested_total").Single(s => s.Labels["kind"] == "artifact_versions").Value);
         // Blob store bytes: the one upload.
         Assert.Equal(1234, metrics.Named("lineage_blob_store_bytes").Single().Value);
         Assert.Equal(1, metrics.Named("lineage_blob_store_blobs").Single().Value);

@@ -55,7 +55,15 @@ public sealed partial class PrometheusText
                 }
                 continue;
             }
-            var sample = ParseSample(line, lineNumber);
+            Sample sample;
+            try
+            {
+                sample = ParseSample(line, lineNumber);
+            }
+            catch (IndexOutOfRangeException)
+            {
+                throw Bad(lineNumber, line, "the line ends inside a label set");
+            }
             seenSamples.Add(FamilyOf(sample.Name, types));
             samples.Add(sample);
         }
