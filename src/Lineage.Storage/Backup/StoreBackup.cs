@@ -138,12 +138,13 @@ public static class StoreBackup
             {
                 while (await tar.GetNextEntryAsync(copyData: false, ct) is { } entry)
                 {
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
+                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                         throw LineageException.Invalid("file", $"unexpected entry '{entry.Name}' ({entry.EntryType}) in the archive");
+                    var data = entry.DataStream ?? Stream.Null; // an empty file (an empty table) has no data stream
                     if (manifest is not null) throw LineageException.Invalid("file", $"entry '{entry.Name}' after the manifest");
                     if (entry.Name == BackupManifest.EntryName)
                     {
-                        manifest = await JsonSerializer.DeserializeAsync<BackupManifest>(entry.DataStream, BackupManifest.Json, ct)
+                        manifest = await JsonSerializer.DeserializeAsync<BackupManifest>(data, BackupManifest.Json, ct)
                                    ?? throw LineageException.Invalid("file", "empty manifest");
                     }
                     else if (entry.Name.StartsWith(BackupManifest.BlobPrefix, StringComparison.Ordinal))
@@ -153,7 +154,7 @@ public static class StoreBackup
                         BlobInfo info;
                         try
                         {
-                            info = await blobs.PutAsync(entry.DataStream, name, ct: ct);
+                            info = await blobs.PutAsync(data, name, ct: ct);
                         }
                         catch (LineageException ex) when (ex.Code == ErrorCode.InvalidParameterValue)
                         {
@@ -164,7 +165,7 @@ public static class StoreBackup
                     else if (entry.Name.StartsWith("database/", StringComparison.Ordinal))
                     {
                         var local = Path.Combine(work, $"{staged.Count}.part");
-                        await using (var copy = File.Create(local)) await entry.DataStream.CopyToAsync(copy, ct);
+                        await using (var copy = File.Create(local)) await data.CopyToAsync(copy, ct);
                         staged[entry.Name] = local;
                         stagedDigests[entry.Name] = (new FileInfo(local).Length, await Sha256Async(local, ct));
                     }

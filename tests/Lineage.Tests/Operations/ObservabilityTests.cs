@@ -64,7 +64,7 @@ public class ObservabilityTests
         Assert.Equal("gauge", metrics.Types["lineage_db_reads_active"]);
         Assert.Equal("histogram", metrics.Types["lineage_db_commit_duration_seconds"]);
         Assert.True(metrics.Named("lineage_db_commit_duration_seconds_count").Single().Value >= 3);
-        Assert.Equal("counter", metrics.Types["lineage_ingested"]);
+        Assert.Equal("counter", metrics.Types["lineage_ingested_total"]);
         Assert.Equal(5, metrics.Named("lineage_ingested_total").Single(s => s.Labels["kind"] == "metric_points").Value);
         Assert.Equal(1, metrics.Named("lineage_ingested_total").Single(s => s.Labels["kind"] == "artifact_versions").Value);
         // Blob store bytes: the one upload.
