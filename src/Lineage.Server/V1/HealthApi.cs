@@ -11,7 +11,7 @@ namespace Lineage.Server.V1;
 /// <summary>
 /// <c>/health</c>: the process is up. <c>/ready</c>: it can serve — the database answers a query within
 /// <see cref="ReadyTimeout"/> and the blob store's folder takes a file. Both are public (load balancers probe without
-/// credentials), so <c>/ready</c> tells anonymous callers only ready or not; a server admin's credential also gets
+/// credentials), so <c>/ready</c> tells anonymous callers only ready or not; a server admin's Bearer token also gets
 /// the version, the store (host, user and database name, never a password) and which check failed (issue 17).
 /// </summary>
 public static class HealthApi

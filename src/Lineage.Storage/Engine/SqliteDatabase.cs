@@ -73,9 +73,13 @@ public sealed class SqliteDatabase : Database
     protected override async Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct)
     {
         var item = new WorkItem(async s => await body(s));
+        Metrics.Enqueued(); // before the writer can take it, so the queue gauge never dips below zero
         if (!_queue.Writer.TryWrite(item))
+        {
+            Metrics.Dequeued(1);
+            Metrics.WriteEnded(0, 1, committed: false);
             throw new ObjectDisposedException(nameof(SqliteDatabase), "the database is closed");
-        Metrics.Enqueued();
+        }
         return (T)(await item.Completion.Task)!;
     }
 

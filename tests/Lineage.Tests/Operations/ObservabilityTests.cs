@@ -190,6 +190,24 @@ public class ObservabilityTests
         Assert.All(entries.Where(e => (string?)e["Category"] == "Microsoft.AspNetCore.Hosting.Diagnostics"), e => Assert.NotNull(RequestIdOf(e)));
     }
 
+    [Fact]
+    public async Task text_log_lines_of_a_request_name_its_request_id()
+    {
+        using var dir = new TempDir();
+        var database = Postgres ? PostgresTarget.CreateDatabase() : dir.File("lineage.db");
+        await using var server = await ServerProcess.StartAsync(database, dir.File("artifacts"), "--log-requests");
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using var response = await http.GetAsync($"api/v1/runs/{new string('0', 32)}");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var requestId = response.Headers.GetValues(RequestTelemetry.Header).Single();
+        await server.StopAsync();
+
+        var requestLines = server.Output.Split('\n').Where(l => l.Contains("Request starting") || l.Contains("Request finished")).ToList();
+        Assert.NotEmpty(requestLines);
+        Assert.All(requestLines, l => Assert.Matches(@"RequestId:\S+", l));
+        Assert.Equal(2, requestLines.Count(l => l.Contains($"RequestId:{requestId}", StringComparison.Ordinal)));
+    }
+
     private static string? RequestIdOf(JsonObject entry) =>
         entry["Scopes"]?.AsArray().Select(s => s is JsonObject o ? (string?)o["RequestId"] : null).FirstOrDefault(id => id is not null);
 

@@ -59,7 +59,7 @@ public sealed class UpgradeTests : IDisposable
     }
 
     [Fact]
-    public async Task the_fixture_is_one_migration_behind_this_build()
+    public void the_fixture_is_one_migration_behind_this_build()
     {
         var (database, _) = CopyFixture();
         Assert.Equal(FixtureVersion, SchemaVersion(database));
@@ -67,7 +67,6 @@ public sealed class UpgradeTests : IDisposable
         Assert.NotEmpty(newer);
         // When a migration is added the fixture must move up with it (regenerate as its README says), so it stays "the previous release".
         Assert.Single(newer);
-        await Task.CompletedTask;
     }
 
     [Fact]
