@@ -27,7 +27,7 @@ public static class BackupCommands
             """) { to, ServerCommand.DbOption, ServerCommand.ArtifactsOption };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
-            var blobs = new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!);
+            var blobs = new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!, removeLeftovers: false);
             var result = await StoreBackup.CreateAsync(parse.GetValue(ServerCommand.DbOption)!, blobs, parse.GetValue(to)!, LineageServer.Version, ct);
             Terminal.Line($"backup of {result.Dialect} schema version {result.SchemaVersion} (snapshot {result.SnapshotAt:u}) written to {result.File}: " +
                           $"{Terminal.Bytes(result.Bytes)}, {result.Blobs:N0} blob(s) = {Terminal.Bytes(result.BlobBytes)}" +
@@ -53,7 +53,7 @@ public static class BackupCommands
             """) { file, ServerCommand.DbOption, ServerCommand.ArtifactsOption };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
-            var blobs = new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!);
+            var blobs = new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!, removeLeftovers: false);
             var result = await StoreBackup.RestoreAsync(parse.GetValue(file)!, parse.GetValue(ServerCommand.DbOption)!, blobs, ct);
             if (!result.ArchiveDigestChecked) Terminal.Error("note: no .sha256 file beside the archive; its entries were checked against its manifest only");
             Terminal.Line($"restored {result.Dialect} schema version {result.SchemaVersion} from the backup of {result.BackupCreatedAt:u}: " +

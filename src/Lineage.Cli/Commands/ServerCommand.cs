@@ -51,7 +51,7 @@ public static class ServerCommand
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx/.p12 (password in $LINEAGE_TLS_PASSWORD)" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var command = new Command("server", """
-            Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
+            Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready, /metrics).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
             Authentication is on once a user exists ('lineage users create'); a non-loopback --host
             is refused without it unless --insecure is given.

@@ -34,7 +34,8 @@ public static class StoreBackup
         file = Path.GetFullPath(file);
         if (File.Exists(file)) throw LineageException.AlreadyExists($"{file} exists; choose another name (a backup never overwrites one)");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var work = Directory.CreateTempSubdirectory("lineage-backup-").FullName;
+        // The snapshot is staged beside the archive, not in /tmp: the database may be larger than a tmpfs.
+        var work = Directory.CreateDirectory(file + ".parts").FullName;
         var partial = file + ".partial";
         try
         {
@@ -126,7 +127,9 @@ public static class StoreBackup
                 throw LineageException.Invalid("file", $"{file} hashes to {actual} but {Path.GetFileName(sidecar)} says {expected}: the archive is damaged");
         }
 
-        var work = Directory.CreateTempSubdirectory("lineage-restore-").FullName;
+        // SQLite: staged beside the target (same file system, so the final move is a rename); PostgreSQL: the temp folder.
+        var work = Directory.CreateDirectory(Path.Combine(postgres ? Path.GetTempPath() : Path.GetDirectoryName(Path.GetFullPath(target))!,
+            $".lineage-restore-{Guid.NewGuid():N}")).FullName;
         try
         {
             var staged = new Dictionary<string, string>();
