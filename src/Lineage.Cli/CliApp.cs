@@ -50,6 +50,8 @@ public static class CliApp
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());
         root.Subcommands.Add(MaintenanceCommands.Stats());
+        root.Subcommands.Add(BackupCommands.Backup());
+        root.Subcommands.Add(BackupCommands.Restore());
         root.Subcommands.Add(GovernanceCommands.Users());
         root.Subcommands.Add(GovernanceCommands.Tokens());
         root.Subcommands.Add(GovernanceCommands.Roles());

@@ -30,7 +30,7 @@ public static class MaintenanceCommands
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
-            var maintenance = new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!));
+            var maintenance = new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!, removeLeftovers: false));
             var report = await maintenance.CollectAsync(new GcOptions(parse.GetValue(dryRun), TimeSpan.FromDays(parse.GetValue(purgeAfter)),
                 TimeSpan.FromHours(parse.GetValue(grace))), ct);
             var verb = report.DryRun ? "would" : "did";
@@ -63,7 +63,7 @@ public static class MaintenanceCommands
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
-            var maintenance = new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!));
+            var maintenance = new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!, removeLeftovers: false));
             VerifyReport report;
             if (Terminal.Interactive)
             {
@@ -102,7 +102,7 @@ public static class MaintenanceCommands
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
-            var stats = await new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!)).StatsAsync(ct);
+            var stats = await new ArtifactMaintenance(db, new LocalFolderBlobStore(parse.GetValue(ServerCommand.ArtifactsOption)!, removeLeftovers: false)).StatsAsync(ct);
             var table = Terminal.Table("Measure", "Value");
             table.AddRow("metadata (database)", Terminal.Bytes(stats.MetadataBytes));
             table.AddRow("artifact content (blobs)", $"{Terminal.Bytes(stats.ArtifactBytes)} in {stats.Blobs:N0} blob(s)");

@@ -55,6 +55,7 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             if (producer is { } runRow) await LineageStore.RecordRunOutputAsync(s, runRow, id, now);
             // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
             var shown = s.Fields.ShowMetadata(s, name.Id, name.LatestVersion, $"artifact {project}/{r.Name} v{name.LatestVersion}", metadata);
+            s.OnCommitted(() => db.Metrics.Ingested("artifact_versions", 1));
             return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, shown, r.Description,
                 tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, r.User, files.Count);
         }, idem);

@@ -263,6 +263,12 @@ public sealed class TrackingStore(Database db)
             // Tags change the run; metric points and write-once params are data logged into it (and the hot path).
             if (batch.Tags.Count > 0) await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             await _metrics.LogAsync(s, run.Id, batch.Metrics);
+            s.OnCommitted(() =>
+            {
+                db.Metrics.Ingested("metric_points", batch.Metrics.Count);
+                db.Metrics.Ingested("params", batch.Params.Count);
+                db.Metrics.Ingested("tags", batch.Tags.Count);
+            });
             return new BatchResult(batch.Metrics.Count, batch.Params.Count, batch.Tags.Count);
         }, idem);
     }
