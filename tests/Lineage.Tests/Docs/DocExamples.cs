@@ -74,7 +74,7 @@ public sealed partial class DocExamples
                     if (directive.Groups[1].Value == "server") serverArgs.AddRange(SplitArgs(directive.Groups[2].Value));
                     else beforeServer.Add(directive.Groups[2].Value);
                 }
-                else if (trimmed.Contains("doc-test:", StringComparison.Ordinal))
+                else if (trimmed.StartsWith("<!--", StringComparison.Ordinal) && trimmed.Contains("doc-test:", StringComparison.Ordinal))
                     throw new FormatException($"{relativePath}:{i + 1}: unknown doc-test directive: {trimmed}");
                 continue;
             }

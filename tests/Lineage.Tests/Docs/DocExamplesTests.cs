@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Lineage.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Lineage.Tests.Docs;
 
@@ -10,7 +11,7 @@ namespace Lineage.Tests.Docs;
 /// <c>lineage server</c> process (issue 17: the documentation's examples are tested). The conventions
 /// (markers, directives, ```sh for what is not run) are in <see cref="DocExamples"/> and docs/architecture.md.
 /// </summary>
-public sealed partial class DocExamplesTests
+public sealed partial class DocExamplesTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan DocumentTimeout = TimeSpan.FromMinutes(3);
 
@@ -41,7 +42,10 @@ public sealed partial class DocExamplesTests
         var doc = DocExamples.Parse(document, await File.ReadAllTextAsync(Path.Combine(RepositoryRoot, document)));
         if (doc.Blocks.Count == 0) return; // nothing runnable (e.g. architecture.md); its ```sh/```text blocks are shown only
 
+        var watch = Stopwatch.StartNew();
         var result = await RunAsync(doc);
+        output.WriteLine($"{document}: {doc.Blocks.Count} blocks in {watch.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine(result.Output);
         Assert.True(result.Passed, result.Report);
     }
 
@@ -155,6 +159,9 @@ public sealed partial class DocExamplesTests
         return new RunResult(false, Explain(doc, script, exit, log, server.Output), log);
     }
 
+    [GeneratedRegex(@"^== block (\d+) \(document line (\d+)\)$", RegexOptions.Multiline)]
+    private static partial Regex BlockStart();
+
     [GeneratedRegex(@"^__DOC_FAIL__ line=(\d+) rc=(\d+) cmd=(.*)$", RegexOptions.Multiline)]
     private static partial Regex FailLine();
 
@@ -167,7 +174,11 @@ public sealed partial class DocExamplesTests
             report.Append($"{doc.RelativePath}, block {where.Block.Index} (starting at line {where.Block.FirstLine}), line {where.DocLine} failed (exit {fail.Rc}):\n")
                 .Append($"    {where.Text.Trim()}\n    (command: {fail.Cmd})\n");
         else
-            report.Append($"{doc.RelativePath}: the script stopped with exit {exit} before its end (timeout or a failure outside the blocks).\n");
+        {
+            var block = BlockStart().Matches(log).LastOrDefault();
+            report.Append($"{doc.RelativePath}: the script stopped with exit {exit} before its end (timeout or a failure outside the blocks)")
+                .Append(block is null ? ".\n" : $", in block {block.Groups[1].Value} (starting at line {block.Groups[2].Value}).\n");
+        }
         var lines = log.Replace("\r", "").Split('\n');
         report.Append("--- output (last 60 lines) ---\n").AppendJoin('\n', lines.TakeLast(60)).Append('\n');
         var serverLines = serverLog.Split('\n');
