@@ -170,6 +170,7 @@ public sealed partial class DocExamples
             # doc-test preamble (tests/Lineage.Tests/Docs/DocExamples.cs)
             exec 2>&1
             set -Eeuo pipefail
+            shopt -s inherit_errexit
             __DOC_TMP='{{scratch}}'
             __doc_block_no=0
             __doc_fail() {

@@ -60,6 +60,10 @@ public sealed class DocExamplesHarnessTests : IAsyncLifetime
         var substituted = await RunAsync(DocExamples.Parse("b.md", "```bash\nRUN=$(curl -s -X POST $L/api/v1/runs -H 'Content-Type: application/json' -d '{\"experimentId\":\"77\"}' | sed 's/x/y/')\necho \"$RUN\"\n```\n"));
         Assert.False(substituted.Passed);
         Assert.Contains("line 2", substituted.Report);
+
+        var inArgument = await RunAsync(DocExamples.Parse("c.md", "```bash\necho \"token: $(ls ./no-such-file)\"\necho after\n```\n"));
+        Assert.False(inArgument.Passed);
+        Assert.Contains("line 2", inArgument.Report);
     }
 
     [Fact]

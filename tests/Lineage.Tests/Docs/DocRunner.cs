@@ -41,7 +41,8 @@ public static partial class DocRunner
         var scriptFile = Path.Combine(scratch, "doc.sh");
         await File.WriteAllTextAsync(scriptFile, script.Text);
         var (exit, log) = await RunBashAsync(null, work, DocumentTimeout, scriptFile);
-        if (exit == 0 && log.Contains("__DOC_DONE__", StringComparison.Ordinal)) return new DocRunResult(true, "", log);
+        // A failure inside $( ) that is an argument of another command does not stop bash; its ERR trap line still fails the document.
+        if (exit == 0 && log.Contains("__DOC_DONE__", StringComparison.Ordinal) && !FailLine().IsMatch(log)) return new DocRunResult(true, "", log);
         return new DocRunResult(false, Explain(doc, script, exit, log, server.Output), log);
     }
 
