@@ -175,11 +175,11 @@ public sealed partial class DocExamples
             __doc_block_no=0
             __doc_fail() {
               local rc=$1 cmd=$2 n=${#FUNCNAME[@]}
-              echo "__DOC_FAIL__ line=${BASH_LINENO[$((n-2))]} rc=$rc cmd=$cmd" >&2
+              printf '\n__DOC_FAIL__ line=%s rc=%s cmd=%s\n' "${BASH_LINENO[$((n-2))]}" "$rc" "$cmd" >&2
             }
             trap '__doc_fail $? "$BASH_COMMAND"' ERR
-            __doc_block() { __doc_block_no=$1; echo "== block $1 (document line $2)"; }
-            __doc_done() { echo "__DOC_DONE__"; }
+            __doc_block() { __doc_block_no=$1; printf '\n== block %s (document line %s)\n' "$1" "$2"; }
+            __doc_done() { printf '\n__DOC_DONE__\n'; }
             __doc_expect() { DOC_EXPECT=$1; rm -f "$__DOC_TMP/expect-used"; }
             __doc_expect_end() {
               if [ ! -e "$__DOC_TMP/expect-used" ]; then

@@ -15,7 +15,7 @@ public sealed record DocRunResult(bool Passed, string Report, string Output);
 /// </summary>
 public static partial class DocRunner
 {
-    // docs/cli.md (about 60 CLI starts) takes ~20 s on an idle machine and 110 s with the 2 cores at load 40.
+    // docs/cli.md (about 60 CLI process starts) took 76-108 s while the 2 shared cores ran at load average 25-42.
     private static readonly TimeSpan DocumentTimeout = TimeSpan.FromMinutes(4);
 
     /// <summary>Runs <paramref name="doc"/> against a fresh server, or against <paramref name="shared"/> when given (harness tests).</summary>
