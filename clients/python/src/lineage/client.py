@@ -438,9 +438,12 @@ class Client:
                          outputs: Optional[Sequence[Any]] = None, state: str = "RUNNING", properties: Any = None,
                          contexts: Optional[Sequence[str]] = None) -> Execution:
         """Records a pipeline step of ``type`` (e.g. ``Trainer``). ``inputs``/``outputs``: artifact refs,
-        or ``(ref, role)`` pairs; ``contexts``: context ids it belongs to."""
+        or ``(ref, role)`` pairs; ``contexts``: context ids it belongs to.
+
+        The server keeps types as lowercase words (``trainer``); the client lowercases ``type`` here and in
+        :meth:`executions`, so TFX-style names work unchanged."""
         return from_wire(Execution, self._send("POST", _http.path("executions"), {
-            "type": type, "name": name or type, "project": self.project, "state": state, "properties": properties,
+            "type": type.lower(), "name": name or type, "project": self.project, "state": state, "properties": properties,
             "inputs": self._events(inputs, "input"), "outputs": self._events(outputs, "output"), "contexts": contexts}))
 
     def execution(self, name: str, type: Optional[str] = None, inputs: Optional[Sequence[Any]] = None,
@@ -455,7 +458,7 @@ class Client:
     def executions(self, type: Optional[str] = None, context_id: Optional[str] = None, limit: Optional[int] = None,
                    page_token: Optional[str] = None) -> ResultList[Execution]:
         """Executions of the client's project, by ``type`` (TFX's ``get_executions_by_type``) or context."""
-        answer = self._get(_http.path("executions"), self._pq(type=type, contextId=context_id, limit=limit, pageToken=page_token))
+        answer = self._get(_http.path("executions"), self._pq(type=type.lower() if type else None, contextId=context_id, limit=limit, pageToken=page_token))
         return result_list(Execution, answer["executions"], answer.get("nextPageToken"))
 
     def update_execution(self, execution_id: str, state: str) -> Execution:
