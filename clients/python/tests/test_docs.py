@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import REPO, Server
+from lineage_server import REPO, Server
 
 
 def python_blocks(path: str):

@@ -11,7 +11,7 @@ import lineage
 from lineage import _http
 from lineage.errors import error_for
 
-from conftest import Server, free_port
+from lineage_server import Server, free_port
 
 
 class FakeServer:

@@ -11,7 +11,7 @@ import sys
 
 import lineage
 
-from conftest import REPO
+from lineage_server import REPO
 
 
 def test_the_package_installs_offline_with_pip(tmp_path):
