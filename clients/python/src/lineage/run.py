@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Deque, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, List, Mapping, Optional
 
 from . import _http
 from .errors import InvalidParameter, LineageError
@@ -33,7 +33,7 @@ MAX_PENDING = 1_000_000
 FLUSH_INTERVAL = 0.2
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-. /]{1,250}$")
-_METRIC, _PARAM, _TAG = 0, 1, 2
+_PARAM, _TAG = 1, 2
 
 
 def validate_key(key: str, field: str = "key") -> str:
@@ -53,18 +53,19 @@ def _validate_text(value: str, limit: int, field: str) -> str:
     return value
 
 
+_time = time.time
+
+
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(_time() * 1000)
 
 
-def _number(value: float) -> str:
-    if value != value:
-        return '"NaN"'
-    if value == float("inf"):
-        return '"Infinity"'
-    if value == float("-inf"):
-        return '"-Infinity"'
-    return repr(value)
+class _KeyValue:
+    """A buffered param or tag."""
+    __slots__ = ("kind", "key", "text", "sensitive")
+
+    def __init__(self, kind: int, key: str, text: str, sensitive: bool) -> None:
+        self.kind, self.key, self.text, self.sensitive = kind, key, text, sensitive
 
 
 class _Marker:
@@ -116,15 +117,20 @@ class ActiveRun:
 
     def log_metric(self, key: str, value: float, step: int = 0, timestamp: Optional[int] = None) -> None:
         """Buffers one point; ``NaN`` and ±infinity are allowed; ``timestamp`` (Unix ms) defaults to now."""
+        # The hot path of a training loop: one tuple appended to a deque (thread-safe without a lock);
+        # formatting happens on the sender thread (docs/benchmarks.md, "Python client").
         if key not in self._key_json:
             self._key_json[validate_key(key)] = json.dumps(key)
         if self._ended:
             raise RuntimeError(f"run {self.run_id} has ended; start a new run to log more")
         pending = self._pending
-        pending.append((_METRIC, key, float(value), int(step), _now_ms() if timestamp is None else int(timestamp)))
-        if len(pending) >= MAX_BATCH_METRICS:
-            self._wake.set()
-            if len(pending) >= MAX_PENDING:
+        pending.append((key, float(value), step, _time() * 1000.0 if timestamp is None else timestamp))
+        n = len(pending)
+        if n >= MAX_BATCH_METRICS:
+            if n == MAX_BATCH_METRICS:
+                self._wake.set()
+            elif n >= MAX_PENDING:
+                self._wake.set()
                 self._wait_for_room()
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0, timestamp: Optional[int] = None) -> None:
@@ -138,7 +144,7 @@ class ActiveRun:
 
         ``sensitive`` has the server store it encrypted whatever its key (docs/governance.md).
         """
-        self._enqueue((_PARAM, validate_key(key), _validate_text(value, MAX_PARAM_VALUE, "value"), sensitive))
+        self._enqueue(_KeyValue(_PARAM, validate_key(key), _validate_text(value, MAX_PARAM_VALUE, "value"), sensitive))
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Buffers several params."""
@@ -147,7 +153,7 @@ class ActiveRun:
 
     def set_tag(self, key: str, value: Any, sensitive: bool = False) -> None:
         """Buffers a tag; a later value for the same key overwrites it."""
-        self._enqueue((_TAG, validate_key(key), _validate_text(value, MAX_TAG_VALUE, "value"), sensitive))
+        self._enqueue(_KeyValue(_TAG, validate_key(key), _validate_text(value, MAX_TAG_VALUE, "value"), sensitive))
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Buffers several tags."""
@@ -218,7 +224,7 @@ class ActiveRun:
 
     # ---- the sender ---------------------------------------------------------------------
 
-    def _enqueue(self, entry: Tuple[Any, ...]) -> None:
+    def _enqueue(self, entry: "_KeyValue") -> None:
         if self._ended:
             raise RuntimeError(f"run {self.run_id} has ended; start a new run to log more")
         self._pending.append(entry)
@@ -241,39 +247,50 @@ class ActiveRun:
                 return
 
     def _send_next(self) -> None:
-        """Takes one batch off the queue (up to the batch limits or the next flush marker) and sends it."""
+        """Takes one batch off the queue (up to the batch limits or the next flush marker) and sends it.
+
+        Queue entries: a metric is a plain tuple (key, value, step, timestamp in ms), a param or tag a
+        :class:`_KeyValue`, a flush a :class:`_Marker`."""
         pending = self._pending
+        popleft = pending.popleft
         metrics: List[str] = []
         params: List[str] = []
         tags: List[str] = []
         markers: List[_Marker] = []
         key_json = self._key_json
+        point = '{"key":%s,"value":%r,"step":%d,"timestamp":%d}'
+        append = metrics.append
         while pending:
             entry = pending[0]
+            if type(entry) is tuple:
+                if len(metrics) == MAX_BATCH_METRICS:
+                    break
+                popleft()
+                key, value, step, ts = entry
+                append(point % (key_json[key], value, step, ts))
+                continue
             if isinstance(entry, _Marker):
                 if metrics or params or tags:
                     break  # send what came before the marker first
-                pending.popleft()
+                popleft()
                 markers.append(entry)
                 continue
-            kind = entry[0]
-            if kind == _METRIC:
-                if len(metrics) == MAX_BATCH_METRICS:
-                    break
-                _, key, value, step, ts = entry
-                metrics.append('{"key":%s,"value":%s,"step":%d,"timestamp":%d}' % (key_json[key], _number(value), step, ts))
-            else:
-                target = params if kind == _PARAM else tags
-                if len(target) == (MAX_BATCH_PARAMS if kind == _PARAM else MAX_BATCH_TAGS):
-                    break
-                _, key, text, sensitive = entry
-                target.append(json.dumps({"key": key, "value": text, "sensitive": True} if sensitive else {"key": key, "value": text}))
-            pending.popleft()
+            target = params if entry.kind == _PARAM else tags
+            if len(target) == (MAX_BATCH_PARAMS if entry.kind == _PARAM else MAX_BATCH_TAGS):
+                break
+            popleft()
+            item = {"key": entry.key, "value": entry.text}
+            if entry.sensitive:
+                item["sensitive"] = True
+            target.append(json.dumps(item))
         if metrics or params or tags:
-            body = ('{"metrics":[' + ",".join(metrics) + '],"params":[' + ",".join(params) + '],"tags":[' + ",".join(tags) + "]}").encode()
+            points = ",".join(metrics)
+            if "nan," in points or "inf," in points:  # %r spells non-finite floats nan/inf; the API takes "NaN", "Infinity", "-Infinity"
+                points = points.replace(':nan,', ':"NaN",').replace(':inf,', ':"Infinity",').replace(':-inf,', ':"-Infinity",')
+            text = '{"metrics":[' + points + '],"params":[' + ",".join(params) + '],"tags":[' + ",".join(tags) + "]}"
             try:
                 # One key for all attempts: a batch stored whose answer was lost is not stored twice.
-                self._client._transport.request("POST", _http.path("runs", self.run_id, "batch"), body=body,
+                self._client._transport.request("POST", _http.path("runs", self.run_id, "batch"), body=text.encode(),
                                                 content_type="application/json", idempotency_key=_http.new_key())
             except LineageError as exc:
                 with self._errors_lock:
