@@ -7,7 +7,8 @@ database, unless --url names a running one, and measures from this one process:
 * metric logging: ``--points`` points per round through ``ActiveRun.log_metric`` (``--keys`` keys
   interleaved, rising steps), timed from the first call until ``flush()`` returns, i.e. until every
   point is stored; the median of ``--rounds`` rounds, each in a new run. Also the rate of the logging
-  calls alone (what the training loop sees).
+  calls alone (what the training loop sees) and the CPU time this process spent per point (logging
+  thread plus sender thread: the client's own cost, apart from the server's).
 * artifact upload: a ``--file-mb`` MB file of fresh random bytes per round through
   ``Client.register_artifact`` (hash, existence probe, streamed upload, register); the median of
   ``--rounds`` rounds. For comparison the same through the C# SDK (``lineage artifacts push``, which
@@ -37,11 +38,12 @@ from lineage_server import Server, cli_dll  # noqa: E402
 
 def bench_metrics(client: lineage.Client, points: int, keys: int, rounds: int) -> None:
     names = [f"metric_{k}" for k in range(keys)]
-    total_rates, call_rates = [], []
+    total_rates, call_rates, cpu_per_point = [], [], []
     for r in range(rounds):
         run = client.start_run("bench-python", name=f"metrics-{r}")
         steps = points // keys
         start = time.perf_counter()
+        cpu_start = time.process_time()
         log = run.log_metric
         for step in range(steps):
             value = 1.0 / (step + 1)
@@ -50,16 +52,19 @@ def bench_metrics(client: lineage.Client, points: int, keys: int, rounds: int) -
         logged = time.perf_counter()
         run.flush()
         stored = time.perf_counter()
+        cpu = time.process_time() - cpu_start
         run.end()
         n = steps * keys
         total_rates.append(n / (stored - start))
         call_rates.append(n / (logged - start))
+        cpu_per_point.append(cpu / n * 1e6)
         print(f"  round {r + 1}: {n:,} points stored in {stored - start:.2f} s = {n / (stored - start):,.0f} points/s "
-              f"(logging calls alone {n / (logged - start):,.0f}/s)", flush=True)
+              f"(logging calls alone {n / (logged - start):,.0f}/s; client CPU {cpu / n * 1e6:.2f} us/point)", flush=True)
     check = client.get_metric_history(run.run_id, names[0])
     assert len(check) == points // keys, "not every point was stored"
     print(f"metric logging, median of {rounds}: {statistics.median(total_rates):,.0f} points/s stored "
-          f"(logging calls alone: {statistics.median(call_rates):,.0f}/s)")
+          f"(logging calls alone: {statistics.median(call_rates):,.0f}/s; client CPU, both threads: "
+          f"{statistics.median(cpu_per_point):.2f} us/point = {1e6 / statistics.median(cpu_per_point):,.0f} points/s per core)")
 
 
 def bench_upload(client: lineage.Client, server_url: str, file_mb: int, rounds: int, with_csharp: bool) -> None:
