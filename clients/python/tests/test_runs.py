@@ -182,7 +182,16 @@ def test_bad_keys_and_long_values_fail_at_the_call(client, unique):
         run.log_param("ok", "x" * 6001)
     with pytest.raises(lineage.InvalidParameter):
         run.set_tag("ok", "x" * 8001)
+    with pytest.raises(lineage.InvalidParameter) as step:
+        run.log_metric("loss", 1.0, step="3")
+    assert step.value.field == "step"
+    with pytest.raises(lineage.InvalidParameter):
+        run.log_metric("loss", 1.0, 1, timestamp=1.5)
+    with pytest.raises(ValueError):
+        run.log_metric("loss", "not a number")
+    run.log_metric("loss", 2, True)  # integral numbers of any kind are fine
     run.end()
+    assert client.get_metric_history(run.run_id, "loss")[0].step == 1
 
 
 def test_the_run_records_where_it_ran(client, unique):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import operator
 import re
 import threading
 import time
@@ -58,6 +59,14 @@ _time = time.time
 
 def _now_ms() -> int:
     return int(_time() * 1000)
+
+
+def _integer(value: Any, field: str) -> int:
+    """An int from any integral number (numpy's too); :class:`InvalidParameter` for anything else."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise InvalidParameter("INVALID_PARAMETER_VALUE", f"'{field}' must be an integer, got {value!r}", None, field) from None
 
 
 class _KeyValue:
@@ -123,8 +132,14 @@ class ActiveRun:
             self._key_json[validate_key(key)] = json.dumps(key)
         if self._ended:
             raise RuntimeError(f"run {self.run_id} has ended; start a new run to log more")
+        if type(step) is not int:
+            step = _integer(step, "step")
+        if timestamp is None:
+            timestamp = _time() * 1000.0
+        elif type(timestamp) is not int:
+            timestamp = _integer(timestamp, "timestamp")
         pending = self._pending
-        pending.append((key, float(value), step, _time() * 1000.0 if timestamp is None else timestamp))
+        pending.append((key, float(value), step, timestamp))
         n = len(pending)
         if n >= MAX_BATCH_METRICS:
             if n == MAX_BATCH_METRICS:
@@ -242,7 +257,11 @@ class ActiveRun:
             self._wake.clear()
             stopping = self._stop
             while self._pending:
-                self._send_next()
+                try:
+                    self._send_next()
+                except Exception as exc:  # a bug must not stop the sender: flush() would wait forever
+                    with self._errors_lock:
+                        self._errors.append(LineageError("INTERNAL_ERROR", f"sending a batch failed: {exc!r}"))
             if stopping:
                 return
 
