@@ -285,3 +285,12 @@ def test_logging_blocks_when_too_much_is_waiting(client, unique, monkeypatch):
             run.log_metric("loss", 0.5, step)
             assert len(run._pending) <= 20_000 + 1
     assert len(client.get_metric_history(run.run_id, "loss")) == 60_000
+
+
+def test_a_client_closes_its_connection_and_stays_usable(server):
+    with lineage.Client(server.url) as c:
+        assert c.health()["status"] == "ok"
+        assert c._transport._local.conn is not None
+    assert c._transport._local.conn is None  # closed by the with block
+    c.close()  # closing twice is fine
+    assert c.ready()["status"] == "ready"  # a new connection on the next call
