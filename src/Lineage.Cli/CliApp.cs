@@ -57,6 +57,7 @@ public static class CliApp
         root.Subcommands.Add(GovernanceCommands.Roles());
         root.Subcommands.Add(GovernanceCommands.Audit());
         root.Subcommands.Add(KeyCommands.Create());
+        root.Subcommands.Add(ImportCommands.Create());
 
         Terminal.Configure(stdout, stderr);
         var parse = root.Parse(args);
