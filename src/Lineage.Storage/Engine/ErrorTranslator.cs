@@ -34,6 +34,9 @@ public static class ErrorTranslator
         IOException io when io.HResult is ReadOnlyFileSystem => new LineageException(ErrorCode.Unavailable,
             "the artifact disk is read-only: nothing was stored; retry when it is writable", inner: ex),
         PostgresException pg when IsRetryable(pg) => ex,
+        // PostgreSQL text cannot hold NUL (SQLite's can): a value that reached SQL with one is the client's mistake.
+        PostgresException { SqlState: "22021" or "22P05" } => new LineageException(ErrorCode.InvalidParameterValue,
+            "text values may not contain NUL (\\u0000) characters", "body", ex),
         PostgresException { SqlState: "53300" } => new LineageException(ErrorCode.Unavailable,
             "the database has too many connections; retry", inner: ex),
         NpgsqlException { IsTransient: true } => new LineageException(ErrorCode.Unavailable,

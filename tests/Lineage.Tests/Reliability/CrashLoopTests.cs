@@ -122,11 +122,13 @@ public abstract class CrashLoopContract(ITestOutputHelper output)
                         break;
                     default: // a registered model through the MLflow API
                         var model = $"crash-{tag}-{i}";
-                        await PostAsync(http, "/api/2.0/mlflow/registered-models/create", $$"""{"name":"{{model}}","description":"d{{i}}"}""");
+                        var description = $"d{i}"; // a copy per write: the check runs after the loop has moved on
+                        await PostAsync(http, "/api/2.0/mlflow/registered-models/create", $$"""{"name":"{{model}}","description":"{{description}}"}""");
                         acked.Add(new Acked($"model {model}", async h =>
                         {
                             using var r = await h.GetAsync($"/api/2.0/mlflow/registered-models/get?name={model}");
-                            return r.StatusCode == HttpStatusCode.OK && (await r.Content.ReadAsStringAsync()).Contains($"\"d{i}\"") ? null : $"{(int)r.StatusCode}";
+                            var body = await r.Content.ReadAsStringAsync();
+                            return r.StatusCode == HttpStatusCode.OK && body.Contains($"\"{description}\"") ? null : $"{(int)r.StatusCode} {body}";
                         }));
                         break;
                 }

@@ -83,19 +83,22 @@ public sealed class DiskFullTests : IAsyncLifetime
         await Ok(await Upload(http, "after-full", after));
         stored.Add(("after-full", after));
 
-        // Read-only: writes are 503 with a body, reads still work.
-        Run("mount", "-o", "remount,ro", Mount);
+        // Read-only: the kernel refuses to remount a file system with files open for writing (the database is), so a
+        // read-only bind mount goes over it: every file opened from now on is read-only, as after an ro remount, while
+        // the database's open handles keep working. New content is refused with 503 and a body; reads still work.
+        Run("mount", "--bind", Mount, Mount);
+        Run("mount", "-o", "remount,bind,ro", Mount);
         try
         {
             using var response = await Upload(http, "read-only", RandomNumberGenerator.GetBytes(4096));
-            await AssertCleanError(response, HttpStatusCode.ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", HttpStatusCode.InsufficientStorage);
+            await AssertCleanError(response, HttpStatusCode.ServiceUnavailable, "TEMPORARILY_UNAVAILABLE");
             using var batch = await Post(http, $"/api/v1/runs/{run}/batch", """{"metrics":[{"key":"m","value":1,"step":1}]}""");
-            await AssertCleanError(batch, HttpStatusCode.ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", HttpStatusCode.InsufficientStorage);
+            Assert.True((int)batch.StatusCode is 200 or 503, $"{(int)batch.StatusCode} {await batch.Content.ReadAsStringAsync()}");
             await Ok(await http.GetAsync($"/api/v1/runs/{run}"));
         }
         finally
         {
-            Run("mount", "-o", "remount,rw", Mount);
+            Run("umount", Mount); // the bind mount; the writable tmpfs is below it
         }
         await Ok(await Post(http, $"/api/v1/runs/{run}/batch", """{"metrics":[{"key":"m","value":2,"step":2}]}"""));
 
