@@ -28,7 +28,7 @@ public sealed class ImportCliTests : IAsyncLifetime
 
     /// <summary>The shared example events, one compact JSON object per line, in file-name order.</summary>
     private static List<string> ExampleEvents() =>
-        Directory.GetFiles(SharedFixtures.OpenLineage("examples", "written"), "*.json").Order()
+        Directory.GetFiles(RecordedFixtures.OpenLineage("examples", "written"), "*.json").Order()
             .Select(f => JsonNode.Parse(File.ReadAllText(f))!.ToJsonString()).ToList();
 
     private async Task<int> Executions() =>
