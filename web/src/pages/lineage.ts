@@ -104,7 +104,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   const input = h('input', { type: 'search', class: 'wide', placeholder: 'artifact:sales@3, artifact:<id>, execution:<id> or run:<run id>', value: nodeRef, 'aria-label': 'Node', 'data-testid': 'node-input' });
   const dirSelect = h('select', { 'aria-label': 'Direction' }, ['both', 'upstream', 'downstream'].map((d) => h('option', { value: d, selected: d === direction }, d)));
-  const depthSelect = h('select', { 'aria-label': 'Depth' }, [1, 2, 3, 5, 10, 20, 50, 100].map((d) => h('option', { value: d, selected: d === depth }, `${d} hop${d > 1 ? 's' : ''}`)));
+  // The address's depth is always one of the choices (depth=4 from a link must not read "1 hop").
+  const depths = [...new Set([1, 2, 3, 4, 5, 10, 20, 50, 100, ...(Number.isInteger(depth) && depth > 0 ? [depth] : [])])].sort((a, b) => a - b);
+  const depthSelect = h('select', { 'aria-label': 'Depth', 'data-testid': 'depth' }, depths.map((d) => h('option', { value: d, selected: d === depth }, `${d} hop${d > 1 ? 's' : ''}`)));
   const open = () => {
     const q = new URLSearchParams({ node: input.value.trim() });
     if (dirSelect.value !== 'both') q.set('direction', dirSelect.value);
@@ -177,7 +179,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: 'node.collapsed', style: { 'border-style': 'dashed' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#facc15' } },
       { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(role)', 'font-size': 8, color: '#6b7280', 'text-rotation': 'autorotate' } },
-      { selector: '.path, .impact', style: { 'border-color': '#f59e0b', 'border-width': 4, 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
+      // Nodes and edges apart: an edge's `width` is its line, a node's its box (a shared rule shrank nodes to 3 px).
+      { selector: 'node.path, node.impact', style: { 'border-color': '#f59e0b', 'border-width': 4 } },
+      { selector: 'edge.path, edge.impact', style: { 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
       { selector: '.faded', style: { opacity: 0.25 } },
       // Role labels on edges only while the graph is small enough to read them (and to lay out fast).
       { selector: 'edge.quiet', style: { label: '', 'curve-style': 'straight' } },
