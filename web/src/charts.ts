@@ -54,16 +54,19 @@ function finite(v: number): number | null {
  * Axis labels that tell neighbouring ticks apart at any magnitude: 1e-4 … 6e-9 reads "2e-5", "4e-5", not
  * "0 0 0" (uPlot's default keeps a fixed number of decimals). Exponent notation below 1e-3 and from 1e6 up.
  */
-export function tickLabels(splits: number[]): string[] {
-  const vals = splits.filter((v) => Number.isFinite(v));
-  if (vals.length === 0) return splits.map(String);
+export function tickLabels(all: (number | null)[]): string[] {
+  // uPlot passes null for splits it leaves unlabelled (log axes): they stay blank.
+  const label = (f: (v: number) => string) => all.map((v) => (v === null || !Number.isFinite(v) ? '' : f(v)));
+  const splits = all.filter((v): v is number => v !== null && Number.isFinite(v));
+  const vals = splits;
+  if (vals.length === 0) return all.map(() => '');
   const maxAbs = Math.max(...vals.map(Math.abs));
   if (maxAbs !== 0 && (maxAbs < 1e-3 || maxAbs >= 1e6)) {
     for (let d = 0; d <= 6; d++) {
       const labels = splits.map((v) => (v === 0 ? '0' : v.toExponential(d)));
-      if (new Set(labels).size === labels.length) return labels;
+      if (new Set(labels).size === labels.length) return label((v) => (v === 0 ? '0' : v.toExponential(d)));
     }
-    return splits.map((v) => v.toExponential(6));
+    return label((v) => v.toExponential(6));
   }
   let step = Infinity;
   for (let i = 1; i < vals.length; i++) step = Math.min(step, Math.abs(vals[i] - vals[i - 1]) || Infinity);
@@ -71,7 +74,7 @@ export function tickLabels(splits: number[]): string[] {
   let decimals = Math.max(0, Math.min(10, Math.ceil(-Math.log10(step) - 1e-9)));
   // A step like 0.25 needs two decimals: add them until neighbours differ.
   while (decimals < 10 && new Set(splits.map((v) => v.toFixed(decimals))).size < splits.length) decimals++;
-  return splits.map((v) => v.toFixed(decimals));
+  return label((v) => v.toFixed(decimals));
 }
 
 /** Exponential moving average with the start-up bias removed (TensorBoard's smoothing); gaps stay gaps. */
@@ -123,11 +126,11 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
   // A series of one or a few points is drawn as dots: a line needs two points, and uPlot draws none for one.
   const sparse = series.map((s) => s.points.length <= 3);
   const el = h('div', { class: 'chart' });
-  const ticks = (axis: 'x' | 'y') => (_u: uPlot, splits: number[]) => {
+  const ticks = (axis: 'x' | 'y') => (_u: uPlot, splits: (number | null)[]) => {
     let labels: string[];
     if (axis === 'y' || view.x === 'step') labels = tickLabels(splits);
-    else if (view.x === 'relative') labels = splits.map(relativeLabel);
-    else labels = splits.map((s) => new Date(s * 1000).toLocaleTimeString('en-GB'));
+    else if (view.x === 'relative') labels = splits.map((s) => (s == null ? '' : relativeLabel(s)));
+    else labels = splits.map((s) => (s == null ? '' : new Date(s * 1000).toLocaleTimeString('en-GB')));
     el.dataset[axis === 'x' ? 'xTicks' : 'yTicks'] = labels.join('|');
     return labels;
   };

@@ -157,6 +157,7 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         Assert.True(boxes.Max(b => b.X + b.Width) <= 1400);
 
         // Hover: every series' value under the cursor, in this chart and (shared cursor) in the others.
+        await Expect(TestId("no-artifacts")).ToBeVisibleAsync();   // the page is complete: no more layout changes
         var canvas = loss.Locator(".u-over");
         var box = (await canvas.BoundingBoxAsync())!;
         await Page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);

@@ -85,7 +85,8 @@ function chartGrid(ctx: PageContext, run: Run): HTMLElement {
   let width = 0;
   const resized = new ResizeObserver(() => {
     if (!grid.isConnected) return resized.disconnect();
-    if (Math.abs(grid.clientWidth - width) < 8) return;
+    // A scrollbar coming or going (~15 px) is not worth a redraw: the cells clip the few pixels.
+    if (Math.abs(grid.clientWidth - width) < 24) return;
     width = grid.clientWidth;
     draw();
   });

@@ -242,7 +242,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
             ? h('td', { class: 'num elapsed', 'data-testid': 'elapsed', title: 'running' }, `${duration(r.startTime, Date.now())} …`)
             : h('td', { class: 'num' }, duration(r.startTime, r.endTime));
         default:
-          return h('td', { class: 'cut', title: r.user ?? '' }, r.user ?? '');
+          return h('td', { title: r.user ?? '' }, h('span', { class: 'cut' }, r.user ?? ''));
       }
     }
     const v = value(r, c);
@@ -251,7 +251,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     const text = (v ?? '') as string;
     const shown = fmtText(text);
     const numeric = shown !== text || (text !== '' && Number.isFinite(Number(text)));
-    return h('td', { class: numeric ? 'num cut' : 'cut', title: text }, shown);
+    return h('td', { class: numeric ? 'num' : '', title: text }, h('span', { class: 'cut' }, shown));
   };
 
   const renderTable = () => {
