@@ -158,6 +158,7 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
 
         // Hover: every series' value under the cursor, in this chart and (shared cursor) in the others.
         await Expect(TestId("no-artifacts")).ToBeVisibleAsync();   // the page is complete: no more layout changes
+        await loss.ScrollIntoViewIfNeededAsync();
         var canvas = loss.Locator(".u-over");
         var box = (await canvas.BoundingBoxAsync())!;
         await Page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
@@ -306,8 +307,10 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         await Page.Locator("details.columns summary").ClickAsync();
         var cell = TestId("runs-table").Locator($"tr[data-run='{world.ProbeId}'] td[title='{RunsWorld.LongValue}']");
         await Expect(cell).ToHaveCountAsync(1);
-        var width = (await cell.BoundingBoxAsync())!.Width;
-        Assert.True(width < 260, $"the long value's cell is {width}px wide");
+        // The value is cut to 16em (224 px) with an ellipsis: its box is narrower than its text.
+        var cut = await cell.Locator("span.cut").EvaluateAsync<double[]>("s => [s.getBoundingClientRect().width, s.scrollWidth]");
+        Assert.True(cut[0] <= 230, $"the long value is {cut[0]}px wide");
+        Assert.True(cut[1] > 5 * cut[0], $"the long value is not cut ({cut[1]}px of text in {cut[0]}px)");
         var tableWidth = await TestId("runs-table").EvaluateAsync<double>("t => t.getBoundingClientRect().width");
         Assert.True(tableWidth <= 1400, $"the table is {tableWidth}px wide");
     }
