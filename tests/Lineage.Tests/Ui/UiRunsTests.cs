@@ -85,7 +85,7 @@ public sealed class RunsWorld : IAsyncLifetime
             name = "lake-orders", type = "dataset",
             external = new { uri = "https://lake.example.com/orders/2026-11.parquet", digest = new string('b', 64), size = 5_000_000 },
         });
-        var longName = "customer-churn-features-" + string.Concat(Enumerable.Repeat("segment-", 20)) + "v2";
+        var longName = "customer_churn_features_" + string.Concat(Enumerable.Repeat("segment_", 20)) + "v2";
         await api.UploadAsync(longName, "dataset", Encoding.UTF8.GetBytes("x\n1\n"));
         await api.PutAsync($"/api/v1/artifacts/{longName}/aliases/production", new { version = 1 });
         await Server.Server.App.Services.GetRequiredService<AuditWriter>().FlushAsync();
@@ -356,7 +356,7 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
     public async Task audit_page_fits_a_1400px_window()
     {
         await Page.GotoAsync("/audit");
-        await Expect(TestId("audit")).ToContainTextAsync("segment-segment");
+        await Expect(TestId("audit")).ToContainTextAsync("segment_segment");
         var overflow = await Page.EvaluateAsync<double[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
         Assert.True(overflow[0] <= overflow[1], $"the audit page is {overflow[0]}px wide in a {overflow[1]}px window");
         // Times stay on one line.
