@@ -61,6 +61,8 @@ public sealed class RunsWorld : IAsyncLifetime
                 metrics = Enumerable.Range(0, 40).Select(s => new { key = "loss", value = (i + 1.0) / (s + 1), step = s, timestamp = t0 + s * 1000 })
                     .Append(new { key = "accuracy", value = 0.7 + i * 0.05, step = 0, timestamp = t0 }),
             });
+            if (i == 0)   // a weight decay typed as text, a gradient norm logged as a number: one format on the compare page
+                await api.BatchAsync(id, new { @params = new[] { new { key = "wd", value = "4.14e-06" } }, metrics = new[] { new { key = "grad_norm", value = 1.41e-6, step = 0 } } });
             await api.EndAsync(id, "FINISHED");
             TrialIds.Add(id);
         }
@@ -88,6 +90,15 @@ public sealed class RunsWorld : IAsyncLifetime
         var longName = "customer_churn_features_" + string.Concat(Enumerable.Repeat("segment_", 20)) + "v2";
         await api.UploadAsync(longName, "dataset", Encoding.UTF8.GetBytes("x\n1\n"));
         await api.PutAsync($"/api/v1/artifacts/{longName}/aliases/production", new { version = 1 });
+
+        // An Airflow-like OpenLineage job: s3://lake raw/customers -> clean_customers -> s3://lake curated/customers_clean.
+        await api.PostAsync("/api/v1/lineage", $$"""
+            {"eventType":"COMPLETE","eventTime":"2026-11-30T10:00:00Z","producer":"https://example.com/airflow",
+             "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+             "run":{"runId":"{{Guid.NewGuid()}}"},"job":{"namespace":"airflow","name":"clean_customers"},
+             "inputs":[{"namespace":"s3://lake","name":"raw/customers"}],
+             "outputs":[{"namespace":"s3://lake","name":"curated/customers_clean"}]}
+            """);
         await Server.Server.App.Services.GetRequiredService<AuditWriter>().FlushAsync();
     }
 
@@ -398,5 +409,52 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         foreach (var id in world.TrialIds.Take(2))
             await Page.Locator($"tr[data-run='{id}'] td.sel input").UncheckAsync();
         await Expect(TestId("run-scatter").Locator("circle")).ToHaveCountAsync(3);
+    }
+
+    [Fact]
+    public async Task compare_marks_best_and_worst_hides_constant_params_uses_a_log_axis_for_learning_rate_and_one_number_format()
+    {
+        await Page.GotoAsync("/compare?runs=" + string.Join(",", world.TrialIds));
+        var table = TestId("param-diff");
+        // loss: lower is better (a 0.025 best, c 0.075 worst); accuracy: higher is better (c best, a worst).
+        await Expect(table.Locator("tr[data-metric='loss'] td").Nth(0)).ToHaveAttributeAsync("data-mark", "best");
+        await Expect(table.Locator("tr[data-metric='loss'] td").Nth(2)).ToHaveAttributeAsync("data-mark", "worst");
+        await Expect(table.Locator("tr[data-metric='accuracy'] td").Nth(2)).ToHaveAttributeAsync("data-mark", "best");
+        await Expect(table.Locator("tr[data-metric='accuracy'] td").Nth(0)).ToHaveAttributeAsync("data-mark", "worst");
+        await Expect(table.Locator("tr[data-metric='accuracy'] td").Nth(1)).Not.ToHaveAttributeAsync("data-mark", new System.Text.RegularExpressions.Regex("."));
+        // One number format for a param typed as text and a metric logged as a number.
+        await Expect(table.Locator("tr[data-param='wd'] td").Nth(0)).ToHaveTextAsync("4.14e-6");
+        await Expect(table.Locator("tr[data-metric='grad_norm'] td").Nth(0)).ToHaveTextAsync("1.41e-6");
+
+        var pc = TestId("parallel-coordinates");
+        await Page.GetByLabel("Metric for parallel coordinates").SelectOptionAsync("loss");
+        // depth is 6 in every run: no axis; lr spans 0.1 … 0.001: a log axis, so 0.01 sits in the middle.
+        await Expect(pc.Locator("text.axis-param")).ToHaveTextAsync(["lr", "wd"]);
+        await Expect(TestId("constant-params")).ToContainTextAsync("1 param with the same value in every run not drawn");
+        await Expect(pc.Locator("text.axis-scale")).ToHaveCountAsync(1);
+        var ys = await pc.Locator("polyline").EvaluateAllAsync<double[]>("ls => ls.map(l => Number(l.getAttribute('points').split(' ')[0].split(',')[1]))");
+        Assert.Equal((ys[0] + ys[2]) / 2, ys[1], 1.0);
+        await Expect(TestId("colour-scale")).ToContainTextAsync("loss");
+        await BrowserFixture.ScreenshotAsync(Page, "compare-marked");
+    }
+
+    [Fact]
+    public async Task openlineage_datasets_are_labelled_by_name_with_their_namespace()
+    {
+        var list = await world.Server.Http.GetStringAsync("/api/v1/artifacts?type=dataset&limit=100");
+        var name = JsonDocument.Parse(list).RootElement.GetProperty("artifacts").EnumerateArray()
+            .Select(a => a.GetProperty("name").GetString()!).Single(n => n.Contains("customers_clean"));
+        await Page.GotoAsync("/lineage?direction=upstream&depth=2&node=" + Uri.EscapeDataString($"artifact:{name}@1"));
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+        var drawn = await Page.EvaluateAsync<string[]>("() => window.__lineageCy.nodes().map(n => n.data('display')).sort()");
+        Assert.Contains("curated/customers_clean v1\ns3://lake", drawn);
+        Assert.Contains("raw/customers v1\ns3://lake", drawn);
+        Assert.DoesNotContain(drawn, d => d.Contains("s3___lake"));
+        await Expect(TestId("openlineage-name")).ToContainTextAsync("curated/customers_clean");
+        await Expect(TestId("openlineage-name")).ToContainTextAsync("s3://lake");
+        // The box fits its longest line.
+        var width = await Page.EvaluateAsync<double>("() => window.__lineageCy.nodes().filter(n => n.data('olName') === 'curated/customers_clean')[0].width()");
+        Assert.True(width >= "curated/customers_clean v1".Length * 6, $"{width}");
+        await BrowserFixture.ScreenshotAsync(Page, "lineage-openlineage");
     }
 }
