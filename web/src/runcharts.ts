@@ -11,6 +11,8 @@ import { errorLine, fmtValue, h, loading } from './dom';
 const curvePoints = 500;
 /** Histories requested at once (the server answers each in a few ms; more in flight only queue). */
 const parallel = 6;
+/** Curves drawn at most: one request per run, so a 1,000-run page plots its first 100 (tick runs to choose others). */
+export const maxCurves = 100;
 
 const svgNs = 'http://www.w3.org/2000/svg';
 
@@ -190,7 +192,9 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
       body.replaceChildren(h('figure', { class: 'panel', 'data-kind': 'scatter' }, scatter(shown, labels, x, y, width, view.log)));
       return;
     }
-    const withMetric = shown.map((r, i) => ({ r, i })).filter(({ r }) => r.metrics.some((m) => m.key === key));
+    const having = shown.map((r, i) => ({ r, i })).filter(({ r }) => r.metrics.some((m) => m.key === key));
+    const withMetric = having.slice(0, maxCurves);
+    if (having.length > maxCurves) note.textContent += ` · curves of the first ${maxCurves} of ${having.length} with ${key}; tick runs to choose`;
     body.replaceChildren(loading());
     const started = performance.now();
     inBatches(withMetric, ({ r }) => {
