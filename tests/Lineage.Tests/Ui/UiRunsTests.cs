@@ -24,6 +24,8 @@ public sealed class RunsWorld : IAsyncLifetime
     public string EmptyExperimentId { get; private set; } = "";
     public string ProbeId { get; private set; } = "";
     public string RunningId { get; private set; } = "";
+    /// <summary>A RUNNING run alone in experiment "live", for the live page test to log into.</summary>
+    public string WatchedId { get; private set; } = "";
     public string MlflowRunId { get; private set; } = "";
     public List<string> TrialIds { get; } = [];
     public static readonly string LongValue = string.Concat(Enumerable.Repeat("feature_", 223)) + "end";
@@ -67,6 +69,7 @@ public sealed class RunsWorld : IAsyncLifetime
             TrialIds.Add(id);
         }
         RunningId = await api.RunAsync(ExperimentId, "live", startTime: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 90_000);
+        WatchedId = await api.RunAsync(await api.ExperimentAsync("live"), "watched");
 
         // A run made by the MLflow client, with files logged through the artifact proxy (mlflow.log_artifact).
         var created = await api.PostAsync("/api/2.0/mlflow/runs/create", new { experiment_id = ExperimentId, run_name = "mlflow-run", start_time = t0 + 50_000 });
@@ -456,5 +459,29 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         var width = await Page.EvaluateAsync<double>("() => window.__lineageCy.nodes().filter(n => n.data('olName') === 'curated/customers_clean')[0].width()");
         Assert.True(width >= "curated/customers_clean v1".Length * 6, $"{width}");
         await BrowserFixture.ScreenshotAsync(Page, "lineage-openlineage");
+    }
+
+    [Fact]
+    public async Task a_running_runs_page_shows_new_points_as_they_are_logged_and_its_end()
+    {
+        var api = new ApiWriter(world.Server.Http);
+        await Page.GotoAsync($"/runs/{world.WatchedId}");
+        await Expect(TestId("metrics")).ToHaveTextAsync("No metrics.");
+        await Expect(TestId("run-name")).ToContainTextAsync("RUNNING");
+
+        var logged = System.Diagnostics.Stopwatch.StartNew();
+        await api.BatchAsync(world.WatchedId, new { metrics = new[] { new { key = "progress", value = 0.1, step = 0 } } });
+        var figure = TestId("charts").Locator("figure[data-metric='progress']");
+        await Expect(figure).ToHaveAttributeAsync("data-total-points", "1");
+        BrowserFixture.RecordTiming($"live run page: first point shown {logged.ElapsedMilliseconds} ms after it was logged");
+
+        logged.Restart();
+        await api.BatchAsync(world.WatchedId, new { metrics = new[] { new { key = "progress", value = 0.2, step = 1 }, new { key = "progress", value = 0.3, step = 2 } } });
+        await Expect(figure).ToHaveAttributeAsync("data-total-points", "3");
+        BrowserFixture.RecordTiming($"live run page: new points shown {logged.ElapsedMilliseconds} ms after they were logged");
+        await Expect(TestId("metrics")).ToContainTextAsync("0.3");
+
+        await api.EndAsync(world.WatchedId, "FINISHED");
+        await Expect(TestId("run-name")).ToContainTextAsync("FINISHED");
     }
 }

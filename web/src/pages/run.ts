@@ -39,9 +39,15 @@ async function loadRun(runId: string): Promise<Run> {
   }
 }
 
-/** The metric charts of one run, in a grid that fills the width; re-drawn when the view or the width changes. */
-function chartGrid(ctx: PageContext, run: Run): HTMLElement {
-  const groups = metricGroups(run.metrics.map((m) => m.key));
+/**
+ * The metric charts of one run, in a grid that fills the width; re-drawn when the view or the width changes,
+ * and by `update` when a live run logged more (only the changed metrics are fetched again; charts are
+ * replaced in place, without a loading flash).
+ */
+function chartGrid(ctx: PageContext, first: Run): { el: HTMLElement; update: (r: Run, changed: string[]) => void } {
+  let run = first;
+  let groups = metricGroups(run.metrics.map((m) => m.key));
+  const slots = new Map<string, HTMLElement>();
   const histories = new Map<string, Promise<MetricHistory>>();
   const history = (key: string) => {
     if (!histories.has(key)) histories.set(key, api.history(run.runId, key, chartPoints));
@@ -49,14 +55,16 @@ function chartGrid(ctx: PageContext, run: Run): HTMLElement {
   };
   let view: ChartView = { ...defaultView };
   const grid = h('div', { class: 'chart-grid', 'data-testid': 'charts' });
-  const draw = () => {
+  const draw = (live = false) => {
     const width = grid.clientWidth || (ctx.root.clientWidth || 960) - 40;
     const columns = Math.max(1, Math.floor(width / 420));
     const cell = Math.floor((width - (columns - 1) * 16) / columns) - 2;
-    clear(grid);
+    const order: HTMLElement[] = [];
     for (const g of groups) {
-      const slot = h('div', { class: 'chart-cell' }, loading());
-      grid.append(slot);
+      let slot = slots.get(g.name);
+      if (!slot) slots.set(g.name, (slot = h('div', { class: 'chart-cell' }, loading())));
+      else if (!live) slot.replaceChildren(loading());
+      order.push(slot);
       const started = performance.now();
       Promise.all(g.keys.map(history))
         .then((hs) => {
@@ -77,6 +85,7 @@ function chartGrid(ctx: PageContext, run: Run): HTMLElement {
         })
         .catch((err) => slot.replaceChildren(errorLine(err)));
     }
+    grid.replaceChildren(...order);
   };
   const controls = viewControls(view, (v) => {
     view = v;
@@ -91,7 +100,55 @@ function chartGrid(ctx: PageContext, run: Run): HTMLElement {
     draw();
   });
   resized.observe(grid);
-  return h('div', null, controls, grid);
+  const update = (r: Run, changed: string[]) => {
+    run = r;
+    groups = metricGroups(r.metrics.map((m) => m.key));
+    for (const k of changed) histories.delete(k);
+    draw(true);
+  };
+  return { el: h('div', null, controls, grid), update };
+}
+
+/** Latest value and step of each metric. */
+function metricsTable(run: Run): HTMLElement {
+  return run.metrics.length === 0
+    ? h('p', { class: 'muted', 'data-testid': 'metrics' }, 'No metrics.')
+    : h('table', { class: 'grid', 'data-testid': 'metrics' },
+        h('thead', null, h('tr', null, h('th', null, 'Metric'), h('th', null, 'Latest'), h('th', null, 'Step'))),
+        h('tbody', null, run.metrics.map((m) => h('tr', null, h('th', null, m.key), h('td', { class: 'num' }, fmtValue(m.value)), h('td', { class: 'num' }, m.step)))));
+}
+
+/** How often a RUNNING run's page asks for what changed (one GET of the run; histories only of changed metrics). */
+export const livePollMs = 1000;
+
+/**
+ * A RUNNING run's page follows it: every second the run is read again (params, tags, latest metrics — one small
+ * answer); metrics whose latest step or time moved get their history fetched again and their chart redrawn, the
+ * status badge follows, and the poll stops when the run ends or the page is left. Until the server has events
+ * (issue 16: server-sent events), this is the light poll the issue asks for.
+ */
+function followLive(ctx: PageContext, first: Run, onChange: (r: Run, changed: string[]) => void): void {
+  const sig = (r: Run) => new Map(r.metrics.map((m) => [m.key, `${m.step}:${m.timestamp}:${m.value}`]));
+  let last = sig(first);
+  let status = first.status;
+  const tick = async () => {
+    if (!ctx.alive()) return;
+    let r: Run;
+    try {
+      r = await api.run(first.runId);
+    } catch {
+      setTimeout(() => void tick(), livePollMs * 5); // a blip: try again, slower
+      return;
+    }
+    if (!ctx.alive()) return;
+    const now = sig(r);
+    const changed = [...now].filter(([k, v]) => last.get(k) !== v).map(([k]) => k);
+    if (changed.length || r.status !== status) onChange(r, changed);
+    last = now;
+    status = r.status;
+    if (r.status === 'RUNNING') setTimeout(() => void tick(), livePollMs);
+  };
+  setTimeout(() => void tick(), livePollMs);
 }
 
 /** `artifact:<id>` nodes carry a label `name vN`; split it back for links. */
@@ -133,6 +190,24 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
   // The run's experiment says its project: links and artifact reads below are in it.
   if (experiment) follow(experiment.project);
   const description = run.tags[descriptionTag];
+  let badge = statusBadge(run.status);
+  const latestBox = h('div', null, metricsTable(run));
+  const chartsBox = h('div', null);
+  let grid: ReturnType<typeof chartGrid> | null = null;
+  const showCharts = (r: Run, changed: string[]) => {
+    if (!r.metrics.length) return;
+    if (grid) grid.update(r, changed);
+    else chartsBox.append((grid = chartGrid(ctx, r)).el);
+  };
+  showCharts(run, []);
+  if (run.status === 'RUNNING')
+    followLive(ctx, run, (r, changed) => {
+      latestBox.replaceChildren(metricsTable(r));
+      showCharts(r, changed);
+      const next = statusBadge(r.status);
+      badge.replaceWith(next);
+      badge = next;
+    });
   const system = Object.fromEntries(Object.entries(run.tags).filter(([k]) => isSystemTag(k) && k !== descriptionTag));
   const user = Object.fromEntries(Object.entries(run.tags).filter(([k]) => !isSystemTag(k)));
 
@@ -152,7 +227,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
       run.name ?? run.runId,
       experiment ? projectChip(experiment.project) : null,
     ),
-    h('h1', { 'data-testid': 'run-name' }, run.name ?? run.runId, ' ', statusBadge(run.status)),
+    h('h1', { 'data-testid': 'run-name' }, run.name ?? run.runId, ' ', badge),
     description ? h('p', { class: 'description', 'data-testid': 'run-description' }, description) : null,
     h(
       'table',
@@ -176,14 +251,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
       h('section', null, h('h2', null, 'Tags'), kvTable(user, 'No tags.', 'tags')),
       h('section', null, h('h2', null, 'System tags'), kvTable(system, 'No system tags.', 'system-tags')),
     ),
-    h('section', null, h('h2', null, 'Metrics'),
-      run.metrics.length === 0
-        ? h('p', { class: 'muted' }, 'No metrics.')
-        : h('table', { class: 'grid', 'data-testid': 'metrics' },
-            h('thead', null, h('tr', null, h('th', null, 'Metric'), h('th', null, 'Latest'), h('th', null, 'Step'))),
-            h('tbody', null, run.metrics.map((m) => h('tr', null, h('th', null, m.key), h('td', { class: 'num' }, fmtValue(m.value)), h('td', { class: 'num' }, m.step))))),
-      run.metrics.length ? chartGrid(ctx, run) : null,
-    ),
+    h('section', null, h('h2', null, 'Metrics'), latestBox, chartsBox),
     h('section', null, h('h2', null, 'Inputs and outputs'), io),
     h('section', null, h('h2', null, 'Artifacts'), browser),
   );
