@@ -97,9 +97,12 @@ function scatter(runs: Run[], labels: string[], x: Field, y: Field, width: numbe
   return root;
 }
 
+/** Bars drawn at most (one row each): more would make the panel taller than the table it sits on. */
+export const maxBars = 40;
+
 function bars(runs: Run[], labels: string[], y: Field, width: number, log: boolean): SVGSVGElement {
   const rowH = 18;
-  const vals = runs.map((r, i) => ({ r, i, v: fieldValue(r, y) })).filter((p): p is { r: Run; i: number; v: number } => p.v !== undefined && (!log || p.v > 0));
+  const vals = runs.map((r, i) => ({ r, i, v: fieldValue(r, y) })).filter((p): p is { r: Run; i: number; v: number } => p.v !== undefined && (!log || p.v > 0)).slice(0, maxBars);
   const height = Math.max(60, vals.length * rowH + 30);
   const root = svg('svg', { width, height, class: 'bars', 'data-testid': 'run-bars' }) as SVGSVGElement;
   if (vals.length === 0) {
@@ -134,7 +137,7 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
   let view: ChartView = { ...defaultView };
   const metricSel = h('select', { 'aria-label': 'Chart metric', 'data-testid': 'panel-metric' });
   const modeSel = h('select', { 'aria-label': 'Chart kind', 'data-testid': 'panel-mode' },
-    h('option', { value: 'curves' }, 'Curves'), h('option', { value: 'bars' }, 'Latest value per run'), h('option', { value: 'scatter' }, 'Scatter against…'));
+    h('option', { value: 'auto' }, 'Curves (bars for single values)'), h('option', { value: 'curves' }, 'Curves'), h('option', { value: 'bars' }, 'Latest value per run'), h('option', { value: 'scatter' }, 'Scatter against…'));
   const xSel = h('select', { 'aria-label': 'Scatter x axis', 'data-testid': 'panel-x', hidden: true });
   const note = h('span', { class: 'muted small', 'data-testid': 'panel-note' });
   const body = h('div', { class: 'panel-body', 'data-testid': 'chart-panel-body' });
@@ -174,7 +177,7 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     const key = metricSel.value;
     const mode = modeSel.value;
     xSel.hidden = mode !== 'scatter';
-    controls.querySelectorAll<HTMLElement>('[data-testid=x-axis], [data-testid=smoothing]').forEach((c) => (c.closest('label')!.hidden = mode !== 'curves'));
+    controls.querySelectorAll<HTMLElement>('[data-testid=x-axis], [data-testid=smoothing]').forEach((c) => (c.closest('label')!.hidden = mode === 'bars' || mode === 'scatter'));
     note.textContent = `${shown.length} ${ticked.size ? 'selected' : 'visible'} run${shown.length === 1 ? '' : 's'}`;
     const width = Math.max(360, (open.clientWidth || 1000) - 20);
     if (!key) {
@@ -182,7 +185,11 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
       return;
     }
     const y: Field = { kind: 'metric', key };
-    if (mode === 'bars') {
+    // A metric every shown run logged once (step 0: a test score) has no curve to draw: bars say more.
+    const scalar = shown.every((r) => (r.metrics.find((m) => m.key === key)?.step ?? 0) === 0);
+    if (mode === 'bars' || (mode === 'auto' && scalar)) {
+      const having = shown.filter((r) => fieldValue(r, y) !== undefined).length;
+      if (having > maxBars) note.textContent += ` · bars of the first ${maxBars} of ${having}; tick runs to choose`;
       body.replaceChildren(h('figure', { class: 'panel', 'data-kind': 'bars' }, bars(shown, labels, y, width, view.log)));
       return;
     }

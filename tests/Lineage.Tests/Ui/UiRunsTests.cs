@@ -382,6 +382,9 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
     {
         await Page.GotoAsync($"/experiments/{world.ExperimentId}");
         var panel = TestId("chart-panel");
+        // A metric logged once per run (accuracy at step 0) is drawn as bars: there is no curve to draw.
+        await TestId("panel-metric").SelectOptionAsync("accuracy");
+        await Expect(TestId("run-bars").Locator("rect")).ToHaveCountAsync(3);
         await TestId("panel-metric").SelectOptionAsync("loss");
         // Nothing ticked: every visible run that has the metric (probe, a, b, c).
         var curves = panel.Locator("figure[data-kind='curves']");
