@@ -176,3 +176,13 @@ export function grid(headers: string[], rows: Child[][], testId: string, emptyTe
 export function chips(values: string[], cls = ''): HTMLElement[] {
   return values.map((v) => h('span', { class: `chip ${cls}` }, v));
 }
+
+export const svgNs = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes (and text), for the hand-drawn charts (run charts panel, compare). */
+export function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const el = document.createElementNS(svgNs, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}

@@ -5,7 +5,7 @@
 
 import { api, num, type MetricHistory, type Run } from './api';
 import { defaultView, lineChart, palette, viewControls, type ChartView } from './charts';
-import { errorLine, fmtValue, h, loading } from './dom';
+import { errorLine, fmtValue, h, loading, svg } from './dom';
 
 /** Points per curve: the panel draws many runs at once, each about a pixel per point. */
 const curvePoints = 500;
@@ -14,14 +14,6 @@ const parallel = 6;
 /** Curves drawn at most: one request per run, so a 1,000-run page plots its first 100 (tick runs to choose others). */
 export const maxCurves = 100;
 
-const svgNs = 'http://www.w3.org/2000/svg';
-
-function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const el = document.createElementNS(svgNs, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 /** A colour per run: the palette first, then hues spread by the golden angle, so 50 runs never repeat one. */
 export function runColour(i: number): string {

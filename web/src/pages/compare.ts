@@ -4,7 +4,7 @@
 
 import { api, num, type Run } from '../api';
 import { chartPoints, lineChart } from '../charts';
-import { errorLine, fmtText, fmtValue, h, link, loading, statusBadge } from '../dom';
+import { errorLine, fmtText, fmtValue, h, link, loading, statusBadge, svg, svgNs } from '../dom';
 import type { PageContext } from '../main';
 import { runColour, runLabels } from '../runcharts';
 
@@ -18,14 +18,6 @@ function logAxis(ns: number[]): boolean {
   return ns.length > 1 && lo > 0 && hi / lo >= 100;
 }
 
-const svgNs = 'http://www.w3.org/2000/svg';
-
-function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const el = document.createElementNS(svgNs, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 /** One vertical axis per param (numeric or categorical) and the metric last; one line per run. */
 export function parallelCoordinates(runs: Run[], params: string[], metric: string, available = 960): SVGSVGElement {
