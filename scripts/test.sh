@@ -121,6 +121,17 @@ ensure_chromium() {
   fi
 }
 
+# The Python client's tests run on Debian's python3 with its python3-pytest (no PyPI here).
+PYTHON=${LINEAGE_TEST_PYTHON:-/usr/bin/python3}
+ensure_pytest() {
+  if ! "$PYTHON" -c 'import pytest' 2>/dev/null; then
+    echo "== installing pytest (apt-get python3-pytest)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-pytest >/dev/null
+  fi
+  "$PYTHON" -c 'import pytest' 2>/dev/null
+}
+
 if [ -z "${LINEAGE_TEST_POSTGRES:-}" ]; then start_postgres; fi
 if [ -z "${LINEAGE_TEST_S3:-}" ]; then start_s3 || echo "warning: the S3 test server could not be started; the S3 tests will fail" >&2; fi
 ensure_chromium || echo "warning: Chromium could not be installed; the UI tests will fail" >&2
@@ -130,6 +141,21 @@ scripts/build-web.sh || echo "warning: the web UI build failed; the UI tests wil
 RESULTS=$(mktemp -d /tmp/lineage-results.XXXXXX)
 status=0
 dotnet test Lineage.slnx -c Release --logger "trx" --logger "console;verbosity=minimal" --results-directory "$RESULTS" "$@" || status=$?
+
+# The Python client against the server that dotnet test just built (src/Lineage.Cli/bin/Release). A run narrowed
+# with dotnet test arguments (--filter …) is about those tests only (LINEAGE_TEST_PYTHON_CLIENT=1 adds pytest to it);
+# the full run (CI, no arguments) always has pytest.
+python_status=0
+run_python=1
+if [ $# -gt 0 ] && [ -z "${LINEAGE_TEST_PYTHON_CLIENT:-}" ]; then run_python=0; echo "== Python client tests not run: dotnet test arguments narrowed this run"; fi
+if [ "$run_python" = 0 ]; then :
+elif ensure_pytest; then
+  echo "== Python client tests (pytest)"
+  "$PYTHON" -m pytest clients/python/tests -q -p no:cacheprovider --junitxml "$RESULTS/python.junit.xml" || python_status=$?
+else
+  echo "pytest is missing and could not be installed (apt-get install python3-pytest): the Python client tests FAILED" >&2
+  python_status=1
+fi
 
 # Sum the counters of every TRX file (one per test project).
 passed=0; failed=0; skipped=0; found=0
@@ -142,13 +168,26 @@ for trx in "$RESULTS"/*.trx; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   skipped=$((skipped + $(get notExecuted)))
 done
-rm -rf "$RESULTS"
-
 if [ "$found" = 0 ]; then
   echo "no test results: the build or the test host failed (see above)"
-  echo "0 passed, 1 failed"
-  exit 1
+  failed=$((failed + 1))
+elif [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+
+# Add pytest's JUnit counters: tests, failures, errors, skipped of its one testsuite.
+junit="$RESULTS/python.junit.xml"
+if [ -f "$junit" ]; then
+  suite=$(grep -o '<testsuite [^>]*>' "$junit" | head -n 1)
+  jget() { echo "$suite" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  py_total=$(jget tests); py_failed=$(( $(jget failures) + $(jget errors) )); py_skipped=$(jget skipped)
+  passed=$((passed + py_total - py_failed - py_skipped))
+  failed=$((failed + py_failed))
+  skipped=$((skipped + py_skipped))
+  if [ "$python_status" != 0 ] && [ "$py_failed" = 0 ]; then failed=$((failed + 1)); fi
+elif [ "$run_python" = 1 ]; then
+  echo "no Python test results (pytest missing or crashed, see above)"
+  failed=$((failed + 1))
 fi
-if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+rm -rf "$RESULTS"
+
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 [ "$failed" = 0 ]

@@ -50,11 +50,14 @@ public static class CliApp
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());
         root.Subcommands.Add(MaintenanceCommands.Stats());
+        root.Subcommands.Add(BackupCommands.Backup());
+        root.Subcommands.Add(BackupCommands.Restore());
         root.Subcommands.Add(GovernanceCommands.Users());
         root.Subcommands.Add(GovernanceCommands.Tokens());
         root.Subcommands.Add(GovernanceCommands.Roles());
         root.Subcommands.Add(GovernanceCommands.Audit());
         root.Subcommands.Add(KeyCommands.Create());
+        root.Subcommands.Add(ImportCommands.Create());
 
         Terminal.Configure(stdout, stderr);
         var parse = root.Parse(args);

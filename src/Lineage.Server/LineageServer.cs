@@ -92,7 +92,12 @@ public static class LineageServer
         // cost about a sixth of the server's CPU under write load.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        // Scopes on: ASP.NET Core puts the request's RequestId (the X-Request-Id answer header) into the scope of every line logged during it.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
+        if (options.LogFormat == "json")
+            builder.Logging.AddJsonConsole(o => { o.IncludeScopes = true; o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; });
+        else
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; o.IncludeScopes = true; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Lineage", LogLevel.Information);
         if (options.LogRequests) builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
@@ -118,6 +123,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new AuditLog(db));
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+        builder.Services.AddSingleton(sp => new ServerMetrics(db, blobs, sp.GetRequiredService<AuditWriter>()));
         builder.Services.AddMlflow();
         builder.Services.AddSingleton(new RegistryStore(db));
         builder.Services.AddSingleton(new DeploymentStore(db));
@@ -136,18 +142,22 @@ public static class LineageServer
         }));
 
         var app = builder.Build();
+        // Before everything else, so every answer — errors of later middleware included — has its request id and is counted.
+        app.UseRequestTelemetry();
         // An MLflow tracking URI or OpenLineage URL may name a project (/projects/{name}/…): unwrapped before routing.
+        app.UseLineageErrors();
         app.UseProjectPrefix();
         app.UseRouting();
         app.UseTrustedProxies(options.TrustedProxies);
-        app.UseLineageErrors();
         app.UseAccessControl();
         app.UsePrincipalRateLimits(options);
         app.UseChangeActor();
         app.UseRequestLimits(options);
+        app.UseJsonTextGuard();
         app.UseIdempotencyKeys();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
+        app.MapMetrics();
         app.MapGroup("/api/v1").MapProjects().MapExperiments().MapRuns().MapBlobs(options).MapArtifacts(options).MapRetention().MapLineage().MapOpenLineage().MapMarquez();
         app.MapGroup("/api/v1").MapSearch();
         app.MapMlflow();

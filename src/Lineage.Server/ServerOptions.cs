@@ -65,6 +65,12 @@ public sealed record ServerOptions
     /// <summary>The PEM private key of <see cref="TlsCertificatePath"/>; not used for PKCS#12.</summary>
     public string? TlsKeyPath { get; init; }
 
+    /// <summary>
+    /// <c>text</c> (one line per entry) or <c>json</c> (one JSON object per line: timestamp, level, category, message, and the
+    /// request's scope with its <c>RequestId</c>, for log shippers).
+    /// </summary>
+    public string LogFormat { get; init; } = "text";
+
     /// <summary>Log every request (off by default: ingestion runs at thousands of requests a second).</summary>
     public bool LogRequests { get; init; }
 

@@ -337,6 +337,35 @@ async function send<T>(method: string, path: string, query?: Query, body?: unkno
 
 const get = <T>(path: string, query?: Query) => send<T>('GET', path, query);
 
+/** A file the MLflow client logged (`log_artifact`), run-relative. */
+export interface MlflowFile {
+  path: string;
+  is_dir?: boolean;
+  file_size?: number;
+}
+
+/** MLflow's own listing (artifacts/list): the files `mlflow.log_artifact` put in the run's artifact folder. */
+async function mlflowFiles(runId: string, path: string): Promise<{ root_uri?: string; files?: MlflowFile[] }> {
+  const q = new URLSearchParams({ run_id: runId });
+  if (path) q.set('path', path);
+  let res: Response;
+  try {
+    res = await fetch(`/api/2.0/mlflow/artifacts/list?${q}`, { headers: headers() });
+  } catch {
+    throw new ApiError(0, 'UNREACHABLE', 'the Lineage server did not answer; is it running?');
+  }
+  if (!res.ok) return fail(res);
+  return (await res.json()) as { root_uri?: string; files?: MlflowFile[] };
+}
+
+/** The artifact proxy's download address of a file under an `mlflow-artifacts:/…` root. */
+export function mlflowFileUrl(rootUri: string, path: string): string | null {
+  const scheme = 'mlflow-artifacts:/';
+  if (!rootUri.startsWith(scheme)) return null;
+  const folder = rootUri.slice(scheme.length).replace(/^\/+|\/+$/g, '');
+  return `/api/2.0/mlflow-artifacts/artifacts/${[...folder.split('/'), ...path.split('/')].map(encodeURIComponent).join('/')}`;
+}
+
 const seg = encodeURIComponent;
 
 export const api = {
@@ -349,6 +378,7 @@ export const api = {
   searchRuns: (q: { experimentId: string; filter?: string; orderBy?: string[]; limit: number; pageToken?: string }) =>
     get<{ runs: Run[]; nextPageToken?: string }>('/search/runs', q),
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
+  mlflowFiles,
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
   // Artifacts and models are named within a project: every read by name says which.

@@ -76,12 +76,28 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-export function fmtValue(v: number | string | undefined): string {
-  if (v === undefined) return '';
+/**
+ * One number format everywhere (tables, compare, chart legends): up to five significant digits, exponent
+ * notation below 1e-3 and from 1e6 up, written short (`1.41e-6`, never `1.4100e-6` beside `4.14e-06`).
+ */
+export function fmtValue(v: number | string | undefined | null): string {
+  if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
-  if (Number.isInteger(v)) return String(v);
+  if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  return a !== 0 && (a < 1e-4 || a >= 1e6) ? v.toExponential(4) : String(Number(v.toPrecision(6)));
+  if (Number.isInteger(v) && a < 1e6) return String(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) {
+    const [m, e] = v.toExponential(4).split('e');
+    return `${Number(m)}e${Number(e)}`;
+  }
+  return String(Number(v.toPrecision(5)));
+}
+
+/** A param or tag value that is a plain number in the same format as metrics; any other text unchanged. */
+export function fmtText(v: string | undefined): string {
+  if (v === undefined) return '';
+  const t = v.trim();
+  return t !== '' && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? fmtValue(Number(t)) : v;
 }
 
 export function statusBadge(status: string): HTMLElement {
@@ -115,6 +131,7 @@ export function errorView(err: unknown, what?: string): HTMLElement {
     { class: 'error-page', 'data-testid': 'error' },
     h('h1', null, err instanceof ApiError && err.status === 403 ? 'Not allowed' : 'Something went wrong'),
     h('p', null, message),
+    h('p', null, link('/', 'Back to experiments')),
   );
 }
 
@@ -158,4 +175,14 @@ export function grid(headers: string[], rows: Child[][], testId: string, emptyTe
 
 export function chips(values: string[], cls = ''): HTMLElement[] {
   return values.map((v) => h('span', { class: `chip ${cls}` }, v));
+}
+
+export const svgNs = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes (and text), for the hand-drawn charts (run charts panel, compare). */
+export function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const el = document.createElementNS(svgNs, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
 }

@@ -1,7 +1,7 @@
 // Artifact browser and previews: a directory version lists its files; a file is previewed by what its
 // bytes are (images by magic number, JSON pretty-printed, CSV/TSV as a table, other UTF-8 as text).
 
-import { api, fetchHead, objectUrl, signedIn, type ArtifactVersion } from './api';
+import { api, fetchHead, mlflowFileUrl, objectUrl, signedIn, type ArtifactVersion, type MlflowFile } from './api';
 import { bytes, clear, errorLine, h, loading } from './dom';
 
 const previewBytes = 256 * 1024;
@@ -145,4 +145,53 @@ export function artifactBrowser(v: ArtifactVersion): HTMLElement {
   );
   void show(undefined, v.name);
   return box;
+}
+
+/**
+ * The files the MLflow client logged for a run (`mlflow.log_artifact`, issue 16): MLflow's listing, walked
+ * folder by folder (at most `limit` files), each previewable and downloadable through the artifact proxy.
+ * Resolves to null when the run has none (or its artifact root is not served here).
+ */
+export async function mlflowFilesBrowser(runId: string, limit = 500): Promise<HTMLElement | null> {
+  const files: MlflowFile[] = [];
+  let root = '';
+  const folders = [''];
+  while (folders.length && files.length < limit) {
+    const page = await api.mlflowFiles(runId, folders.shift()!);
+    root = page.root_uri ?? root;
+    for (const f of page.files ?? []) {
+      if (f.is_dir) folders.push(f.path);
+      else if (files.length < limit) files.push(f);
+    }
+  }
+  if (files.length === 0) return null;
+  files.sort((a, b) => a.path.localeCompare(b.path));
+  const view = h('div', { class: 'preview-pane' });
+  const show = async (f: MlflowFile) => {
+    const u = mlflowFileUrl(root, f.path)!;
+    clear(view);
+    view.append(h('h4', null, f.path), loading());
+    try {
+      const el = await previewFile(u, f.path);
+      view.lastChild?.remove();
+      view.append(el);
+    } catch (err) {
+      view.lastChild?.remove();
+      view.append(errorLine(err));
+    }
+  };
+  const list = h('ul', { class: 'files', 'data-testid': 'mlflow-files' });
+  for (const f of files) {
+    const u = mlflowFileUrl(root, f.path);
+    if (!u) continue;
+    const a = h('a', { href: '#', 'data-file': f.path }, f.path);
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      void show(f);
+    });
+    list.append(h('li', null, a, h('span', { class: 'muted small' }, ` ${bytes(f.file_size ?? 0)} `), h('a', { href: u, download: f.path.split('/').pop(), title: 'Download' }, '⤓')));
+  }
+  if (!list.childElementCount) return null;
+  void show(files[0]);
+  return h('div', { class: 'browser', 'data-testid': 'mlflow-browser' }, h('div', { class: 'files-pane' }, h('p', { class: 'muted small' }, `Logged with the MLflow client (${root})`), list), view);
 }

@@ -124,7 +124,7 @@ public static class MaintenanceCommands
 
     /// <summary>The blob store --artifacts names (checked first when it is S3), disposed with the command.</summary>
     private static async Task<OpenedBlobs> OpenBlobsAsync(ParseResult parse, CancellationToken ct) =>
-        new(await BlobStores.OpenAsync(parse.GetValue(ServerCommand.ArtifactsOption)!, parse.GetValue(ServerCommand.S3EndpointOption), ct));
+        new(await BlobStores.OpenAsync(parse.GetValue(ServerCommand.ArtifactsOption)!, parse.GetValue(ServerCommand.S3EndpointOption), ct, serving: false));
 
     private sealed class OpenedBlobs(IBlobStore store) : IDisposable
     {

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Lineage.Cli.Output;
 using Lineage.Core.Errors;
 using Lineage.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Lineage.Cli.Commands;
 
@@ -31,6 +33,12 @@ public static class ServerCommand
         var port = new Option<int>("--port") { Description = "TCP port (0 picks a free one)", DefaultValueFactory = _ => 5000 };
         var migrate = new Option<bool>("--migrate") { Description = "Upgrade an older database schema at start-up (back it up first)" };
         var logRequests = new Option<bool>("--log-requests") { Description = "Log every HTTP request" };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "text (one line per entry) or json (one JSON object per line, with the request id of entries logged during a request)",
+            DefaultValueFactory = _ => "text",
+        };
+        logFormat.AcceptOnlyFromAmong("text", "json");
         var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback --host without authentication (anyone on the network can read and write)" };
         var sensitiveKeys = new Option<string?>("--sensitive-keys")
         {
@@ -52,7 +60,7 @@ public static class ServerCommand
             Description = "Answer artifact content downloads with a 302 to a presigned URL of the object store (S3 only), so the bytes bypass the server",
         };
         var command = new Command("server", """
-            Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready).
+            Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready, /metrics).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
             Authentication is on once a user exists ('lineage users create'); a non-loopback --host
             is refused without it unless --insecure is given.
@@ -68,9 +76,10 @@ public static class ServerCommand
               lineage server --trusted-proxy 127.0.0.1 --rate-limit 500 --rate-burst 1000
               lineage server --db postgres://… --artifacts s3://ml-artifacts/lineage --artifacts-redirect
               lineage server --artifacts s3://lineage/artifacts --s3-endpoint http://127.0.0.1:9000   (MinIO; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set)
+              lineage server --log-format json --log-requests
             """)
         {
-            DbOption, ArtifactsOption, S3EndpointOption, redirect, host, port, migrate, logRequests, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
+            DbOption, ArtifactsOption, S3EndpointOption, redirect, host, port, migrate, logRequests, logFormat, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
             maxJson, maxBatch, maxEvent, maxArtifact, rateLimit, rateBurst, trustedProxy, tlsCert, tlsKey,
         };
         command.SetAction(async (parse, ct) =>
@@ -85,6 +94,7 @@ public static class ServerCommand
                 Port = parse.GetValue(port),
                 Migrate = parse.GetValue(migrate),
                 LogRequests = parse.GetValue(logRequests),
+                LogFormat = parse.GetValue(logFormat)!,
                 Insecure = parse.GetValue(insecure),
                 KeyFile = parse.GetValue(KeyCommands.KeyFileOption),
                 EncryptionKeys = Environment.GetEnvironmentVariable("LINEAGE_ENCRYPTION_KEY"),
@@ -122,14 +132,17 @@ public static class ServerCommand
             }
             await using (server)
             {
+                // With --log-format json every line on stdout is a JSON object, the start-up lines included.
+                var startup = server.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Lineage.Server");
+                Action<string> say = options.LogFormat == "json" ? line => startup.LogInformation("{Line}", line) : Terminal.Line;
                 if (options.Insecure) Terminal.Error("warning: --insecure: no authentication is required; anyone who can reach this address can read and change everything");
-                Terminal.Line($"Lineage {LineageServer.Version} listening on {server.Address.ToString().TrimEnd('/')} " +
+                say($"Lineage {LineageServer.Version} listening on {server.Address.ToString().TrimEnd('/')} " +
                               $"(store: {server.Database.Description}, artifacts: {server.Blobs.Location})");
-                Terminal.Line(await new Lineage.Storage.Governance.GovernanceStore(server.Database).AuthEnabledAsync()
+                say(await new Lineage.Storage.Governance.GovernanceStore(server.Database).AuthEnabledAsync()
                     ? "Authentication: on (Bearer token or Basic; 'lineage tokens create <user>')"
                     : "Authentication: off (no user exists; open to whoever reaches this address; 'lineage users create <name> --admin' turns it on)");
                 var fields = server.Database.Fields;
-                Terminal.Line(fields.Keys is { } keys
+                say(fields.Keys is { } keys
                     ? $"Field encryption: on (AES-256-GCM, current key {keys.Current.CurrentId}, {keys.Current.Ids.Count} key(s) from {keys.FilePath ?? "LINEAGE_ENCRYPTION_KEY"}; sensitive keys: {string.Join(",", fields.Patterns.Patterns)})"
                     : $"Field encryption: off (no key configured: values under sensitive keys ({string.Join(",", fields.Patterns.Patterns)}) are stored in plaintext and shown redacted to non-admins; 'lineage keys new --key-file <path>' and --key-file turn it on)");
                 try
@@ -139,7 +152,7 @@ public static class ServerCommand
                 catch (OperationCanceledException)
                 {
                 }
-                Terminal.Line("Lineage stopped.");
+                say("Lineage stopped.");
             }
             return 0;
         });

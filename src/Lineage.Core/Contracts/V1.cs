@@ -85,4 +85,5 @@ public sealed record BatchResponse(int Metrics, int Params, int Tags);
 public sealed record HistoryPointDto(double Value, long Step, long Timestamp);
 public sealed record MetricHistoryResponse(string Key, List<HistoryPointDto> Points, string? NextPageToken, long? TotalPoints = null);
 
-public sealed record HealthResponse(string Status, string? Version = null, string? Database = null);
+/// <summary><c>/health</c> and <c>/ready</c>. On <c>/ready</c> only server admins get more than <see cref="Status"/>.</summary>
+public sealed record HealthResponse(string Status, string? Version = null, string? Database = null, IReadOnlyDictionary<string, string>? Checks = null);

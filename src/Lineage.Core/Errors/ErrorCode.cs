@@ -16,6 +16,10 @@ public enum ErrorCode
     RateLimited,
     EndpointNotFound,
     MethodNotAllowed,
+    /// <summary>The request body's Content-Type is not one the endpoint takes.</summary>
+    UnsupportedMediaType,
+    /// <summary>The disk holding the database or the artifacts is full: nothing was written. Retry when space is freed.</summary>
+    InsufficientStorage,
     /// <summary>The server cannot serve now (database unreachable, shutting down). Retry later.</summary>
     Unavailable,
     /// <summary>
@@ -41,8 +45,10 @@ public static class ErrorCodes
         ErrorCode.RateLimited => "RATE_LIMITED",
         ErrorCode.EndpointNotFound => "ENDPOINT_NOT_FOUND",
         ErrorCode.MethodNotAllowed => "METHOD_NOT_ALLOWED",
+        ErrorCode.UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
         ErrorCode.Unavailable => "TEMPORARILY_UNAVAILABLE",
         ErrorCode.BlobStoreUnavailable => "BLOB_STORE_UNAVAILABLE",
+        ErrorCode.InsufficientStorage => "INSUFFICIENT_STORAGE",
         _ => "INTERNAL_ERROR",
     };
 
@@ -54,12 +60,14 @@ public static class ErrorCodes
         ErrorCode.ResourceDoesNotExist => 404,
         ErrorCode.EndpointNotFound => 404,
         ErrorCode.MethodNotAllowed => 405,
+        ErrorCode.UnsupportedMediaType => 415,
         ErrorCode.ResourceAlreadyExists => 409,
         ErrorCode.Conflict => 409,
         ErrorCode.PayloadTooLarge => 413,
         ErrorCode.RateLimited => 429,
         ErrorCode.Unavailable => 503,
         ErrorCode.BlobStoreUnavailable => 503,
+        ErrorCode.InsufficientStorage => 507,
         _ => 500,
     };
 

@@ -109,9 +109,20 @@ public static class QueryParser
     public static bool IsNumeric(FieldRef field) =>
         field.Kind == FieldKind.Metric || (field.Kind == FieldKind.Attribute && NumericAttributes.Contains(field.Key));
 
+    /// <summary>
+    /// Bounds that keep a hostile filter from exhausting the parser's stack or the database's expression depth
+    /// (SQLite stops at 1,000 levels, PostgreSQL's parser runs out of memory): NOT and parentheses nest at most
+    /// <see cref="MaxNesting"/> deep, and a filter compares at most <see cref="MaxComparisons"/> times.
+    /// </summary>
+    public const int MaxNesting = 32;
+
+    public const int MaxComparisons = 100;
+
     private sealed class Cursor(List<Token> tokens, SearchTarget target, string what)
     {
         private int _at;
+        private int _depth;
+        private int _comparisons;
 
         public Token Peek => tokens[_at];
 
@@ -141,19 +152,30 @@ public static class QueryParser
 
         private FilterExpr ParseUnary()
         {
-            if (Peek.IsWord("NOT"))
+            if (Peek.IsWord("NOT") || Peek.Kind == TokenKind.LParen)
             {
-                Next();
-                return new FilterExpr.Not(ParseUnary());
+                if (++_depth > MaxNesting)
+                    throw Error(Peek.Position, $"the filter nests NOT and parentheses more than {MaxNesting} deep; simplify it");
+                try
+                {
+                    if (Peek.IsWord("NOT"))
+                    {
+                        Next();
+                        return new FilterExpr.Not(ParseUnary());
+                    }
+                    var open = Next();
+                    var inner = ParseOr();
+                    if (Peek.Kind != TokenKind.RParen) throw Error(Peek.Position, $"expected ')' to close the '(' at position {open.Position}");
+                    Next();
+                    return inner;
+                }
+                finally
+                {
+                    _depth--;
+                }
             }
-            if (Peek.Kind == TokenKind.LParen)
-            {
-                var open = Next();
-                var inner = ParseOr();
-                if (Peek.Kind != TokenKind.RParen) throw Error(Peek.Position, $"expected ')' to close the '(' at position {open.Position}");
-                Next();
-                return inner;
-            }
+            if (++_comparisons > MaxComparisons)
+                throw Error(Peek.Position, $"the filter has more than {MaxComparisons} comparisons; split the query or use IN (...)");
             return ParseComparison();
         }
 

@@ -39,6 +39,17 @@ public static class Validate
         return value;
     }
 
+    /// <summary>
+    /// Refuses a plain value that would be taken for an encrypted one (<c>enc:v1:…</c>) wherever it may end up in a
+    /// field that the store seals (artifact metadata, registry sources, dataset facts).
+    /// </summary>
+    public static string NotSealedLooking(string? value, string field)
+    {
+        if (Governance.FieldEnvelope.IsSealed(value))
+            throw LineageException.Invalid(field, $"'{field}' may not start with '{Governance.FieldEnvelope.Prefix}' (reserved for encrypted values)");
+        return value ?? "";
+    }
+
     public static string Name(string? name, string field)
     {
         if (string.IsNullOrWhiteSpace(name))

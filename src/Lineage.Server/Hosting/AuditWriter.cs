@@ -36,14 +36,26 @@ public sealed class AuditWriter(AuditLog log, ILogger<AuditWriter> logger) : Bac
 
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new() { SingleReader = true });
 
+    // Counted by hand: a single-reader unbounded channel cannot count its items.
+    private long _backlog;
+
+    /// <summary>Records handed over and not yet taken by the writer loop (exported on /metrics).</summary>
+    public long Backlog => Interlocked.Read(ref _backlog);
+
     /// <summary>An entry with no pending row: appended by the next batch (lost if the process dies first).</summary>
-    public void Enqueue(AuditRecord record) => _queue.Writer.TryWrite(new Item(0, record, null));
+    public void Enqueue(AuditRecord record)
+    {
+        if (_queue.Writer.TryWrite(new Item(0, record, null))) Interlocked.Increment(ref _backlog);
+    }
 
     /// <summary>
     /// The final facts of the request whose pending row is <paramref name="pendingId"/>. After shutdown the call does
     /// nothing and the row is chained unanswered later.
     /// </summary>
-    public void Answered(long pendingId, AuditRecord record) => _queue.Writer.TryWrite(new Item(pendingId, record, null));
+    public void Answered(long pendingId, AuditRecord record)
+    {
+        if (_queue.Writer.TryWrite(new Item(pendingId, record, null))) Interlocked.Increment(ref _backlog);
+    }
 
     /// <summary>Completes once everything handed over before the call is in the log, and one sweep has run.</summary>
     public Task FlushAsync()
@@ -68,8 +80,13 @@ public sealed class AuditWriter(AuditLog log, ILogger<AuditWriter> logger) : Bac
         {
             while (answered.Count + records.Count < MaxBatch && _queue.Reader.TryRead(out var item))
             {
-                if (item.Record is null) waiters.Add(item.Flushed!);
-                else if (item.PendingId > 0) answered[item.PendingId] = item.Record;
+                if (item.Record is null)
+                {
+                    waiters.Add(item.Flushed!);
+                    continue;
+                }
+                Interlocked.Decrement(ref _backlog);
+                if (item.PendingId > 0) answered[item.PendingId] = item.Record;
                 else records.Add(item.Record);
             }
             var more = await ChainAsync(answered, records);

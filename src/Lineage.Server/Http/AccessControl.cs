@@ -48,6 +48,12 @@ public static class AccessControl
             var api = ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/ajax-api");
             if ((endpoint is null && !api) || rule is { Required: Access.Public })
             {
+                // Public routes answer everyone, but a valid Bearer token is still recognised: /ready shows server admins more.
+                // Bearer only: a password would cost a PBKDF2 hash on routes that are neither limited nor meant to cost anything.
+                if (rule is not null && ctx.Request.Headers.Authorization.ToString() is { } header
+                    && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && await state.EnabledAsync()
+                    && await state.AuthenticateAsync(header) is { } caller)
+                    ctx.Items[PrincipalKey] = caller;
                 RevealScope.Begin(mayReveal: false); // public routes never show a sensitive value
                 await next(ctx);
                 return;
@@ -84,7 +90,7 @@ public static class AccessControl
             catch (Exception ex) when (pending?.Id is { } failedId)
             {
                 // The request changed the database and then failed: its entry carries the error it is answered with.
-                audit.Answered(failedId, Record(ctx, endpoint, ctx.Response.HasStarted ? ctx.Response.StatusCode : ErrorResponses.StatusOf(ex)));
+                audit.Answered(failedId, Record(ctx, endpoint, ctx.Response.HasStarted ? ctx.Response.StatusCode : ErrorResponses.StatusOf(ctx, ex)));
                 throw;
             }
             if (pending?.Id is { } id)

@@ -157,6 +157,7 @@ public static class AccessRules
         GET    /api/v1/search/runs                                                   reader any
         GET    /get-artifact                                                         reader any
         GET    /health                                                               public
+        GET    /metrics                                                              reader any
         GET    /model-versions/get-artifact                                          reader
         GET    /openapi/{documentName}.json                                          public
         GET    /ready                                                                public

@@ -35,9 +35,12 @@ public static class ProjectPrefix
                 var remainder = new PathString(slash < 0 ? "" : value[slash..]);
                 if (slash > 1 && Takes(remainder))
                 {
-                    ctx.Request.PathBase = ctx.Request.PathBase.Add(Projects).Add("/" + value[1..slash]);
+                    // The path is decoded already: the name is used as it stands (decoding it again would turn
+                    // "%2500" into a NUL) and PathString's constructor keeps it unescaped.
+                    var name = value[1..slash];
+                    ctx.Request.PathBase = ctx.Request.PathBase.Add(Projects).Add(new PathString("/" + name));
                     ctx.Request.Path = remainder;
-                    RequestProject.Current = Uri.UnescapeDataString(value[1..slash]);
+                    RequestProject.Current = name;
                 }
             }
             await next(ctx);

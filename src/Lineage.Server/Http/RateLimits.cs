@@ -63,7 +63,7 @@ public static class RateLimits
         ctx.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var error = new LineageException(ErrorCode.RateLimited,
             $"too many requests from '{Who(ctx)}': the limit is {ctx.RequestServices.GetRequiredService<ServerOptions>().RateLimitPerSecond:N0} a second; retry after {seconds} s");
-        return MlflowApi.Serves(ctx.Request.Path) ? MlflowErrors.WriteAsync(ctx, error) : ErrorResponses.WriteAsync(ctx, error);
+        return ErrorResponses.WriteAsync(ctx, error);
     }
 
     private static string Who(HttpContext ctx) =>

@@ -32,6 +32,29 @@ public static class WebUi
         </body></html>
         """;
 
+    /// <summary>An API path, also behind a project prefix (<c>/projects/p/api/v1/executions</c> is an unknown API path, not a page).</summary>
+    private static bool IsReserved(PathString path)
+    {
+        if (path.StartsWithSegments("/projects", out var rest) && rest.Value is { Length: > 1 } value)
+        {
+            var slash = value.IndexOf('/', 1);
+            if (slash > 0 && Reserved.Any(p => new PathString(value[slash..]).StartsWithSegments(p))) return true;
+        }
+        return Reserved.Any(p => path.StartsWithSegments(p));
+    }
+
+    /// <summary>The UI's routes whose last segment is a user-chosen name (web/src/main.ts): <c>/artifacts/{name}</c> and the like.</summary>
+    private static readonly string[] NamedPages = ["/artifacts", "/models", "/runs", "/experiments"];
+
+    private static bool NamedPage(PathString path)
+    {
+        var value = path.Value ?? "";
+        // Exactly one segment under the route: /artifacts/reviews.csv, never /artifacts/a/b.js.
+        return NamedPages.Any(p => path.StartsWithSegments(p, out var rest)
+                                   && rest.Value is { Length: > 1 } r && r.IndexOf('/', 1) < 0)
+               && !value.Contains("..", StringComparison.Ordinal);
+    }
+
     public static WebApplication UseWebUi(this WebApplication app, string? root)
     {
         root = Path.GetFullPath(root ?? DefaultRoot);
@@ -45,7 +68,7 @@ public static class WebUi
         // API path is the JSON 404, a wrong method on an API route 405 (a catch-all endpoint would take both).
         app.Use(async (ctx, next) =>
             {
-                if (ctx.GetEndpoint() is not null || Reserved.Any(p => ctx.Request.Path.StartsWithSegments(p)))
+                if (ctx.GetEndpoint() is not null || IsReserved(ctx.Request.Path))
                 {
                     await next(ctx);
                     return;
@@ -56,15 +79,17 @@ public static class WebUi
                     return;
                 }
                 var path = ctx.Request.Path;
-                if (Path.HasExtension(path.Value))
+                var file = Path.HasExtension(path.Value) ? files?.GetFileInfo(path.Value!) : null;
+                // A page whose last segment is a name with a dot (/artifacts/reviews.csv, an OpenLineage dataset
+                // s3___lake.orders) is the page, not a file (issue 16): built files are never under these routes.
+                if (Path.HasExtension(path.Value) && !(file is { Exists: true, IsDirectory: false }) && !NamedPage(path))
                 {
                     // A file (PhysicalFileProvider refuses paths leaving the root). A missing one is a 404, never the page.
-                    var file = files?.GetFileInfo(path.Value!);
-                    if (file is null || !file.Exists || file.IsDirectory)
-                    {
-                        ctx.Response.StatusCode = 404;
-                        return;
-                    }
+                    ctx.Response.StatusCode = 404;
+                    return;
+                }
+                if (file is { Exists: true, IsDirectory: false })
+                {
                     ctx.Response.ContentType = types.TryGetContentType(file.Name, out var type) ? type : "application/octet-stream";
                     // Vite names assets by content hash: they never change.
                     ctx.Response.Headers[HeaderNames.CacheControl] =

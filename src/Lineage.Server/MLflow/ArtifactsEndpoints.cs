@@ -66,7 +66,9 @@ internal static class ArtifactsEndpoints
         g.MapDelete("/artifacts/{**path}", async (HttpContext ctx, string path, MlflowStore mlflow) =>
         {
             CheckRawPath(ctx);
-            await mlflow.DeleteAsync(path, ctx.RequestAborted);
+            // A missing path, or one in a project the caller cannot read, is not found, as it is for a read.
+            if (await mlflow.DeleteAsync(path, ctx.RequestAborted) == 0)
+                throw LineageException.NotFound($"artifact '{ProxyPaths.Check(path, allowRoot: false)}' does not exist");
             return ExperimentsEndpoints.Empty();
         });
 
@@ -79,20 +81,13 @@ internal static class ArtifactsEndpoints
     {
         app.MapGet("/get-artifact", async (HttpContext ctx, SearchStore search, MlflowStore mlflow) =>
         {
-            try
-            {
-                var a = await MlflowArgs.ReadAsync(ctx.Request);
-                var relative = ProxyPaths.Check(a.RequiredString("path"), allowRoot: false);
-                var run = await search.GetRunAsync(RunsEndpoints.RunId(a));
-                if (!run.ArtifactUri.StartsWith(Scheme, StringComparison.Ordinal))
-                    throw LineageException.NotFound($"artifacts of run {run.Run.Info.RunId} are not served by this server ({run.ArtifactUri})");
-                return await Download(mlflow, $"{run.ArtifactUri[Scheme.Length..].Trim('/')}/{relative}", ctx);
-            }
-            catch (LineageException ex)
-            {
-                return MlflowErrors.Result(ex.Code, ex.Message);
-            }
-        });
+            var a = await MlflowArgs.ReadAsync(ctx.Request);
+            var relative = ProxyPaths.Check(a.RequiredString("path"), allowRoot: false);
+            var run = await search.GetRunAsync(RunsEndpoints.RunId(a));
+            if (!run.ArtifactUri.StartsWith(Scheme, StringComparison.Ordinal))
+                throw LineageException.NotFound($"artifacts of run {run.Run.Info.RunId} are not served by this server ({run.ArtifactUri})");
+            return await Download(mlflow, $"{run.ArtifactUri[Scheme.Length..].Trim('/')}/{relative}", ctx);
+        }).WithMetadata(MlflowErrorShape.Instance);
     }
 
     private static IResult NotImplemented() =>

@@ -34,7 +34,7 @@ public static class MlflowApi
     {
         foreach (var prefix in Prefixes)
         {
-            var g = app.MapGroup(prefix).AddEndpointFilter((ctx, next) => MlflowErrors.Filter(ctx, next, jsonBody: true))
+            var g = app.MapGroup(prefix).AddEndpointFilter(MlflowErrors.RequireJson).WithMetadata(MlflowErrorShape.Instance)
                 .ExcludeFromDescription();
             ExperimentsEndpoints.Map(g);
             RunsEndpoints.Map(g);
@@ -42,8 +42,7 @@ public static class MlflowApi
             ArtifactsEndpoints.MapTracking(g);
             RegisteredModelsEndpoints.Map(g);
             ModelVersionsEndpoints.Map(g);
-            var proxy = app.MapGroup(prefix + "-artifacts").AddEndpointFilter((ctx, next) => MlflowErrors.Filter(ctx, next, jsonBody: false))
-                .ExcludeFromDescription();
+            var proxy = app.MapGroup(prefix + "-artifacts").WithMetadata(MlflowErrorShape.Instance).ExcludeFromDescription();
             ArtifactsEndpoints.MapProxy(proxy);
         }
         ArtifactsEndpoints.MapUiRoutes(app);

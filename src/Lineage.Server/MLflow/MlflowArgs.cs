@@ -128,17 +128,28 @@ public sealed class MlflowArgs
             Field(o, "value", $"{name}[{i}].value") ?? "")).ToList();
 
     public static string? Field(JsonElement o, string name, string path) =>
-        o.TryGetProperty(name, out var e) ? e.ValueKind switch
+        Property(o, name, path, out var e) ? e.ValueKind switch
         {
             JsonValueKind.String => e.GetString(),
             JsonValueKind.Null => null,
             _ => throw MlflowErrors.WrongType(path, e),
         } : null;
 
+    /// <summary>A field of a message; a message that is not a JSON object (<c>"tags":[1,2]</c>) is a 400 naming it.</summary>
+    private static bool Property(JsonElement o, string name, string path, out JsonElement value)
+    {
+        if (o.ValueKind != JsonValueKind.Object)
+        {
+            var dot = path.LastIndexOf('.');
+            throw MlflowErrors.WrongType(dot > 0 ? path[..dot] : path, o);
+        }
+        return o.TryGetProperty(name, out value);
+    }
+
     /// <summary>A double as protobuf JSON allows it: a number, a numeric string, "NaN", "Infinity", "-Infinity".</summary>
     public static double? Double(JsonElement o, string name, string path)
     {
-        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (!Property(o, name, path, out var e) || e.ValueKind == JsonValueKind.Null) return null;
         if (e.ValueKind == JsonValueKind.Number) return e.GetDouble();
         if (e.ValueKind == JsonValueKind.String)
         {
@@ -156,7 +167,7 @@ public sealed class MlflowArgs
 
     public static long? Long(JsonElement o, string name, string path)
     {
-        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (!Property(o, name, path, out var e) || e.ValueKind == JsonValueKind.Null) return null;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var n)) return n;
         if (e.ValueKind == JsonValueKind.String && long.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) return s;
         throw MlflowErrors.WrongType(path, e);

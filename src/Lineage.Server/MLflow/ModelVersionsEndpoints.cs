@@ -104,18 +104,11 @@ internal static class ModelVersionsEndpoints
     {
         app.MapGet("/model-versions/get-artifact", async (HttpContext ctx, MlflowRegistryStore mlreg, MlflowStore mlflow) =>
         {
-            try
-            {
-                var a = await MlflowArgs.ReadAsync(ctx.Request);
-                var relative = ProxyPaths.Check(a.RequiredString("path"), allowRoot: false);
-                var folder = await mlreg.SourceFolderAsync(a.RequiredString("name"), Version(a));
-                return await ArtifactsEndpoints.Download(mlflow, $"{folder}/{relative}", ctx);
-            }
-            catch (LineageException ex)
-            {
-                return MlflowErrors.Result(ex.Code, ex.Message);
-            }
-        }).ExcludeFromDescription();
+            var a = await MlflowArgs.ReadAsync(ctx.Request);
+            var relative = ProxyPaths.Check(a.RequiredString("path"), allowRoot: false);
+            var folder = await mlreg.SourceFolderAsync(a.RequiredString("name"), Version(a));
+            return await ArtifactsEndpoints.Download(mlflow, $"{folder}/{relative}", ctx);
+        }).WithMetadata(MlflowErrorShape.Instance).ExcludeFromDescription();
     }
 
     private static IResult Version(MlflowVersionView view, bool withAliases) =>

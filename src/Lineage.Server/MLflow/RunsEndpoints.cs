@@ -112,7 +112,7 @@ internal static class RunsEndpoints
             return ExperimentsEndpoints.Empty();
         });
 
-        g.MapPost("/runs/log-batch", async (HttpContext ctx, TrackingStore tracking, MlflowStore mlflow) =>
+        g.MapPost("/runs/log-batch", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
@@ -134,10 +134,8 @@ internal static class RunsEndpoints
             var batch = new RunBatch(points,
                 parameters.Select((p, i) => new KeyValue(ParamKey(p.Key, $"params[{i}].key"), Cut(p.Value, MaxParamValue))).ToList(),
                 tags.Select(t => new KeyValue(t.Key, Cut(t.Value, MaxTagValue))).ToList());
-            await tracking.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx));
-            // mlflow.runName in a batch renames the run, as set-tag does.
-            if (batch.Tags.LastOrDefault(t => t.Key == MlflowStore.RunNameTag) is { Key: not null } rename)
-                await mlflow.SetRunTagAsync(runId, rename.Key, rename.Value);
+            // mlflow.runName in a batch renames the run, as set-tag does: in the batch's own transaction.
+            await tracking.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx), namingTag: MlflowStore.RunNameTag);
             return ExperimentsEndpoints.Empty();
         });
 

@@ -220,8 +220,9 @@ public static class ArtifactsApi
                 }
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
         {
+            // Not tar, empty or truncated: the client's mistake, whatever part of the reader noticed it.
             throw LineageException.Invalid("body", $"the body is not a valid tar stream: {ex.Message}");
         }
         if (files.Count == 0) throw LineageException.Invalid("body", "the tar stream holds no files");

@@ -58,6 +58,7 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             if (producer is { } runRow) await LineageStore.RecordRunOutputAsync(s, runRow, id, now);
             // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
             var shown = s.Fields.ShowMetadata(s, name.Id, name.LatestVersion, $"artifact {project}/{r.Name} v{name.LatestVersion}", metadata);
+            s.OnCommitted(() => db.Metrics.Ingested("artifact_versions", 1));
             return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, shown, r.Description,
                 tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, r.User, files.Count);
         }, idem);
@@ -136,13 +137,13 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
         Validate.PageSize(query.Limit);
         if (query.Name is not null) ArtifactRules.Name(query.Name);
         if (query.Type is not null) ArtifactRules.Type(query.Type);
-        var before = PageTokens.Decode(query.PageToken);
+        var before = PageToken.DecodeOne(query.PageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = query.Project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, query.Project)).Id;
             var rows = await ArtifactAccess.ListAsync(s, query, projectId, before);
             var page = rows.Take(query.Limit).ToList();
-            return new Page<ArtifactVersion>(await ArtifactAccess.LoadAsync(s, page), rows.Count > query.Limit ? PageTokens.Encode(page[^1].Id) : null);
+            return new Page<ArtifactVersion>(await ArtifactAccess.LoadAsync(s, page), rows.Count > query.Limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 

@@ -69,11 +69,3 @@ internal sealed class AliasRow
     public string Alias { get; set; } = "";
     public long Version { get; set; }
 }
-
-/// <summary>Artifact listings page by descending id.</summary>
-internal static class PageTokens
-{
-    public static string Encode(long id) => Tracking.PageToken.Encode(id);
-
-    public static long? Decode(string? token) => Tracking.PageToken.Decode(token, 1)?[0];
-}

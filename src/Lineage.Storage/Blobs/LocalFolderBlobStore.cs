@@ -19,7 +19,13 @@ public sealed class LocalFolderBlobStore : IBlobStore
     private readonly string _blobs;
     private readonly string _temp;
 
-    public LocalFolderBlobStore(string root)
+    /// <param name="root">The artifact folder.</param>
+    /// <param name="removeLeftovers">
+    /// Remove unfinished uploads from <c>tmp/</c>: right for a server starting, wrong for a tool (backup, verify, gc)
+    /// opening the folder beside a running server, whose uploads in flight live there (issue 17: a backup under load
+    /// made those uploads fail).
+    /// </param>
+    public LocalFolderBlobStore(string root, bool removeLeftovers = true)
     {
         Root = Path.GetFullPath(root);
         _blobs = Path.Combine(Root, "sha256");
@@ -27,7 +33,8 @@ public sealed class LocalFolderBlobStore : IBlobStore
         Directory.CreateDirectory(_blobs);
         Directory.CreateDirectory(_temp);
         // Uploads cut off by a crash or kill: never visible, removed here.
-        foreach (var leftover in Directory.EnumerateFiles(_temp)) TryDelete(leftover);
+        if (removeLeftovers)
+            foreach (var leftover in Directory.EnumerateFiles(_temp)) TryDelete(leftover);
     }
 
     public string Root { get; }
@@ -176,7 +183,21 @@ public sealed class LocalFolderBlobStore : IBlobStore
 
     public Uri? DirectReadUrl(string digest, string? fileName, TimeSpan validFor) => null;
 
-    public Task<bool> ReadyAsync(CancellationToken ct = default) => Task.FromResult(Directory.Exists(_blobs));
+    /// <summary>Ready when the folder holds its content tree and takes a file: a probe written and removed in the temp folder.</summary>
+    public Task<bool> ReadyAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            using (var file = new FileStream(Path.Combine(_temp, $"ready-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1,
+                       FileOptions.DeleteOnClose))
+                file.WriteByte(1);
+            return Task.FromResult(Directory.Exists(_blobs));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Task.FromResult(false);
+        }
+    }
 
     private string PathOf(string digest) => Path.Combine(_blobs, digest[..2], digest[2..4], digest);
 

@@ -28,6 +28,22 @@ public abstract class Database : IAsyncDisposable
 
     public abstract SqlDialect Dialect { get; }
 
+    /// <summary>Writer queue, commit latency, active connections and ingestion counts of this store (exported on <c>/metrics</c>).</summary>
+    public DatabaseMetrics Metrics => _metrics ?? CreateMetrics();
+
+    private DatabaseMetrics? _metrics;
+
+    /// <summary>First use may come from a caller and the SQLite writer loop at once: one instance wins, the other is dropped.</summary>
+    private DatabaseMetrics CreateMetrics()
+    {
+        var created = new DatabaseMetrics(Dialect);
+        if (Interlocked.CompareExchange(ref _metrics, created, null) is not { } earlier) return created;
+        created.Dispose();
+        return earlier;
+    }
+
+    protected void DisposeMetrics() => _metrics?.Dispose();
+
     /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
     public FieldProtection Fields { get; set; } = FieldProtection.Off;
 

@@ -15,7 +15,7 @@ public sealed class PostgresDatabase : Database
     private const int MaxAttempts = 8;
 
     /// <summary>Arbitrary constant naming Lineage's migration lock among the server's advisory locks.</summary>
-    private const long MigrationLockId = 0x4c696e65616765;
+    internal const long MigrationLockId = 0x4c696e65616765;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _description;
@@ -35,7 +35,9 @@ public sealed class PostgresDatabase : Database
         // per operation. Lineage keeps no session state — locks and settings are transaction-scoped — so skip it.
         if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         _description = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        // Npgsql names the pool in its metrics (exported on /metrics) by the connection string unless told otherwise:
+        // a fixed name keeps the host, user and database out of them (issue 17: /ready showed them to anyone).
+        _dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "lineage" }.Build();
     }
 
     public override SqlDialect Dialect => SqlDialect.Postgres;
@@ -71,6 +73,7 @@ public sealed class PostgresDatabase : Database
     {
         try
         {
+            using var reading = Metrics.Reading();
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             return await body(Session(connection, null, forWrite: false, ProjectScope.Current));
         }
@@ -84,6 +87,9 @@ public sealed class PostgresDatabase : Database
     {
         for (var attempt = 1; ; attempt++)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var committed = false;
+            Metrics.WriteStarted();
             try
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
@@ -91,6 +97,7 @@ public sealed class PostgresDatabase : Database
                 var session = Session(connection, transaction, forWrite: true, ProjectScope.Current);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
+                committed = true;
                 session.Committed();
                 return result;
             }
@@ -102,6 +109,10 @@ public sealed class PostgresDatabase : Database
             catch (Exception ex)
             {
                 throw ErrorTranslator.Translate(ex);
+            }
+            finally
+            {
+                Metrics.WriteEnded(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, 1, committed);
             }
         }
     }
@@ -117,5 +128,9 @@ public sealed class PostgresDatabase : Database
     public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
         ReadAsync(s => s.Connection.ExecuteScalarAsync<long>("SELECT pg_database_size(current_database())"), ct);
 
-    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public override async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        DisposeMetrics();
+    }
 }

@@ -49,11 +49,15 @@ public sealed class SqliteDatabase : Database
 
     public override string Description => $"sqlite:{_path}";
 
+    /// <summary>The database file (a backup reads it through SQLite's online backup API).</summary>
+    public string FilePath => _path;
+
     public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
         Task.FromResult(new[] { _path, _path + "-wal" }.Where(File.Exists).Sum(p => new FileInfo(p).Length));
 
     public override async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
     {
+        using var reading = Metrics.Reading();
         await using var connection = new SqliteConnection(_readConnectionString);
         await connection.OpenAsync(ct);
         try
@@ -69,8 +73,13 @@ public sealed class SqliteDatabase : Database
     protected override async Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct)
     {
         var item = new WorkItem(async s => await body(s));
+        Metrics.Enqueued(); // before the writer can take it, so the queue gauge never dips below zero
         if (!_queue.Writer.TryWrite(item))
+        {
+            Metrics.Dequeued(1);
+            Metrics.WriteEnded(0, 1, committed: false);
             throw new ObjectDisposedException(nameof(SqliteDatabase), "the database is closed");
+        }
         return (T)(await item.Completion.Task)!;
     }
 
@@ -87,12 +96,17 @@ public sealed class SqliteDatabase : Database
             group.Clear();
             while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
                 group.Add((item, Session(_writer, null, forWrite: true, item.Scope)));
+            var size = group.Count;
+            Metrics.Dequeued(size);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 await RunGroupAsync(group);
+                Metrics.WriteEnded(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, size, committed: true);
             }
             catch (Exception ex)
             {
+                Metrics.WriteEnded(0, size, committed: false);
                 // BEGIN or COMMIT failed: nothing of this group is durable.
                 try { _writer.Execute("ROLLBACK"); } catch (SqliteException) { /* no transaction open */ }
                 var error = ErrorTranslator.Translate(ex);
@@ -155,6 +169,7 @@ public sealed class SqliteDatabase : Database
         _writer.Execute("PRAGMA wal_checkpoint(TRUNCATE)");
         await _writer.DisposeAsync();
         SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
+        DisposeMetrics();
     }
 
     private sealed class WorkItem(Func<DbSession, Task<object?>> body)

@@ -79,7 +79,18 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
         if (!isSealed && !Patterns.Matches(key)) return stored;
         var scope = RevealScope.Current;
         if (s.ForWrite || scope is { MayReveal: false }) return SensitiveKeys.Redacted;
-        var plain = isSealed ? Open(binding, stored) : stored;
+        string plain;
+        try
+        {
+            plain = isSealed ? Open(binding, stored) : stored;
+        }
+        catch (Exception ex) when (ex is FieldTamperedException or FieldKeyMissingException)
+        {
+            // A value that cannot be opened (altered, or a plain value stored before such values were refused) reads as
+            // redacted: it hides that one field and never fails the whole read or list (issue 17). Keys the database
+            // uses are checked at start-up, so a missing key here means a value no key of ours ever sealed.
+            return SensitiveKeys.Redacted;
+        }
         scope?.Record(label);
         return plain;
     }
@@ -110,6 +121,9 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
         var changed = false;
         foreach (var (key, node) in obj.ToList())
         {
+            // A plain string entry that looks sealed would be taken for ciphertext on every read.
+            if (node is JsonValue plain && plain.TryGetValue<string>(out var str) && FieldEnvelope.IsSealed(str))
+                throw LineageException.Invalid($"metadata.{key}", $"values may not start with '{FieldEnvelope.Prefix}' (reserved for encrypted values)");
             var text = node?.ToJsonString() ?? "null";
             var stored = Seal(s, MetadataBinding(nameId, version, key), key, text, marked: false, field: $"metadata.{key}");
             if (ReferenceEquals(stored, text)) continue;

@@ -75,13 +75,13 @@ public sealed class LineageStore(Database db)
     {
         Validate.PageSize(limit);
         if (type is not null) ArtifactRules.Type(type);
-        var before = PageTokens.Decode(pageToken);
+        var before = PageToken.DecodeOne(pageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, project)).Id;
             var rows = await LineageAccess.ListExecutionsAsync(s, projectId, type, contextId, before, limit + 1);
             var page = rows.Take(limit).Select(r => r.ToModel()).ToList();
-            return new Page<Execution>(page, rows.Count > limit ? PageTokens.Encode(page[^1].Id) : null);
+            return new Page<Execution>(page, rows.Count > limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 

@@ -159,6 +159,7 @@ public sealed class MlflowRegistryStore(Database db)
         string? runLink, string? user, IdempotencyKey? idem = null)
     {
         Validate.Text(source, "source", 4000);
+        Validate.NotSealedLooking(source, "source");
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
         Validate.Text(runLink, "run_link", 4000, required: false);
         foreach (var t in tags)
@@ -317,6 +318,16 @@ public sealed class MlflowRegistryStore(Database db)
     /// </summary>
     private static async Task<(string? Folder, RunRow? Run)> ProxyFolderAsync(DbSession s, string source)
     {
+        var (folder, run) = await NamedFolderAsync(s, source);
+        // Stored content is resolved with the caller's rights on the project that owns it: a folder of a project the
+        // caller cannot read is as missing as an unknown experiment, so no version can copy its files (issue 17).
+        if (folder is not null && !await MlflowStore.VisibleAsync(s, MlflowStore.Top(folder)))
+            throw LineageException.NotFound($"No Experiment with id={MlflowStore.Top(folder)} exists");
+        return (folder, run);
+    }
+
+    private static async Task<(string? Folder, RunRow? Run)> NamedFolderAsync(DbSession s, string source)
+    {
         if (source.StartsWith("runs:/", StringComparison.Ordinal))
         {
             var rest = source["runs:/".Length..].TrimStart('/');
@@ -324,8 +335,8 @@ public sealed class MlflowRegistryStore(Database db)
             var uuid = (slash < 0 ? rest : rest[..slash]).ToLowerInvariant();
             var path = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
             if (uuid.Length != 32 || !uuid.All(char.IsAsciiHexDigit)) return (null, null);
-            var run = await RunAccess.FindAsync(s, uuid);
-            if (run is null) return (null, null);
+            // A run this caller cannot see (another project's, or none) is missing: the source names nothing here.
+            var run = await RunAccess.FindAsync(s, uuid) ?? throw LineageException.NotFound($"Run with id={uuid} not found");
             var location = (await SearchStore.LocationsAsync(s, [run.ExperimentId]))[run.ExperimentId];
             if (!location.StartsWith(ProxyScheme, StringComparison.Ordinal)) return (null, run);
             var root = $"{location[ProxyScheme.Length..].Trim('/')}/{run.Uuid}/artifacts";

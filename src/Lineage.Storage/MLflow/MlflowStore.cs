@@ -108,6 +108,8 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             Validate.Text(d.Source, $"datasets[{i}].dataset.source", 65_535);
             Validate.Text(d.Schema, $"datasets[{i}].dataset.schema", 1_048_575, required: false);
             Validate.Text(d.Profile, $"datasets[{i}].dataset.profile", 16_384, required: false);
+            foreach (var (value, field) in new[] { (d.Name, "name"), (d.Digest, "digest"), (d.SourceType, "source_type"), (d.Source, "source"), (d.Schema, "schema"), (d.Profile, "profile") })
+                Validate.NotSealedLooking(value, $"datasets[{i}].dataset.{field}");
             foreach (var t in d.Tags)
             {
                 Validate.Key(t.Key, $"datasets[{i}].tags.key");
@@ -184,13 +186,13 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         "COALESCE((SELECT x.project_id FROM experiments x WHERE x.id = @top), (SELECT d.id FROM projects d WHERE d.name = 'default'))";
 
     /// <summary>Whether the session may see files under the top-level folder <paramref name="top"/>.</summary>
-    private static async Task<bool> VisibleAsync(DbSession s, string top) =>
+    internal static async Task<bool> VisibleAsync(DbSession s, string top) =>
         s.Scope is null || await s.Connection.ExecuteScalarAsync<long?>(
             $"SELECT p.id FROM projects p WHERE p.id = {ProjectOfPath}{s.Visible("p.id")}",
             new { top = long.TryParse(top, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null },
             s.Transaction) is not null;
 
-    private static string Top(string path) => path.Split('/', 2)[0];
+    internal static string Top(string path) => path.Split('/', 2)[0];
 
     /// <summary>Stores a file under a proxy path (replacing an earlier one); bytes go to the blob store first.</summary>
     public async Task<FolderEntry> PutFileAsync(string path, Stream content, long? maxBytes, CancellationToken ct = default)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
 using Dapper;
 using Lineage.Core.Errors;
@@ -40,13 +41,21 @@ public static partial class Migrator
     /// Brings the schema up to date inside the caller's transaction (which must already hold
     /// the database's migration lock). Returns the migrations applied.
     /// </summary>
-    public static async Task<IReadOnlyList<Migration>> ApplyAsync(DbSession s, bool upgrade)
+    public static Task<IReadOnlyList<Migration>> ApplyAsync(DbSession s, bool upgrade) =>
+        ApplyAsync(s.Connection, s.Transaction, s.Dialect, upgrade);
+
+    /// <summary>
+    /// As <see cref="ApplyAsync(DbSession, bool)"/> on a bare connection; <paramref name="upTo"/> stops at that
+    /// version (a restore recreates the schema its backup was taken at before loading the rows).
+    /// </summary>
+    public static async Task<IReadOnlyList<Migration>> ApplyAsync(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, bool upgrade,
+        long? upTo = null)
     {
-        await s.Connection.ExecuteAsync(
+        await connection.ExecuteAsync(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            transaction: s.Transaction);
-        var applied = (await s.Connection.QueryAsync<long>("SELECT version FROM schema_migrations", transaction: s.Transaction)).ToHashSet();
-        var known = For(s.Dialect);
+            transaction: transaction);
+        var applied = (await connection.QueryAsync<long>("SELECT version FROM schema_migrations", transaction: transaction)).ToHashSet();
+        var known = For(dialect).Where(m => upTo is null || m.Version <= upTo).ToList();
         var latest = known[^1].Version;
         if (applied.Count > 0 && applied.Max() > latest)
             throw new LineageException(ErrorCode.Unavailable,
@@ -59,13 +68,42 @@ public static partial class Migrator
 
         foreach (var migration in pending)
         {
-            await s.Connection.ExecuteAsync(migration.Sql, transaction: s.Transaction);
-            await s.Connection.ExecuteAsync(
+            await connection.ExecuteAsync(migration.Sql, transaction: transaction);
+            await connection.ExecuteAsync(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @Now)",
-                new { migration.Version, migration.Name, Now = Clock.NowMs() }, s.Transaction);
+                new { migration.Version, migration.Name, Now = Clock.NowMs() }, transaction);
         }
         return pending;
     }
+
+    /// <summary>What <c>lineage db upgrade</c> would do, read without changing anything.</summary>
+    public sealed record Plan(IReadOnlyList<long> Applied, IReadOnlyList<Migration> Pending, long Latest)
+    {
+        /// <summary>No schema yet: the first start creates it.</summary>
+        public bool NewDatabase => Applied.Count == 0;
+
+        /// <summary>Newer than this build: refused.</summary>
+        public bool TooNew => Applied.Count > 0 && Applied.Max() > Latest;
+    }
+
+    /// <summary>Reads the applied versions (none when <c>schema_migrations</c> does not exist) and lists what is pending. Writes nothing.</summary>
+    public static async Task<Plan> PlanAsync(DbConnection connection, SqlDialect dialect)
+    {
+        var exists = await connection.ExecuteScalarAsync<long>(dialect == SqlDialect.Postgres
+            ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+            : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+        var applied = exists == 0 ? [] : (await connection.QueryAsync<long>("SELECT version FROM schema_migrations ORDER BY version")).ToList();
+        var known = For(dialect);
+        return new Plan(applied, known.Where(m => !applied.Contains(m.Version)).ToList(), known[^1].Version);
+    }
+
+    /// <summary>The first line of each statement of a migration (comments dropped): what a dry run shows.</summary>
+    public static IEnumerable<string> StatementHeads(Migration migration) =>
+        string.Join('\n', migration.Sql.Split('\n').Where(l => !l.TrimStart().StartsWith("--", StringComparison.Ordinal)))
+            .Split(';')
+            .Select(statement => statement.Trim())
+            .Where(statement => statement.Length > 0)
+            .Select(statement => statement.Split('\n')[0].Trim().TrimEnd('(').Trim());
 
     [GeneratedRegex(@"^(\d{4})_([a-z0-9_]+)\.sql$")]
     private static partial Regex FileName();

@@ -84,6 +84,7 @@ public sealed class OpenLineageStore(Database db)
             // A new execution's updated_at is this moment already: no need to stamp it for its edges.
             await LineageAccess.AddEventsAsync(s, execution, edges, time, touch: !isNew);
             await ContextsAsync(s, projectId, execution, e);
+            s.OnCommitted(() => db.Metrics.Ingested("openlineage_events", 1));
             return new IngestResult(execution, inputIds, outputIds);
         }, idem);
     }

@@ -100,7 +100,7 @@ public sealed class DeploymentStore(Database db)
         int limit = 100, string? pageToken = null)
     {
         Validate.PageSize(limit);
-        var before = Artifacts.PageTokens.Decode(pageToken);
+        var before = PageToken.DecodeOne(pageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, project)).Id;
@@ -117,7 +117,7 @@ public sealed class DeploymentStore(Database db)
             var take = liveOnly ? rows.Count : Math.Min(rows.Count, limit);
             var page = rows.Take(take).ToList();
             return new Page<Deployment>(await DeploymentAccess.LoadAsync(s, page),
-                !liveOnly && rows.Count > limit ? Artifacts.PageTokens.Encode(page[^1].Id) : null);
+                !liveOnly && rows.Count > limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 

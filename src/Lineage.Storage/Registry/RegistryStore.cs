@@ -52,13 +52,13 @@ public sealed class RegistryStore(Database db)
         string? pageToken = null)
     {
         Validate.PageSize(limit);
-        var before = PageTokens.Decode(pageToken);
+        var before = PageToken.DecodeOne(pageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, project)).Id;
             var rows = await RegistryAccess.ListModelsAsync(s, projectId, nameContains, tags, before, limit + 1);
             var page = rows.Take(limit).ToList();
-            return new Page<RegisteredModel>(await RegistryAccess.LoadModelsAsync(s, page), rows.Count > limit ? PageTokens.Encode(page[^1].Id) : null);
+            return new Page<RegisteredModel>(await RegistryAccess.LoadModelsAsync(s, page), rows.Count > limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 
@@ -160,14 +160,14 @@ public sealed class RegistryStore(Database db)
     {
         Validate.PageSize(q.Limit);
         if (q.Model is not null) RegistryRules.ModelName(q.Model, "model");
-        var before = PageTokens.Decode(q.PageToken);
+        var before = PageToken.DecodeOne(q.PageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = q.Project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, q.Project)).Id;
             long? modelId = q.Model is null ? null : (await RequireModelAsync(s, q.Project, q.Model)).Id;
             var rows = await RegistryAccess.SearchVersionsAsync(s, q, projectId, modelId, before, q.Limit + 1);
             var page = rows.Take(q.Limit).ToList();
-            return new Page<ModelVersion>(await RegistryAccess.LoadVersionsAsync(s, page), rows.Count > q.Limit ? PageTokens.Encode(page[^1].Id) : null);
+            return new Page<ModelVersion>(await RegistryAccess.LoadVersionsAsync(s, page), rows.Count > q.Limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 
@@ -307,7 +307,7 @@ public sealed class RegistryStore(Database db)
     public Task<Page<PromotionRequest>> ListPromotionsAsync(string? project, string? model, PromotionStatus? status, int limit = 100, string? pageToken = null)
     {
         Validate.PageSize(limit);
-        var before = PageTokens.Decode(pageToken);
+        var before = PageToken.DecodeOne(pageToken);
         return db.ReadAsync(async s =>
         {
             long? projectId = project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, project)).Id;
@@ -315,7 +315,7 @@ public sealed class RegistryStore(Database db)
             var rows = await RegistryAccess.ListPromotionsAsync(s, projectId, modelId, status is { } st ? RegistryRules.PromotionText(st) : null, before,
                 limit + 1);
             var page = rows.Take(limit).Select(r => r.ToModel()).ToList();
-            return new Page<PromotionRequest>(page, rows.Count > limit ? PageTokens.Encode(page[^1].Id) : null);
+            return new Page<PromotionRequest>(page, rows.Count > limit ? PageToken.Encode(page[^1].Id) : null);
         });
     }
 

@@ -247,7 +247,9 @@ public sealed class TrackingStore(Database db)
     /// Writes a whole batch or nothing. Params are write-once (a different value rejects the
     /// batch); tags apply in order (the last value of a key wins); metric points are appended.
     /// </summary>
-    public Task<BatchResult> LogBatchAsync(string runId, RunBatch batch, IdempotencyKey? idem = null)
+    /// <param name="namingTag">A tag key whose value, when the batch sets it, also becomes the run's name in the same
+    /// transaction (MLflow's <c>mlflow.runName</c>: its log-batch renames the run as set-tag does).</param>
+    public Task<BatchResult> LogBatchAsync(string runId, RunBatch batch, IdempotencyKey? idem = null, string? namingTag = null)
     {
         runId = Validate.RunId(runId);
         Validate.Batch(batch);
@@ -256,9 +258,17 @@ public sealed class TrackingStore(Database db)
             var run = await RunAccess.RequireActiveAsync(s, runId, "log to the run");
             await RunAccess.LogParamsAsync(s, run, batch.Params);
             await RunAccess.SetTagsAsync(s, run.Id, batch.Tags);
+            if (namingTag is not null && batch.Tags.LastOrDefault(t => t.Key == namingTag) is { Key: not null } rename)
+                await RunAccess.UpdateAsync(s, run.Id, null, null, rename.Value);
             // Tags change the run; metric points and write-once params are data logged into it (and the hot path).
             if (batch.Tags.Count > 0) await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             await _metrics.LogAsync(s, run.Id, batch.Metrics);
+            s.OnCommitted(() =>
+            {
+                db.Metrics.Ingested("metric_points", batch.Metrics.Count);
+                db.Metrics.Ingested("params", batch.Params.Count);
+                db.Metrics.Ingested("tags", batch.Tags.Count);
+            });
             return new BatchResult(batch.Metrics.Count, batch.Params.Count, batch.Tags.Count);
         }, idem);
     }

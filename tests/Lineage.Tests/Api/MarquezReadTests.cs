@@ -18,7 +18,7 @@ public class MarquezReadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await TestServer.StartAsync(Postgres);
-        foreach (var file in Directory.GetFiles(SharedFixtures.OpenLineage("examples", "written"), "*.json").Order())
+        foreach (var file in Directory.GetFiles(RecordedFixtures.OpenLineage("examples", "written"), "*.json").Order())
         {
             using var response = await Server.Http.PostAsync("/api/v1/lineage", new StringContent(await File.ReadAllTextAsync(file), Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);

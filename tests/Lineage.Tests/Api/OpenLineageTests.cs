@@ -23,7 +23,7 @@ public class OpenLineageTests : IAsyncLifetime
         return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
-    private static string Example(string folder, string file) => File.ReadAllText(SharedFixtures.OpenLineage("examples", folder, file));
+    private static string Example(string folder, string file) => File.ReadAllText(RecordedFixtures.OpenLineage("examples", folder, file));
 
     private async Task<JsonNode> Execution(string id) => JsonNode.Parse(await Server.Http.GetStringAsync($"/api/v1/executions/{id}"))!;
 
@@ -33,7 +33,7 @@ public class OpenLineageTests : IAsyncLifetime
     public async Task every_shared_example_event_is_accepted()
     {
         foreach (var folder in new[] { "from-repo", "written" })
-            foreach (var file in Directory.GetFiles(SharedFixtures.OpenLineage("examples", folder), "*.json").Order())
+            foreach (var file in Directory.GetFiles(RecordedFixtures.OpenLineage("examples", folder), "*.json").Order())
             {
                 var (status, body) = await Post(await File.ReadAllTextAsync(file));
                 Assert.True(status == HttpStatusCode.Created, $"{Path.GetFileName(file)}: {status} {body}");
@@ -44,7 +44,7 @@ public class OpenLineageTests : IAsyncLifetime
     public void every_shared_example_event_is_valid_against_the_spec_schema()
     {
         foreach (var folder in new[] { "from-repo", "written" })
-            foreach (var file in Directory.GetFiles(SharedFixtures.OpenLineage("examples", folder), "*.json"))
+            foreach (var file in Directory.GetFiles(RecordedFixtures.OpenLineage("examples", folder), "*.json"))
                 Assert.True(OpenLineageSchema.Problems(File.ReadAllText(file)) is { Count: 0 }, $"{Path.GetFileName(file)}: {string.Join("; ", OpenLineageSchema.Problems(File.ReadAllText(file)))}");
     }
 

@@ -287,13 +287,75 @@ public partial class ProjectScopingTests
         Assert.DoesNotContain($"\"{_bExp}\"", root);
         Assert.Contains($"\"{_bExp}\"", (await Send("GET", $"{Proxy}?path=", null, "root")).Text);
 
-        // A writer of alpha deletes nothing of beta's (the answer of a missing path) and cannot upload into its folders.
-        Assert.Equal((await Send("DELETE", $"{Proxy}/{Missing}/bsecret.txt", null, "writerA")).Text,
-            (await Send("DELETE", $"{Proxy}/{_bExp}/bsecret.txt", null, "writerA")).Text);
+        // A writer of alpha deletes nothing of beta's (the answer of a missing path: 404) and cannot upload into its folders.
+        var deleteMissing = await Send("DELETE", $"{Proxy}/{Missing}/bsecret.txt", null, "writerA");
+        var deleteHidden = await Send("DELETE", $"{Proxy}/{_bExp}/bsecret.txt", null, "writerA");
+        Assert.Equal(HttpStatusCode.NotFound, deleteHidden.Status);
+        Assert.Equal(WithoutId(JsonNode.Parse(deleteMissing.Text)!.ToJsonString(Unescaped), Missing), WithoutId(JsonNode.Parse(deleteHidden.Text)!.ToJsonString(Unescaped), _bExp));
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send("DELETE", $"{Proxy}/{_bExp}/bsecret.txt", null, "writerAreaderB")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Send("PUT", $"{Proxy}/{_bExp}/intruder.txt", "x", "writerA")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Send("PUT", $"{Proxy}/{_bExp}/intruder.txt", "x", "writerAreaderB")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send("GET", $"{Proxy}/{_bExp}/bsecret.txt", null, "root")).Status);
         Assert.DoesNotContain("intruder", (await Send("GET", $"{Proxy}?path={_bExp}", null, "root")).Text);
+    }
+}
+
+public partial class ProjectScopingTests
+{
+    /// <summary>
+    /// Issue 17: a writer of alpha registered an MLflow model version whose source named beta's proxy folder, which
+    /// copied beta's files into alpha. Every source URI or id that names stored content is resolved with the caller's
+    /// rights on the project that owns it.
+    /// </summary>
+    [Fact]
+    public async Task a_model_version_source_in_another_project_is_missing_to_a_writer_without_read_on_it()
+    {
+        await Ok("PUT", $"{Proxy}/{_bExp}/{_bRun}/artifacts/model/bsecret-weights.bin", "bsecret-bytes", "root");
+        await Ok("POST", "/projects/alpha/api/2.0/mlflow/registered-models/create", """{"name":"stolen"}""", "writerA");
+        foreach (var source in new[]
+                 {
+                     $"mlflow-artifacts:/{_bExp}", $"mlflow-artifacts:/{_bExp}/{_bRun}/artifacts/model", $"runs:/{_bRun}/model",
+                 })
+        {
+            var (status, text) = await Send("POST", "/projects/alpha/api/2.0/mlflow/model-versions/create",
+                $$"""{"name":"stolen","source":"{{source}}"}""", "writerA");
+            Assert.True(status == HttpStatusCode.NotFound, $"{source}: {(int)status} {text}");
+            Assert.DoesNotContain("bsecret", text);
+        }
+        var versions = await Ok("GET", "/api/v1/models/stolen/versions?project=alpha", null, "root");
+        Assert.DoesNotContain("\"version\"", versions.ToJsonString());
+        Assert.DoesNotContain("bsecret", (await Send("GET", "/api/v1/artifacts?project=alpha", null, "root")).Text);
+
+        // A writer who may read beta can register from it (they could download and upload the same bytes).
+        await Ok("POST", "/projects/alpha/api/2.0/mlflow/registered-models/create", """{"name":"shared"}""", "writerAreaderB");
+        await Ok("POST", "/projects/alpha/api/2.0/mlflow/model-versions/create", $$"""{"name":"shared","source":"mlflow-artifacts:/{{_bExp}}/{{_bRun}}/artifacts/model"}""",
+            "writerAreaderB");
+    }
+
+    /// <summary>Every write that takes the id or URI of another entity, given one of beta's, answers as for a missing one.</summary>
+    [Fact]
+    public async Task every_write_that_references_another_entity_refuses_one_of_project_b()
+    {
+        var aCtx = Id(await Ok("POST", "/api/v1/contexts/", """{"type":"pipeline","name":"avisible-pipeline","project":"alpha"}""", "root", HttpStatusCode.Created));
+        await Ok("POST", "/api/v1/models/", """{"name":"avisible-model","project":"alpha"}""", "root", HttpStatusCode.Created);
+        foreach (var (method, path, json) in new (string, string, string)[]
+                 {
+                     ("POST", $"/api/v1/runs/{_aRun}/inputs", $$$"""{"artifact":{"id":"{{{_bArt}}}"},"role":"training_data"}"""),
+                     ("POST", "/api/v1/executions/", $$$"""{"type":"t","name":"x","project":"alpha","inputs":[{"artifact":{"id":"{{{_bArt}}}"}}]}"""),
+                     ("POST", "/api/v1/executions/", $$$"""{"type":"t","name":"x","project":"alpha","outputs":[{"artifact":{"id":"{{{_bOut}}}"}}]}"""),
+                     ("POST", $"/api/v1/contexts/{aCtx}/members", $$$"""{"artifacts":[{"id":"{{{_bArt}}}"}]}"""),
+                     ("POST", $"/api/v1/contexts/{aCtx}/members", $$$"""{"executions":["{{{_bExec}}}"]}"""),
+                     ("POST", "/api/v1/models/avisible-model/versions?project=alpha", $$$"""{"artifact":{"id":"{{{_bOut}}}"}}"""),
+                     ("POST", "/projects/alpha/api/2.0/mlflow/model-versions/create", $$$"""{"name":"avisible-model","source":"runs:/{{{_bRun}}}/model"}"""),
+                     ("POST", "/projects/alpha/api/2.0/mlflow/model-versions/create", $$$"""{"name":"avisible-model","source":"mlflow-artifacts:/{{{_bExp}}}/x"}"""),
+                 })
+        {
+            var before = (await Ok("GET", $"/api/v1/experiments/{_bExp}", null, "root")).ToJsonString();
+            var (status, text) = await Send(method, path, json, "writerA");
+            Assert.True(status == HttpStatusCode.NotFound, $"{method} {path} {json} as a writer of alpha only: {(int)status} {text}");
+            Assert.DoesNotContain("bsecret", text);
+            Assert.Equal(before, (await Ok("GET", $"/api/v1/experiments/{_bExp}", null, "root")).ToJsonString());
+        }
     }
 }
 

@@ -8,7 +8,7 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.MLflow;
 
 /// <summary>
-/// Replays the recorded traffic of a real MLflow 2.12.2 server (../shared/fixtures/mlflow, all
+/// Replays the recorded traffic of a real MLflow 2.12.2 server (tests/Lineage.Tests/Fixtures/mlflow, all
 /// files merged and sorted by seq) against a real Lineage server over loopback, and compares every
 /// answer: the status, and the JSON body field by field. Values that differ between recordings are
 /// compared by shape (see the fixtures' README): run ids are mapped from the recording to ours as
@@ -48,7 +48,7 @@ public partial class MlflowReplayTests : IAsyncLifetime
     };
 
     public static List<JsonNode> Records() =>
-        Directory.GetFiles(Path.Combine(SharedFixtures.Root, "mlflow"), "*.jsonl")
+        Directory.GetFiles(Path.Combine(RecordedFixtures.Root, "mlflow"), "*.jsonl")
             .SelectMany(File.ReadLines)
             .Where(l => l.Trim().Length > 0)
             .Select(l => JsonNode.Parse(l)!)

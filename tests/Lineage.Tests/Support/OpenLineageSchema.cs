@@ -13,10 +13,10 @@ public static class OpenLineageSchema
     private static readonly Lazy<(JsonSchema Core, Dictionary<string, JsonSchema> Facets, EvaluationOptions Options)> Loaded = new(() =>
     {
         var options = new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true };
-        var core = JsonSchema.FromText(File.ReadAllText(SharedFixtures.OpenLineage("spec", "OpenLineage.json")));
+        var core = JsonSchema.FromText(File.ReadAllText(RecordedFixtures.OpenLineage("spec", "OpenLineage.json")));
         options.SchemaRegistry.Register(core);
         var facets = new Dictionary<string, JsonSchema>();
-        foreach (var file in Directory.GetFiles(SharedFixtures.OpenLineage("spec", "facets"), "*.json"))
+        foreach (var file in Directory.GetFiles(RecordedFixtures.OpenLineage("spec", "facets"), "*.json"))
         {
             var text = File.ReadAllText(file);
             var schema = JsonSchema.FromText(text);

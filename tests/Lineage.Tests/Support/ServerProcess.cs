@@ -33,10 +33,16 @@ public sealed class ServerProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static async Task<ServerProcess> StartAsync(string database, string artifacts, params string[] extraArgs)
+    public static Task<ServerProcess> StartAsync(string database, string artifacts, params string[] extraArgs) =>
+        StartInAsync(null, database, artifacts, extraArgs);
+
+    /// <summary>As <see cref="StartAsync"/>, with the process's current directory set (relative paths in
+    /// <paramref name="extraArgs"/>, such as <c>--key-file ./lineage-data/keys</c>, resolve against it).</summary>
+    public static async Task<ServerProcess> StartInAsync(string? workingDirectory, string database, string artifacts, params string[] extraArgs)
     {
         var port = FreePort();
         var start = LineageCommand();
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         foreach (var a in new[] { "server", "--db", database, "--artifacts", artifacts, "--port", port.ToString() }.Concat(extraArgs))
             start.ArgumentList.Add(a);
         start.RedirectStandardOutput = true;

@@ -161,7 +161,13 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
       h(
         'p',
         null,
-        h('a', { href: api.contentUrl(current.project, name, String(current.version)), download: true, 'data-testid': 'download' }, 'Download'),
+        // An external version's bytes are not here (the content endpoint answers 404): point at where they are.
+        current.kind === 'external'
+          ? h('span', { 'data-testid': 'external-location' }, 'Stored outside Lineage at ',
+              /^https?:\/\//i.test(current.storageUri)
+                ? h('a', { href: current.storageUri, target: '_blank', rel: 'noopener', 'data-testid': 'download' }, current.storageUri)
+                : h('code', null, current.storageUri))
+          : h('a', { href: api.contentUrl(current.project, name, String(current.version)), download: true, 'data-testid': 'download' }, 'Download'),
         ' · ',
         link(`/lineage?node=${encodeURIComponent(`artifact:${current.id}`)}`, 'Lineage'),
         ' · ',

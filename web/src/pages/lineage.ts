@@ -84,7 +84,7 @@ export function toSvg(cy: cytoscape.Core): string {
       n.data('kind') === 'execution'
         ? `<ellipse cx="${p.x}" cy="${p.y}" rx="${w / 2}" ry="${ht / 2}" fill="${fill}" stroke="${stroke}"/>`
         : `<rect x="${p.x - w / 2}" y="${p.y - ht / 2}" width="${w}" height="${ht}" rx="4" fill="${fill}" stroke="${stroke}"/>`,
-      `<text x="${p.x}" y="${p.y + 3}" text-anchor="middle" fill="#ffffff">${esc(n.data('label'))}</text>`,
+      `<text x="${p.x}" y="${p.y + 3}" text-anchor="middle" fill="#ffffff">${esc(String(n.data('display') ?? n.data('label')).replace('\n', ' · '))}</text>`,
     );
   });
   parts.push('</svg>');
@@ -104,7 +104,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   const input = h('input', { type: 'search', class: 'wide', placeholder: 'artifact:sales@3, artifact:<id>, execution:<id> or run:<run id>', value: nodeRef, 'aria-label': 'Node', 'data-testid': 'node-input' });
   const dirSelect = h('select', { 'aria-label': 'Direction' }, ['both', 'upstream', 'downstream'].map((d) => h('option', { value: d, selected: d === direction }, d)));
-  const depthSelect = h('select', { 'aria-label': 'Depth' }, [1, 2, 3, 5, 10, 20, 50, 100].map((d) => h('option', { value: d, selected: d === depth }, `${d} hop${d > 1 ? 's' : ''}`)));
+  // The address's depth is always one of the choices (depth=4 from a link must not read "1 hop").
+  const depths = [...new Set([1, 2, 3, 4, 5, 10, 20, 50, 100, ...(Number.isInteger(depth) && depth > 0 ? [depth] : [])])].sort((a, b) => a - b);
+  const depthSelect = h('select', { 'aria-label': 'Depth', 'data-testid': 'depth' }, depths.map((d) => h('option', { value: d, selected: d === depth }, `${d} hop${d > 1 ? 's' : ''}`)));
   const open = () => {
     const q = new URLSearchParams({ node: input.value.trim() });
     if (dirSelect.value !== 'both') q.set('direction', dirSelect.value);
@@ -157,14 +159,15 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       {
         selector: 'node',
         style: {
-          label: 'data(label)',
           'background-color': 'data(colour)',
           color: '#ffffff',
           'font-size': 10,
           'text-valign': 'center',
           'text-halign': 'center',
           width: 'data(w)',
-          height: 26,
+          height: 'data(h)',
+          label: 'data(display)',
+          'text-wrap': 'wrap',
           shape: 'round-rectangle',
           'border-width': 1,
           'border-color': '#1f2937',
@@ -177,7 +180,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: 'node.collapsed', style: { 'border-style': 'dashed' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#facc15' } },
       { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(role)', 'font-size': 8, color: '#6b7280', 'text-rotation': 'autorotate' } },
-      { selector: '.path, .impact', style: { 'border-color': '#f59e0b', 'border-width': 4, 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
+      // Nodes and edges apart: an edge's `width` is its line, a node's its box (a shared rule shrank nodes to 3 px).
+      { selector: 'node.path, node.impact', style: { 'border-color': '#f59e0b', 'border-width': 4 } },
+      { selector: 'edge.path, edge.impact', style: { 'line-color': '#f59e0b', 'target-arrow-color': '#f59e0b', width: 3 } },
       { selector: '.faded', style: { opacity: 0.25 } },
       // Role labels on edges only while the graph is small enough to read them (and to lay out fast).
       { selector: 'edge.quiet', style: { label: '', 'curve-style': 'straight' } },
@@ -192,7 +197,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         state.nodes.set(n.id, n);
         add.push({
           group: 'nodes',
-          data: { id: n.id, label: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label) },
+          data: { id: n.id, label: n.label, display: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label), h: 26 },
           classes: `${state.expanded.has(n.id) ? '' : 'collapsed'} ${n.id === first.root ? 'root' : ''}`,
         });
       }
@@ -211,6 +216,33 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     return add.length;
   };
 
+  /**
+   * OpenLineage datasets are artifacts named `<namespace.name, mangled>-<hash>` (docs/lineage.md): drawn as
+   * Marquez draws them, the name with the namespace under it (`curated/customers_clean v3` / `s3://lake`),
+   * read from the version's metadata.openlineage. Done before the layout, which needs the nodes' sizes.
+   */
+  const openLineageNames = async () => {
+    const pending = cy.nodes().filter((n) => n.data('kind') === 'artifact' && !n.data('named') && /-[0-9a-f]{10} v\d+$/.test(n.data('label') as string));
+    pending.forEach((n) => {
+      n.data('named', true);
+    });
+    const nodes = pending.toArray().slice(0, 200);
+    await Promise.all(nodes.map(async (el) => {
+      const g = state.nodes.get(el.id());
+      const ref = g ? artifactRef(g) : null;
+      if (!g || !ref) return;
+      try {
+        const v = await api.version(g.project ?? project(), ref.name, ref.version);
+        const ol = (v.metadata as { openlineage?: { namespace?: string; name?: string } } | null)?.openlineage;
+        if (!ol?.name) return;
+        const title = `${ol.name} v${ref.version}`;
+        el.data({ display: `${title}\n${ol.namespace ?? ''}`, w: labelWidth(title.length > (ol.namespace ?? '').length ? title : ol.namespace!), h: 38, ns: ol.namespace, olName: ol.name });
+      } catch {
+        // unreadable (another project, removed): the artifact name stays the label
+      }
+    }));
+  };
+
   // dagre up to bigGraph nodes; above, the linear-time layered layout (see layered.ts for why).
   // `&layout=dagre` or `&layout=layered` forces one.
   const forced = ctx.params.get('layout');
@@ -222,7 +254,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       if (useDagre) options = { name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
       else {
         const positions = layered(
-          cy.nodes().map((n) => ({ id: n.id(), width: n.data('w') as number, height: 26 })),
+          cy.nodes().map((n) => ({ id: n.id(), width: n.data('w') as number, height: n.data('h') as number })),
           cy.edges().map((e) => ({ source: e.data('source') as string, target: e.data('target') as string })),
           { rankSep: 60, nodeSep: 12 },
         );
@@ -254,7 +286,10 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   const showPath = async (from: string, to: string) => {
     try {
       const g = await api.path(project(), from, to);
-      if (merge(g)) await layout();
+      if (merge(g)) {
+        await openLineageNames();
+        await layout();
+      }
       clearHighlight();
       cy.elements().addClass('faded');
       for (const n of g.nodes) cy.getElementById(n.id).removeClass('faded').addClass('path');
@@ -274,7 +309,10 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     panel.append(box);
     try {
       const [impact, down]: [Impact, Graph] = await Promise.all([api.impact(project(), n.id.slice('artifact:'.length)), api.graph(project(), n.id, 'downstream', 100)]);
-      if (merge(down)) await layout();
+      if (merge(down)) {
+        await openLineageNames();
+        await layout();
+      }
       clearHighlight();
       cy.elements().addClass('faded');
       for (const d of down.nodes) cy.getElementById(d.id).removeClass('faded').addClass('impact');
@@ -310,6 +348,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     add(
       panel,
       h('h3', { 'data-testid': 'selected-node' }, n.label),
+      cy.getElementById(n.id).data('olName')
+        ? h('p', { 'data-testid': 'openlineage-name' }, h('strong', null, cy.getElementById(n.id).data('olName') as string), h('br', null), h('span', { class: 'muted' }, cy.getElementById(n.id).data('ns') as string))
+        : null,
       h('p', null, h('span', { class: 'swatch', style: `background:${colourOf(n.type)}` }), ` ${n.kind} · ${n.type}${n.state ? ` · ${n.state}` : ''}`),
       h('p', { class: 'small' }, h('code', null, n.id)),
       // Artifact names are unique within a project, and a walk may cross projects: link into the node's own.
@@ -338,7 +379,10 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     cy.getElementById(id).removeClass('collapsed');
     try {
       const g = await api.graph(project(), id, 'both', 1);
-      if (merge(g)) await layout();
+      if (merge(g)) {
+        await openLineageNames();
+        await layout();
+      }
       cy.getElementById(id).select();
       updateStatus();
       renderLegend();
@@ -365,6 +409,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   // Nodes whose neighbours are all loaded (inside the requested depth) count as expanded.
   for (const n of first.nodes) if (n.depth < depth) state.expanded.add(n.id);
   merge(first);
+  await openLineageNames();
   await layout();
   mark('lineage-layout-done');
   performance.measure('lineage-layout', 'lineage-fetch-start', 'lineage-layout-done');

@@ -1,12 +1,155 @@
-// One run: attributes, params, tags, system tags (lineage.*), metric charts of full histories,
-// inputs and outputs (from the lineage graph), and a browser over the artifacts it produced.
+// One run: attributes, its description, params, tags, system tags (lineage.*, mlflow.*), a grid of metric
+// charts (related metrics overlaid; x by step or time, log scale, smoothing, zoom, hover values), inputs
+// and outputs (from the lineage graph), a browser over the artifacts it produced and the files the MLflow
+// client logged for it.
 
-import { api, type ArtifactVersion, type Graph, type GraphNode } from '../api';
-import { metricChart } from '../charts';
-import { clear, duration, errorLine, fmtValue, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
+import { api, ApiError, type ArtifactVersion, type Graph, type GraphNode, type MetricHistory, type Run } from '../api';
+import { chartPoints, defaultView, lineChart, pointsNote, viewControls, type ChartView } from '../charts';
+import { add, clear, duration, errorLine, fmtValue, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
 import type { PageContext } from '../main';
-import { artifactBrowser } from '../preview';
+import { artifactBrowser, mlflowFilesBrowser } from '../preview';
 import { follow, project } from '../project';
+
+/** Tags the tools write about a run, not the person: the SDK's lineage.* and the MLflow client's mlflow.*. */
+export const isSystemTag = (k: string) => k.startsWith('lineage.') || k.startsWith('mlflow.');
+
+/** MLflow keeps a run's description in this tag. */
+export const descriptionTag = 'mlflow.note.content';
+
+const splitPart = /^(train|training|val|valid|validation|test|eval|evaluation)[_/.-]|[_/.-](train|training|val|valid|validation|test|eval|evaluation)$/i;
+
+/** loss, val_loss, train/loss and loss_test are one quantity: drawn on one chart. */
+export function metricGroups(keys: string[]): { name: string; keys: string[] }[] {
+  const groups = new Map<string, string[]>();
+  for (const k of [...keys].sort()) {
+    const base = k.replace(splitPart, '') || k;
+    groups.set(base, [...(groups.get(base) ?? []), k]);
+  }
+  return [...groups].map(([name, ks]) => ({ name: ks.length === 1 ? ks[0] : name, keys: ks }));
+}
+
+/** A run id is 32 hex digits: anything else cannot name a run, and is "not found" to a person. */
+async function loadRun(runId: string): Promise<Run> {
+  try {
+    return await api.run(runId);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 400)
+      throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `'${runId}' is not a run id (${err.message})`);
+    throw err;
+  }
+}
+
+/**
+ * The metric charts of one run, in a grid that fills the width; re-drawn when the view or the width changes,
+ * and by `update` when a live run logged more (only the changed metrics are fetched again; charts are
+ * replaced in place, without a loading flash).
+ */
+function chartGrid(ctx: PageContext, first: Run): { el: HTMLElement; update: (r: Run, changed: string[]) => void } {
+  let run = first;
+  let groups = metricGroups(run.metrics.map((m) => m.key));
+  const slots = new Map<string, HTMLElement>();
+  const histories = new Map<string, Promise<MetricHistory>>();
+  const history = (key: string) => {
+    if (!histories.has(key)) histories.set(key, api.history(run.runId, key, chartPoints));
+    return histories.get(key)!;
+  };
+  let view: ChartView = { ...defaultView };
+  const grid = h('div', { class: 'chart-grid', 'data-testid': 'charts' });
+  const draw = (live = false) => {
+    const width = grid.clientWidth || (ctx.root.clientWidth || 960) - 40;
+    const columns = Math.max(1, Math.floor(width / 420));
+    const cell = Math.floor((width - (columns - 1) * 16) / columns) - 2;
+    const order: HTMLElement[] = [];
+    for (const g of groups) {
+      let slot = slots.get(g.name);
+      if (!slot) slots.set(g.name, (slot = h('div', { class: 'chart-cell' }, loading())));
+      else if (!live) slot.replaceChildren(loading());
+      order.push(slot);
+      const started = performance.now();
+      Promise.all(g.keys.map(history))
+        .then((hs) => {
+          if (!ctx.alive()) return;
+          const { el } = lineChart(hs.map((hist, i) => ({ label: g.keys[i], points: hist.points, origin: run.startTime })),
+            { width: cell, height: 220, view, sync: `run-${run.runId}` });
+          const total = hs.reduce((a, x) => a + (x.totalPoints ?? x.points.length), 0);
+          const drawn = hs.reduce((a, x) => a + x.points.length, 0);
+          slot.replaceChildren(
+            h('figure', {
+              class: 'metric', 'data-metric': g.name, 'data-series': g.keys.length, 'data-total-points': total, 'data-drawn-points': drawn,
+              'data-render-ms': Math.round(performance.now() - started),
+            },
+            h('figcaption', null, h('strong', null, g.name), g.keys.length > 1 ? h('span', { class: 'muted small' }, ` (${g.keys.join(', ')})`) : null,
+              h('span', { class: 'muted small' }, ` · ${pointsNote(total, drawn)}`)),
+            el),
+          );
+        })
+        .catch((err) => slot.replaceChildren(errorLine(err)));
+    }
+    grid.replaceChildren(...order);
+  };
+  const controls = viewControls(view, (v) => {
+    view = v;
+    draw();
+  });
+  let width = 0;
+  const resized = new ResizeObserver(() => {
+    if (!grid.isConnected) return resized.disconnect();
+    // A scrollbar coming or going (~15 px) is not worth a redraw: the cells clip the few pixels.
+    if (Math.abs(grid.clientWidth - width) < 24) return;
+    width = grid.clientWidth;
+    draw();
+  });
+  resized.observe(grid);
+  const update = (r: Run, changed: string[]) => {
+    run = r;
+    groups = metricGroups(r.metrics.map((m) => m.key));
+    for (const k of changed) histories.delete(k);
+    draw(true);
+  };
+  return { el: h('div', null, controls, grid), update };
+}
+
+/** Latest value and step of each metric. */
+function metricsTable(run: Run): HTMLElement {
+  return run.metrics.length === 0
+    ? h('p', { class: 'muted', 'data-testid': 'metrics' }, 'No metrics.')
+    : h('table', { class: 'grid', 'data-testid': 'metrics' },
+        h('thead', null, h('tr', null, h('th', null, 'Metric'), h('th', null, 'Latest'), h('th', null, 'Step'))),
+        h('tbody', null, run.metrics.map((m) => h('tr', null, h('th', null, m.key), h('td', { class: 'num' }, fmtValue(m.value)), h('td', { class: 'num' }, m.step)))));
+}
+
+/** How often a RUNNING run's page asks for what changed (one GET of the run; histories only of changed metrics). */
+export const livePollMs = 1000;
+
+/**
+ * A RUNNING run's page follows it: every second the run is read again (params, tags, latest metrics — one small
+ * answer); metrics whose latest step or time moved get their history fetched again and their chart redrawn, the
+ * status badge follows, and the poll stops when the run ends or the page is left. Until the server has events
+ * (issue 16: server-sent events), this is the light poll the issue asks for.
+ */
+function followLive(ctx: PageContext, first: Run, onChange: (r: Run, changed: string[]) => void): void {
+  const sig = (r: Run) => new Map(r.metrics.map((m) => [m.key, `${m.step}:${m.timestamp}:${m.value}`]));
+  let last = sig(first);
+  let status = first.status;
+  const tick = async () => {
+    if (!ctx.alive()) return;
+    let r: Run;
+    try {
+      r = await api.run(first.runId);
+    } catch {
+      setTimeout(() => void tick(), livePollMs * 5); // a blip: try again, slower
+      return;
+    }
+    if (!ctx.alive()) return;
+    const now = sig(r);
+    const changed = [...now].filter(([k, v]) => last.get(k) !== v).map(([k]) => k);
+    if (changed.length || r.status !== status) onChange(r, changed);
+    last = now;
+    status = r.status;
+    if (r.status === 'RUNNING') setTimeout(() => void tick(), livePollMs);
+  };
+  setTimeout(() => void tick(), livePollMs);
+}
 
 /** `artifact:<id>` nodes carry a label `name vN`; split it back for links. */
 export function artifactRef(n: GraphNode): { name: string; version: string } | null {
@@ -40,21 +183,40 @@ function ioList(nodes: { node: GraphNode; role: string }[], emptyText: string, t
 }
 
 export async function runPage(ctx: PageContext, runId: string): Promise<void> {
-  const run = await api.run(runId);
+  const run = await loadRun(runId);
   if (!ctx.alive()) return;
   const experiment = await api.experiment(run.experimentId).catch(() => null);
   if (!ctx.alive()) return;
   // The run's experiment says its project: links and artifact reads below are in it.
   if (experiment) follow(experiment.project);
-  const system = Object.fromEntries(Object.entries(run.tags).filter(([k]) => k.startsWith('lineage.')));
-  const user = Object.fromEntries(Object.entries(run.tags).filter(([k]) => !k.startsWith('lineage.')));
+  const description = run.tags[descriptionTag];
+  let badge = statusBadge(run.status);
+  const latestBox = h('div', null, metricsTable(run));
+  const chartsBox = h('div', null);
+  let grid: ReturnType<typeof chartGrid> | null = null;
+  const showCharts = (r: Run, changed: string[]) => {
+    if (!r.metrics.length) return;
+    if (grid) grid.update(r, changed);
+    else chartsBox.append((grid = chartGrid(ctx, r)).el);
+  };
+  showCharts(run, []);
+  if (run.status === 'RUNNING')
+    followLive(ctx, run, (r, changed) => {
+      latestBox.replaceChildren(metricsTable(r));
+      showCharts(r, changed);
+      const next = statusBadge(r.status);
+      badge.replaceWith(next);
+      badge = next;
+    });
+  const system = Object.fromEntries(Object.entries(run.tags).filter(([k]) => isSystemTag(k) && k !== descriptionTag));
+  const user = Object.fromEntries(Object.entries(run.tags).filter(([k]) => !isSystemTag(k)));
 
-  const charts = h('div', { class: 'charts', 'data-testid': 'charts' });
   const io = h('div', null, loading());
   const browser = h('div', null);
   const children = h('div', null);
 
-  ctx.root.append(
+  add(
+    ctx.root,
     h(
       'p',
       { class: 'crumbs' },
@@ -65,7 +227,8 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
       run.name ?? run.runId,
       experiment ? projectChip(experiment.project) : null,
     ),
-    h('h1', { 'data-testid': 'run-name' }, run.name ?? run.runId, ' ', statusBadge(run.status)),
+    h('h1', { 'data-testid': 'run-name' }, run.name ?? run.runId, ' ', badge),
+    description ? h('p', { class: 'description', 'data-testid': 'run-description' }, description) : null,
     h(
       'table',
       { class: 'kv facts' },
@@ -74,7 +237,8 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
         null,
         h('tr', null, h('th', null, 'Run ID'), h('td', null, h('code', null, run.runId))),
         h('tr', null, h('th', null, 'Started'), h('td', null, time(run.startTime))),
-        h('tr', null, h('th', null, 'Ended'), h('td', null, time(run.endTime), run.endTime ? ` (${duration(run.startTime, run.endTime)})` : '')),
+        h('tr', null, h('th', null, 'Ended'), h('td', null, time(run.endTime), run.endTime ? ` (${duration(run.startTime, run.endTime)})` : '',
+          !run.endTime && run.status === 'RUNNING' ? `running for ${duration(run.startTime, Date.now())}` : '')),
         h('tr', null, h('th', null, 'User'), h('td', null, run.user ?? '')),
         run.parentRunId ? h('tr', null, h('th', null, 'Parent run'), h('td', null, link(`/runs/${run.parentRunId}`, run.parentRunId))) : null,
         run.lifecycle !== 'active' ? h('tr', null, h('th', null, 'Lifecycle'), h('td', null, run.lifecycle)) : null,
@@ -87,14 +251,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
       h('section', null, h('h2', null, 'Tags'), kvTable(user, 'No tags.', 'tags')),
       h('section', null, h('h2', null, 'System tags'), kvTable(system, 'No system tags.', 'system-tags')),
     ),
-    h('section', null, h('h2', null, 'Metrics'),
-      run.metrics.length === 0
-        ? h('p', { class: 'muted' }, 'No metrics.')
-        : h('table', { class: 'grid', 'data-testid': 'metrics' },
-            h('thead', null, h('tr', null, h('th', null, 'Metric'), h('th', null, 'Latest'), h('th', null, 'Step'))),
-            h('tbody', null, run.metrics.map((m) => h('tr', null, h('th', null, m.key), h('td', { class: 'num' }, fmtValue(m.value)), h('td', { class: 'num' }, m.step))))),
-      charts,
-    ),
+    h('section', null, h('h2', null, 'Metrics'), latestBox, chartsBox),
     h('section', null, h('h2', null, 'Inputs and outputs'), io),
     h('section', null, h('h2', null, 'Artifacts'), browser),
   );
@@ -111,15 +268,8 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
     })
     .catch(() => undefined);
 
-  // Charts: one per metric, full history down-sampled on the server.
-  const width = Math.max(320, Math.min(900, (ctx.root.clientWidth || 960) - 40));
-  for (const m of run.metrics) {
-    const slot = h('div', null, loading());
-    charts.append(slot);
-    metricChart(run.runId, m.key, width)
-      .then((el) => slot.replaceChildren(el))
-      .catch((err) => slot.replaceChildren(errorLine(err)));
-  }
+  // Files the MLflow client logged (mlflow.log_artifact) live in the run's artifact folder, not in the lineage graph.
+  const mlflowFiles = mlflowFilesBrowser(run.runId).catch((err) => errorLine(err));
 
   // Inputs and outputs: the run's execution and its direct neighbours.
   let graph: Graph;
@@ -128,6 +278,8 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
   } catch (err) {
     clear(io);
     io.append(errorLine(err));
+    const logged = await mlflowFiles;
+    if (logged && ctx.alive()) browser.append(h('h3', null, 'Logged files'), logged);
     return;
   }
   if (!ctx.alive()) return;
@@ -143,10 +295,14 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
 
   // Artifact browser over the outputs.
   const refs = outputs.map((o) => artifactRef(o.node)).filter((r): r is { name: string; version: string } => r !== null);
+  const logged = await mlflowFiles;
+  if (!ctx.alive()) return;
+  if (logged) browser.append(h('h3', null, 'Logged files'), logged);
   if (refs.length === 0) {
-    browser.append(h('p', { class: 'muted' }, 'This run produced no artifacts.'));
+    if (!logged) browser.append(h('p', { class: 'muted', 'data-testid': 'no-artifacts' }, 'This run produced no artifacts.'));
     return;
   }
+  if (logged) browser.append(h('h3', null, 'Artifact versions'));
   const versions = (await Promise.all(refs.map((r) => api.version(project(), r.name, r.version).catch(() => null)))).filter((v): v is ArtifactVersion => v !== null);
   if (!ctx.alive()) return;
   const pane = h('div', null);

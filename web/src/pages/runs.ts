@@ -3,9 +3,10 @@
 // filter covers every run of the experiment, and keyset paging makes page N cost what page 1 does at 100,000 runs.
 
 import { api, ApiError, type Run } from '../api';
-import { add, clear, duration, errorLine, errorView, fmtValue, go, h, link, mark, projectChip, statusBadge, time } from '../dom';
+import { add, clear, duration, errorLine, errorView, fmtText, fmtValue, go, h, link, mark, projectChip, statusBadge, time } from '../dom';
 import type { PageContext } from '../main';
 import { follow } from '../project';
+import { runChartPanel } from '../runcharts';
 
 type Kind = 'attr' | 'param' | 'metric' | 'tag';
 
@@ -19,7 +20,7 @@ const attrs: Record<string, { label: string; get: (r: Run) => string | number | 
   name: { label: 'Run', get: (r) => r.name ?? r.runId.slice(0, 8), order: 'attributes.run_name' },
   status: { label: 'Status', get: (r) => r.status, order: 'attributes.status' },
   start: { label: 'Started', get: (r) => r.startTime, order: 'attributes.start_time' },
-  duration: { label: 'Duration', get: (r) => (r.endTime ? r.endTime - r.startTime : undefined) },
+  duration: { label: 'Duration', get: (r) => (r.endTime ? r.endTime - r.startTime : r.status === 'RUNNING' ? Date.now() - r.startTime : undefined) },
   user: { label: 'User', get: (r) => r.user, order: 'attributes.user_id' },
 };
 
@@ -121,14 +122,17 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   compareBtn.addEventListener('click', () => go(`/compare?runs=${[...selected].join(',')}`));
   const pager = h('div', { class: 'pager' });
   const table = h('div', { class: 'table-wrap' });
+  const count = h('span', { class: 'muted', 'data-testid': 'run-count' });
+  const panel = runChartPanel(() => visibleRuns(), () => selected);
 
   add(
     ctx.root,
     h('p', { class: 'crumbs' }, link('/', 'Experiments'), ' / ', experiment.name, projectChip(experiment.project)),
     h('h1', null, experiment.name, h('span', { class: 'muted small' }, ` experiment ${experiment.id}`)),
     experiment.description ? h('p', null, experiment.description) : null,
-    h('div', { class: 'toolbar' }, filterBox, h('button', { onclick: applyFilter }, 'Apply'), sizeSelect, columnsPanel, compareBtn),
+    h('div', { class: 'toolbar' }, filterBox, h('button', { onclick: applyFilter }, 'Apply'), sizeSelect, columnsPanel, compareBtn, count),
     filterError,
+    panel.el,
     table,
     pager,
   );
@@ -153,14 +157,31 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     return { params: [...params].sort(), metrics: [...metrics].sort(), tags: [...tags].sort() };
   };
 
+  /** The runs the table draws (children of a folded parent are hidden): what the chart panel plots. */
+  const visibleRuns = (): Run[] => {
+    const hidden = new Set<string>();
+    const byId = new Map(runs.map((r) => [r.runId, r]));
+    for (const r of runs) {
+      for (let p = r.parentRunId; p && byId.has(p); p = byId.get(p)!.parentRunId)
+        if (collapsed.has(p)) {
+          hidden.add(r.runId);
+          break;
+        }
+    }
+    return runs.filter((r) => !hidden.has(r.runId));
+  };
+
   const columns = (): Column[] => {
     const base: Column[] = Object.keys(attrs).map((key) => ({ kind: 'attr', key }));
     if (chosen) return [...base, ...chosen];
     const k = keysOf();
+    // Params whose value varies across the runs first (a constant says nothing about the runs); then the rest.
+    const distinct = (key: string) => new Set(runs.map((r) => r.params[key] ?? '\u0000')).size;
+    const params = [...k.params].sort((a, b) => Number(distinct(b) > 1) - Number(distinct(a) > 1) || a.localeCompare(b));
     return [
       ...base,
       ...k.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as Kind, key })),
-      ...k.params.slice(0, 4).map((key) => ({ kind: 'param' as Kind, key })),
+      ...params.slice(0, 4).map((key) => ({ kind: 'param' as Kind, key })),
     ];
   };
 
@@ -206,26 +227,37 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
               if (collapsed.has(r.runId)) collapsed.delete(r.runId);
               else collapsed.add(r.runId);
               renderTable();
+              panel.refresh();
             });
-          return h('td', { class: 'name', style: `padding-left:${0.4 + depth * 1.3}em` }, toggle, link(`/runs/${r.runId}`, r.name ?? r.runId.slice(0, 8)));
+          const label = r.name ?? r.runId.slice(0, 8);
+          return h('td', { class: 'name', title: label }, h('span', { style: `padding-left:${depth * 1.3}em` }), toggle, link(`/runs/${r.runId}`, label));
         }
         case 'status':
           return h('td', null, statusBadge(r.status));
         case 'start':
-          return h('td', null, time(r.startTime));
+          return h('td', { class: 'date' }, time(r.startTime));
         case 'duration':
-          return h('td', null, duration(r.startTime, r.endTime));
+          // A run still going shows how long it has been going.
+          return !r.endTime && r.status === 'RUNNING'
+            ? h('td', { class: 'num elapsed', 'data-testid': 'elapsed', title: 'running' }, `${duration(r.startTime, Date.now())} …`)
+            : h('td', { class: 'num' }, duration(r.startTime, r.endTime));
         default:
-          return h('td', null, r.user ?? '');
+          return h('td', { title: r.user ?? '' }, h('span', { class: 'cut' }, r.user ?? ''));
       }
     }
     const v = value(r, c);
-    return h('td', { class: c.kind === 'metric' ? 'num' : '' }, c.kind === 'metric' ? fmtValue(v) : (v ?? '') as string);
+    if (c.kind === 'metric') return h('td', { class: 'num' }, fmtValue(v));
+    // Long values (a 1,800-character param) are cut to the column; the whole value is the cell's tooltip.
+    const text = (v ?? '') as string;
+    const shown = fmtText(text);
+    const numeric = shown !== text || (text !== '' && Number.isFinite(Number(text)));
+    return h('td', { class: numeric ? 'num' : '', title: text }, h('span', { class: 'cut' }, shown));
   };
 
   const renderTable = () => {
     const cols = columns();
     clear(table);
+    count.textContent = `${runs.length} run${runs.length === 1 ? '' : 's'} on this page${next ? ' (more on the next pages)' : ''}`;
     if (runs.length === 0) {
       table.append(h('p', { class: 'muted', 'data-testid': 'no-runs' }, 'No runs match.'));
       return;
@@ -251,9 +283,10 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
           else selected.delete(r.runId);
           compareBtn.disabled = selected.size < 2;
           compareBtn.textContent = `Compare selected (${selected.size})`;
+          panel.refresh();
         });
         rows.push(
-          h('tr', { 'data-run': r.runId, 'data-depth': depth, class: depth ? 'child' : '' }, h('td', null, check), cols.map((c) => cell(r, c, depth, kids.length > 0))),
+          h('tr', { 'data-run': r.runId, 'data-depth': depth, class: depth ? 'child' : '' }, h('td', { class: 'sel' }, check), cols.map((c) => cell(r, c, depth, kids.length > 0))),
         );
         if (kids.length && !collapsed.has(r.runId)) walk(kids, depth + 1);
       }
@@ -263,7 +296,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     const head = h(
       'tr',
       null,
-      h('th', null, ''),
+      h('th', { class: 'sel' }, ''),
       cols.map((c) => {
         const label = c.kind === 'attr' ? attrs[c.key].label : c.key;
         const active = sort && colId(sort.col) === colId(c);
@@ -271,7 +304,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
         const th = h(
           'th',
           {
-            class: `${sortable ? 'sortable' : ''} ${c.kind}`,
+            class: `${sortable ? 'sortable' : ''} ${c.kind}${colId(c) === 'attr:name' ? ' name' : ''}`,
             title: sortable ? 'Sort all runs by this column' : null,
             'data-col': colId(c),
             'aria-sort': active ? (sort!.desc ? 'descending' : 'ascending') : null,
@@ -298,7 +331,8 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
         void load(pageIndex + 1);
       }
     });
-    pager.append(prev, h('span', { 'data-testid': 'page-label' }, ` Page ${pageIndex + 1} · runs ${pageIndex * pageSize + 1}–${pageIndex * pageSize + runs.length} `), nextBtn);
+    const range = runs.length === 0 ? 'no runs' : `runs ${pageIndex * pageSize + 1}–${pageIndex * pageSize + runs.length}`;
+    pager.append(prev, h('span', { 'data-testid': 'page-label' }, ` Page ${pageIndex + 1} · ${range} `), nextBtn);
   };
 
   const load = async (index: number) => {
@@ -322,6 +356,8 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
         mark('runs-page-rendered');
         performance.measure('runs-page-change', 'runs-page-start', 'runs-page-rendered');
       }
+      // The chart panel after the table's marks: the table is what the first-paint figure measures.
+      panel.refresh();
     } catch (err) {
       if (!ctx.alive()) return;
       if (err instanceof ApiError && err.status === 400) showError(err);

@@ -1,7 +1,10 @@
 namespace Lineage.Tests.Support;
 
-/// <summary>The shared fixtures folder (../shared/fixtures next to the checkout).</summary>
-public static class SharedFixtures
+/// <summary>
+/// Facts recorded from real systems that the tests replay: MLflow 2.12.2 traffic and the OpenLineage schema and
+/// examples, carried in the repository under tests/Lineage.Tests/Fixtures (see its README for their origin).
+/// </summary>
+public static class RecordedFixtures
 {
     public static string Root
     {
@@ -10,8 +13,8 @@ public static class SharedFixtures
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "Lineage.slnx")))
                 {
-                    var shared = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "fixtures"));
-                    return Directory.Exists(shared) ? shared : throw new DirectoryNotFoundException($"shared fixtures not found at {shared}");
+                    var fixtures = Path.Combine(dir.FullName, "tests", "Lineage.Tests", "Fixtures");
+                    return Directory.Exists(fixtures) ? fixtures : throw new DirectoryNotFoundException($"recorded fixtures not found at {fixtures}");
                 }
             throw new DirectoryNotFoundException("repository root (Lineage.slnx) not found above " + AppContext.BaseDirectory);
         }
