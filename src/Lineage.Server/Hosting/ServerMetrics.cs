@@ -79,10 +79,10 @@ public sealed class ServerMetrics : IDisposable
             if (_blobRefresh is { IsCompleted: false } running) return _blobListedAt == DateTime.MinValue ? running : Task.CompletedTask;
             if (DateTime.UtcNow - _blobListedAt < BlobListingAge) return Task.CompletedTask;
             var first = _blobListedAt == DateTime.MinValue;
-            _blobRefresh = Task.Run(() =>
+            _blobRefresh = Task.Run(async () =>
             {
                 long bytes = 0, count = 0;
-                foreach (var blob in _blobs.List())
+                await foreach (var blob in _blobs.ListAsync())
                 {
                     bytes += blob.Size;
                     count++;

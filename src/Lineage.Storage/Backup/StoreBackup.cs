@@ -45,7 +45,8 @@ public static class StoreBackup
                 ? await PostgresSnapshot.TakeAsync(PostgresDatabase.ToConnectionString(target), work, ct)
                 : await SqliteSnapshot.TakeAsync(target, work, ct);
 
-            var present = blobs.List().ToDictionary(b => b.Digest, b => b.Size);
+            var present = new Dictionary<string, long>();
+            await foreach (var b in blobs.ListAsync(ct)) present[b.Digest] = b.Size;
             if (snapshot.ReferencedDigests.FirstOrDefault(d => !present.ContainsKey(d)) is { } absent)
                 throw new LineageException(ErrorCode.Unavailable,
                     $"content sha256:{absent} referenced by the database is not in the blob store ({blobs.Location}); run 'lineage verify' and try again");
@@ -67,7 +68,7 @@ public static class StoreBackup
                         }
                         foreach (var (blobDigest, size) in present.OrderBy(p => p.Key, StringComparer.Ordinal))
                         {
-                            await using var content = blobs.OpenRead(blobDigest);
+                            await using var content = await blobs.OpenReadAsync(blobDigest, ct);
                             if (content is null)
                             {
                                 // Removed since the listing (gc): fine unless the snapshot needs it.
@@ -114,7 +115,8 @@ public static class StoreBackup
         var connectionString = postgres ? PostgresDatabase.ToConnectionString(target) : null;
         if (postgres ? !await PostgresSnapshot.IsEmptyTargetAsync(connectionString!, ct) : !SqliteSnapshot.IsEmptyTarget(target))
             throw LineageException.Conflict($"{Describe(target)} is not empty: restore fills a new, empty store only");
-        if (blobs.List().Any())
+        await using var listing = blobs.ListAsync(ct).GetAsyncEnumerator(ct);
+        if (await listing.MoveNextAsync())
             throw LineageException.Conflict($"the blob store {blobs.Location} is not empty: restore into an empty artifact folder");
 
         var sidecar = file + ".sha256";
