@@ -136,10 +136,10 @@ public static class SoakBench
         {
             var optimizer = c % 2 == 0 ? "adam" : "sgd";
             runs[c] = (string)(await PostJson(http, "/api/v1/runs", $$"""{"experimentId":"{{experiment}}","name":"soak-{{c}}"}"""))["runId"]!;
-            await PostJson(http, $"/api/v1/runs/{runs[c]}/params", $$"""{"key":"optimizer","value":"{{optimizer}}"}""");
+            await Send(http, HttpMethod.Post, $"/api/v1/runs/{runs[c]}/params", $$"""{"key":"optimizer","value":"{{optimizer}}"}""");
             mlflowRuns[c] = (string)(await PostJson(http, "/api/2.0/mlflow/runs/create",
                 $$"""{"experiment_id":"{{mlflowExperiment}}","run_name":"soak-{{c}}","start_time":{{Now()}}}"""))["run"]!["info"]!["run_id"]!;
-            await PostJson(http, "/api/2.0/mlflow/runs/log-batch", $$"""{"run_id":"{{mlflowRuns[c]}}","params":[{"key":"optimizer","value":"{{optimizer}}"}]}""");
+            await Send(http, HttpMethod.Post, "/api/2.0/mlflow/runs/log-batch", $$"""{"run_id":"{{mlflowRuns[c]}}","params":[{"key":"optimizer","value":"{{optimizer}}"}]}""");
             var output = await UploadAsync(http, $"soak-c{c}", "dataset", RandomNumberGenerator.GetBytes(1024), runs[c]);
             await PostJson(http, "/api/v1/executions", $$"""
                 {"type":"preprocessing","name":"soak-{{c}}","state":"COMPLETE",
