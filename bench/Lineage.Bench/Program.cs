@@ -13,6 +13,7 @@ return options.Suite switch
     "graph" => await GraphBench.RunAsync(options),
     "mlflow" => await MlflowBench.RunAsync(options),
     "registry" => await RegistryBench.RunAsync(options),
+    "soak" => await SoakBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
 };
 
@@ -20,7 +21,7 @@ namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
         long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null,
-        string? S3Endpoint = null)
+        string? S3Endpoint = null, int Clients = 50, double Minutes = 10)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -47,6 +48,8 @@ namespace Lineage.Bench
                     case "--concurrency": o = o with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--auth": o = o with { Auth = true }; break;
                     case "--rate-limit": o = o with { RateLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--clients": o = o with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--minutes": o = o with { Minutes = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--s3": o = o with { S3Endpoint = Next() }; break;
                     default:
@@ -56,8 +59,9 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|authz|graph|mlflow|registry  what to measure (default ingest: metric points;
-                                                        mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000)
+                              --suite ingest|artifacts|authz|graph|mlflow|registry|soak  what to measure (default ingest: metric points;
+                                                        mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
+                                                        soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
                                                         (default: $LINEAGE_BENCH_POSTGRES); a fresh database is created
@@ -78,6 +82,9 @@ namespace Lineage.Bench
                               --window N                graph: how far back (in artifacts) inputs are drawn (default 16: about 100 nodes upstream at depth 10)
                               --queries N               graph/registry/authz: queries to time (default 500)
                               --events N                graph: OpenLineage events to ingest (default 20000)
+                              --clients N               soak: concurrent clients (default 50)
+                              --minutes M               soak: how long the mixed traffic runs (default 10; the first minute is the
+                                                        warm-up before the memory/fd baseline, a fifth of the run when M < 3)
 
                             Example:
                               dotnet run -c Release --project bench/Lineage.Bench -- --store sqlite --points 10000000
@@ -85,6 +92,7 @@ namespace Lineage.Bench
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite graph --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite registry --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite authz --store sqlite
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite soak --clients 50 --minutes 10
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lineage.Tests.Support;
+
+namespace Lineage.Bench;
+
+/// <summary>
+/// Soak (issue 17, section 3): --clients connections for --minutes of mixed, valid traffic against a real server
+/// process — metric batches, params and tags, run create/finish, small artifact uploads and downloads, lineage
+/// graph and impact reads, native and MLflow run search, MLflow log-batch and get-history, OpenLineage
+/// START/COMPLETE pairs, registry reads. Every request is timed per operation; any answer that is not 2xx, and any
+/// exception, is an error of that operation (the mix sends only valid requests, so there are no expected 4xx).
+/// Every 10 s the server's RSS (/proc/PID/status VmRSS) and open file descriptors (/proc/PID/fd) are sampled.
+/// Prints Markdown: per-operation count, errors, p50, p99; RSS and fds after warm-up, at the middle and at the end;
+/// and the verdict "memory/fd flat" by the rule in <see cref="FdLimit"/> and <see cref="RssLimit"/>.
+/// </summary>
+public static class SoakBench
+{
+    /// <summary>Flat means: open fds at the end at most 10% above the after-warm-up sample…</summary>
+    private const double FdLimit = 0.10;
+
+    /// <summary>…and RSS at the end at most 25% above it (the GC's heap size moves with load, so RSS gets more room).</summary>
+    private const double RssLimit = 0.25;
+
+    private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>Operation weights: each client repeatedly draws one at random (its own seeded generator).</summary>
+    private static readonly (string Op, int Weight)[] Mix =
+    [
+        ("metric batch", 20), ("log param", 5), ("set tag", 5), ("run create+finish", 5),
+        ("artifact upload", 5), ("artifact download", 10), ("lineage graph", 5), ("lineage impact", 3),
+        ("runs search (native)", 5), ("runs search (MLflow)", 5), ("MLflow log-batch", 10), ("MLflow get-history", 5),
+        ("OpenLineage START+COMPLETE", 5), ("registry get model", 4), ("registry search versions", 4),
+    ];
+
+    public static async Task<int> RunAsync(BenchOptions o)
+    {
+        using var dir = new TempDir();
+        var target = o.Store == "postgres" ? IngestionBench.CreatePostgresDatabase(o.Postgres) : dir.File("soak.db");
+        var duration = TimeSpan.FromMinutes(o.Minutes);
+        // The memory baseline is taken after a minute of traffic (JIT, caches and connection pools warm);
+        // a shorter run (a smoke test) takes it after a fifth of the run.
+        var warmUp = duration >= TimeSpan.FromMinutes(3) ? TimeSpan.FromMinutes(1) : duration / 5;
+        Console.WriteLine($"soak: {o.Store}, {o.Clients} clients, {o.Minutes} min, warm-up {warmUp.TotalSeconds:N0} s, " +
+                          $"{Environment.ProcessorCount} CPUs, load average {LoadAverage()}");
+
+        await using var server = await ServerProcess.StartAsync(target, dir.File("artifacts"));
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients + 4 })
+        {
+            BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(100),
+        };
+        var fixture = await SetUpAsync(http, o.Clients);
+
+        var stats = Mix.ToDictionary(m => m.Op, _ => new OpStats());
+        var samples = new List<Sample>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(duration);
+        var clients = Enumerable.Range(0, o.Clients).Select(c => Task.Run(() => ClientAsync(http, fixture, c, stats, stop.Token))).ToArray();
+
+        samples.Add(Sample.Of(server, clock.Elapsed));
+        var nextSample = SampleEvery;
+        while (!stop.IsCancellationRequested)
+        {
+            var wait = nextSample - clock.Elapsed;
+            try { if (wait > TimeSpan.Zero) await Task.Delay(wait, stop.Token); }
+            catch (OperationCanceledException) { }
+            if (server.Process.HasExited) throw new InvalidOperationException($"the server exited:\n{server.Output}");
+            var s = Sample.Of(server, clock.Elapsed);
+            samples.Add(s);
+            nextSample += SampleEvery;
+            var requests = stats.Values.Sum(x => x.Count);
+            var errors = stats.Values.Sum(x => x.Errors);
+            Console.WriteLine($"  {s.At.TotalSeconds,5:N0} s  {requests,9:N0} requests ({requests / clock.Elapsed.TotalSeconds:N0}/s)  {errors:N0} errors  " +
+                              $"RSS {s.Rss / 1048576.0:N0} MiB  fds {s.Fds}  load {LoadAverage()}");
+        }
+        await Task.WhenAll(clients);
+        var elapsed = clock.Elapsed;
+        samples.Add(Sample.Of(server, elapsed));
+
+        var baseline = samples.First(s => s.At >= warmUp);
+        var middle = samples.MinBy(s => Math.Abs((s.At - (baseline.At + elapsed) / 2).TotalSeconds))!;
+        var end = samples[^1];
+        var rssGrowth = (double)(end.Rss - baseline.Rss) / baseline.Rss;
+        var fdGrowth = (double)(end.Fds - baseline.Fds) / baseline.Fds;
+        var flat = rssGrowth <= RssLimit && fdGrowth <= FdLimit;
+
+        Console.WriteLine();
+        Console.WriteLine($"{o.Clients} clients, {elapsed.TotalMinutes:N1} min, {o.Store}; load average at the end {LoadAverage()} on {Environment.ProcessorCount} CPUs " +
+                          "(client and server share the cores: latencies are pessimistic)");
+        Console.WriteLine();
+        Console.WriteLine("| operation | requests | errors | p50 | p99 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var (op, _) in Mix)
+        {
+            var s = stats[op];
+            var times = s.Times();
+            Console.WriteLine($"| {op} | {s.Count:N0} | {s.Errors:N0} | {Percentile(times, 50):N1} ms | {Percentile(times, 99):N1} ms |");
+        }
+        var total = stats.Values.Sum(x => x.Count);
+        Console.WriteLine($"| **all** | {total:N0} ({total / elapsed.TotalSeconds:N0}/s) | {stats.Values.Sum(x => x.Errors):N0} | | |");
+        Console.WriteLine();
+        Console.WriteLine("| server process | after warm-up | middle | end | growth (end vs. after warm-up) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine($"| sampled at | {baseline.At.TotalSeconds:N0} s | {middle.At.TotalSeconds:N0} s | {end.At.TotalSeconds:N0} s | |");
+        Console.WriteLine($"| resident memory (VmRSS) | {baseline.Rss / 1048576.0:N0} MiB | {middle.Rss / 1048576.0:N0} MiB | {end.Rss / 1048576.0:N0} MiB | {rssGrowth:+0.0%;-0.0%} |");
+        Console.WriteLine($"| open file descriptors | {baseline.Fds} | {middle.Fds} | {end.Fds} | {fdGrowth:+0.0%;-0.0%} |");
+        Console.WriteLine();
+        Console.WriteLine($"memory/fd flat: {(flat ? "yes" : "no")} (rule: end vs. after warm-up, fds grow < {FdLimit:0%} and RSS < {RssLimit:0%})");
+        foreach (var (op, s) in stats.Where(kv => !kv.Value.FirstErrors.IsEmpty))
+            foreach (var e in s.FirstErrors) Console.WriteLine($"  first errors of {op}: {e}");
+        return 0;
+    }
+
+    /// <summary>What the clients share: experiments, one native and one MLflow run per client, a lineage chain, a model.</summary>
+    private sealed record Fixture(string Experiment, string MlflowExperiment, string[] Runs, string[] MlflowRuns, long RawArtifact, long[] ClientArtifacts);
+
+    /// <summary>
+    /// Untimed set-up, all over HTTP: per client one native run and one MLflow run (with params, so searches
+    /// have something to filter on) and one artifact "soak-c&lt;i&gt;" produced from the shared "soak-raw" by an
+    /// execution (so graph and impact reads walk real edges); a registered model on soak-raw.
+    /// </summary>
+    private static async Task<Fixture> SetUpAsync(HttpClient http, int clients)
+    {
+        var experiment = (string)(await PostJson(http, "/api/v1/experiments", """{"name":"soak"}"""))["id"]!;
+        var mlflowExperiment = (string)(await PostJson(http, "/api/2.0/mlflow/experiments/create", """{"name":"soak-mlflow"}"""))["experiment_id"]!;
+        var raw = await UploadAsync(http, "soak-raw", "dataset", RandomNumberGenerator.GetBytes(4096), null);
+        var runs = new string[clients];
+        var mlflowRuns = new string[clients];
+        var artifacts = new long[clients];
+        for (var c = 0; c < clients; c++)
+        {
+            var optimizer = c % 2 == 0 ? "adam" : "sgd";
+            runs[c] = (string)(await PostJson(http, "/api/v1/runs", $$"""{"experimentId":"{{experiment}}","name":"soak-{{c}}"}"""))["runId"]!;
+            await Send(http, HttpMethod.Post, $"/api/v1/runs/{runs[c]}/params", $$"""{"key":"optimizer","value":"{{optimizer}}"}""");
+            mlflowRuns[c] = (string)(await PostJson(http, "/api/2.0/mlflow/runs/create",
+                $$"""{"experiment_id":"{{mlflowExperiment}}","run_name":"soak-{{c}}","start_time":{{Now()}}}"""))["run"]!["info"]!["run_id"]!;
+            await Send(http, HttpMethod.Post, "/api/2.0/mlflow/runs/log-batch", $$"""{"run_id":"{{mlflowRuns[c]}}","params":[{"key":"optimizer","value":"{{optimizer}}"}]}""");
+            var output = await UploadAsync(http, $"soak-c{c}", "dataset", RandomNumberGenerator.GetBytes(1024), runs[c]);
+            await PostJson(http, "/api/v1/executions", $$"""
+                {"type":"preprocessing","name":"soak-{{c}}","state":"COMPLETE",
+                 "inputs":[{"artifact":{"id":"{{raw}}"},"role":"input"}],"outputs":[{"artifact":{"id":"{{output}}"},"role":"output"}]}
+                """);
+            artifacts[c] = output;
+        }
+        await PostJson(http, "/api/v1/models", """{"name":"soak-model","tags":{"team":"soak"}}""");
+        await PostJson(http, "/api/v1/models/soak-model/versions", $$"""{"artifact":{"id":"{{raw}}"},"tags":{"team":"soak"} }""");
+        return new Fixture(experiment, mlflowExperiment, runs, mlflowRuns, raw, artifacts);
+    }
+
+    private static async Task ClientAsync(HttpClient http, Fixture f, int c, Dictionary<string, OpStats> stats, CancellationToken stop)
+    {
+        var random = new Random(c);
+        var totalWeight = Mix.Sum(m => m.Weight);
+        long batch = 0, param = 0, mlflowStep = 0, tag = 0, upload = 0;
+        string run = f.Runs[c], mlflowRun = f.MlflowRuns[c];
+        while (!stop.IsCancellationRequested)
+        {
+            var pick = random.Next(totalWeight);
+            var op = Mix.First(m => (pick -= m.Weight) < 0).Op;
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                switch (op)
+                {
+                    case "metric batch": // 1,000 points: 10 keys x 100 steps
+                        var sb = new StringBuilder("""{"metrics":[""");
+                        for (var i = 0; i < 1000; i++)
+                        {
+                            var step = batch * 100 + i / 10;
+                            sb.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
+                                $$"""{"key":"m{{i % 10}}","value":{{Math.Exp(-step / 5000.0).ToString("R", CultureInfo.InvariantCulture)}},"step":{{step}}}""");
+                        }
+                        batch++;
+                        await Send(http, HttpMethod.Post, $"/api/v1/runs/{run}/batch", sb.Append("]}").ToString());
+                        break;
+                    case "log param": // params are write-once: a new key each time
+                        await Send(http, HttpMethod.Post, $"/api/v1/runs/{run}/params", $$"""{"key":"p{{param++}}","value":"v{{random.Next(1000)}}"}""");
+                        break;
+                    case "set tag": // tags may be overwritten: 20 keys in turn
+                        await Send(http, HttpMethod.Post, $"/api/v1/runs/{run}/tags", $$"""{"key":"t{{tag++ % 20}}","value":"x{{random.Next(1000)}}"}""");
+                        break;
+                    case "run create+finish":
+                        var created = await PostJson(http, "/api/v1/runs", $$"""{"experimentId":"{{f.Experiment}}","name":"short-{{c}}"}""");
+                        await Send(http, HttpMethod.Patch, $"/api/v1/runs/{created["runId"]}", """{"status":"FINISHED"}""");
+                        break;
+                    case "artifact upload": // a new version of this client's artifact, 1-8 KiB, produced by its run
+                        await UploadAsync(http, $"soak-c{c}-files", "dataset", RandomNumberGenerator.GetBytes(1024 + random.Next(7 * 1024)), run);
+                        upload++;
+                        break;
+                    case "artifact download":
+                        await Send(http, HttpMethod.Get, upload == 0 ? $"/api/v1/artifacts/soak-c{c}/versions/1/content"
+                            : $"/api/v1/artifacts/soak-c{c}-files/versions/latest/content", null);
+                        break;
+                    case "lineage graph":
+                        await Send(http, HttpMethod.Get, $"/api/v1/lineage/graph?node=artifact:{f.ClientArtifacts[random.Next(f.ClientArtifacts.Length)]}&direction=both&depth=10", null);
+                        break;
+                    case "lineage impact":
+                        await Send(http, HttpMethod.Get, $"/api/v1/lineage/impact?artifact={f.RawArtifact}", null);
+                        break;
+                    case "runs search (native)":
+                        await Send(http, HttpMethod.Get, $"/api/v1/search/runs?experimentId={f.Experiment}" +
+                            $"&filter={Uri.EscapeDataString("params.optimizer = 'adam' AND metrics.m0 < 0.9")}&orderBy={Uri.EscapeDataString("metrics.m1 DESC")}&limit=50", null);
+                        break;
+                    case "runs search (MLflow)":
+                        await Send(http, HttpMethod.Post, "/api/2.0/mlflow/runs/search", $$"""
+                            {"experiment_ids":["{{f.MlflowExperiment}}"],"filter":"params.optimizer = 'sgd' AND metrics.loss < 0.9",
+                             "order_by":["metrics.loss ASC"],"max_results":50}
+                            """);
+                        break;
+                    case "MLflow log-batch": // 20 points: 2 keys x 10 steps, and a tag
+                        var mb = new StringBuilder($$"""{"run_id":"{{mlflowRun}}","metrics":[""");
+                        for (var i = 0; i < 20; i++)
+                        {
+                            var step = mlflowStep * 10 + i / 2;
+                            mb.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture,
+                                $$"""{"key":"{{(i % 2 == 0 ? "loss" : "acc")}}","value":{{(1.0 / (1 + step)).ToString("R", CultureInfo.InvariantCulture)}},"timestamp":{{Now()}},"step":{{step}}}""");
+                        }
+                        mlflowStep++;
+                        await Send(http, HttpMethod.Post, "/api/2.0/mlflow/runs/log-batch",
+                            mb.Append(CultureInfo.InvariantCulture, $$"""],"tags":[{"key":"phase","value":"e{{mlflowStep}}"}]}""").ToString());
+                        break;
+                    case "MLflow get-history":
+                        await Send(http, HttpMethod.Get, $"/api/2.0/mlflow/metrics/get-history?run_id={mlflowRun}&metric_key=loss", null);
+                        break;
+                    case "OpenLineage START+COMPLETE":
+                        var olRun = Guid.NewGuid();
+                        var job = random.Next(20);
+                        foreach (var (type, second) in new[] { ("START", 0), ("COMPLETE", 1) })
+                            await Send(http, HttpMethod.Post, "/api/v1/lineage", $$"""
+                                {"eventType":"{{type}}","eventTime":"{{DateTimeOffset.UtcNow.AddSeconds(second):O}}","run":{"runId":"{{olRun}}"},
+                                 "job":{"namespace":"soak","name":"job-{{job}}"},
+                                 "inputs":[{"namespace":"soak","name":"table-{{job}}"}],"outputs":[{"namespace":"soak","name":"table-{{job + 1}}"}],
+                                 "producer":"https://example.com/soak","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}
+                                """);
+                        break;
+                    case "registry get model":
+                        await Send(http, HttpMethod.Get, "/api/v1/models/soak-model", null);
+                        break;
+                    case "registry search versions":
+                        await Send(http, HttpMethod.Get, "/api/v1/model-versions?tag.team=soak", null);
+                        break;
+                }
+                stats[op].Add(watch.Elapsed.TotalMilliseconds, null);
+            }
+            catch (Exception ex)
+            {
+                stats[op].Add(watch.Elapsed.TotalMilliseconds, ex.Message);
+            }
+        }
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static async Task<long> UploadAsync(HttpClient http, string name, string type, byte[] bytes, string? runId)
+    {
+        var content = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } };
+        using var response = await http.PostAsync($"/api/v1/artifacts/upload?name={name}&type={type}" + (runId is null ? "" : $"&runId={runId}"), content);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload {name}: {(int)response.StatusCode} {text}");
+        return long.Parse((string)JsonNode.Parse(text)!["id"]!, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<JsonNode> PostJson(HttpClient http, string path, string json) =>
+        JsonNode.Parse(await Send(http, HttpMethod.Post, path, json))!;
+
+    /// <summary>One request, its whole body read; anything but 2xx throws with the status and body.</summary>
+    private static async Task<string> Send(HttpClient http, HttpMethod method, string path, string? json)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text[..Math.Min(text.Length, 300)]}");
+        return text;
+    }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    private static double Percentile(List<double> sorted, int p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
+
+    private sealed record Sample(TimeSpan At, long Rss, int Fds)
+    {
+        public static Sample Of(ServerProcess server, TimeSpan at) =>
+            new(at, server.ResidentBytes(), Directory.GetFileSystemEntries($"/proc/{server.Pid}/fd").Length);
+    }
+
+    /// <summary>Timings and errors of one operation; thread-safe.</summary>
+    private sealed class OpStats
+    {
+        private readonly List<double> _times = [];
+        public ConcurrentQueue<string> FirstErrors { get; } = new();
+        public long Count { get; private set; }
+        public long Errors { get; private set; }
+
+        public void Add(double ms, string? error)
+        {
+            lock (_times)
+            {
+                _times.Add(ms);
+                Count++;
+                if (error is null) return;
+                Errors++;
+                if (FirstErrors.Count < 3) FirstErrors.Enqueue(error);
+            }
+        }
+
+        public List<double> Times()
+        {
+            lock (_times) return _times.Order().ToList();
+        }
+    }
+}
