@@ -366,10 +366,8 @@ public class FieldEncryptionTests : IAsyncLifetime
 
     private static async Task<(int Code, string Output)> Cli(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout + stderr.ToString());
+        var (code, stdout, stderr) = await InProcessCli.RunAsync(args);
+        return (code, stdout + stderr);
     }
 }
 

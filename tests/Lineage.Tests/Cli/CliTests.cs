@@ -16,13 +16,7 @@ public sealed class CliTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> Cli(params string[] args) => InProcessCli.RunAsync(args);
 
     private Task<(int Code, string Out, string Err)> Remote(params string[] args) =>
         Cli([.. args, "--server", _server.Address.ToString()]);

@@ -20,13 +20,7 @@ public class BackupRestoreTests : IDisposable
 
     private string NewDatabase(string name) => Postgres ? PostgresTarget.CreateDatabase() : _dir.File(name);
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => InProcessCli.RunAsync(args);
 
     private sealed record AckedRun(string RunId, int Writer, List<(long Step, double Value)> Points);
 

@@ -41,13 +41,7 @@ public sealed class UpgradeTests : IDisposable
         return (_dir.File("lineage.db"), _dir.File("artifacts"));
     }
 
-    private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Cli(params string[] args) => InProcessCli.RunAsync(args);
 
     private static long SchemaVersion(string database)
     {

@@ -56,8 +56,8 @@ public abstract class CrashLoopContract(ITestOutputHelper output)
             Assert.True(missing.Count == 0, $"round {round}: {missing.Count} of {acked.Count} acknowledged writes lost or changed:\n" + string.Join("\n", missing.Take(20)));
         }
         // The stores' own checks on what the crashes left.
-        Cli(0, "verify", "--db", db, "--artifacts", artifacts);
-        Cli(0, "audit", "verify", "--db", db);
+        await CliAsync("verify", "--db", db, "--artifacts", artifacts);
+        await CliAsync("audit", "verify", "--db", db);
         output.WriteLine($"{Rounds} kill -9 rounds, {acked.Count:N0} acknowledged writes, none lost; {clock.Elapsed.TotalSeconds:F0} s");
     }
 
@@ -163,17 +163,10 @@ public abstract class CrashLoopContract(ITestOutputHelper output)
         return (await response.Content.ReadAsByteArrayAsync()).AsSpan().SequenceEqual(expected) ? null : "content differs";
     }
 
-    private static void Cli(int expectedExit, params string[] args)
+    private static async Task CliAsync(params string[] args)
     {
-        var start = ServerProcess.LineageCommand();
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), $"lineage {string.Join(' ', args)} did not finish");
-        Assert.True(process.ExitCode == expectedExit, $"lineage {string.Join(' ', args)} exited {process.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
+        var (code, stdout, stderr) = await InProcessCli.RunAsync(args);
+        Assert.True(code == 0, $"lineage {string.Join(' ', args)} exited {code}:\n{stdout}\n{stderr}");
     }
 }
 
