@@ -60,7 +60,7 @@ public static class RegistryBench
                     var name = $"model-{m:D4}";
                     var artifact = await artifacts.RegisterAsync(new ArtifactRegistration(null, name + "-weights", "model", null,
                         new ArtifactContent.External($"s3://models/{name}", new string((char)('a' + m % 6), 64), 1000)));
-                    await registry.CreateModelAsync(null, name, null, null, null, "bench");
+                    await WithActor("bench", () => registry.CreateModelAsync(null, name, null, null, null));
                     var pointer = new ArtifactPointer(artifact.Id, null, null, default, "artifact");
                     for (var v = 0; v < perModel; v++)
                     {
@@ -171,7 +171,7 @@ public static class RegistryBench
         var blob = await blobs.PutAsync(new MemoryStream("chained weights"u8.ToArray()));
         var weights = await artifacts.RegisterAsync(new ArtifactRegistration(null, "chained-weights", "model", null, new ArtifactContent.File(blob.Digest, blob.Size),
             RunId: run.Info.RunId));
-        await registry.CreateModelAsync(null, "chained", null, null, null, "bench");
+        await WithActor("bench", () => registry.CreateModelAsync(null, "chained", null, null, null));
         await registry.CreateVersionAsync(new ModelVersionRegistration(null, "chained", new ArtifactPointer(weights.Id, null, null, default, "artifact"), null));
     }
 
@@ -179,5 +179,12 @@ public static class RegistryBench
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+    }
+
+    /// <summary>Runs a store call as <paramref name="actor"/>, as the server runs a request's operations.</summary>
+    private static async Task<T> WithActor<T>(string actor, Func<Task<T>> call)
+    {
+        using var entered = OperationContext.Enter(new OperationContext { Actor = actor });
+        return await call();
     }
 }

@@ -48,8 +48,9 @@ public static class LineageServer
         try
         {
             await CheckExposureAsync(options, db);
-            db.Fields = FieldProtectionOf(options);
-            await db.Fields.CheckDatabaseAsync(db, ct);
+            var fields = FieldProtectionOf(options);
+            db.Fields = fields;
+            await fields.CheckDatabaseAsync(db, ct);
             var app = Build(options, db, blobs);
             await app.StartAsync(ct);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -151,10 +152,10 @@ public static class LineageServer
         app.UseTrustedProxies(options.TrustedProxies);
         app.UseAccessControl();
         app.UsePrincipalRateLimits(options);
-        app.UseChangeActor();
         app.UseRequestLimits(options);
         app.UseJsonTextGuard();
         app.UseIdempotencyKeys();
+        app.UseOperationContext();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealth(options);
         app.MapMetrics();

@@ -112,7 +112,7 @@ public static class KeyCommands
             }
             return await WithDb(parse, file, ct, async db =>
             {
-                var current = db.Fields.Keys!.Current.CurrentId;
+                var current = FieldProtection.Of(db).Keys!.Current.CurrentId;
                 Terminal.Line($"re-encrypting values to key {current} in batches of {parse.GetValue(batch):N0}");
                 var done = await new KeyRotation(db).ReencryptAsync(parse.GetValue(batch),
                     new Progress<long>(n => Terminal.Line($"  {n:N0} values re-encrypted")), ct);

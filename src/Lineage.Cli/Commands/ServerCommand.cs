@@ -141,7 +141,7 @@ public static class ServerCommand
                 say(await new Lineage.Storage.Governance.GovernanceStore(server.Database).AuthEnabledAsync()
                     ? "Authentication: on (Bearer token or Basic; 'lineage tokens create <user>')"
                     : "Authentication: off (no user exists; open to whoever reaches this address; 'lineage users create <name> --admin' turns it on)");
-                var fields = server.Database.Fields;
+                var fields = Lineage.Storage.Governance.FieldProtection.Of(server.Database);
                 say(fields.Keys is { } keys
                     ? $"Field encryption: on (AES-256-GCM, current key {keys.Current.CurrentId}, {keys.Current.Ids.Count} key(s) from {keys.FilePath ?? "LINEAGE_ENCRYPTION_KEY"}; sensitive keys: {string.Join(",", fields.Patterns.Patterns)})"
                     : $"Field encryption: off (no key configured: values under sensitive keys ({string.Join(",", fields.Patterns.Patterns)}) are stored in plaintext and shown redacted to non-admins; 'lineage keys new --key-file <path>' and --key-file turn it on)");

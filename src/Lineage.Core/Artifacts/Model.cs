@@ -57,8 +57,7 @@ public sealed record ArtifactRegistration(
     ArtifactContent Content,
     string? Description = null,
     IReadOnlyDictionary<string, string>? Tags = null,
-    string? RunId = null,
-    string? User = null);
+    string? RunId = null);
 
 /// <summary>How a caller names a version: a number, "latest", or an alias.</summary>
 public readonly record struct VersionRef(long? Number, string? Alias)

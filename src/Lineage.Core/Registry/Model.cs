@@ -74,8 +74,7 @@ public sealed record ModelVersionRegistration(
     IReadOnlyDictionary<string, string>? Tags = null,
     ModelVersionStatus Status = ModelVersionStatus.Ready,
     ArtifactPointer? FeatureSet = null,
-    IReadOnlyList<FeatureSpec>? InputFeatures = null,
-    string? User = null);
+    IReadOnlyList<FeatureSpec>? InputFeatures = null);
 
 /// <summary>One change of an alias or a stage: kind "alias" (Name = the alias) or "stage".</summary>
 public sealed record RegistryChange(
@@ -139,8 +138,7 @@ public sealed record Deployment(
     public string? UpdatedBy { get; init; }
 }
 
-public sealed record DeploymentRequest(string? Project, string? Environment, string Model, long Version, string? EndpointUrl, string? Config,
-    string? User);
+public sealed record DeploymentRequest(string? Project, string? Environment, string Model, long Version, string? EndpointUrl, string? Config);
 
 public sealed record EnvironmentStats(string Project, string Environment, long Deployments, long Succeeded, long Failed, long Rollbacks)
 {
@@ -174,7 +172,7 @@ public sealed record DatasetFacts(
 public sealed record DatasetVersion(ArtifactVersion Artifact, DatasetFacts? Facts, IReadOnlyList<ValidationCheck> Validations);
 
 public sealed record DatasetFactsInput(string? SourceUri, string? SourceSystem, long? IngestedAt, string? Schema, IReadOnlyList<ColumnSpec>? Columns,
-    long? RowCount, IReadOnlyDictionary<string, ColumnProfile>? Profile, string? User);
+    long? RowCount, IReadOnlyDictionary<string, ColumnProfile>? Profile);
 
 public sealed record ColumnChange(string Column, string Change, string? From, string? To);
 
@@ -187,7 +185,7 @@ public sealed record FeatureDefinition(string Name, string Dtype, IReadOnlyList<
 public sealed record FeatureSet(ArtifactVersion Artifact, IReadOnlyList<FeatureDefinition> Features, IReadOnlyList<ArtifactVersion> DerivedFrom);
 
 public sealed record FeatureSetRegistration(string? Project, string Name, string? Description, IReadOnlyList<FeatureDefinition> Features,
-    IReadOnlyList<ArtifactPointer> DerivedFrom, string? RunId, string? User);
+    IReadOnlyList<ArtifactPointer> DerivedFrom, string? RunId);
 
 /// <summary>Where a feature is defined and which model versions consume it.</summary>
 public sealed record FeatureUsage(string Feature, IReadOnlyList<ArtifactVersion> FeatureSets, IReadOnlyList<(string Model, long Version)> ModelVersions);

@@ -6,7 +6,6 @@ using Lineage.Core.Governance;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Governance;
-using Lineage.Storage.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -28,8 +27,13 @@ namespace Lineage.Server.Http;
 public static class AccessControl
 {
     private static readonly object PrincipalKey = new();
+    private static readonly object DecisionKey = new();
 
     public static Principal? PrincipalOf(HttpContext ctx) => ctx.Items[PrincipalKey] as Principal;
+
+    /// <summary>What access control decided for the request: the projects it may see, its reveal rights, the audit entry it owes.</summary>
+    public static (ProjectScope? Scope, RevealRights? Reveal, PendingAudit? Audit) DecisionOf(HttpContext ctx) =>
+        ctx.Items[DecisionKey] as (ProjectScope?, RevealRights?, PendingAudit?)? ?? default;
 
     public static IApplicationBuilder UseAccessControl(this IApplicationBuilder app)
     {
@@ -54,7 +58,7 @@ public static class AccessControl
                     && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && await state.EnabledAsync()
                     && await state.AuthenticateAsync(header) is { } caller)
                     ctx.Items[PrincipalKey] = caller;
-                RevealScope.Begin(mayReveal: false); // public routes never show a sensitive value
+                ctx.Items[DecisionKey] = ((ProjectScope?)null, new RevealRights(mayReveal: false), (PendingAudit?)null); // public routes never show a sensitive value
                 await next(ctx);
                 return;
             }
@@ -67,6 +71,7 @@ public static class AccessControl
             }
             // Laptop mode (authentication off): the single user sees sensitive values.
             var mayReveal = true;
+            ProjectScope? scope = null;
             if (await state.EnabledAsync())
             {
                 var principal = await state.AuthenticateAsync(ctx.Request.Headers.Authorization.ToString())
@@ -75,14 +80,12 @@ public static class AccessControl
                 if (rule is null)
                     throw new LineageException(ErrorCode.PermissionDenied, $"{ctx.Request.Method} {endpoint.RoutePattern.RawText} has no access rule");
                 // Everything the request reads or writes from here on sees only the projects this returns.
-                var (scope, reveal) = await AuthorizeAsync(ctx, principal, rule, entities);
-                ProjectScope.Enter(scope);
-                mayReveal = reveal;
+                (scope, mayReveal) = await AuthorizeAsync(ctx, principal, rule, entities);
             }
-            var reveals = RevealScope.Begin(mayReveal);
+            var reveals = new RevealRights(mayReveal);
             // A write's entry is written with the request's first write (PendingAudit) and completed from its answer.
             var pending = rule is { Writes: true } ? Pending(ctx, endpoint) : null;
-            if (pending is not null) PendingAudit.Enter(pending);
+            ctx.Items[DecisionKey] = (scope, reveals, pending);
             try
             {
                 await next(ctx);
@@ -136,7 +139,7 @@ public static class AccessControl
         var readable = new ProjectScope(principal.RolesByProjectId.Keys);
         var role = (Role)rule.Required;
         // The project named by the request: its project parameter, else an MLflow tracking URI's /projects/{name}.
-        var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : RequestProject.Current;
+        var named = ctx.Request.Query["project"].ToString() is { Length: > 0 } q ? q : ProjectPrefix.ProjectOf(ctx);
         switch (rule.Source)
         {
             case ProjectSource.Any:
@@ -146,7 +149,7 @@ public static class AccessControl
             case ProjectSource.Query or ProjectSource.Body:
                 // A creation names its project in the body; a query parameter, when also given, must pass too.
                 var project = (rule.Source == ProjectSource.Body ? await RequestKeys.BodyStringAsync(ctx.Request, "project") : null)
-                              ?? named ?? TrackingStore.DefaultProject;
+                              ?? named ?? OperationContext.DefaultProject;
                 if (!principal.Can(project, role) || (named is not null && !principal.Can(named, role))) throw Denied(ctx, principal, rule, project);
                 return (readable, principal.Can(project, RevealRole));
             default:

@@ -11,7 +11,7 @@ namespace Lineage.Server.Http;
 /// <c>/projects/team-a/api/2.0/mlflow/…</c> (and the artifact proxy under the same prefix); an OpenLineage
 /// client with <c>url: http://host:5000/projects/team-a</c> posts to <c>/projects/team-a/api/v1/lineage</c>, and
 /// Marquez readers read back under the same prefix. The prefix is moved into the request's path base and the
-/// project into <see cref="RequestProject"/>, so the same endpoints and access rules serve every project:
+/// project into the request's operation context (<see cref="OperationContext.Project"/>), so the same endpoints and access rules serve every project:
 /// experiments, registered models and OpenLineage data are created, found by name and listed in that project,
 /// and roles are checked on it. Entities reached by id belong to their own project anyway. Runs before routing.
 /// Only these surfaces take the prefix; the native API names projects itself.
@@ -19,6 +19,10 @@ namespace Lineage.Server.Http;
 public static class ProjectPrefix
 {
     private static readonly PathString Projects = "/projects";
+    private static readonly object ItemKey = new();
+
+    /// <summary>The project named by the request's <c>/projects/{name}</c> prefix, or null.</summary>
+    public static string? ProjectOf(HttpContext ctx) => ctx.Items[ItemKey] as string;
 
     /// <summary>The API paths (after the prefix) a project prefix may stand in front of.</summary>
     public static bool Takes(PathString path) =>
@@ -40,7 +44,7 @@ public static class ProjectPrefix
                     var name = value[1..slash];
                     ctx.Request.PathBase = ctx.Request.PathBase.Add(Projects).Add(new PathString("/" + name));
                     ctx.Request.Path = remainder;
-                    RequestProject.Current = name;
+                    ctx.Items[ItemKey] = name;
                 }
             }
             await next(ctx);

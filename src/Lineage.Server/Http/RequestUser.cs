@@ -1,5 +1,3 @@
-using Lineage.Storage.Engine;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace Lineage.Server.Http;
@@ -15,15 +13,4 @@ public static class RequestUser
 
     public static string? Of(HttpContext ctx) =>
         AccessControl.PrincipalOf(ctx)?.Name ?? (ctx.Request.Headers[Header].ToString() is { Length: > 0 and <= 250 } user ? user : null);
-
-    /// <summary>
-    /// Makes <see cref="Of"/> the actor of every store write of the request (<see cref="ChangeActor"/>), for the
-    /// created_by / updated_by columns. Runs after authentication, which decides who the principal is.
-    /// </summary>
-    public static IApplicationBuilder UseChangeActor(this IApplicationBuilder app) =>
-        app.Use((ctx, next) =>
-        {
-            ChangeActor.Current = Of(ctx);
-            return next(ctx);
-        });
 }

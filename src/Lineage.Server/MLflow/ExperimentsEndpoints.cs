@@ -18,8 +18,7 @@ internal static class ExperimentsEndpoints
         g.MapPost("/experiments/create", async (HttpContext ctx, MlflowStore mlflow) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            var id = await mlflow.CreateExperimentAsync(a.RequiredString("name"), a.String("artifact_location"), a.KeyValues("tags"),
-                Idempotency.KeyOf(ctx));
+            var id = await mlflow.CreateExperimentAsync(a.RequiredString("name"), a.String("artifact_location"), a.KeyValues("tags"));
             return Results.Json(new MlCreateExperimentResponse(id.ToString()), MlflowJson.Default.MlCreateExperimentResponse);
         });
 
@@ -41,21 +40,21 @@ internal static class ExperimentsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var id = MlflowViews.ExperimentId(a.RequiredString("experiment_id"));
-            await tracking.UpdateExperimentAsync(id, a.String("new_name") is { Length: > 0 } n ? n : null, null, Idempotency.KeyOf(ctx));
+            await tracking.UpdateExperimentAsync(id, a.String("new_name") is { Length: > 0 } n ? n : null, null);
             return Empty();
         });
 
         g.MapPost("/experiments/delete", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await tracking.DeleteExperimentAsync(MlflowViews.ExperimentId(a.RequiredString("experiment_id")), Idempotency.KeyOf(ctx));
+            await tracking.DeleteExperimentAsync(MlflowViews.ExperimentId(a.RequiredString("experiment_id")));
             return Empty();
         });
 
         g.MapPost("/experiments/restore", async (HttpContext ctx, MlflowStore mlflow) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await mlflow.RestoreExperimentAsync(MlflowViews.ExperimentId(a.RequiredString("experiment_id")), Idempotency.KeyOf(ctx));
+            await mlflow.RestoreExperimentAsync(MlflowViews.ExperimentId(a.RequiredString("experiment_id")));
             return Empty();
         });
 
@@ -63,7 +62,7 @@ internal static class ExperimentsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var id = MlflowViews.ExperimentId(a.RequiredString("experiment_id"));
-            await tracking.SetExperimentTagAsync(id, a.RequiredString("key"), a.String("value") ?? "", Idempotency.KeyOf(ctx));
+            await tracking.SetExperimentTagAsync(id, a.RequiredString("key"), a.String("value") ?? "");
             return Empty();
         });
 
@@ -72,7 +71,7 @@ internal static class ExperimentsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var id = MlflowViews.ExperimentId(a.RequiredString("experiment_id"));
-            await tracking.DeleteExperimentTagAsync(id, a.RequiredString("key"), Idempotency.KeyOf(ctx));
+            await tracking.DeleteExperimentTagAsync(id, a.RequiredString("key"));
             return Empty();
         });
 

@@ -17,8 +17,8 @@ internal static class MetricsEndpoints
 
     public static void Map(RouteGroupBuilder g)
     {
-        // MLflow 2.12 ignores max_results/page_token here and returns the whole series; so do we,
-        // reading the native store's pages. An unknown run or key is an empty history (200 {}).
+        // MLflow 2.12 ignores max_results/page_token here and returns the whole series; so do we, read in one
+        // transaction. An unknown run or key is an empty history (200 {}), as MLflow answers.
         g.MapGet("/metrics/get-history", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
@@ -75,21 +75,11 @@ internal static class MetricsEndpoints
     /// </summary>
     private static async Task<IReadOnlyList<SeriesPoint>> HistoryAsync(TrackingStore tracking, string runId, string key, bool requireRun = false)
     {
-        var all = new List<SeriesPoint>();
-        string? token = null;
-        try
-        {
-            do
-            {
-                var page = await tracking.GetMetricHistoryAsync(runId, key, TrackingStore.MaxHistoryPage, token);
-                all.AddRange(page.Items);
-                token = page.NextPageToken;
-            } while (token is not null);
-        }
-        catch (LineageException ex) when (!requireRun && ex.Code is ErrorCode.ResourceDoesNotExist or ErrorCode.InvalidParameterValue)
-        {
-            return [];
-        }
+        if (requireRun) runId = Validate.RunId(runId);
+        var found = await tracking.FindMetricHistoryAsync(runId, key);
+        if (found is null && requireRun) throw LineageException.NotFound($"run with id '{runId}' does not exist");
+        if (found is null || found.Count == 0) return [];
+        var all = found as List<SeriesPoint> ?? found.ToList();
         for (var i = 1; i < all.Count; i++)
         {
             if (Compare(all[i - 1], all[i]) > 0)

@@ -26,7 +26,7 @@ internal static class ModelVersionsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var name = a.RequiredString("name");
             var version = await mlreg.CreateVersionAsync(name, a.RequiredString("source"), a.String("run_id"), a.String("description"),
-                a.KeyValues("tags"), a.String("run_link"), RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+                a.KeyValues("tags"), a.String("run_link"));
             return Version(await mlreg.GetVersionAsync(name, version), withAliases: false);
         });
 
@@ -42,14 +42,14 @@ internal static class ModelVersionsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var name = a.RequiredString("name");
             var version = Version(a);
-            await registry.UpdateVersionAsync(null, name, version, a.String("description"), null, null, Idempotency.KeyOf(ctx));
+            await registry.UpdateVersionAsync(null, name, version, a.String("description"), null, null);
             return Version(await mlreg.GetVersionAsync(name, version), withAliases: false);
         });
 
         g.MapDelete("/model-versions/delete", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await mlreg.DeleteVersionAsync(a.RequiredString("name"), Version(a), Idempotency.KeyOf(ctx));
+            await mlreg.DeleteVersionAsync(a.RequiredString("name"), Version(a));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -75,23 +75,21 @@ internal static class ModelVersionsEndpoints
             var name = a.RequiredString("name");
             var version = Version(a);
             var stage = Stage(a.RequiredString("stage"));
-            await registry.TransitionStageAsync(null, name, version, stage, Bool(a, "archive_existing_versions"), RequestUser.Of(ctx),
-                Idempotency.KeyOf(ctx));
+            await registry.TransitionStageAsync(null, name, version, stage, Bool(a, "archive_existing_versions"));
             return Version(await mlreg.GetVersionAsync(name, version), withAliases: false);
         });
 
         g.MapPost("/model-versions/set-tag", async (HttpContext ctx, RegistryStore registry) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await registry.SetVersionTagAsync(null, a.RequiredString("name"), Version(a), a.RequiredString("key"), a.String("value") ?? "",
-                Idempotency.KeyOf(ctx));
+            await registry.SetVersionTagAsync(null, a.RequiredString("name"), Version(a), a.RequiredString("key"), a.String("value") ?? "");
             return ExperimentsEndpoints.Empty();
         });
 
         g.MapDelete("/model-versions/delete-tag", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await mlreg.DeleteVersionTagAsync(a.RequiredString("name"), Version(a), a.RequiredString("key"), Idempotency.KeyOf(ctx));
+            await mlreg.DeleteVersionTagAsync(a.RequiredString("name"), Version(a), a.RequiredString("key"));
             return ExperimentsEndpoints.Empty();
         });
     }

@@ -27,7 +27,7 @@ internal static partial class RegisteredModelsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var name = a.RequiredString("name");
-            await registry.CreateModelAsync(null, name, a.String("description"), Tags(a), null, RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+            await registry.CreateModelAsync(null, name, a.String("description"), Tags(a), null);
             return Model(await mlreg.GetModelAsync(name));
         });
 
@@ -41,7 +41,7 @@ internal static partial class RegisteredModelsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var newName = a.RequiredString("new_name");
-            await mlreg.RenameModelAsync(a.RequiredString("name"), newName, Idempotency.KeyOf(ctx));
+            await mlreg.RenameModelAsync(a.RequiredString("name"), newName);
             return Model(await mlreg.GetModelAsync(newName));
         });
 
@@ -49,14 +49,14 @@ internal static partial class RegisteredModelsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var name = a.RequiredString("name");
-            await registry.UpdateModelAsync(null, name, a.String("description"), Idempotency.KeyOf(ctx));
+            await registry.UpdateModelAsync(null, name, a.String("description"));
             return Model(await mlreg.GetModelAsync(name));
         });
 
         g.MapDelete("/registered-models/delete", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await mlreg.DeleteModelAsync(a.RequiredString("name"), Idempotency.KeyOf(ctx));
+            await mlreg.DeleteModelAsync(a.RequiredString("name"));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -80,14 +80,14 @@ internal static partial class RegisteredModelsEndpoints
         g.MapPost("/registered-models/set-tag", async (HttpContext ctx, RegistryStore registry) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await registry.SetModelTagAsync(null, a.RequiredString("name"), a.RequiredString("key"), a.String("value") ?? "", Idempotency.KeyOf(ctx));
+            await registry.SetModelTagAsync(null, a.RequiredString("name"), a.RequiredString("key"), a.String("value") ?? "");
             return ExperimentsEndpoints.Empty();
         });
 
         g.MapDelete("/registered-models/delete-tag", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await mlreg.DeleteModelTagAsync(a.RequiredString("name"), a.RequiredString("key"), Idempotency.KeyOf(ctx));
+            await mlreg.DeleteModelTagAsync(a.RequiredString("name"), a.RequiredString("key"));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -96,7 +96,7 @@ internal static partial class RegisteredModelsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var name = a.RequiredString("name");
             var alias = Alias(a.RequiredString("alias"));
-            await registry.SetAliasAsync(null, name, alias, ModelVersionsEndpoints.Version(a), RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+            await registry.SetAliasAsync(null, name, alias, ModelVersionsEndpoints.Version(a));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -110,7 +110,7 @@ internal static partial class RegisteredModelsEndpoints
         g.MapDelete("/registered-models/alias", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await mlreg.DeleteAliasAsync(a.RequiredString("name"), a.RequiredString("alias"), RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+            await mlreg.DeleteAliasAsync(a.RequiredString("name"), a.RequiredString("alias"));
             return ExperimentsEndpoints.Empty();
         });
     }

@@ -28,7 +28,7 @@ internal static class RunsEndpoints
 
     public static void Map(RouteGroupBuilder g)
     {
-        g.MapPost("/runs/create", async (HttpContext ctx, TrackingStore tracking, SearchStore search) =>
+        g.MapPost("/runs/create", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var experimentId = a.Body.TryGetProperty("experiment_id", out var e) && e.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)
@@ -42,9 +42,8 @@ internal static class RunsEndpoints
             foreach (var t in tags) tagMap[t.Key] = t.Value;
             tagMap[MlflowStore.RunNameTag] = name;
             var parent = tagMap.TryGetValue("mlflow.parentRunId", out var p) && p.Length == 32 && p.All(char.IsAsciiHexDigit) ? p : null;
-            var run = await tracking.CreateRunAsync(experimentId, name, a.Long("start_time") ?? 0, a.String("user_id") ?? "", parent,
-                RunStatus.Running, tagMap, Idempotency.KeyOf(ctx));
-            var view = await search.GetRunAsync(run.Info.RunId);
+            var view = await tracking.CreateRunViewAsync(experimentId, name, a.Long("start_time") ?? 0, a.String("user_id") ?? "", parent,
+                RunStatus.Running, tagMap);
             return Results.Json(new MlRunResponse(view.ToMl(withInputs: false)), MlflowJson.Default.MlRunResponse);
         });
 
@@ -55,26 +54,24 @@ internal static class RunsEndpoints
             return Results.Json(new MlRunResponse(view.ToMl()), MlflowJson.Default.MlRunResponse);
         });
 
-        g.MapPost("/runs/update", async (HttpContext ctx, MlflowStore mlflow, SearchStore search) =>
+        g.MapPost("/runs/update", async (HttpContext ctx, MlflowStore mlflow) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            var runId = RunId(a);
-            await mlflow.UpdateRunAsync(runId, MlflowViews.Status(a.String("status")), a.Long("end_time"), a.String("run_name"), Idempotency.KeyOf(ctx));
-            var view = await search.GetRunAsync(runId);
+            var view = await mlflow.UpdateRunAsync(RunId(a), MlflowViews.Status(a.String("status")), a.Long("end_time"), a.String("run_name"));
             return Results.Json(new MlUpdateRunResponse(view.Info()), MlflowJson.Default.MlUpdateRunResponse);
         });
 
         g.MapPost("/runs/delete", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await tracking.DeleteRunAsync(RunId(a), Idempotency.KeyOf(ctx));
+            await tracking.DeleteRunAsync(RunId(a));
             return ExperimentsEndpoints.Empty();
         });
 
         g.MapPost("/runs/restore", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
-            await tracking.RestoreRunAsync(RunId(a), Idempotency.KeyOf(ctx));
+            await tracking.RestoreRunAsync(RunId(a));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -83,7 +80,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             var point = Metric(a.Body, "");
-            await tracking.LogBatchAsync(runId, new RunBatch([point], [], []), Idempotency.KeyOf(ctx));
+            await tracking.LogBatchAsync(runId, new RunBatch([point], [], []));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -92,7 +89,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             var param = new KeyValue(ParamKey(a.RequiredString("key"), "key"), Cut(a.String("value") ?? "", MaxParamValue));
-            await tracking.LogBatchAsync(runId, new RunBatch([], [param], []), Idempotency.KeyOf(ctx));
+            await tracking.LogBatchAsync(runId, new RunBatch([], [param], []));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -100,7 +97,7 @@ internal static class RunsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
-            await mlflow.SetRunTagAsync(runId, a.RequiredString("key"), Cut(a.String("value") ?? "", MaxTagValue), Idempotency.KeyOf(ctx));
+            await mlflow.SetRunTagAsync(runId, a.RequiredString("key"), Cut(a.String("value") ?? "", MaxTagValue));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -108,7 +105,7 @@ internal static class RunsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
-            await tracking.DeleteRunTagAsync(runId, a.RequiredString("key"), Idempotency.KeyOf(ctx));
+            await tracking.DeleteRunTagAsync(runId, a.RequiredString("key"));
             return ExperimentsEndpoints.Empty();
         });
 
@@ -135,7 +132,7 @@ internal static class RunsEndpoints
                 parameters.Select((p, i) => new KeyValue(ParamKey(p.Key, $"params[{i}].key"), Cut(p.Value, MaxParamValue))).ToList(),
                 tags.Select(t => new KeyValue(t.Key, Cut(t.Value, MaxTagValue))).ToList());
             // mlflow.runName in a batch renames the run, as set-tag does: in the batch's own transaction.
-            await tracking.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx), namingTag: MlflowStore.RunNameTag);
+            await tracking.LogBatchAsync(runId, batch, namingTag: MlflowStore.RunNameTag);
             return ExperimentsEndpoints.Empty();
         });
 
@@ -162,7 +159,7 @@ internal static class RunsEndpoints
                     MlflowArgs.Field(ds, "profile", $"{path}.dataset.profile"),
                     tags);
             }).ToList();
-            await mlflow.LogInputsAsync(runId, datasets, Idempotency.KeyOf(ctx));
+            await mlflow.LogInputsAsync(runId, datasets);
             return ExperimentsEndpoints.Empty();
         });
 
@@ -170,7 +167,7 @@ internal static class RunsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
-            await mlflow.LogModelAsync(runId, a.RequiredString("model_json"), Idempotency.KeyOf(ctx));
+            await mlflow.LogModelAsync(runId, a.RequiredString("model_json"));
             return ExperimentsEndpoints.Empty();
         });
 

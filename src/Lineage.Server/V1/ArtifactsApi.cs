@@ -26,7 +26,7 @@ public static class ArtifactsApi
         group.MapPost("/", async (HttpContext ctx, ArtifactStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.RegisterArtifactRequest);
-                var version = await store.RegisterAsync(ToRegistration(body, ctx), Idempotency.KeyOf(ctx));
+                var version = await store.RegisterAsync(ToRegistration(body, ctx));
                 return Results.Json(version.ToDto(), LineageJson.Default.ArtifactVersionDto, statusCode: 201);
             })
             .Accepts<RegisterArtifactRequest>("application/json").Produces<ArtifactVersionDto>(201);
@@ -42,7 +42,7 @@ public static class ArtifactsApi
                     ? new ArtifactContent.Directory(await ReceiveTarAsync(ctx, store.Blobs, options))
                     : await ReceiveFileAsync(ctx, store.Blobs, options);
                 var version = await store.RegisterAsync(new ArtifactRegistration(q.String("project"), name, type, metadata, content,
-                    q.String("description"), null, q.String("runId"), RequestUser.Of(ctx)), Idempotency.KeyOf(ctx));
+                    q.String("description"), null, q.String("runId")));
                 return Results.Json(version.ToDto(), LineageJson.Default.ArtifactVersionDto, statusCode: 201);
             })
             .Accepts<Stream>("application/octet-stream", "application/x-tar").Produces<ArtifactVersionDto>(201);
@@ -93,29 +93,27 @@ public static class ArtifactsApi
         group.MapPatch("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateArtifactRequest);
-                return Ok(await store.SetDescriptionAsync(ctx.Request.String("project"), name, Number(version), body.Description,
-                    RequestUser.Of(ctx), Idempotency.KeyOf(ctx)));
+                return Ok(await store.SetDescriptionAsync(ctx.Request.String("project"), name, Number(version), body.Description));
             })
             .Accepts<UpdateArtifactRequest>("application/json").Produces<ArtifactVersionDto>();
 
         group.MapPost("/{name}/versions/{version}/tags", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                return Ok(await store.SetTagAsync(ctx.Request.String("project"), name, Number(version), body.Key!, body.Value!,
-                    RequestUser.Of(ctx), Idempotency.KeyOf(ctx)));
+                return Ok(await store.SetTagAsync(ctx.Request.String("project"), name, Number(version), body.Key!, body.Value!));
             })
             .Accepts<SetTagRequest>("application/json").Produces<ArtifactVersionDto>();
 
         group.MapDelete("/{name}/versions/{version}/tags/{**key}", async (string name, string version, string key, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.DeleteTagAsync(ctx.Request.String("project"), name, Number(version), key, RequestUser.Of(ctx), Idempotency.KeyOf(ctx))))
+                Ok(await store.DeleteTagAsync(ctx.Request.String("project"), name, Number(version), key)))
             .Produces<ArtifactVersionDto>();
 
         group.MapDelete("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version), RequestUser.Of(ctx), Idempotency.KeyOf(ctx))))
+                Ok(await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version))))
             .Produces<ArtifactVersionDto>();
 
         group.MapPost("/{name}/versions/{version}/restore", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.RestoreVersionAsync(ctx.Request.String("project"), name, Number(version), RequestUser.Of(ctx), Idempotency.KeyOf(ctx))))
+                Ok(await store.RestoreVersionAsync(ctx.Request.String("project"), name, Number(version))))
             .Produces<ArtifactVersionDto>();
 
         group.MapGet("/{name}/versions/{version}/edits", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
@@ -130,13 +128,13 @@ public static class ArtifactsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetAliasRequest);
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
-                return Ok(await store.SetAliasAsync(ctx.Request.String("project"), name, alias, version, RequestUser.Of(ctx), Idempotency.KeyOf(ctx)));
+                return Ok(await store.SetAliasAsync(ctx.Request.String("project"), name, alias, version));
             })
             .Accepts<SetAliasRequest>("application/json").Produces<ArtifactVersionDto>();
 
         group.MapDelete("/{name}/aliases/{alias}", async (string name, string alias, HttpContext ctx, ArtifactStore store) =>
             {
-                await store.DeleteAliasAsync(ctx.Request.String("project"), name, alias, RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+                await store.DeleteAliasAsync(ctx.Request.String("project"), name, alias);
                 return Results.NoContent();
             })
             .Produces(204);
@@ -179,8 +177,7 @@ public static class ArtifactsApi
             _ => throw LineageException.Invalid("file", "give exactly one of 'file', 'files' or 'external'"),
         };
         var metadata = body.Metadata is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } m ? m.GetRawText() : null;
-        return new ArtifactRegistration(body.Project, body.Name!, body.Type!, metadata, content, body.Description, body.Tags, body.RunId,
-            RequestUser.Of(ctx));
+        return new ArtifactRegistration(body.Project, body.Name!, body.Type!, metadata, content, body.Description, body.Tags, body.RunId);
     }
 
     private static async Task<ArtifactContent.File> ReceiveFileAsync(HttpContext ctx, IBlobStore blobs, ServerOptions options)

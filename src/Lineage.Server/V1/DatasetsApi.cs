@@ -21,8 +21,7 @@ public static class DatasetsApi
         schemas.MapPost("/", async (HttpContext ctx, DatasetStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateSchemaRequest);
-                var schema = await store.CreateSchemaAsync(body.Project, ArtifactRules.Name(body.Name), Columns(body.Columns), RequestUser.Of(ctx),
-                    Idempotency.KeyOf(ctx));
+                var schema = await store.CreateSchemaAsync(body.Project, ArtifactRules.Name(body.Name), Columns(body.Columns));
                 return Results.Json(schema.ToDto(), LineageJson.Default.DatasetSchemaDto, statusCode: 201);
             })
             .Accepts<CreateSchemaRequest>("application/json").Produces<DatasetSchemaDto>(201);
@@ -37,8 +36,8 @@ public static class DatasetsApi
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.DatasetFactsRequest);
                 var facts = new DatasetFactsInput(body.Source?.Uri, body.Source?.System, body.Source?.IngestedAt, body.Schema, Columns(body.Columns),
                     body.RowCount, body.Profile?.ToDictionary(p => p.Key, p => new ColumnProfile(p.Value.MissingPct, p.Value.Min, p.Value.Max, p.Value.Mean,
-                        p.Value.DistinctCount)), RequestUser.Of(ctx));
-                return Ok(await store.SetFactsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), facts, Idempotency.KeyOf(ctx)));
+                        p.Value.DistinctCount)));
+                return Ok(await store.SetFactsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), facts));
             })
             .Accepts<DatasetFactsRequest>("application/json").Produces<DatasetVersionDto>();
 
@@ -51,8 +50,7 @@ public static class DatasetsApi
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.ValidationsRequest);
                 var checks = (body.Checks ?? []).Select((c, i) => (c.Name ?? throw LineageException.Invalid($"checks[{i}].name", "'name' is required"),
                     c.Passed ?? throw LineageException.Invalid($"checks[{i}].passed", "'passed' is required"), c.Details)).ToList();
-                return Ok(await store.AddValidationsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), checks, RequestUser.Of(ctx),
-                    Idempotency.KeyOf(ctx)));
+                return Ok(await store.AddValidationsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), checks));
             })
             .Accepts<ValidationsRequest>("application/json").Produces<DatasetVersionDto>();
 

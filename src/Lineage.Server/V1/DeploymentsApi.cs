@@ -25,8 +25,7 @@ public static class DeploymentsApi
                 var model = body.Model ?? throw LineageException.Invalid("model", "'model' is required");
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
                 var config = body.Config is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } c ? c.GetRawText() : null;
-                var deployment = await store.DeployAsync(new DeploymentRequest(body.Project, body.Environment, model, version, body.EndpointUrl, config,
-                    RequestUser.Of(ctx)), Idempotency.KeyOf(ctx));
+                var deployment = await store.DeployAsync(new DeploymentRequest(body.Project, body.Environment, model, version, body.EndpointUrl, config));
                 return Results.Json(deployment.ToDto(), LineageJson.Default.DeploymentDto, statusCode: 201);
             })
             .Accepts<CreateDeploymentRequest>("application/json").Produces<DeploymentDto>(201);
@@ -49,15 +48,14 @@ public static class DeploymentsApi
         deployments.MapPost("/{id}/status", async (string id, HttpContext ctx, DeploymentStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.DeploymentStatusRequest);
-                return Ok(await store.SetStatusAsync(Validate.ExperimentId(id, "id"), RegistryRules.Deployment(body.Status), body.Reason,
-                    RequestUser.Of(ctx), Idempotency.KeyOf(ctx)));
+                return Ok(await store.SetStatusAsync(Validate.ExperimentId(id, "id"), RegistryRules.Deployment(body.Status), body.Reason));
             })
             .Accepts<DeploymentStatusRequest>("application/json").Produces<DeploymentDto>();
 
         deployments.MapPost("/{id}/rollback", async (string id, HttpContext ctx, DeploymentStore store) =>
             {
                 var body = ctx.Request.ContentLength is null or 0 ? new RollbackRequest() : await ctx.Request.ReadJsonAsync(LineageJson.Default.RollbackRequest);
-                var deployment = await store.RollbackAsync(Validate.ExperimentId(id, "id"), body.Reason, RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+                var deployment = await store.RollbackAsync(Validate.ExperimentId(id, "id"), body.Reason);
                 return Results.Json(deployment.ToDto(), LineageJson.Default.DeploymentDto, statusCode: 201);
             })
             .Accepts<RollbackRequest>("application/json").Produces<DeploymentDto>(201);

@@ -19,7 +19,7 @@ public static class ExperimentsApi
         group.MapPost("/", async (HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateExperimentRequest);
-                var experiment = await store.CreateExperimentAsync(body.Project, body.Name!, body.Description, body.Tags, Idempotency.KeyOf(ctx));
+                var experiment = await store.CreateExperimentAsync(body.Project, body.Name!, body.Description, body.Tags);
                 return Created(experiment);
             })
             .Accepts<CreateExperimentRequest>("application/json").Produces<ExperimentDto>(201);
@@ -52,29 +52,29 @@ public static class ExperimentsApi
         group.MapPatch("/{id}", async (string id, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateExperimentRequest);
-                return Ok(await store.UpdateExperimentAsync(Validate.ExperimentId(id, "id"), body.Name, body.Description, Idempotency.KeyOf(ctx)));
+                return Ok(await store.UpdateExperimentAsync(Validate.ExperimentId(id, "id"), body.Name, body.Description));
             })
             .Accepts<UpdateExperimentRequest>("application/json").Produces<ExperimentDto>();
 
         group.MapDelete("/{id}", async (string id, HttpContext ctx, TrackingStore store) =>
-                Ok(await store.DeleteExperimentAsync(Validate.ExperimentId(id, "id"), Idempotency.KeyOf(ctx))))
+                Ok(await store.DeleteExperimentAsync(Validate.ExperimentId(id, "id"))))
             .Produces<ExperimentDto>();
 
         group.MapPost("/{id}/restore", async (string id, HttpContext ctx, TrackingStore store) =>
-                Ok(await store.RestoreExperimentAsync(Validate.ExperimentId(id, "id"), Idempotency.KeyOf(ctx))))
+                Ok(await store.RestoreExperimentAsync(Validate.ExperimentId(id, "id"))))
             .Produces<ExperimentDto>();
 
         group.MapPost("/{id}/tags", async (string id, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                await store.SetExperimentTagAsync(Validate.ExperimentId(id, "id"), body.Key!, body.Value!, Idempotency.KeyOf(ctx), body.Sensitive == true);
+                await store.SetExperimentTagAsync(Validate.ExperimentId(id, "id"), body.Key!, body.Value!, body.Sensitive == true);
                 return Results.NoContent();
             })
             .Accepts<SetTagRequest>("application/json").Produces(204);
 
         group.MapDelete("/{id}/tags/{**key}", async (string id, string key, HttpContext ctx, TrackingStore store) =>
             {
-                await store.DeleteExperimentTagAsync(Validate.ExperimentId(id, "id"), key, Idempotency.KeyOf(ctx));
+                await store.DeleteExperimentTagAsync(Validate.ExperimentId(id, "id"), key);
                 return Results.NoContent();
             })
             .Produces(204);

@@ -24,7 +24,7 @@ public static class FeaturesApi
                     f.Transformation, f.Owner)).ToList();
                 var sources = (body.DerivedFrom ?? []).Select((r, i) => RegistryMapping.Pointer(r, $"derivedFrom[{i}]")!).ToList();
                 var set = await store.RegisterAsync(new FeatureSetRegistration(body.Project, ArtifactRules.Name(body.Name), body.Description, features, sources,
-                    body.RunId, RequestUser.Of(ctx)), Idempotency.KeyOf(ctx));
+                    body.RunId));
                 return Results.Json(set.ToDto(), LineageJson.Default.FeatureSetDto, statusCode: 201);
             })
             .Accepts<CreateFeatureSetRequest>("application/json").Produces<FeatureSetDto>(201);

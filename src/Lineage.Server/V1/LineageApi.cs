@@ -28,7 +28,7 @@ public static class LineageApi
                 var execution = await lineage.CreateExecutionAsync(body.Project, body.Type!, body.Name!,
                     body.State is null ? ExecutionState.Running : State(body.State), Raw(body.Properties),
                     await EventsAsync(body.Inputs, "inputs", artifacts), await EventsAsync(body.Outputs, "outputs", artifacts),
-                    body.Contexts?.Select(c => Id(c, "contexts")).ToList(), Idempotency.KeyOf(ctx));
+                    body.Contexts?.Select(c => Id(c, "contexts")).ToList());
                 return Results.Json(execution.ToDto(), LineageJson.Default.ExecutionDto, statusCode: 201);
             })
             .Accepts<CreateExecutionRequest>("application/json").Produces<ExecutionDto>(201);
@@ -51,7 +51,7 @@ public static class LineageApi
         executions.MapPatch("/{id}", async (string id, HttpContext ctx, LineageStore lineage) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateExecutionRequest);
-                var execution = await lineage.UpdateExecutionAsync(Id(id, "id"), State(body.State), Idempotency.KeyOf(ctx));
+                var execution = await lineage.UpdateExecutionAsync(Id(id, "id"), State(body.State));
                 return Results.Json(execution.ToDto(), LineageJson.Default.ExecutionDto);
             })
             .Accepts<UpdateExecutionRequest>("application/json").Produces<ExecutionDto>();
@@ -60,7 +60,7 @@ public static class LineageApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.AddEventsRequest);
                 var execution = await lineage.AddEventsAsync(Id(id, "id"), await EventsAsync(body.Inputs, "inputs", artifacts),
-                    await EventsAsync(body.Outputs, "outputs", artifacts), Idempotency.KeyOf(ctx));
+                    await EventsAsync(body.Outputs, "outputs", artifacts));
                 return Results.Json(execution.ToDto(), LineageJson.Default.ExecutionDto);
             })
             .Accepts<AddEventsRequest>("application/json").Produces<ExecutionDto>();
@@ -69,7 +69,7 @@ public static class LineageApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.EventRequest);
                 var input = (await EventsAsync([body], "input", artifacts))[0];
-                var execution = await lineage.LogRunInputAsync(runId, input.ArtifactId, input.Role, Idempotency.KeyOf(ctx));
+                var execution = await lineage.LogRunInputAsync(runId, input.ArtifactId, input.Role);
                 return Results.Json(execution.ToDto(), LineageJson.Default.ExecutionDto);
             })
             .WithTags("Lineage").Accepts<EventRequest>("application/json").Produces<ExecutionDto>();
@@ -79,7 +79,7 @@ public static class LineageApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateContextRequest);
                 var context = await lineage.CreateContextAsync(body.Project, body.Type!, body.Name!,
-                    body.ParentId is null ? null : Id(body.ParentId, "parentId"), Raw(body.Properties), Idempotency.KeyOf(ctx));
+                    body.ParentId is null ? null : Id(body.ParentId, "parentId"), Raw(body.Properties));
                 return Results.Json(context.ToDto(), LineageJson.Default.ContextDto, statusCode: 201);
             })
             .Accepts<CreateContextRequest>("application/json").Produces<ContextDto>(201);
@@ -92,7 +92,7 @@ public static class LineageApi
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.ContextMembersRequest);
                 var artifactIds = new List<long>();
                 for (var i = 0; i < (body.Artifacts?.Count ?? 0); i++) artifactIds.Add(await ResolveAsync(body.Artifacts![i], $"artifacts[{i}]", artifacts));
-                await lineage.AddToContextAsync(Id(id, "id"), body.Executions?.Select(e => Id(e, "executions")).ToList() ?? [], artifactIds, Idempotency.KeyOf(ctx));
+                await lineage.AddToContextAsync(Id(id, "id"), body.Executions?.Select(e => Id(e, "executions")).ToList() ?? [], artifactIds);
                 return await MembersAsync(lineage, Id(id, "id"));
             })
             .Accepts<ContextMembersRequest>("application/json").Produces<ContextMembersResponse>();

@@ -27,8 +27,7 @@ public static class ModelsApi
         models.MapPost("/", async (HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateModelRequest);
-                var model = await store.CreateModelAsync(body.Project, RegistryRules.ModelName(body.Name), body.Description, body.Tags, body.Approvers,
-                    RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+                var model = await store.CreateModelAsync(body.Project, RegistryRules.ModelName(body.Name), body.Description, body.Tags, body.Approvers);
                 return Results.Json(model.ToDto(), LineageJson.Default.RegisteredModelDto, statusCode: 201);
             })
             .Accepts<CreateModelRequest>("application/json").Produces<RegisteredModelDto>(201);
@@ -50,20 +49,20 @@ public static class ModelsApi
         models.MapPatch("/{name}", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateModelRequest);
-                return Model(await store.UpdateModelAsync(ctx.Request.String("project"), name, body.Description, Idempotency.KeyOf(ctx)));
+                return Model(await store.UpdateModelAsync(ctx.Request.String("project"), name, body.Description));
             })
             .Accepts<UpdateModelRequest>("application/json").Produces<RegisteredModelDto>();
 
         models.MapDelete("/{name}", async (string name, HttpContext ctx, RegistryStore store) =>
             {
-                await store.DeleteModelAsync(ctx.Request.String("project"), name, Idempotency.KeyOf(ctx));
+                await store.DeleteModelAsync(ctx.Request.String("project"), name);
                 return Results.NoContent();
             })
             .Produces(204);
 
         models.MapDelete("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
-                await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version), Idempotency.KeyOf(ctx));
+                await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version));
                 return Results.NoContent();
             })
             .Produces(204);
@@ -71,19 +70,18 @@ public static class ModelsApi
         models.MapPost("/{name}/tags", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                return Model(await store.SetModelTagAsync(ctx.Request.String("project"), name, body.Key!, body.Value!, Idempotency.KeyOf(ctx)));
+                return Model(await store.SetModelTagAsync(ctx.Request.String("project"), name, body.Key!, body.Value!));
             })
             .Accepts<SetTagRequest>("application/json").Produces<RegisteredModelDto>();
 
         models.MapDelete("/{name}/tags/{**key}", async (string name, string key, HttpContext ctx, RegistryStore store) =>
-                Model(await store.DeleteModelTagAsync(ctx.Request.String("project"), name, key, Idempotency.KeyOf(ctx))))
+                Model(await store.DeleteModelTagAsync(ctx.Request.String("project"), name, key)))
             .Produces<RegisteredModelDto>();
 
         models.MapPut("/{name}/approvers", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetApproversRequest);
-                return Model(await store.SetApproversAsync(ctx.Request.String("project"), name, body.Approvers ?? [], RequestUser.Of(ctx),
-                    Idempotency.KeyOf(ctx)));
+                return Model(await store.SetApproversAsync(ctx.Request.String("project"), name, body.Approvers ?? []));
             })
             .Accepts<SetApproversRequest>("application/json").Produces<RegisteredModelDto>();
 
@@ -93,8 +91,8 @@ public static class ModelsApi
                 var registration = new ModelVersionRegistration(ctx.Request.String("project"), name, RegistryMapping.Pointer(body.Artifact, "artifact"),
                     body.RunId, body.Description, body.Tags, body.Status is null ? ModelVersionStatus.Ready : RegistryRules.Status(body.Status),
                     RegistryMapping.Pointer(body.FeatureSet, "featureSet"),
-                    body.InputFeatures?.Select(f => new FeatureSpec(f.Name!, f.Dtype!, RegistryMapping.Shape(f.Shape))).ToList(), RequestUser.Of(ctx));
-                var version = await store.CreateVersionAsync(registration, Idempotency.KeyOf(ctx));
+                    body.InputFeatures?.Select(f => new FeatureSpec(f.Name!, f.Dtype!, RegistryMapping.Shape(f.Shape))).ToList());
+                var version = await store.CreateVersionAsync(registration);
                 return Results.Json(version.ToDto(), LineageJson.Default.ModelVersionDto, statusCode: 201);
             })
             .Accepts<CreateModelVersionRequest>("application/json").Produces<ModelVersionDto>(201);
@@ -111,27 +109,26 @@ public static class ModelsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateModelVersionRequest);
                 return Version(await store.UpdateVersionAsync(ctx.Request.String("project"), name, Number(version), body.Description,
-                    body.Status is null ? null : RegistryRules.Status(body.Status), body.StatusMessage, Idempotency.KeyOf(ctx)));
+                    body.Status is null ? null : RegistryRules.Status(body.Status), body.StatusMessage));
             })
             .Accepts<UpdateModelVersionRequest>("application/json").Produces<ModelVersionDto>();
 
         models.MapPost("/{name}/versions/{version}/tags", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                return Version(await store.SetVersionTagAsync(ctx.Request.String("project"), name, Number(version), body.Key!, body.Value!,
-                    Idempotency.KeyOf(ctx)));
+                return Version(await store.SetVersionTagAsync(ctx.Request.String("project"), name, Number(version), body.Key!, body.Value!));
             })
             .Accepts<SetTagRequest>("application/json").Produces<ModelVersionDto>();
 
         models.MapDelete("/{name}/versions/{version}/tags/{**key}", async (string name, string version, string key, HttpContext ctx, RegistryStore store) =>
-                Version(await store.DeleteVersionTagAsync(ctx.Request.String("project"), name, Number(version), key, Idempotency.KeyOf(ctx))))
+                Version(await store.DeleteVersionTagAsync(ctx.Request.String("project"), name, Number(version), key)))
             .Produces<ModelVersionDto>();
 
         models.MapPost("/{name}/versions/{version}/stage", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.TransitionStageRequest);
                 return Version(await store.TransitionStageAsync(ctx.Request.String("project"), name, Number(version), RegistryRules.Stage(body.Stage),
-                    body.ArchiveExisting ?? false, RequestUser.Of(ctx), Idempotency.KeyOf(ctx)));
+                    body.ArchiveExisting ?? false));
             })
             .Accepts<TransitionStageRequest>("application/json").Produces<ModelVersionDto>();
 
@@ -143,13 +140,13 @@ public static class ModelsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetAliasRequest);
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
-                return Version(await store.SetAliasAsync(ctx.Request.String("project"), name, alias, version, RequestUser.Of(ctx), Idempotency.KeyOf(ctx)));
+                return Version(await store.SetAliasAsync(ctx.Request.String("project"), name, alias, version));
             })
             .Accepts<SetAliasRequest>("application/json").Produces<ModelVersionDto>();
 
         models.MapDelete("/{name}/aliases/{alias}", async (string name, string alias, HttpContext ctx, RegistryStore store) =>
             {
-                await store.DeleteAliasAsync(ctx.Request.String("project"), name, alias, RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+                await store.DeleteAliasAsync(ctx.Request.String("project"), name, alias);
                 return Results.NoContent();
             })
             .Produces(204);
@@ -169,7 +166,7 @@ public static class ModelsApi
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
                 if ((body.Alias is null) == (body.Stage is null)) throw LineageException.Invalid("alias", "give exactly one of 'alias' or 'stage'");
                 var request = await store.RequestPromotionAsync(ctx.Request.String("project"), name, version, body.Alias is null ? "stage" : "alias",
-                    body.Alias ?? body.Stage!, body.ArchiveExisting ?? false, body.Comment, RequestUser.Of(ctx), Idempotency.KeyOf(ctx));
+                    body.Alias ?? body.Stage!, body.ArchiveExisting ?? false, body.Comment);
                 return Results.Json(request.ToDto(), LineageJson.Default.PromotionDto, statusCode: 201);
             })
             .Accepts<CreatePromotionRequest>("application/json").Produces<PromotionDto>(201);
@@ -193,8 +190,7 @@ public static class ModelsApi
             promotions.MapPost($"/{{id}}/{verb}", async (string id, HttpContext ctx, RegistryStore store) =>
                 {
                     var body = ctx.Request.ContentLength is null or 0 ? new DecisionRequest() : await ctx.Request.ReadJsonAsync(LineageJson.Default.DecisionRequest);
-                    var decided = await store.DecidePromotionAsync(Validate.ExperimentId(id, "id"), approve, body.Comment, RequestUser.Of(ctx),
-                        Idempotency.KeyOf(ctx));
+                    var decided = await store.DecidePromotionAsync(Validate.ExperimentId(id, "id"), approve, body.Comment);
                     return Results.Json(decided.ToDto(), LineageJson.Default.PromotionDto);
                 })
                 .Accepts<DecisionRequest>("application/json").Produces<PromotionDto>();

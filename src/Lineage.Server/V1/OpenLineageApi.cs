@@ -29,7 +29,7 @@ public static class OpenLineageApi
                 }
                 using (document)
                 {
-                    var result = await store.IngestAsync(RunEventParser.Parse(document.RootElement), Idempotency.KeyOf(ctx));
+                    var result = await store.IngestAsync(RunEventParser.Parse(document.RootElement));
                     return Results.Json(new OpenLineageIngestResponse(result.ExecutionId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                         result.Inputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(),
                         result.Outputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList()),

@@ -22,7 +22,7 @@ public static class ProjectsApi
         group.MapPost("/", async (HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateProjectRequest);
-                var project = await store.CreateProjectAsync(body.Name!, body.Description, Idempotency.KeyOf(ctx));
+                var project = await store.CreateProjectAsync(body.Name!, body.Description);
                 return Results.Json(project.ToDto(), LineageJson.Default.ProjectDto, statusCode: 201);
             })
             .Accepts<CreateProjectRequest>("application/json").Produces<ProjectDto>(201);

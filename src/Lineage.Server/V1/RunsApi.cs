@@ -22,7 +22,7 @@ public static class RunsApi
                 var run = await store.CreateRunAsync(
                     body.ExperimentId is null ? TrackingStore.DefaultExperimentId : Validate.ExperimentId(body.ExperimentId),
                     body.Name, body.StartTime, body.User, body.ParentRunId,
-                    body.Status is null ? RunStatus.Running : Validate.RunStatus(body.Status), body.Tags, Idempotency.KeyOf(ctx));
+                    body.Status is null ? RunStatus.Running : Validate.RunStatus(body.Status), body.Tags);
                 return Results.Json(run.ToDto(), LineageJson.Default.RunDto, statusCode: 201);
             })
             .Accepts<CreateRunRequest>("application/json").Produces<RunDto>(201);
@@ -51,23 +51,23 @@ public static class RunsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateRunRequest);
                 var update = new RunUpdate(body.Status is null ? null : Validate.RunStatus(body.Status), body.EndTime, body.Name);
-                return Ok(await store.UpdateRunAsync(runId, update, Idempotency.KeyOf(ctx)));
+                return Ok(await store.UpdateRunAsync(runId, update));
             })
             .Accepts<UpdateRunRequest>("application/json").Produces<RunDto>();
 
         group.MapDelete("/{runId}", async (string runId, HttpContext ctx, TrackingStore store) =>
-                Ok(await store.DeleteRunAsync(runId, Idempotency.KeyOf(ctx))))
+                Ok(await store.DeleteRunAsync(runId)))
             .Produces<RunDto>();
 
         group.MapPost("/{runId}/restore", async (string runId, HttpContext ctx, TrackingStore store) =>
-                Ok(await store.RestoreRunAsync(runId, Idempotency.KeyOf(ctx))))
+                Ok(await store.RestoreRunAsync(runId)))
             .Produces<RunDto>();
 
         group.MapPost("/{runId}/metrics", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.LogMetricRequest);
                 var point = ToPoint(body, "", Clock.NowMs());
-                await store.LogBatchAsync(runId, new RunBatch([point], [], []), Idempotency.KeyOf(ctx));
+                await store.LogBatchAsync(runId, new RunBatch([point], [], []));
                 return Results.NoContent();
             })
             .Accepts<LogMetricRequest>("application/json").Produces(204);
@@ -75,7 +75,7 @@ public static class RunsApi
         group.MapPost("/{runId}/params", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.LogParamRequest);
-                await store.LogBatchAsync(runId, new RunBatch([], [ToKeyValue(body.Key, body.Value, body.Sensitive, "")], []), Idempotency.KeyOf(ctx));
+                await store.LogBatchAsync(runId, new RunBatch([], [ToKeyValue(body.Key, body.Value, body.Sensitive, "")], []));
                 return Results.NoContent();
             })
             .Accepts<LogParamRequest>("application/json").Produces(204);
@@ -83,14 +83,14 @@ public static class RunsApi
         group.MapPost("/{runId}/tags", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                await store.LogBatchAsync(runId, new RunBatch([], [], [ToKeyValue(body.Key, body.Value, body.Sensitive, "")]), Idempotency.KeyOf(ctx));
+                await store.LogBatchAsync(runId, new RunBatch([], [], [ToKeyValue(body.Key, body.Value, body.Sensitive, "")]));
                 return Results.NoContent();
             })
             .Accepts<SetTagRequest>("application/json").Produces(204);
 
         group.MapDelete("/{runId}/tags/{**key}", async (string runId, string key, HttpContext ctx, TrackingStore store) =>
             {
-                await store.DeleteRunTagAsync(runId, key, Idempotency.KeyOf(ctx));
+                await store.DeleteRunTagAsync(runId, key);
                 return Results.NoContent();
             })
             .Produces(204);
@@ -103,7 +103,7 @@ public static class RunsApi
                     body.Metrics?.Select((m, i) => ToPoint(m, $"metrics[{i}].", now)).ToList() ?? [],
                     body.Params?.Select((p, i) => ToKeyValue(p.Key, p.Value, p.Sensitive, $"params[{i}].")).ToList() ?? [],
                     body.Tags?.Select((t, i) => ToKeyValue(t.Key, t.Value, t.Sensitive, $"tags[{i}].")).ToList() ?? []);
-                var result = await store.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx));
+                var result = await store.LogBatchAsync(runId, batch);
                 return Results.Json(new BatchResponse(result.Metrics, result.Params, result.Tags), LineageJson.Default.BatchResponse);
             })
             .Accepts<BatchRequest>("application/json").Produces<BatchResponse>();

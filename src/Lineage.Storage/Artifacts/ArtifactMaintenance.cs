@@ -49,7 +49,7 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
 
     public Task<RetentionPolicy> SetPolicyAsync(string? project, string scope, string target, int? keepLast, int? keepDays)
     {
-        project ??= TrackingStore.DefaultProject;
+        project ??= OperationContext.DefaultProject;
         if (scope is not ("name" or "type")) throw LineageException.Invalid("scope", "'scope' must be 'name' or 'type'");
         if (scope == "name") ArtifactRules.Name(target, "target"); else ArtifactRules.Type(target, "target");
         if (keepLast is null && keepDays is null) throw LineageException.Invalid("keepLast", "give 'keepLast', 'keepDays' or both");
@@ -76,7 +76,7 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
     public Task<bool> DeletePolicyAsync(string? project, string scope, string target) =>
         db.WriteAsync(async s =>
         {
-            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? TrackingStore.DefaultProject);
+            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? OperationContext.DefaultProject);
             var n = await s.Connection.ExecuteAsync("DELETE FROM retention_policies WHERE project_id = @id AND scope = @scope AND target = @target",
                 new { id = p.Id, scope, target }, s.Transaction);
             return n > 0 ? true : throw LineageException.NotFound($"no retention policy for {scope} '{target}' in project '{p.Name}'");

@@ -23,9 +23,9 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
     public IBlobStore Blobs => blobs;
 
     /// <summary>Registers the next version of (project, name). Uploaded content must already be in the blob store.</summary>
-    public async Task<ArtifactVersion> RegisterAsync(ArtifactRegistration r, IdempotencyKey? idem = null)
+    public async Task<ArtifactVersion> RegisterAsync(ArtifactRegistration r)
     {
-        var project = r.Project ?? TrackingStore.DefaultProject;
+        var project = r.Project ?? OperationContext.DefaultProject;
         ArtifactRules.Name(r.Name);
         ArtifactRules.Type(r.Type);
         var metadata = ArtifactRules.Metadata(r.Metadata);
@@ -51,17 +51,17 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             var now = Clock.NowMs();
             var name = await ArtifactAccess.NextVersionAsync(s, p.Id, r.Name);
             var id = await ArtifactAccess.InsertVersionAsync(s, name.Id, name.LatestVersion, r.Type, kind, digest, size, uri, metadata,
-                r.Description, producer, r.User, now);
+                r.Description, producer, s.Actor, now);
             await ArtifactAccess.InsertFilesAsync(s, id, files);
             foreach (var (key, value) in tags) await ArtifactAccess.SetTagAsync(s, id, key, value);
             // Registered from a run: the run's execution produced it (lineage captured without asking).
-            if (producer is { } runRow) await LineageStore.RecordRunOutputAsync(s, runRow, id, now);
+            if (producer is { } runRow) await LineageAccess.RecordRunOutputAsync(s, runRow, id, now);
             // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
             var shown = s.Fields.ShowMetadata(s, name.Id, name.LatestVersion, $"artifact {project}/{r.Name} v{name.LatestVersion}", metadata);
             s.OnCommitted(() => db.Metrics.Ingested("artifact_versions", 1));
             return new ArtifactVersion(id, project, r.Name, name.LatestVersion, r.Type, kind, digest, size, uri, shown, r.Description,
-                tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, r.User, files.Count);
-        }, idem);
+                tags.ToDictionary(t => t.Key, t => t.Value), [], runId, VersionLifecycle.Active, now, s.Actor, files.Count);
+        }, keyed: true);
     }
 
     private (ArtifactKind, string Digest, long Size, string? Uri, IReadOnlyList<ManifestEntry> Files) CheckContent(ArtifactContent content)
@@ -148,7 +148,7 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
     }
 
     /// <summary>Points <paramref name="alias"/> at a version (moving it if it pointed elsewhere); the move is kept in history.</summary>
-    public Task<ArtifactVersion> SetAliasAsync(string? project, string name, string alias, long version, string? user, IdempotencyKey? idem = null)
+    public Task<ArtifactVersion> SetAliasAsync(string? project, string name, string alias, long version)
     {
         ArtifactRules.Alias(alias);
         return db.WriteAsync(async s =>
@@ -157,12 +157,12 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             if (row.Lifecycle != "active")
                 throw LineageException.Invalid("version", $"version {version} of '{name}' is {row.Lifecycle}; an alias must point to an active version");
             if (await ArtifactAccess.AliasVersionAsync(s, row.NameId, alias) != version)
-                await ArtifactAccess.MoveAliasAsync(s, row.NameId, alias, version, user);
+                await ArtifactAccess.MoveAliasAsync(s, row.NameId, alias, version, s.Actor);
             return (await ArtifactAccess.LoadAsync(s, [row]))[0];
-        }, idem);
+        }, keyed: true);
     }
 
-    public Task<bool> DeleteAliasAsync(string? project, string name, string alias, string? user, IdempotencyKey? idem = null)
+    public Task<bool> DeleteAliasAsync(string? project, string name, string alias)
     {
         ArtifactRules.Alias(alias);
         return db.WriteAsync(async s =>
@@ -170,50 +170,50 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             var nameRow = await RequireNameAsync(s, project, name);
             if (await ArtifactAccess.AliasVersionAsync(s, nameRow.Id, alias) is null)
                 throw await AliasMissingAsync(s, nameRow.Id, name, alias);
-            await ArtifactAccess.MoveAliasAsync(s, nameRow.Id, alias, null, user);
+            await ArtifactAccess.MoveAliasAsync(s, nameRow.Id, alias, null, s.Actor);
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<IReadOnlyList<AliasChange>> AliasHistoryAsync(string? project, string name, string? alias) =>
         db.ReadAsync(async s => await ArtifactAccess.AliasHistoryAsync(s, (await RequireNameAsync(s, project, name)).Id, alias));
 
-    public Task<ArtifactVersion> SetDescriptionAsync(string? project, string name, long version, string? description, string? user, IdempotencyKey? idem = null)
+    public Task<ArtifactVersion> SetDescriptionAsync(string? project, string name, long version, string? description)
     {
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
-        return Edit(project, name, version, idem, async (s, row) =>
+        return Edit(project, name, version, async (s, row) =>
         {
             if (row.Description == description) return;
             await ArtifactAccess.SetDescriptionAsync(s, row.Id, description);
-            await ArtifactAccess.RecordEditAsync(s, row.Id, "description", row.Description, description, user);
+            await ArtifactAccess.RecordEditAsync(s, row.Id, "description", row.Description, description, s.Actor);
         });
     }
 
-    public Task<ArtifactVersion> SetTagAsync(string? project, string name, long version, string key, string value, string? user, IdempotencyKey? idem = null)
+    public Task<ArtifactVersion> SetTagAsync(string? project, string name, long version, string key, string value)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
-        return Edit(project, name, version, idem, async (s, row) =>
+        return Edit(project, name, version, async (s, row) =>
         {
             var old = await ArtifactAccess.TagValueAsync(s, row.Id, key);
             if (old == value) return;
             await ArtifactAccess.SetTagAsync(s, row.Id, key, value);
-            await ArtifactAccess.RecordEditAsync(s, row.Id, $"tags.{key}", old, value, user);
+            await ArtifactAccess.RecordEditAsync(s, row.Id, $"tags.{key}", old, value, s.Actor);
         });
     }
 
-    public Task<ArtifactVersion> DeleteTagAsync(string? project, string name, long version, string key, string? user, IdempotencyKey? idem = null) =>
-        Edit(project, name, version, idem, async (s, row) =>
+    public Task<ArtifactVersion> DeleteTagAsync(string? project, string name, long version, string key) =>
+        Edit(project, name, version, async (s, row) =>
         {
             var old = await ArtifactAccess.TagValueAsync(s, row.Id, key)
                       ?? throw LineageException.NotFound($"version {version} of '{name}' has no tag '{key}'");
             await ArtifactAccess.DeleteTagAsync(s, row.Id, key);
-            await ArtifactAccess.RecordEditAsync(s, row.Id, $"tags.{key}", old, null, user);
+            await ArtifactAccess.RecordEditAsync(s, row.Id, $"tags.{key}", old, null, s.Actor);
         });
 
     /// <summary>Soft delete: the version disappears from "latest" and listings but can be restored until gc purges it.</summary>
-    public Task<ArtifactVersion> DeleteVersionAsync(string? project, string name, long version, string? user, IdempotencyKey? idem = null) =>
-        Edit(project, name, version, idem, async (s, row) =>
+    public Task<ArtifactVersion> DeleteVersionAsync(string? project, string name, long version) =>
+        Edit(project, name, version, async (s, row) =>
         {
             if (row.Lifecycle != "active") return;
             var aliases = await ArtifactAccess.AliasesOfAsync(s, row.NameId, row.Version);
@@ -224,33 +224,33 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
                 throw LineageException.Conflict(
                     $"version {version} of '{name}' is registered as {string.Join(", ", models)}; a registered model version keeps its artifact");
             await ArtifactAccess.SetLifecycleAsync(s, row.Id, "active", "deleted", Clock.NowMs());
-            await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "active", "deleted", user);
+            await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "active", "deleted", s.Actor);
         });
 
-    public Task<ArtifactVersion> RestoreVersionAsync(string? project, string name, long version, string? user, IdempotencyKey? idem = null) =>
-        Edit(project, name, version, idem, async (s, row) =>
+    public Task<ArtifactVersion> RestoreVersionAsync(string? project, string name, long version) =>
+        Edit(project, name, version, async (s, row) =>
         {
             if (row.Lifecycle == "purged")
                 throw LineageException.Invalid("version", $"version {version} of '{name}' was purged by gc; its content is gone and it cannot be restored");
             if (row.Lifecycle != "deleted") return;
             await ArtifactAccess.SetLifecycleAsync(s, row.Id, "deleted", "active", null);
-            await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "deleted", "active", user);
+            await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "deleted", "active", s.Actor);
         });
 
     public Task<IReadOnlyList<ArtifactEdit>> EditsAsync(string? project, string name, long version) =>
         db.ReadAsync(async s => await ArtifactAccess.EditsAsync(s, (await ResolveAsync(s, project, name, new VersionRef(version, null))).Id));
 
-    private Task<ArtifactVersion> Edit(string? project, string name, long version, IdempotencyKey? idem, Func<DbSession, VersionRow, Task> change) =>
+    private Task<ArtifactVersion> Edit(string? project, string name, long version, Func<DbSession, VersionRow, Task> change) =>
         db.WriteAsync(async s =>
         {
             var row = await ResolveAsync(s, project, name, new VersionRef(version, null));
             await change(s, row);
             return (await ArtifactAccess.LoadAsync(s, [(await ArtifactAccess.FindByIdAsync(s, row.Id))!]))[0];
-        }, idem);
+        }, keyed: true);
 
     private static async Task<NameRow> RequireNameAsync(DbSession s, string? project, string name)
     {
-        project ??= TrackingStore.DefaultProject;
+        project ??= OperationContext.DefaultProject;
         ArtifactRules.Name(name);
         var p = await ExperimentAccess.RequireProjectAsync(s, project);
         return await ArtifactAccess.FindNameAsync(s, p.Id, name) ?? throw ArtifactAccess.NameNotFound(project, name);

@@ -29,7 +29,7 @@ public sealed class DashboardStore(Database db)
     public Task<IReadOnlyList<VersionMetrics>> ModelMetricsAsync(string? project, string model, int limit) =>
         db.ReadAsync<IReadOnlyList<VersionMetrics>>(async s =>
         {
-            var projectName = project ?? TrackingStore.DefaultProject;
+            var projectName = project ?? OperationContext.DefaultProject;
             var p = await ExperimentAccess.RequireProjectAsync(s, projectName);
             var modelId = await s.Connection.ExecuteScalarAsync<long?>(
                 "SELECT id FROM registered_models WHERE project_id = @projectId AND name = @model", new { projectId = p.Id, model }, s.Transaction)
@@ -59,7 +59,7 @@ public sealed class DashboardStore(Database db)
     public Task<IReadOnlyList<UsageCount>> UsageAsync(string? project, string type, long bucketMs, long from, long to) =>
         db.ReadAsync<IReadOnlyList<UsageCount>>(async s =>
         {
-            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? TrackingStore.DefaultProject);
+            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? OperationContext.DefaultProject);
             return (await s.Connection.QueryAsync<(string Name, long Bucket, long Count)>("""
                 SELECT n.name, (le.time / @bucketMs) * @bucketMs AS bucket, COUNT(*)
                 FROM lineage_events le

@@ -4,7 +4,6 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
-using Lineage.Storage.Governance;
 
 namespace Lineage.Storage.Engine;
 
@@ -44,12 +43,17 @@ public abstract class Database : IAsyncDisposable
 
     protected void DisposeMetrics() => _metrics?.Dispose();
 
-    /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
-    public FieldProtection Fields { get; set; } = FieldProtection.Off;
+    /// <summary>
+    /// What every new database seals and redacts sensitive values with until told otherwise. The engine knows only the
+    /// <see cref="IValueProtection"/> seam; governance plugs its default in when the assembly loads (Governance/GovernanceHooks.cs).
+    /// </summary>
+    internal static IValueProtection DefaultFields { get; set; } = null!;
 
-    /// <remarks>Reads run on the caller's flow, so the request's project is read here; writes set it from what they captured.</remarks>
-    protected DbSession Session(DbConnection connection, DbTransaction? transaction, bool forWrite, ProjectScope? scope) =>
-        new(connection, transaction, Dialect, Fields, forWrite, scope) { RequestProject = RequestProject.Name };
+    /// <summary>Field encryption and redaction; set once by the server at start-up, before any request.</summary>
+    public IValueProtection Fields { get; set; } = DefaultFields;
+
+    protected DbSession Session(DbConnection connection, DbTransaction? transaction, OperationContext operation) =>
+        new(connection, transaction, Dialect, Fields, operation);
 
     /// <summary>Where the data lives, with any password removed: for logs and /ready.</summary>
     public abstract string Description { get; }
@@ -82,32 +86,40 @@ public abstract class Database : IAsyncDisposable
         || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
         || target.TrimStart().StartsWith("Host=", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Runs a read-only operation on a pooled connection.</summary>
-    public abstract Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default);
-
     /// <summary>
-    /// Runs a write operation in its own transaction. With an idempotency key, a request
-    /// seen before returns the stored result and the body does not run. Inside a write request
-    /// (<see cref="PendingAudit.Current"/>) the transaction also records the request's audit entry, once.
+    /// Runs a read-only operation on a pooled connection, in the current <see cref="OperationContext"/>; without
+    /// <paramref name="ct"/>, cancelled when the operation's request is.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, IdempotencyKey? idempotency = null, CancellationToken ct = default)
+    public Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
     {
-        var actor = ChangeActor.Current;
-        var pending = PendingAudit.Current;
-        var project = RequestProject.Name;
-        Func<DbSession, Task<T>> attributed = async s =>
-        {
-            s.Actor = actor;
-            s.RequestProject = project;
-            var result = await body(s);
-            // The request's audit entry commits with its first write, so no acknowledged write goes unaudited.
-            if (pending is not null) await pending.RecordAsync(s);
-            return result;
-        };
-        return idempotency is null ? ExecuteWriteAsync(attributed, ct) : ExecuteWriteAsync(s => IdempotentAsync(s, attributed, idempotency), ct);
+        var operation = OperationContext.Current;
+        return ExecuteReadAsync(operation, body, ct.CanBeCanceled ? ct : operation.Cancellation);
     }
 
-    protected abstract Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct);
+    protected abstract Task<T> ExecuteReadAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct);
+
+    /// <summary>
+    /// Runs a write operation in its own transaction, in the current <see cref="OperationContext"/> (captured here,
+    /// on the caller's flow). A <paramref name="keyed"/> operation is the one that answers the request: under the
+    /// request's Idempotency-Key a request seen before returns the stored result and the body does not run. The first
+    /// keyed operation of a request claims the key, so a second one can never be answered with the first one's result.
+    /// The context's <see cref="OperationContext.BeforeCommit"/> hook runs after the body, in the same transaction.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, bool keyed = false, CancellationToken ct = default)
+    {
+        var operation = OperationContext.Current;
+        var key = keyed ? operation.Idempotency?.Claim() : null;
+        var hook = operation.BeforeCommit;
+        var hooked = hook is null ? body : async s =>
+        {
+            var result = await body(s);
+            await hook.BeforeCommitAsync(s);
+            return result;
+        };
+        return key is null ? ExecuteWriteAsync(operation, hooked, ct) : ExecuteWriteAsync(operation, s => IdempotentAsync(s, hooked, key), ct);
+    }
+
+    protected abstract Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct);
 
     protected abstract Task MigrateAsync(bool upgrade, CancellationToken ct);
 
@@ -151,6 +163,7 @@ public abstract class Database : IAsyncDisposable
             return JsonSerializer.Deserialize<T>(earlier.Result, ResultJson)!;
         }
 
+        s.KeepsResult = true;
         var result = await body(s);
         var inserted = await s.Connection.ExecuteAsync(
             "INSERT INTO idempotency_keys (key, request_hash, result, created_at) VALUES (@Key, @RequestHash, @Result, @Now) ON CONFLICT (key) DO NOTHING",

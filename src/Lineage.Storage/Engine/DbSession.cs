@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Lineage.Storage.Governance;
 
 namespace Lineage.Storage.Engine;
 
@@ -11,8 +10,8 @@ public enum Touched { Run, Execution, Context }
 /// on it and never commits; the <see cref="Database"/> commits when the operation returns.
 /// Not thread-safe: one operation uses it at a time.
 /// </summary>
-public sealed class DbSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, FieldProtection fields, bool forWrite,
-    ProjectScope? scope)
+public sealed class DbSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, IValueProtection fields,
+    OperationContext operation)
 {
     private List<Action>? _onCommitted;
 
@@ -24,16 +23,22 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
     public SqlDialect Dialect { get; } = dialect;
 
     /// <summary>Sealing and showing of sensitive fields (the database's <see cref="Database.Fields"/>).</summary>
-    public FieldProtection Fields { get; } = fields;
+    public IValueProtection Fields { get; } = fields;
 
-    /// <summary>True inside a write operation: sensitive values read there are redacted (results may be stored for idempotent replay).</summary>
-    public bool ForWrite { get; } = forWrite;
+    /// <summary>The request this operation serves (who, which projects, which key); <see cref="OperationContext.Background"/> outside one.</summary>
+    public OperationContext Operation { get; } = operation;
 
-    /// <summary>Who this write is made by (<see cref="ChangeActor"/>); stamped into created_by / updated_by.</summary>
-    public string? Actor { get; internal set; }
+    /// <summary>
+    /// True while the operation's result will be kept under its Idempotency-Key (in the database, for replays):
+    /// sensitive values read then are redacted whoever asks, so no plaintext is ever stored with a result.
+    /// </summary>
+    public bool KeepsResult { get; internal set; }
 
-    /// <summary>The project the request names outside its body (<see cref="Engine.RequestProject"/>), else <c>default</c>.</summary>
-    public string RequestProject { get; internal set; } = Engine.RequestProject.Default;
+    /// <summary>Who this operation is made by (<see cref="OperationContext.Actor"/>); stamped into created_by / updated_by.</summary>
+    public string? Actor => Operation.Actor;
+
+    /// <summary>The project the request names outside its body, else <c>default</c> (<see cref="OperationContext.ProjectOrDefault"/>).</summary>
+    public string RequestProject => Operation.ProjectOrDefault;
 
     /// <summary>
     /// Records that the row <paramref name="id"/> of a provenance-keeping table was changed now by <see cref="Actor"/>,
@@ -49,7 +54,7 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
         }, new { id, now, by = Actor }, Transaction);
 
     /// <summary>The projects the caller may read; null for every project (see <see cref="ProjectScope"/>).</summary>
-    public ProjectScope? Scope { get; } = scope;
+    public ProjectScope? Scope => Operation.Scope;
 
     /// <summary>
     /// " AND <paramref name="projectColumn"/> IN (readable projects)", or "" when the session sees every

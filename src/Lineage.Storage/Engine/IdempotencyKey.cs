@@ -14,4 +14,9 @@ public sealed class IdempotencyKey(string key, string requestHash)
 
     /// <summary>Set by the store when the result came from an earlier request.</summary>
     public bool Replayed { get; internal set; }
+
+    private int _claimed;
+
+    /// <summary>This key for the first operation that asks, null for every later one (see <see cref="Database.WriteAsync{T}"/>).</summary>
+    internal IdempotencyKey? Claim() => Interlocked.Exchange(ref _claimed, 1) == 0 ? this : null;
 }

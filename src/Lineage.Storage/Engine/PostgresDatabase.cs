@@ -69,13 +69,18 @@ public sealed class PostgresDatabase : Database
         return builder.ConnectionString;
     }
 
-    public override async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
+    protected override async Task<T> ExecuteReadAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
     {
         try
         {
             using var reading = Metrics.Reading();
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            return await body(Session(connection, null, forWrite: false, ProjectScope.Current));
+            // One snapshot for the whole read (REPEATABLE READ: every statement sees the database as of the first), so a
+            // run and its metrics are read as one commit left them. Npgsql sends BEGIN with the first statement.
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            var result = await body(Session(connection, transaction, operation));
+            await transaction.CommitAsync(ct);
+            return result;
         }
         catch (Exception ex)
         {
@@ -83,7 +88,7 @@ public sealed class PostgresDatabase : Database
         }
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct)
+    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -94,7 +99,7 @@ public sealed class PostgresDatabase : Database
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
-                var session = Session(connection, transaction, forWrite: true, ProjectScope.Current);
+                var session = Session(connection, transaction, operation);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
                 committed = true;
@@ -118,7 +123,7 @@ public sealed class PostgresDatabase : Database
     }
 
     protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
-        ExecuteWriteAsync(async s =>
+        ExecuteWriteAsync(OperationContext.Background, async s =>
         {
             // Several servers may start at once on a new database: one migrates, the others wait.
             await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = MigrationLockId }, s.Transaction);

@@ -4,27 +4,19 @@ namespace Lineage.Storage.Engine;
 
 /// <summary>
 /// The projects a caller may read (issue 7: a reader of project A sees nothing of project B). The HTTP
-/// access middleware enters a scope for each authenticated request that is not a server admin's; every
-/// <see cref="DbSession"/> opened inside it carries the scope, and data-access code adds
+/// access middleware decides it for each authenticated request that is not a server admin's and it travels in the
+/// request's <see cref="OperationContext"/> into every <see cref="DbSession"/>; data-access code adds
 /// <see cref="DbSession.Visible"/> to lookups by id, listings, searches, counts and lineage walks. An entity of
 /// another project is therefore "not found" by the same statement and message as a missing one.
 /// No scope (authentication off, server admins, the CLI, background work) means every project.
 /// </summary>
 public sealed class ProjectScope
 {
-    private static readonly AsyncLocal<ProjectScope?> Ambient = new();
-
     /// <summary>The ids rendered once as an SQL list, empty for none. They are integers read from the database, never request text.</summary>
     private readonly string _list;
 
     public ProjectScope(IEnumerable<long> projectIds) =>
         _list = string.Join(", ", projectIds.Distinct().Order().Select(id => id.ToString(CultureInfo.InvariantCulture)));
-
-    /// <summary>The scope of the current request, or null for "every project".</summary>
-    public static ProjectScope? Current => Ambient.Value;
-
-    /// <summary>Runs the rest of the caller's async flow inside <paramref name="scope"/>.</summary>
-    public static void Enter(ProjectScope? scope) => Ambient.Value = scope;
 
     /// <summary>"<paramref name="column"/> is one of the readable projects" (false for an empty scope).</summary>
     internal string Condition(string column) => _list.Length == 0 ? "1 = 0" : $"{column} IN ({_list})";

@@ -55,24 +55,31 @@ public sealed class SqliteDatabase : Database
     public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
         Task.FromResult(new[] { _path, _path + "-wal" }.Where(File.Exists).Sum(p => new FileInfo(p).Length));
 
-    public override async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct = default)
+    protected override async Task<T> ExecuteReadAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
     {
         using var reading = Metrics.Reading();
         await using var connection = new SqliteConnection(_readConnectionString);
         await connection.OpenAsync(ct);
         try
         {
-            return await body(Session(connection, null, forWrite: false, ProjectScope.Current));
+            // One snapshot for the whole read (a deferred transaction takes it at the first SELECT): a run and its
+            // metrics are read as one commit left them, never half before and half after a concurrent write.
+            await connection.ExecuteAsync("BEGIN");
+            var result = await body(Session(connection, null, operation));
+            await connection.ExecuteAsync("COMMIT");
+            return result;
         }
         catch (Exception ex)
         {
+            // The connection goes back to the pool: never with a transaction open.
+            try { await connection.ExecuteAsync("ROLLBACK"); } catch (SqliteException) { /* none open */ }
             throw ErrorTranslator.Translate(ex);
         }
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(Func<DbSession, Task<T>> body, CancellationToken ct)
+    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
     {
-        var item = new WorkItem(async s => await body(s));
+        var item = new WorkItem(async s => await body(s), operation);
         Metrics.Enqueued(); // before the writer can take it, so the queue gauge never dips below zero
         if (!_queue.Writer.TryWrite(item))
         {
@@ -86,7 +93,7 @@ public sealed class SqliteDatabase : Database
     protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
         // Through the writer queue: BEGIN IMMEDIATE takes the file's write lock, so two
         // processes opening one new file do not both create the schema.
-        ExecuteWriteAsync(async s => (await Migrator.ApplyAsync(s, upgrade)).Count, ct);
+        ExecuteWriteAsync(OperationContext.Background, async s => (await Migrator.ApplyAsync(s, upgrade)).Count, ct);
 
     private async Task WriterLoopAsync()
     {
@@ -95,7 +102,7 @@ public sealed class SqliteDatabase : Database
         {
             group.Clear();
             while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
-                group.Add((item, Session(_writer, null, forWrite: true, item.Scope)));
+                group.Add((item, Session(_writer, null, item.Operation)));
             var size = group.Count;
             Metrics.Dequeued(size);
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -144,7 +151,7 @@ public sealed class SqliteDatabase : Database
                 _writer.Execute("ROLLBACK");
                 group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
                 group.RemoveAt(i);
-                await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, forWrite: true, g.Item.Scope))).ToList(), savepoints: true);
+                await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, g.Item.Operation))).ToList(), savepoints: true);
                 return;
             }
         }
@@ -172,12 +179,12 @@ public sealed class SqliteDatabase : Database
         DisposeMetrics();
     }
 
-    private sealed class WorkItem(Func<DbSession, Task<object?>> body)
+    private sealed class WorkItem(Func<DbSession, Task<object?>> body, OperationContext operation)
     {
         public Func<DbSession, Task<object?>> Body { get; } = body;
 
-        // The writer loop runs outside the caller's async flow, so the caller's scope travels with the item.
-        public ProjectScope? Scope { get; } = ProjectScope.Current;
+        // The writer loop runs outside the caller's async flow, so the caller's context travels with the item.
+        public OperationContext Operation { get; } = operation;
 
         // Continuations run off the writer thread so callers never stall the next group.
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

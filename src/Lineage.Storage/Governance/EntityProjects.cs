@@ -32,7 +32,7 @@ public sealed class EntityProjects(Database db)
         EntityKind.OpenLineageRun => Guid.TryParse(key, out var uuid)
             ? ("SELECT x.project_id FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id WHERE r.run_uuid = @key", uuid.ToString("D"))
             : (null, null),
-        EntityKind.ProxyPath => ($"SELECT {MLflow.MlflowStore.ProjectOfPath.Replace("@top", "@key")}", Number(key.Split('/', 2)[0])),
+        EntityKind.ProxyPath => ($"SELECT {MLflow.MlflowAccess.ProjectOfPath.Replace("@top", "@key")}", Number(key.Split('/', 2)[0])),
         _ => Number(key) is { } id ? (kind switch
         {
             EntityKind.Experiment => "SELECT project_id FROM experiments WHERE id = @key",

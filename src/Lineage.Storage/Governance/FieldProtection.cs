@@ -14,16 +14,19 @@ namespace Lineage.Storage.Governance;
 /// and run params and tags marked sensitive on write. With a keyring they are stored sealed
 /// (<see cref="FieldEnvelope"/>); without one, pattern matches are stored as sent (the server says
 /// "field encryption: off") and an explicit mark is refused.
-/// <para>Reads: a caller whose <see cref="RevealScope"/> may not reveal sees <see cref="SensitiveKeys.Redacted"/>;
-/// one who may sees the plaintext and the field is recorded in the scope, for the audit log. Results
-/// of write operations are always redacted, because they may be kept as idempotent-replay results
-/// in the database. In-process callers without a scope (the CLI on the database, tests) see plaintext.</para>
+/// <para>Reads: a caller whose <see cref="RevealRights"/> may not reveal sees <see cref="SensitiveKeys.Redacted"/>;
+/// one who may sees the plaintext and the field is recorded in its rights, for the audit log. The result
+/// of a write made under an Idempotency-Key is always redacted (<see cref="DbSession.KeepsResult"/>), because it is
+/// kept in the database for replays. In-process callers without a scope (the CLI on the database, tests) see plaintext.</para>
 /// Thread-safe.
 /// </summary>
-public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
+public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns) : IValueProtection
 {
     /// <summary>No keyring, default patterns: redaction without encryption.</summary>
     public static FieldProtection Off { get; } = new(null, SensitiveKeys.Parse(null));
+
+    /// <summary>The protection <paramref name="db"/> was given, for governance's own work (key rotation, start-up checks).</summary>
+    public static FieldProtection Of(Database db) => db.Fields as FieldProtection ?? Off;
 
     private readonly ConcurrentDictionary<string, bool> _recordedKeyIds = new();
 
@@ -36,7 +39,7 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     public bool IsSensitive(string key) => Patterns.Matches(key);
 
     /// <summary>What to store for <paramref name="value"/> under <paramref name="key"/>, bound to <paramref name="binding"/>.</summary>
-    internal string Seal(DbSession s, string binding, string key, string value, bool marked, string field)
+    public string Seal(DbSession s, string binding, string key, string value, bool marked, string field)
     {
         var sensitive = marked || Patterns.Matches(key);
         var keyring = Keys?.Current;
@@ -73,12 +76,12 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     internal void ForgetRecorded(string keyId) => _recordedKeyIds.TryRemove(keyId, out _);
 
     /// <summary>What the current caller sees of a stored value; <paramref name="label"/> names it in the audit log.</summary>
-    internal string Show(DbSession s, string binding, string label, string key, string stored)
+    public string Show(DbSession s, string binding, string label, string key, string stored)
     {
         var isSealed = FieldEnvelope.IsSealed(stored);
         if (!isSealed && !Patterns.Matches(key)) return stored;
-        var scope = RevealScope.Current;
-        if (s.ForWrite || scope is { MayReveal: false }) return SensitiveKeys.Redacted;
+        var scope = s.Operation.Reveal;
+        if (s.KeepsResult || scope is { MayReveal: false }) return SensitiveKeys.Redacted;
         string plain;
         try
         {
@@ -96,7 +99,7 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     }
 
     /// <summary>Decrypts for the store's own use (comparisons, re-encryption); not a reveal.</summary>
-    internal string Open(string binding, string stored)
+    public string Open(string binding, string stored)
     {
         if (!FieldEnvelope.IsSealed(stored)) return stored;
         var keyring = Keys?.Current ?? throw new FieldKeyMissingException(FieldEnvelope.KeyIdOf(stored) ?? "?");
@@ -114,7 +117,7 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     internal static string MetadataBinding(long nameId, long version, string key) => $"artifact_versions/{nameId}/{version}/metadata/{key}";
 
     /// <summary>Seals the top-level entries of a metadata object whose keys are sensitive (each entry's JSON text).</summary>
-    internal string SealMetadata(DbSession s, long nameId, long version, string metadata)
+    public string SealMetadata(DbSession s, long nameId, long version, string metadata)
     {
         if (metadata == "{}" || !MayHoldSensitive(metadata)) return metadata;
         var obj = JsonNode.Parse(metadata)!.AsObject();
@@ -134,7 +137,7 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
     }
 
     /// <summary>Metadata as the current caller may see it: sensitive entries redacted or decrypted.</summary>
-    internal string ShowMetadata(DbSession s, long nameId, long version, string label, string metadata)
+    public string ShowMetadata(DbSession s, long nameId, long version, string label, string metadata)
     {
         if (metadata == "{}" || !MayHoldSensitive(metadata)) return metadata;
         var obj = JsonNode.Parse(metadata)!.AsObject();
@@ -181,30 +184,6 @@ public sealed class FieldProtection(KeySource? keys, SensitiveKeys patterns)
             : $"this database holds values encrypted with key(s) {string.Join(", ", missing)}, which the configured keyring " +
               $"({string.Join(", ", keyring.Ids)}) does not hold; a wrong key file? Add the missing keys (oldest first, current key last)");
     }
-}
-
-/// <summary>
-/// The reveal decision for one request and the sensitive fields revealed to it (for the audit log).
-/// Set by the server per request; flows with the request's async calls.
-/// </summary>
-public sealed class RevealScope
-{
-    private static readonly AsyncLocal<RevealScope?> Ambient = new();
-    private readonly ConcurrentDictionary<string, bool> _revealed = new();
-
-    private RevealScope(bool mayReveal) => MayReveal = mayReveal;
-
-    public static RevealScope? Current => Ambient.Value;
-
-    public bool MayReveal { get; }
-
-    /// <summary>The fields revealed so far, sorted (a retried transaction records a field once).</summary>
-    public IReadOnlyList<string> Revealed => _revealed.Keys.Order(StringComparer.Ordinal).ToList();
-
-    /// <summary>Starts a scope for the calling async flow (and the calls it makes).</summary>
-    public static RevealScope Begin(bool mayReveal) => Ambient.Value = new RevealScope(mayReveal);
-
-    internal void Record(string label) => _revealed[label] = true;
 }
 
 /// <summary>

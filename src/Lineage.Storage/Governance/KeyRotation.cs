@@ -61,13 +61,14 @@ public sealed class KeyRotation(Database db)
     /// </summary>
     public async Task<long> ReencryptAsync(int batchSize, IProgress<long>? progress = null, CancellationToken ct = default)
     {
-        if (db.Fields.Keys is null) throw LineageException.Invalid("key-file", "re-encryption needs a keyring (--key-file)");
+        var fields = FieldProtection.Of(db);
+        if (fields.Keys is null) throw LineageException.Invalid("key-file", "re-encryption needs a keyring (--key-file)");
         long done = 0;
         foreach (var (table, owner, binding, _) in Tables)
         {
             while (true)
             {
-                var current = db.Fields.Keys.Current.CurrentId;
+                var current = fields.Keys.Current.CurrentId;
                 var changed = await db.WriteAsync(async s =>
                 {
                     var rows = (await s.Connection.QueryAsync<(long Owner, string Key, string Value)>(
@@ -76,7 +77,7 @@ public sealed class KeyRotation(Database db)
                     foreach (var row in rows)
                         await s.Connection.ExecuteAsync(
                             $"UPDATE {table} SET value = @fresh WHERE {owner} = @Owner AND key = @Key AND value = @Value",
-                            new { fresh = s.Fields.Reseal(s, binding(row.Owner, row.Key), row.Value), row.Owner, row.Key, row.Value }, s.Transaction);
+                            new { fresh = fields.Reseal(s, binding(row.Owner, row.Key), row.Value), row.Owner, row.Key, row.Value }, s.Transaction);
                     return rows.Count;
                 }, ct: ct);
                 if (changed == 0) break;
@@ -88,7 +89,7 @@ public sealed class KeyRotation(Database db)
         {
             var (count, last) = await db.WriteAsync(async s =>
             {
-                var currentId = s.Fields.Keys!.Current.CurrentId;
+                var currentId = fields.Keys.Current.CurrentId;
                 var rows = await SealedMetadataAsync(s, after, batchSize);
                 var resealed = 0;
                 foreach (var (id, nameId, version, text) in rows)
@@ -96,7 +97,7 @@ public sealed class KeyRotation(Database db)
                     var obj = JsonNode.Parse(text)!.AsObject();
                     var stale = SealedEntries(text).Where(e => FieldEnvelope.KeyIdOf(e.Stored) != currentId).ToList();
                     foreach (var (key, stored) in stale)
-                        obj[key] = s.Fields.Reseal(s, FieldProtection.MetadataBinding(nameId, version, key), stored);
+                        obj[key] = fields.Reseal(s, FieldProtection.MetadataBinding(nameId, version, key), stored);
                     if (stale.Count == 0) continue;
                     await s.Connection.ExecuteAsync("UPDATE artifact_versions SET metadata = @fresh WHERE id = @id AND metadata = @text",
                         new { fresh = obj.ToJsonString(), id, text }, s.Transaction);
@@ -122,7 +123,7 @@ public sealed class KeyRotation(Database db)
             await s.Connection.ExecuteAsync("DELETE FROM encryption_keys WHERE key_id = @keyId", new { keyId }, s.Transaction);
             return await AuditLog.AppendAsync(s, new AuditRecord(actor, null, "key.retire", $"key:{keyId}", 200, "{}"));
         }, ct: ct);
-        db.Fields.ForgetRecorded(keyId);
+        FieldProtection.Of(db).ForgetRecorded(keyId);
     }
 
     private static async Task<List<(long Id, long NameId, long Version, string Metadata)>> SealedMetadataAsync(DbSession s, long afterId, int limit) =>

@@ -6,28 +6,19 @@ namespace Lineage.Storage.Governance;
 
 /// <summary>
 /// The audit entry the current write request owes: the outbox half of the audit log (docs/governance.md,
-/// "Audit log"). The server enters one per write request before the endpoint runs. <see cref="Database.WriteAsync{T}"/>
-/// captures it on the caller's async flow, like <see cref="ChangeActor"/> (the SQLite writer runs bodies on its own
-/// loop), and once the body has succeeded inserts the request's row into <c>audit_pending</c> in the same
+/// "Audit log"). The server makes one per write request the request's <see cref="OperationContext.BeforeCommit"/>
+/// hook: once a write operation's body has succeeded it inserts the request's row into <c>audit_pending</c> in the same
 /// transaction, so the entry commits or rolls back with the request's first write. <see cref="Id"/> is set only when
 /// that transaction commits; until then every write transaction of the request (and every re-run of one, after a
 /// SQLite group rollback or a PostgreSQL retry) inserts again, and later transactions insert nothing.
 /// <see cref="AuditLog.ChainAsync"/> moves the row into the chain. Thread-safe.
 /// </summary>
 /// <param name="summary">A JSON object: what is known of the request before it runs (route, query, size).</param>
-public sealed class PendingAudit(string actor, string? address, string action, string target, string summary)
+public sealed class PendingAudit(string actor, string? address, string action, string target, string summary) : ICommitHook
 {
-    private static readonly AsyncLocal<PendingAudit?> Ambient = new();
-
     // Unique in audit_pending: two transactions of one request running at once still leave one row.
     private readonly string _request = Guid.NewGuid().ToString("N");
     private long _id;
-
-    /// <summary>The current request's pending entry, or null outside a write request (the CLI, background work, reads).</summary>
-    public static PendingAudit? Current => Ambient.Value;
-
-    /// <summary>Makes <paramref name="pending"/> the entry of every store write in the rest of the caller's async flow.</summary>
-    public static void Enter(PendingAudit pending) => Ambient.Value = pending;
 
     public string Actor { get; } = actor;
     public string? Address { get; } = address;
@@ -38,7 +29,7 @@ public sealed class PendingAudit(string actor, string? address, string action, s
     /// <summary>The request's committed <c>audit_pending</c> row, or null while no write of the request has committed.</summary>
     public long? Id => Interlocked.Read(ref _id) is > 0 and var id ? id : (long?)null;
 
-    internal async Task RecordAsync(DbSession s)
+    public async Task BeforeCommitAsync(DbSession s)
     {
         if (Id is not null) return;
         // No row back: a concurrent transaction of this request holds it, and sets Id when it commits.

@@ -178,6 +178,20 @@ internal static class LineageAccess
     public static string Text(ExecutionState state) => state.ToString().ToUpperInvariant();
 
     public static ExecutionState ParseState(string text) => Enum.Parse<ExecutionState>(text, ignoreCase: true);
+
+    /// <summary>The deepest walk a lineage query may ask for.</summary>
+    public const int MaxDepth = 100;
+
+    /// <summary>Advisory lock id for graph writes on PostgreSQL (lineage writes and OpenLineage ingestion take it).</summary>
+    internal const long GraphLockId = 0x4c696e6547726170;
+
+    /// <summary>Inside a write: the run's execution produced this artifact (called when registering from a run).</summary>
+    internal static async Task RecordRunOutputAsync(DbSession s, long runId, long artifactId, long time)
+    {
+        var execution = await RunExecutionAsync(s, runId);
+        await AddEventAsync(s, execution, artifactId, EventKind.Output, "output", time);
+    }
+
 }
 
 internal sealed class ContextRow

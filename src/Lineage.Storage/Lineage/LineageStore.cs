@@ -26,14 +26,11 @@ public sealed record ProvenanceReport(NodeId Root, IReadOnlyList<ArtifactVersion
 /// </summary>
 public sealed class LineageStore(Database db)
 {
-    public const int MaxDepth = 100;
-
-    /// <summary>Advisory lock id for graph writes on PostgreSQL (OpenLineage ingestion takes it too).</summary>
-    internal const long GraphLockId = 0x4c696e6547726170;
+    public const int MaxDepth = LineageAccess.MaxDepth;
 
     public Task<Execution> CreateExecutionAsync(string? project, string type, string name, ExecutionState state = ExecutionState.Running,
         string? properties = null, IReadOnlyList<EventInput>? inputs = null, IReadOnlyList<EventInput>? outputs = null,
-        IReadOnlyList<long>? contextIds = null, IdempotencyKey? idem = null)
+        IReadOnlyList<long>? contextIds = null)
     {
         ArtifactRules.Type(type);
         Validate.Name(name, "name");
@@ -42,7 +39,7 @@ public sealed class LineageStore(Database db)
         CheckEvents(outputs, "outputs");
         return db.WriteAsync(async s =>
         {
-            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? TrackingStore.DefaultProject);
+            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? OperationContext.DefaultProject);
             var now = Clock.NowMs();
             var end = state is ExecutionState.Complete or ExecutionState.Failed or ExecutionState.Canceled or ExecutionState.Cached ? now : (long?)null;
             var id = await LineageAccess.CreateExecutionAsync(s, p.Id, type, name, state, now, end, props, null, now);
@@ -53,7 +50,7 @@ public sealed class LineageStore(Database db)
                 await LineageAccess.AssociateAsync(s, c, id);
             }
             return (await LineageAccess.RequireExecutionAsync(s, id)).ToModel();
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>The execution that is this run.</summary>
@@ -86,7 +83,7 @@ public sealed class LineageStore(Database db)
     }
 
     /// <summary>Moves a standalone execution to a new state (a run's execution follows its run instead).</summary>
-    public Task<Execution> UpdateExecutionAsync(long id, ExecutionState state, IdempotencyKey? idem = null) =>
+    public Task<Execution> UpdateExecutionAsync(long id, ExecutionState state) =>
         db.WriteAsync(async s =>
         {
             var row = await LineageAccess.RequireExecutionAsync(s, id);
@@ -95,10 +92,10 @@ public sealed class LineageStore(Database db)
             var end = state is ExecutionState.Complete or ExecutionState.Failed or ExecutionState.Canceled or ExecutionState.Cached ? Clock.NowMs() : (long?)null;
             await LineageAccess.UpdateExecutionAsync(s, id, state, end);
             return (await LineageAccess.RequireExecutionAsync(s, id)).ToModel();
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Records more inputs and outputs of an execution. Repeating an existing event is a no-op.</summary>
-    public Task<Execution> AddEventsAsync(long executionId, IReadOnlyList<EventInput> inputs, IReadOnlyList<EventInput> outputs, IdempotencyKey? idem = null)
+    public Task<Execution> AddEventsAsync(long executionId, IReadOnlyList<EventInput> inputs, IReadOnlyList<EventInput> outputs)
     {
         CheckEvents(inputs, "inputs");
         CheckEvents(outputs, "outputs");
@@ -107,11 +104,11 @@ public sealed class LineageStore(Database db)
             await LineageAccess.RequireExecutionAsync(s, executionId);
             await AddEventsAsync(s, executionId, inputs, outputs, Clock.NowMs());
             return (await LineageAccess.RequireExecutionAsync(s, executionId)).ToModel();
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>A run consumed an artifact version (a dataset input): an input event of the run's execution.</summary>
-    public Task<Execution> LogRunInputAsync(string runId, long artifactId, string role, IdempotencyKey? idem = null)
+    public Task<Execution> LogRunInputAsync(string runId, long artifactId, string role)
     {
         runId = Validate.RunId(runId);
         CheckEvents([new EventInput(artifactId, role)], "inputs");
@@ -121,38 +118,30 @@ public sealed class LineageStore(Database db)
             var execution = await LineageAccess.RunExecutionAsync(s, run.Id);
             await AddEventsAsync(s, execution, [new EventInput(artifactId, role)], [], Clock.NowMs());
             return (await LineageAccess.RequireExecutionAsync(s, execution)).ToModel();
-        }, idem);
+        }, keyed: true);
     }
 
-    /// <summary>Inside a write: the run's execution produced this artifact (called when registering from a run).</summary>
-    internal static async Task RecordRunOutputAsync(DbSession s, long runId, long artifactId, long time)
-    {
-        var execution = await LineageAccess.RunExecutionAsync(s, runId);
-        await LineageAccess.AddEventAsync(s, execution, artifactId, EventKind.Output, "output", time);
-    }
-
-    public Task<Context> CreateContextAsync(string? project, string type, string name, long? parentId = null, string? properties = null,
-        IdempotencyKey? idem = null)
+    public Task<Context> CreateContextAsync(string? project, string type, string name, long? parentId = null, string? properties = null)
     {
         ArtifactRules.Type(type);
         Validate.Name(name, "name");
         var props = ArtifactRules.Metadata(properties, "properties");
         return db.WriteAsync(async s =>
         {
-            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? TrackingStore.DefaultProject);
+            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? OperationContext.DefaultProject);
             if (parentId is { } parent && await LineageAccess.FindContextAsync(s, parent) is null)
                 throw LineageException.NotFound($"parent context {parent} does not exist");
             var id = await LineageAccess.CreateContextAsync(s, p.Id, type, name, parentId, props)
                      ?? throw LineageException.AlreadyExists($"context {type} '{name}' already exists in project '{p.Name}'");
             return (await LineageAccess.FindContextAsync(s, id))!;
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<Context> GetContextAsync(long id) =>
         db.ReadAsync(async s => await LineageAccess.FindContextAsync(s, id) ?? throw LineageException.NotFound($"context {id} does not exist"));
 
     /// <summary>Attributes artifacts and associates executions with a context.</summary>
-    public Task<Context> AddToContextAsync(long contextId, IReadOnlyList<long> executionIds, IReadOnlyList<long> artifactIds, IdempotencyKey? idem = null) =>
+    public Task<Context> AddToContextAsync(long contextId, IReadOnlyList<long> executionIds, IReadOnlyList<long> artifactIds) =>
         db.WriteAsync(async s =>
         {
             var context = await LineageAccess.FindContextAsync(s, contextId) ?? throw LineageException.NotFound($"context {contextId} does not exist");
@@ -168,7 +157,7 @@ public sealed class LineageStore(Database db)
             }
             await s.TouchAsync(Touched.Context, contextId, Clock.NowMs());
             return (await LineageAccess.FindContextAsync(s, contextId))!;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Everything in a context: its executions and the artifacts attributed to it.</summary>
     public Task<(IReadOnlyList<Execution> Executions, IReadOnlyList<ArtifactVersion> Artifacts)> ContextMembersAsync(long contextId) =>
@@ -287,7 +276,7 @@ public sealed class LineageStore(Database db)
     {
         if (inputs.Count + outputs.Count == 0) return;
         if (db.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = GraphLockId }, s.Transaction);
+            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = LineageAccess.GraphLockId }, s.Transaction);
         var execution = new NodeId(NodeKind.Execution, executionId);
         for (var i = 0; i < inputs.Count; i++)
         {

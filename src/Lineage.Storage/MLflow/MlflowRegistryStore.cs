@@ -45,15 +45,15 @@ public sealed class MlflowRegistryStore(Database db)
     // ---- registered models ------------------------------------------------------------------
 
     public Task<MlflowModelView> GetModelAsync(string name) =>
-        db.ReadAsync(async s => (await ModelViewsAsync(s, [await RegistryStore.RequireModelAsync(s, null, name)]))[0]);
+        db.ReadAsync(async s => (await ModelViewsAsync(s, [await RegistryAccess.RequireModelAsync(s, null, name)]))[0]);
 
     /// <summary>Renames a model; its versions, aliases and history follow (they hang off the model's id).</summary>
-    public Task<bool> RenameModelAsync(string name, string newName, IdempotencyKey? idem = null)
+    public Task<bool> RenameModelAsync(string name, string newName)
     {
         RegistryRules.ModelName(newName, "new_name");
         return db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name, lockRow: true);
             if (m.Name == newName) return true;
             var changed = await s.Connection.ExecuteAsync("""
                 UPDATE registered_models SET name = @newName, updated_at = @now, updated_by = @by
@@ -63,28 +63,28 @@ public sealed class MlflowRegistryStore(Database db)
             await s.Connection.ExecuteAsync("UPDATE model_versions SET updated_at = @now, updated_by = @by WHERE model_id = @Id",
                 new { m.Id, now = Clock.NowMs(), by = s.Actor }, s.Transaction);
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>
     /// Deletes a model with its versions, tags, aliases, approvers, history and promotion requests. The artifact
     /// versions stay (they are lineage); a model with deployments is refused (CONFLICT): retire and remove them first.
     /// </summary>
-    public Task<bool> DeleteModelAsync(string name, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteModelAsync(string name) =>
         db.WriteAsync(async s =>
         {
-            await RegistryAccess.DeleteModelAsync(s, await RegistryStore.RequireModelAsync(s, null, name, lockRow: true));
+            await RegistryAccess.DeleteModelAsync(s, await RegistryAccess.RequireModelAsync(s, null, name, lockRow: true));
             return true;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Deletes a model tag; a tag that is not there is fine (MLflow answers 200).</summary>
-    public Task<bool> DeleteModelTagAsync(string name, string key, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteModelTagAsync(string name, string key) =>
         db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name, lockRow: true);
             await s.Connection.ExecuteAsync("DELETE FROM registered_model_tags WHERE model_id = @Id AND key = @key", new { m.Id, key }, s.Transaction);
             return true;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Registered models of the request's project matching the query; default order: name ascending.</summary>
     public Task<Page<MlflowModelView>> SearchModelsAsync(SearchQuery query, int? maxResults, string? pageToken)
@@ -110,7 +110,7 @@ public sealed class MlflowRegistryStore(Database db)
         var wanted = stages.Select(t => RegistryRules.StageText(RegistryRules.Stage(t, "stages"))).ToHashSet();
         return db.ReadAsync<IReadOnlyList<MlflowVersionView>>(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name);
             var latest = await LatestRowsAsync(s, [m.Id]);
             return await VersionViewsAsync(s, latest.Where(r => wanted.Count == 0 || wanted.Contains(r.Stage)).OrderBy(r => r.Version).ToList());
         });
@@ -122,28 +122,28 @@ public sealed class MlflowRegistryStore(Database db)
     public Task<MlflowVersionView> GetByAliasAsync(string name, string alias) =>
         db.ReadAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name);
             var row = await RegistryAccess.FindVersionAsync(s, m.Id, new VersionRef(null, alias))
                       ?? throw LineageException.Invalid("alias", $"Registered model alias {alias} not found.");
             return (await VersionViewsAsync(s, [row]))[0];
         });
 
     /// <summary>Removes an alias (recorded in the model's history); an alias that is not there is fine, as in MLflow.</summary>
-    public Task<bool> DeleteAliasAsync(string name, string alias, string? user, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteAliasAsync(string name, string alias) =>
         db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name, lockRow: true);
             var old = await RegistryAccess.AliasVersionAsync(s, m.Id, alias);
             if (old is null) return true;
             var approvers = await RegistryAccess.ApproversAsync(s, m.Id);
-            if (approvers.Count > 0 && (user is null || !approvers.Contains(user)))
-                throw new LineageException(ErrorCode.PermissionDenied, $"user '{user ?? "(anonymous)"}' may not move aliases of '{m.Name}': it needs the approver role");
+            if (approvers.Count > 0 && (s.Actor is null || !approvers.Contains(s.Actor)))
+                throw new LineageException(ErrorCode.PermissionDenied, $"user '{s.Actor ?? "(anonymous)"}' may not move aliases of '{m.Name}': it needs the approver role");
             var now = Clock.NowMs();
-            await RegistryAccess.MoveAliasAsync(s, m.Id, alias, null, user, now);
+            await RegistryAccess.MoveAliasAsync(s, m.Id, alias, null, s.Actor, now);
             await RegistryAccess.RecordChangeAsync(s, m.Id, "alias", alias, old, old.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), null,
-                user, now, null);
+                s.Actor, now, null);
             return true;
-        }, idem);
+        }, keyed: true);
 
     // ---- model versions ---------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ public sealed class MlflowRegistryStore(Database db)
     /// the run of the source folder.
     /// </summary>
     public Task<long> CreateVersionAsync(string name, string source, string? runId, string? description, IReadOnlyList<KeyValue> tags,
-        string? runLink, string? user, IdempotencyKey? idem = null)
+        string? runLink)
     {
         Validate.Text(source, "source", 4000);
         Validate.NotSealedLooking(source, "source");
@@ -170,47 +170,47 @@ public sealed class MlflowRegistryStore(Database db)
         var givenRun = string.IsNullOrEmpty(runId) ? null : runId.ToLowerInvariant();
         return db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name, lockRow: true);
             var now = Clock.NowMs();
             var linkedRun = givenRun is { Length: 32 } && givenRun.All(char.IsAsciiHexDigit) ? await RunAccess.FindAsync(s, givenRun) : null;
             var (folder, sourceRun) = await ProxyFolderAsync(s, source);
-            var artifactId = await ModelArtifactAsync(s, m, source, folder, sourceRun ?? linkedRun, user, now);
+            var artifactId = await ModelArtifactAsync(s, m, source, folder, sourceRun ?? linkedRun, s.Actor, now);
             var version = await RegistryAccess.NextVersionAsync(s, m.Id, now);
             var id = await RegistryAccess.InsertVersionAsync(s, m.Id, version, artifactId, (linkedRun ?? sourceRun)?.Id, ModelVersionStatus.Ready,
-                description, null, user, now);
+                description, null, s.Actor, now);
             foreach (var t in tags) await RegistryAccess.SetVersionTagAsync(s, id, t.Key, t.Value);
             await s.Connection.ExecuteAsync(
                 "INSERT INTO mlflow_model_versions (version_id, source, run_id, run_link) VALUES (@id, @source, @runId, @runLink)",
                 new { id, source, runId = runId ?? "", runLink = runLink ?? "" }, s.Transaction);
             return version;
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<MlflowVersionView> GetVersionAsync(string name, long version) =>
         db.ReadAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name);
             return (await VersionViewsAsync(s, [await RequireVersionAsync(s, m, version)]))[0];
         });
 
     /// <summary>Deletes a version, its tags and the aliases naming it; the artifact version stays. A deployed version is refused (CONFLICT).</summary>
-    public Task<bool> DeleteVersionAsync(string name, long version, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteVersionAsync(string name, long version) =>
         db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name, lockRow: true);
             await RegistryAccess.DeleteVersionAsync(s, m, await RequireVersionAsync(s, m, version));
             return true;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Deletes a version tag; a tag that is not there is fine (MLflow answers 200).</summary>
-    public Task<bool> DeleteVersionTagAsync(string name, long version, string key, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteVersionTagAsync(string name, long version, string key) =>
         db.WriteAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name);
             var row = await RequireVersionAsync(s, m, version);
             await s.Connection.ExecuteAsync("DELETE FROM model_version_tags WHERE version_id = @Id AND key = @key", new { row.Id, key }, s.Transaction);
             return true;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Versions of the request's project matching the query; default order: last update newest first, then name, then version newest first.</summary>
     public Task<Page<MlflowVersionView>> SearchVersionsAsync(SearchQuery query, int? maxResults, string? pageToken)
@@ -234,7 +234,7 @@ public sealed class MlflowRegistryStore(Database db)
     public Task<string> SourceFolderAsync(string name, long version) =>
         db.ReadAsync(async s =>
         {
-            var m = await RegistryStore.RequireModelAsync(s, null, name);
+            var m = await RegistryAccess.RequireModelAsync(s, null, name);
             var view = (await VersionViewsAsync(s, [await RequireVersionAsync(s, m, version)]))[0];
             var (folder, _) = await ProxyFolderAsync(s, view.Source);
             return folder ?? throw LineageException.NotFound($"the source of version {version} of '{name}' ({view.Source}) is not served by this server");
@@ -321,8 +321,8 @@ public sealed class MlflowRegistryStore(Database db)
         var (folder, run) = await NamedFolderAsync(s, source);
         // Stored content is resolved with the caller's rights on the project that owns it: a folder of a project the
         // caller cannot read is as missing as an unknown experiment, so no version can copy its files (issue 17).
-        if (folder is not null && !await MlflowStore.VisibleAsync(s, MlflowStore.Top(folder)))
-            throw LineageException.NotFound($"No Experiment with id={MlflowStore.Top(folder)} exists");
+        if (folder is not null && !await MlflowAccess.VisibleAsync(s, MlflowAccess.Top(folder)))
+            throw LineageException.NotFound($"No Experiment with id={MlflowAccess.Top(folder)} exists");
         return (folder, run);
     }
 
@@ -337,7 +337,7 @@ public sealed class MlflowRegistryStore(Database db)
             if (uuid.Length != 32 || !uuid.All(char.IsAsciiHexDigit)) return (null, null);
             // A run this caller cannot see (another project's, or none) is missing: the source names nothing here.
             var run = await RunAccess.FindAsync(s, uuid) ?? throw LineageException.NotFound($"Run with id={uuid} not found");
-            var location = (await SearchStore.LocationsAsync(s, [run.ExperimentId]))[run.ExperimentId];
+            var location = (await ExperimentAccess.LocationsAsync(s, [run.ExperimentId]))[run.ExperimentId];
             if (!location.StartsWith(ProxyScheme, StringComparison.Ordinal)) return (null, run);
             var root = $"{location[ProxyScheme.Length..].Trim('/')}/{run.Uuid}/artifacts";
             return (path.Length == 0 ? root : $"{root}/{path}", run);
@@ -397,7 +397,7 @@ public sealed class MlflowRegistryStore(Database db)
         var id = await ArtifactAccess.InsertVersionAsync(s, name.Id, name.LatestVersion, "model", kind, digest, size, uri, metadata,
             null, producer?.Id, user, now);
         await ArtifactAccess.InsertFilesAsync(s, id, files);
-        if (producer is not null) await LineageStore.RecordRunOutputAsync(s, producer.Id, id, now);
+        if (producer is not null) await LineageAccess.RecordRunOutputAsync(s, producer.Id, id, now);
         return id;
     }
 

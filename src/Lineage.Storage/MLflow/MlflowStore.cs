@@ -23,7 +23,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
     public const string ModelHistoryTag = "mlflow.log-model.history";
 
     /// <summary>Creates an experiment in the request's project (default unless the tracking URI names one); RESOURCE_ALREADY_EXISTS when the name is taken.</summary>
-    public Task<long> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, IdempotencyKey? idem = null)
+    public Task<long> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags)
     {
         Validate.Name(name, "name");
         foreach (var t in tags)
@@ -47,21 +47,21 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
                     new { id, artifactLocation }, s.Transaction);
             foreach (var (key, value) in tags) await ExperimentAccess.SetTagAsync(s, id, key, value);
             return id;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Restores a deleted experiment (and the runs its deletion took); an active one is RESOURCE_DOES_NOT_EXIST, as in MLflow.</summary>
-    public Task<bool> RestoreExperimentAsync(long id, IdempotencyKey? idem = null) =>
+    public Task<bool> RestoreExperimentAsync(long id) =>
         db.WriteAsync(async s =>
         {
             var row = await ExperimentAccess.FindAsync(s, id);
             if (row is null || row.IsActive) throw LineageException.NotFound($"No deleted experiment with id={id} exists");
             await ExperimentAccess.RestoreAsync(s, row, Clock.NowMs());
             return true;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Sets a run tag; <c>mlflow.runName</c> also renames the run, as in MLflow.</summary>
-    public Task<bool> SetRunTagAsync(string runId, string key, string value, IdempotencyKey? idem = null)
+    public Task<bool> SetRunTagAsync(string runId, string key, string value)
     {
         runId = Validate.RunId(runId, "run_id");
         Validate.Key(key, "key");
@@ -73,11 +73,12 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             if (key == RunNameTag) await RunAccess.UpdateAsync(s, run.Id, null, null, value);
             else await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Updates status, end time and name; a new name is also written to <c>mlflow.runName</c>.</summary>
-    public Task<bool> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? name, IdempotencyKey? idem = null)
+    /// <summary>MLflow's runs/update; answers with the run as it stands after the update, read in the same transaction.</summary>
+    public Task<RunView> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? name)
     {
         runId = Validate.RunId(runId, "run_id");
         if (name is not null) Validate.Text(name, "run_name", Limits.MaxKeyLength);
@@ -86,15 +87,15 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             var run = await RunAccess.RequireActiveAsync(s, runId, "update the run");
             await RunAccess.UpdateAsync(s, run.Id, status, endTime, string.IsNullOrEmpty(name) ? null : name);
             if (!string.IsNullOrEmpty(name)) await RunAccess.SetTagsAsync(s, run.Id, [new KeyValue(RunNameTag, name)]);
-            return true;
-        }, idem);
+            return (await ViewAccess.RunViewsAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0];
+        }, keyed: true);
     }
 
     /// <summary>
     /// Records the datasets a run consumed: each becomes (or reuses) a dataset artifact version and
     /// an input edge of the run's execution. All or nothing.
     /// </summary>
-    public Task<bool> LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, IdempotencyKey? idem = null)
+    public Task<bool> LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets)
     {
         runId = Validate.RunId(runId, "run_id");
         for (var i = 0; i < datasets.Count; i++)
@@ -128,11 +129,11 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
                 await DatasetInputAccess.AddInputAsync(s, run.Id, artifact, d.Tags, now);
             }
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Appends a model description (MLflow's MLmodel as JSON) to the run's <c>mlflow.log-model.history</c> tag.</summary>
-    public Task<bool> LogModelAsync(string runId, string modelJson, IdempotencyKey? idem = null)
+    public Task<bool> LogModelAsync(string runId, string modelJson)
     {
         runId = Validate.RunId(runId, "run_id");
         JsonNode model;
@@ -165,7 +166,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             history.Add(entry);
             await RunAccess.SetTagsAsync(s, run.Id, [new KeyValue(ModelHistoryTag, history.ToJsonString())]);
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>The run ids whose history a bulk read may touch; unknown ids are RESOURCE_DOES_NOT_EXIST.</summary>
@@ -178,22 +179,6 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
 
     // ---- artifact proxy files ---------------------------------------------------------------
 
-    /// <summary>
-    /// The project of a proxy path (parameter @top: its first segment): that experiment's project when the segment
-    /// is an experiment id (MLflow's default artifact location is <c>mlflow-artifacts:/&lt;experiment id&gt;</c>), else default.
-    /// </summary>
-    internal const string ProjectOfPath =
-        "COALESCE((SELECT x.project_id FROM experiments x WHERE x.id = @top), (SELECT d.id FROM projects d WHERE d.name = 'default'))";
-
-    /// <summary>Whether the session may see files under the top-level folder <paramref name="top"/>.</summary>
-    internal static async Task<bool> VisibleAsync(DbSession s, string top) =>
-        s.Scope is null || await s.Connection.ExecuteScalarAsync<long?>(
-            $"SELECT p.id FROM projects p WHERE p.id = {ProjectOfPath}{s.Visible("p.id")}",
-            new { top = long.TryParse(top, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null },
-            s.Transaction) is not null;
-
-    internal static string Top(string path) => path.Split('/', 2)[0];
-
     /// <summary>Stores a file under a proxy path (replacing an earlier one); bytes go to the blob store first.</summary>
     public async Task<FolderEntry> PutFileAsync(string path, Stream content, long? maxBytes, CancellationToken ct = default)
     {
@@ -202,7 +187,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
         return await db.WriteAsync(async s =>
         {
             // Files of another project's experiment cannot be written; to the caller that experiment does not exist.
-            if (!await VisibleAsync(s, Top(path))) throw LineageException.NotFound($"No Experiment with id={Top(path)} exists");
+            if (!await MlflowAccess.VisibleAsync(s, MlflowAccess.Top(path))) throw LineageException.NotFound($"No Experiment with id={MlflowAccess.Top(path)} exists");
             var folderClash = await s.Connection.ExecuteScalarAsync<long>(
                 "SELECT COUNT(*) FROM proxy_files WHERE path > @lo AND path < @hi", new { lo = path + "/", hi = path + "0" }, s.Transaction);
             if (folderClash > 0) throw LineageException.Invalid("path", $"'{path}' is a folder");
@@ -218,7 +203,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
     public async Task<(Stream Content, long Size)> OpenFileAsync(string path, CancellationToken ct = default)
     {
         path = ProxyPaths.Check(path, allowRoot: false);
-        var row = await db.ReadAsync(async s => await VisibleAsync(s, Top(path))
+        var row = await db.ReadAsync(async s => await MlflowAccess.VisibleAsync(s, MlflowAccess.Top(path))
             ? await s.Connection.QueryFirstOrDefaultAsync<(string Digest, long Size)?>("SELECT digest, size FROM proxy_files WHERE path = @path", new { path },
                 s.Transaction)
             : null, ct);
@@ -251,7 +236,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
             // Folders of projects the caller cannot read are left out; inside one, the folder is as empty as a missing one.
             var visible = new List<FolderEntry>();
             foreach (var entry in entries.Values)
-                if (await VisibleAsync(s, prefix.Length == 0 ? entry.Name : Top(folder))) visible.Add(entry);
+                if (await MlflowAccess.VisibleAsync(s, prefix.Length == 0 ? entry.Name : MlflowAccess.Top(folder))) visible.Add(entry);
             return visible;
         }, ct);
     }
@@ -260,7 +245,7 @@ public sealed class MlflowStore(Database db, IBlobStore blobs)
     public Task<int> DeleteAsync(string path, CancellationToken ct = default)
     {
         path = ProxyPaths.Check(path, allowRoot: false);
-        return db.WriteAsync(async s => await VisibleAsync(s, Top(path))
+        return db.WriteAsync(async s => await MlflowAccess.VisibleAsync(s, MlflowAccess.Top(path))
             ? await s.Connection.ExecuteAsync("DELETE FROM proxy_files WHERE path = @path OR (path > @lo AND path < @hi)",
                 new { path, lo = path + "/", hi = path + "0" }, s.Transaction)
             : 0, ct: ct); // another project's files: nothing to delete, as for a missing path

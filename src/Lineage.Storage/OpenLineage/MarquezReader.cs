@@ -11,7 +11,7 @@ namespace Lineage.Storage.OpenLineage;
 /// Reads back what OpenLineage ingestion stored, in Marquez's model: namespaces, jobs (every run of
 /// a job namespace/name), datasets (every version of a namespace/name) and the job/dataset graph
 /// around a node. Each public method is one read transaction. Thread-safe.
-/// Every read is of one project's OpenLineage data: the request's (<see cref="RequestProject"/>, named by a
+/// Every read is of one project's OpenLineage data: the request's (<see cref="OperationContext.Project"/>, named by a
 /// <c>/projects/{name}</c> prefix, else <c>default</c>), where <see cref="OpenLineageStore"/> put its events.
 /// </summary>
 public sealed class MarquezReader(Database db)

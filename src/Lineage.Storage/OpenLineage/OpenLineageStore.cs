@@ -23,7 +23,7 @@ public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, 
 /// contexts. Ingestion is idempotent and order-tolerant: a repeated event adds nothing, a late
 /// START does not undo a COMPLETE, an input that the run itself produced later is not linked
 /// back (no cycles). Facets are kept verbatim in execution properties and artifact metadata.
-/// Events land in the request's project (<see cref="RequestProject"/>: a <c>/projects/{name}</c> prefix, else
+/// Events land in the request's project (<see cref="OperationContext.Project"/>: a <c>/projects/{name}</c> prefix, else
 /// default); a run stays in the project of its first event.
 /// </summary>
 public sealed class OpenLineageStore(Database db)
@@ -33,7 +33,7 @@ public sealed class OpenLineageStore(Database db)
     // Project name → id: a project is never renamed or removed while the server runs.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _projectIds = new();
 
-    public Task<IngestResult> IngestAsync(OlRunEvent e, IdempotencyKey? idem = null)
+    public Task<IngestResult> IngestAsync(OlRunEvent e)
     {
         // Everything that needs no database is worked out here, before the event joins the single writer's queue.
         var inputs = e.Inputs.Select(d => new PreparedDataset(d, e.Producer)).ToList();
@@ -86,7 +86,7 @@ public sealed class OpenLineageStore(Database db)
             await ContextsAsync(s, projectId, execution, e);
             s.OnCommitted(() => db.Metrics.Ingested("openlineage_events", 1));
             return new IngestResult(execution, inputIds, outputIds);
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>
@@ -99,8 +99,8 @@ public sealed class OpenLineageStore(Database db)
     private async Task<HashSet<long>> DownstreamAsync(DbSession s, long execution)
     {
         if (db.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = LineageStore.GraphLockId }, s.Transaction);
-        return (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageStore.MaxDepth * 10))
+            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = LineageAccess.GraphLockId }, s.Transaction);
+        return (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageAccess.MaxDepth * 10))
             .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
     }
 

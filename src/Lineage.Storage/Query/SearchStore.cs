@@ -28,7 +28,7 @@ public sealed class SearchStore(Database db)
     public Task<RunView> GetRunAsync(string runId)
     {
         runId = Validate.RunId(runId, "run_id");
-        return db.ReadAsync(async s => (await ViewsAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0]);
+        return db.ReadAsync(async s => (await ViewAccess.RunViewsAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0]);
     }
 
     /// <summary>Runs of the given experiments matching the query, a page at a time.</summary>
@@ -45,7 +45,7 @@ public sealed class SearchStore(Database db)
                 ? await RunsByMetricAsync(s, experimentIds, lifecycle, query, first, limit + 1, offset)
                 : await RunRowsAsync(s, experimentIds, lifecycle, query, query.OrderBy, null, limit + 1, offset);
             var page = rows.Take(limit).ToList();
-            return new Page<RunView>(await ViewsAsync(s, page),
+            return new Page<RunView>(await ViewAccess.RunViewsAsync(s, page),
                 rows.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
         });
     }
@@ -125,21 +125,10 @@ public sealed class SearchStore(Database db)
         p.Add("offset", skip);
     }
 
-    private static async Task<IReadOnlyList<RunView>> ViewsAsync(DbSession s, IReadOnlyList<RunRow> rows)
-    {
-        if (rows.Count == 0) return [];
-        var runs = await RunAccess.LoadAsync(s, rows);
-        var ids = rows.Select(r => r.Id).ToArray();
-        var locations = await LocationsAsync(s, rows.Select(r => r.ExperimentId).Distinct().ToArray());
-        var inputs = await DatasetInputAccess.OfRunsAsync(s, ids);
-        return rows.Select((r, i) => new RunView(runs[i], $"{locations[r.ExperimentId]}/{r.Uuid}/artifacts",
-            inputs.TryGetValue(r.Id, out var list) ? list : [])).ToList();
-    }
-
     // ---- experiments ---------------------------------------------------------------------
 
     public Task<ExperimentView> GetExperimentAsync(long id) =>
-        db.ReadAsync(async s => (await ExperimentViewsAsync(s, [await ExperimentAccess.RequireAsync(s, id)]))[0]);
+        db.ReadAsync(async s => (await ViewAccess.ExperimentViewsAsync(s, [await ExperimentAccess.RequireAsync(s, id)]))[0]);
 
     /// <summary>By name in the request's project (MLflow has one namespace per tracking URI); deleted experiments are found too.</summary>
     public Task<ExperimentView> GetExperimentByNameAsync(string name) =>
@@ -148,7 +137,7 @@ public sealed class SearchStore(Database db)
             var project = await ExperimentAccess.RequireProjectAsync(s, s.RequestProject);
             var row = await ExperimentAccess.FindByNameAsync(s, project.Id, name)
                       ?? throw LineageException.NotFound($"Could not find experiment with name '{name}'");
-            return (await ExperimentViewsAsync(s, [row]))[0];
+            return (await ViewAccess.ExperimentViewsAsync(s, [row]))[0];
         });
 
     /// <summary>Experiments of the request's project matching the query; default order: newest first.</summary>
@@ -178,29 +167,11 @@ public sealed class SearchStore(Database db)
                 """;
             var rows = (await s.Connection.QueryAsync<ExperimentRow>(text, p, s.Transaction)).ToList();
             var page = rows.Take(limit).ToList();
-            return new Page<ExperimentView>(await ExperimentViewsAsync(s, page),
+            return new Page<ExperimentView>(await ViewAccess.ExperimentViewsAsync(s, page),
                 rows.Count > limit ? SearchToken.Encode(offset + limit, scope) : null);
         });
     }
 
-    private static async Task<IReadOnlyList<ExperimentView>> ExperimentViewsAsync(DbSession s, IReadOnlyList<ExperimentRow> rows)
-    {
-        var ids = rows.Select(r => r.Id).ToArray();
-        var tags = await ExperimentAccess.TagsAsync(s, ids);
-        var locations = await LocationsAsync(s, ids);
-        return rows.Select(r => new ExperimentView(r.ToModel(tags[r.Id]), locations[r.Id])).ToList();
-    }
-
-    internal static async Task<Dictionary<long, string>> LocationsAsync(DbSession s, long[] experimentIds)
-    {
-        var result = experimentIds.ToDictionary(id => id, id => $"mlflow-artifacts:/{id}");
-        if (experimentIds.Length == 0) return result;
-        var rows = await s.Connection.QueryAsync<(long Id, string Location)>(
-            $"SELECT id, artifact_location FROM experiments WHERE {s.Dialect.InList("id", "ids")} AND artifact_location IS NOT NULL",
-            new { ids = experimentIds }, s.Transaction);
-        foreach (var (id, location) in rows) result[id] = location;
-        return result;
-    }
 
     // ---- artifacts -----------------------------------------------------------------------
 
@@ -211,7 +182,7 @@ public sealed class SearchStore(Database db)
     public Task<Page<ArtifactVersion>> SearchArtifactsAsync(string? project, LifecycleFilter lifecycle, SearchQuery query,
         int? maxResults = null, string? pageToken = null)
     {
-        project ??= TrackingStore.DefaultProject;
+        project ??= OperationContext.DefaultProject;
         var limit = CheckMax(maxResults);
         var scope = $"artifacts|{project}|{lifecycle}|{query}";
         var offset = SearchToken.Decode(pageToken, scope);

@@ -17,31 +17,31 @@ namespace Lineage.Storage.Registry;
 /// </summary>
 public sealed class DatasetStore(Database db)
 {
-    public Task<DatasetSchema> CreateSchemaAsync(string? project, string name, IReadOnlyList<ColumnSpec> columns, string? user, IdempotencyKey? idem = null)
+    public Task<DatasetSchema> CreateSchemaAsync(string? project, string name, IReadOnlyList<ColumnSpec> columns)
     {
-        project ??= TrackingStore.DefaultProject;
+        project ??= OperationContext.DefaultProject;
         ArtifactRules.Name(name);
         RegistryRules.Columns(columns);
         return db.WriteAsync(async s =>
         {
             var p = await ExperimentAccess.RequireProjectAsync(s, project);
-            var version = await DatasetAccess.InsertSchemaAsync(s, p.Id, name, columns, user, Clock.NowMs())
+            var version = await DatasetAccess.InsertSchemaAsync(s, p.Id, name, columns, s.Actor, Clock.NowMs())
                           ?? throw new RetryTransactionException($"schema '{name}' got a new version concurrently");
             return (await DatasetAccess.FindSchemaAsync(s, p.Id, project, name, version))!.Value.Schema;
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<DatasetSchema> GetSchemaAsync(string? project, string name, long? version) =>
         db.ReadAsync(async s =>
         {
-            project ??= TrackingStore.DefaultProject;
+            project ??= OperationContext.DefaultProject;
             var p = await ExperimentAccess.RequireProjectAsync(s, project);
             return (await DatasetAccess.FindSchemaAsync(s, p.Id, project, name, version))?.Schema
                    ?? throw LineageException.NotFound(version is null ? $"schema '{name}' does not exist" : $"version {version} of schema '{name}' not found");
         });
 
     /// <summary>Records the facts of a dataset version, once. Validation rule: declared schema ⇒ identical columns.</summary>
-    public Task<DatasetVersion> SetFactsAsync(string? project, string name, VersionRef reference, DatasetFactsInput f, IdempotencyKey? idem = null)
+    public Task<DatasetVersion> SetFactsAsync(string? project, string name, VersionRef reference, DatasetFactsInput f)
     {
         ArtifactRules.Name(name);
         var columns = RegistryRules.Columns(f.Columns);
@@ -78,11 +78,10 @@ public sealed class DatasetStore(Database db)
             if (await DatasetAccess.InsertFactsAsync(s, row.Id, f, schemaId, columns, profile, Clock.NowMs()) == 0)
                 throw LineageException.AlreadyExists($"the facts of dataset '{name}' v{row.Version} are already recorded; they never change (register a new version)");
             return await LoadAsync(s, row);
-        }, idem);
+        }, keyed: true);
     }
 
-    public Task<DatasetVersion> AddValidationsAsync(string? project, string name, VersionRef reference, IReadOnlyList<(string Name, bool Passed, string? Details)> checks,
-        string? user, IdempotencyKey? idem = null)
+    public Task<DatasetVersion> AddValidationsAsync(string? project, string name, VersionRef reference, IReadOnlyList<(string Name, bool Passed, string? Details)> checks)
     {
         if (checks.Count == 0) throw LineageException.Invalid("checks", "give at least one check");
         for (var i = 0; i < checks.Count; i++)
@@ -94,9 +93,9 @@ public sealed class DatasetStore(Database db)
         {
             var row = await RequireDatasetAsync(s, project, name, reference);
             var now = Clock.NowMs();
-            foreach (var c in checks) await DatasetAccess.InsertValidationAsync(s, row.Id, c.Name, c.Passed, c.Details, user, now);
+            foreach (var c in checks) await DatasetAccess.InsertValidationAsync(s, row.Id, c.Name, c.Passed, c.Details, s.Actor, now);
             return await LoadAsync(s, row);
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<DatasetVersion> GetAsync(string? project, string name, VersionRef reference) =>

@@ -22,7 +22,7 @@ namespace Lineage.Storage.Registry;
 /// </summary>
 public sealed class DeploymentStore(Database db)
 {
-    public Task<Deployment> DeployAsync(DeploymentRequest r, IdempotencyKey? idem = null)
+    public Task<Deployment> DeployAsync(DeploymentRequest r)
     {
         var environment = RegistryRules.Environment(r.Environment);
         RegistryRules.ModelName(r.Model, "model");
@@ -31,11 +31,11 @@ public sealed class DeploymentStore(Database db)
         var config = ArtifactRules.Metadata(r.Config, "config");
         return db.WriteAsync(async s =>
         {
-            var model = await RegistryStore.RequireModelAsync(s, r.Project, r.Model);
-            var version = await RegistryStore.RequireVersionAsync(s, model, r.Version);
-            var id = await DeployAsync(s, model, version, environment, url, config, null, r.User, $"replaced by {r.Model} v{r.Version}");
+            var model = await RegistryAccess.RequireModelAsync(s, r.Project, r.Model);
+            var version = await RegistryAccess.RequireVersionAsync(s, model, r.Version);
+            var id = await DeployAsync(s, model, version, environment, url, config, null, s.Actor, $"replaced by {r.Model} v{r.Version}");
             return await LoadAsync(s, id);
-        }, idem);
+        }, keyed: true);
     }
 
     private static async Task<long> DeployAsync(DbSession s, ModelRow model, ModelVersionRow version, string environment, string? url, string config,
@@ -60,7 +60,7 @@ public sealed class DeploymentStore(Database db)
     }
 
     /// <summary>Moves a deployment to a new status; the move is an event with time and actor.</summary>
-    public Task<Deployment> SetStatusAsync(long id, DeploymentStatus status, string? reason, string? user, IdempotencyKey? idem = null)
+    public Task<Deployment> SetStatusAsync(long id, DeploymentStatus status, string? reason)
     {
         Validate.Text(reason, "reason", Limits.MaxDescriptionLength, required: false);
         return db.WriteAsync(async s =>
@@ -69,13 +69,13 @@ public sealed class DeploymentStore(Database db)
             if (row.StatusValue == status) return await LoadAsync(s, id);
             if (!RegistryRules.CanMove(row.StatusValue, status))
                 throw LineageException.Conflict($"deployment {id} is {row.Status}; it cannot move to {RegistryRules.DeploymentText(status)}");
-            await MoveAsync(s, row, status, reason, user, Clock.NowMs());
+            await MoveAsync(s, row, status, reason, s.Actor, Clock.NowMs());
             return await LoadAsync(s, id);
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Redeploys the previous version of the model in the environment; the current deployment is retired.</summary>
-    public Task<Deployment> RollbackAsync(long id, string? reason, string? user, IdempotencyKey? idem = null)
+    public Task<Deployment> RollbackAsync(long id, string? reason)
     {
         Validate.Text(reason, "reason", Limits.MaxDescriptionLength, required: false);
         return db.WriteAsync(async s =>
@@ -85,12 +85,12 @@ public sealed class DeploymentStore(Database db)
                 throw LineageException.Conflict($"deployment {id} is retired; roll back the live deployment of '{current.Model}' in '{current.Environment}'");
             var target = await DeploymentAccess.RollbackTargetAsync(s, current)
                          ?? throw LineageException.Conflict($"'{current.Model}' has no earlier version deployed to '{current.Environment}' to roll back to");
-            var model = await RegistryStore.RequireModelAsync(s, current.Project, current.Model);
-            var version = await RegistryStore.RequireVersionAsync(s, model, target.Version);
-            var newId = await DeployAsync(s, model, version, current.Environment, target.EndpointUrl, target.Config, current.Id, user,
+            var model = await RegistryAccess.RequireModelAsync(s, current.Project, current.Model);
+            var version = await RegistryAccess.RequireVersionAsync(s, model, target.Version);
+            var newId = await DeployAsync(s, model, version, current.Environment, target.EndpointUrl, target.Config, current.Id, s.Actor,
                 reason is null ? $"rolled back to v{target.Version}" : $"rolled back to v{target.Version}: {reason}");
             return await LoadAsync(s, newId);
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<Deployment> GetAsync(long id) => db.ReadAsync(async s => { await RequireAsync(s, id); return await LoadAsync(s, id); });
@@ -107,11 +107,11 @@ public sealed class DeploymentStore(Database db)
             long? envId = null, modelId = null;
             if (environment is not null)
             {
-                var pid = projectId ?? (await ExperimentAccess.RequireProjectAsync(s, TrackingStore.DefaultProject)).Id;
+                var pid = projectId ?? (await ExperimentAccess.RequireProjectAsync(s, OperationContext.DefaultProject)).Id;
                 envId = await DeploymentAccess.FindEnvironmentAsync(s, pid, environment)
                         ?? throw LineageException.NotFound($"environment '{environment}' has never had a deployment");
             }
-            if (model is not null) modelId = (await RegistryStore.RequireModelAsync(s, project, model)).Id;
+            if (model is not null) modelId = (await RegistryAccess.RequireModelAsync(s, project, model)).Id;
             var rows = await DeploymentAccess.ListAsync(s, projectId, envId, modelId, status is { } st ? RegistryRules.DeploymentText(st) : null, liveOnly,
                 liveOnly ? null : before, liveOnly ? Limits.MaxPageSize + 1 : limit + 1);
             var take = liveOnly ? rows.Count : Math.Min(rows.Count, limit);

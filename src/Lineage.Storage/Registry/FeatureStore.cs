@@ -19,9 +19,9 @@ namespace Lineage.Storage.Registry;
 /// </summary>
 public sealed class FeatureStore(Database db)
 {
-    public Task<FeatureSet> RegisterAsync(FeatureSetRegistration r, IdempotencyKey? idem = null)
+    public Task<FeatureSet> RegisterAsync(FeatureSetRegistration r)
     {
-        var project = r.Project ?? TrackingStore.DefaultProject;
+        var project = r.Project ?? OperationContext.DefaultProject;
         ArtifactRules.Name(r.Name);
         var features = RegistryRules.Features(r.Features);
         Validate.Text(r.Description, "description", Limits.MaxDescriptionLength, required: false);
@@ -37,7 +37,7 @@ public sealed class FeatureStore(Database db)
             var name = await ArtifactAccess.NextVersionAsync(s, p.Id, r.Name);
             var metadata = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["features"] = features.Count });
             var id = await ArtifactAccess.InsertVersionAsync(s, name.Id, name.LatestVersion, "feature_set", ArtifactKind.External, digest, size,
-                FeatureAccess.Uri(project, r.Name, name.LatestVersion), metadata, r.Description, null, r.User, now);
+                FeatureAccess.Uri(project, r.Name, name.LatestVersion), metadata, r.Description, null, s.Actor, now);
             await FeatureAccess.InsertAsync(s, id, features);
             // A new execution and a new artifact: these edges cannot close a cycle.
             var properties = runId is null ? "{}" : System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["runId"] = runId });
@@ -47,7 +47,7 @@ public sealed class FeatureStore(Database db)
                 await LineageAccess.AddEventAsync(s, execution, source.Id, EventKind.Input, "source", now);
             await LineageAccess.AddEventAsync(s, execution, id, EventKind.Output, "feature_set", now);
             return await LoadAsync(s, (await ArtifactAccess.FindByIdAsync(s, id))!);
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<FeatureSet> GetAsync(string? project, string name, VersionRef reference) =>

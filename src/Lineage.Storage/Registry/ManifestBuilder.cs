@@ -33,10 +33,10 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
     public Task<JsonObject> BuildAsync(string? project, string model, VersionRef reference) =>
         db.ReadAsync(async s =>
         {
-            var row = await RegistryStore.ResolveVersionAsync(s, project, model, reference);
-            var mv = await RegistryStore.LoadVersionAsync(s, row.Id);
+            var row = await RegistryAccess.ResolveVersionAsync(s, project, model, reference);
+            var mv = await RegistryAccess.LoadVersionAsync(s, row.Id);
             var root = new NodeId(NodeKind.Artifact, mv.Artifact.Id);
-            var reached = await LineageAccess.WalkAsync(s, root, downstream: false, LineageStore.MaxDepth);
+            var reached = await LineageAccess.WalkAsync(s, root, downstream: false, LineageAccess.MaxDepth);
             var depth = reached.ToDictionary(r => r.Node, r => r.Depth);
             var artifactIds = reached.Where(r => r.Node.Kind == NodeKind.Artifact).Select(r => r.Node.Id).ToList();
             var artifactRows = (await s.Connection.QueryAsync<VersionRow>($"{ArtifactAccess.SelectVersion} WHERE {s.Dialect.InSet("v.id", "ids")}",
@@ -206,7 +206,7 @@ public sealed class ManifestBuilder(Database db, IBlobStore blobs)
             if (list[i] is not JsonObject a || a["name"]?.GetValue<string>() is not { } name || a["digest"]?.GetValue<string>() is not { } digest
                 || a["version"] is not JsonValue version)
                 throw LineageException.Invalid($"artifacts[{i}]", "each entry needs name, version and digest");
-            wanted.Add((a["project"]?.GetValue<string>() ?? TrackingStore.DefaultProject, name, version.GetValue<long>(), digest));
+            wanted.Add((a["project"]?.GetValue<string>() ?? OperationContext.DefaultProject, name, version.GetValue<long>(), digest));
         }
         var found = await db.ReadAsync(async s =>
         {

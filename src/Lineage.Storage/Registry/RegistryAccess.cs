@@ -325,7 +325,7 @@ internal static class RegistryAccess
             return await ArtifactAccess.FindByIdAsync(s, id)
                    ?? throw new LineageException(ErrorCode.ResourceDoesNotExist, $"artifact version with id {id} does not exist", pointer.Field);
         var name = ArtifactRules.Name(pointer.Name, pointer.Field + ".name");
-        var project = pointer.Project ?? Tracking.TrackingStore.DefaultProject;
+        var project = pointer.Project ?? OperationContext.DefaultProject;
         var p = await Tracking.ExperimentAccess.RequireProjectAsync(s, project);
         var nameRow = await ArtifactAccess.FindNameAsync(s, p.Id, name)
                       ?? throw new LineageException(ErrorCode.ResourceDoesNotExist, $"artifact '{name}' does not exist in project '{project}'", pointer.Field);
@@ -390,4 +390,42 @@ internal static class RegistryAccess
             await s.Connection.ExecuteAsync(sql, args, s.Transaction);
         await TouchModelAsync(s, m.Id, args.now);
     }
+
+    // ---- lookups that fail with "not found" (shared by the registry, deployment, manifest and MLflow stores) ----
+
+    internal static async Task<ModelVersion> LoadVersionAsync(DbSession s, long id) =>
+        (await LoadVersionsAsync(s, [(await FindVersionByIdAsync(s, id))!]))[0];
+
+    internal static async Task<ModelRow> RequireModelAsync(DbSession s, string? project, string name, bool lockRow = false)
+    {
+        project ??= s.RequestProject;
+        RegistryRules.ModelName(name, "model");
+        var p = await ExperimentAccess.RequireProjectAsync(s, project);
+        return await FindModelAsync(s, p.Id, name, lockRow)
+               ?? throw LineageException.NotFound($"registered model '{name}' does not exist in project '{project}'");
+    }
+
+    internal static async Task<ModelVersionRow> RequireVersionAsync(DbSession s, ModelRow m, long version) =>
+        await FindVersionAsync(s, m.Id, new VersionRef(version, null))
+        ?? throw LineageException.NotFound($"version {version} of registered model '{m.Name}' not found; " +
+                                           (m.LatestVersion == 0 ? "it has no versions" : $"latest is {m.LatestVersion}"));
+
+    /// <summary>A version by number, alias or "latest"; misses name what exists.</summary>
+    internal static async Task<ModelVersionRow> ResolveVersionAsync(DbSession s, string? project, string model, VersionRef reference)
+    {
+        var m = await RequireModelAsync(s, project, model);
+        var row = await FindVersionAsync(s, m.Id, reference);
+        if (row is not null) return row;
+        if (reference.Alias is { } alias) throw await AliasMissingAsync(s, m, alias);
+        if (reference.Number is { } n) return await RequireVersionAsync(s, m, n);
+        throw LineageException.NotFound($"registered model '{model}' has no versions yet");
+    }
+
+    private static async Task<LineageException> AliasMissingAsync(DbSession s, ModelRow m, string alias)
+    {
+        var aliases = await AliasNamesAsync(s, m.Id);
+        return LineageException.NotFound(
+            $"alias '{alias}' of registered model '{m.Name}' not found; {(aliases.Count == 0 ? "it has no aliases" : "aliases: " + string.Join(", ", aliases))}");
+    }
+
 }

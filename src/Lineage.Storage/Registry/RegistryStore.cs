@@ -26,27 +26,26 @@ public sealed class RegistryStore(Database db)
     public Database Database => db;
 
     public Task<RegisteredModel> CreateModelAsync(string? project, string name, string? description, IReadOnlyDictionary<string, string>? tags,
-        IReadOnlyList<string>? approvers, string? user, IdempotencyKey? idem = null)
+        IReadOnlyList<string>? approvers)
     {
-        project ??= RequestProject.Name;
         RegistryRules.ModelName(name);
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
         var tagList = CheckTags(tags, "tags");
         var approverList = CheckApprovers(approvers);
         return db.WriteAsync(async s =>
         {
-            var p = await ExperimentAccess.RequireProjectAsync(s, project);
+            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? s.RequestProject);
             var now = Clock.NowMs();
-            var id = await RegistryAccess.InsertModelAsync(s, p.Id, name, description, user, now)
-                     ?? throw LineageException.AlreadyExists($"registered model '{name}' already exists in project '{project}'");
+            var id = await RegistryAccess.InsertModelAsync(s, p.Id, name, description, s.Actor, now)
+                     ?? throw LineageException.AlreadyExists($"registered model '{name}' already exists in project '{p.Name}'");
             foreach (var (k, v) in tagList) await RegistryAccess.SetModelTagAsync(s, id, k, v);
-            if (approverList.Count > 0) await RegistryAccess.ReplaceApproversAsync(s, id, approverList, user, now);
+            if (approverList.Count > 0) await RegistryAccess.ReplaceApproversAsync(s, id, approverList, s.Actor, now);
             return await LoadModelAsync(s, p.Id, name);
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<RegisteredModel> GetModelAsync(string? project, string name) =>
-        db.ReadAsync(async s => (await RegistryAccess.LoadModelsAsync(s, [await RequireModelAsync(s, project, name)]))[0]);
+        db.ReadAsync(async s => (await RegistryAccess.LoadModelsAsync(s, [await RegistryAccess.RequireModelAsync(s, project, name)]))[0]);
 
     public Task<Page<RegisteredModel>> ListModelsAsync(string? project, string? nameContains, IReadOnlyDictionary<string, string>? tags, int limit = 100,
         string? pageToken = null)
@@ -62,34 +61,34 @@ public sealed class RegistryStore(Database db)
         });
     }
 
-    public Task<RegisteredModel> UpdateModelAsync(string? project, string name, string? description, IdempotencyKey? idem = null)
+    public Task<RegisteredModel> UpdateModelAsync(string? project, string name, string? description)
     {
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
-        return ModelEdit(project, name, idem, (s, m) => RegistryAccess.SetModelDescriptionAsync(s, m.Id, description, Clock.NowMs()));
+        return ModelEdit(project, name, (s, m) => RegistryAccess.SetModelDescriptionAsync(s, m.Id, description, Clock.NowMs()));
     }
 
-    public Task<RegisteredModel> SetModelTagAsync(string? project, string name, string key, string value, IdempotencyKey? idem = null)
+    public Task<RegisteredModel> SetModelTagAsync(string? project, string name, string key, string value)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
-        return ModelEdit(project, name, idem, (s, m) => RegistryAccess.SetModelTagAsync(s, m.Id, key, value));
+        return ModelEdit(project, name, (s, m) => RegistryAccess.SetModelTagAsync(s, m.Id, key, value));
     }
 
-    public Task<RegisteredModel> DeleteModelTagAsync(string? project, string name, string key, IdempotencyKey? idem = null) =>
-        ModelEdit(project, name, idem, async (s, m) =>
+    public Task<RegisteredModel> DeleteModelTagAsync(string? project, string name, string key) =>
+        ModelEdit(project, name, async (s, m) =>
         {
             if (await RegistryAccess.DeleteModelTagAsync(s, m.Id, key) == 0)
                 throw LineageException.NotFound($"registered model '{name}' has no tag '{key}'");
         });
 
     /// <summary>Replaces the approvers of a model. Once a model has approvers, only one of them may change the list.</summary>
-    public Task<RegisteredModel> SetApproversAsync(string? project, string name, IReadOnlyList<string> approvers, string? user, IdempotencyKey? idem = null)
+    public Task<RegisteredModel> SetApproversAsync(string? project, string name, IReadOnlyList<string> approvers)
     {
         var list = CheckApprovers(approvers);
-        return ModelEdit(project, name, idem, async (s, m) =>
+        return ModelEdit(project, name, async (s, m) =>
         {
-            await RequireApproverIfAnyAsync(s, m, user, "change the approvers of");
-            await RegistryAccess.ReplaceApproversAsync(s, m.Id, list, user, Clock.NowMs());
+            await RequireApproverIfAnyAsync(s, m, s.Actor, "change the approvers of");
+            await RegistryAccess.ReplaceApproversAsync(s, m.Id, list, s.Actor, Clock.NowMs());
         });
     }
 
@@ -98,7 +97,7 @@ public sealed class RegistryStore(Database db)
     /// The run is the artifact's producer unless given; lineage to the data is the artifact's lineage.
     /// Validation: declared input features must match the feature set (name, dtype, shape).
     /// </summary>
-    public Task<ModelVersion> CreateVersionAsync(ModelVersionRegistration r, IdempotencyKey? idem = null)
+    public Task<ModelVersion> CreateVersionAsync(ModelVersionRegistration r)
     {
         RegistryRules.ModelName(r.Model, "model");
         Validate.Text(r.Description, "description", Limits.MaxDescriptionLength, required: false);
@@ -110,7 +109,7 @@ public sealed class RegistryStore(Database db)
             throw LineageException.Invalid("featureSet", "declared 'inputFeatures' need the 'featureSet' they come from");
         return db.WriteAsync(async s =>
         {
-            var model = await RequireModelAsync(s, r.Project, r.Model);
+            var model = await RegistryAccess.RequireModelAsync(s, r.Project, r.Model);
             // "The run's artifact": a name with no version and a run means the newest version of that name the run produced.
             var artifactRow = runId is not null && r.Artifact is { Id: null, Name: { } artifactName, Ref.IsLatest: true }
                 ? await RegistryAccess.RunArtifactAsync(s, r.Artifact.Project ?? model.Project, artifactName, runId)
@@ -145,15 +144,15 @@ public sealed class RegistryStore(Database db)
             }
             var now = Clock.NowMs();
             var version = await RegistryAccess.NextVersionAsync(s, model.Id, now);
-            var id = await RegistryAccess.InsertVersionAsync(s, model.Id, version, artifactRow.Id, runRow, r.Status, r.Description, featureSetId, r.User, now);
+            var id = await RegistryAccess.InsertVersionAsync(s, model.Id, version, artifactRow.Id, runRow, r.Status, r.Description, featureSetId, s.Actor, now);
             foreach (var (k, v) in tags) await RegistryAccess.SetVersionTagAsync(s, id, k, v);
             await RegistryAccess.InsertInputFeaturesAsync(s, id, inputs);
-            return await LoadVersionAsync(s, id);
-        }, idem);
+            return await RegistryAccess.LoadVersionAsync(s, id);
+        }, keyed: true);
     }
 
     public Task<ModelVersion> GetVersionAsync(string? project, string model, VersionRef reference) =>
-        db.ReadAsync(async s => await LoadVersionAsync(s, (await ResolveVersionAsync(s, project, model, reference)).Id));
+        db.ReadAsync(async s => await RegistryAccess.LoadVersionAsync(s, (await RegistryAccess.ResolveVersionAsync(s, project, model, reference)).Id));
 
     /// <summary>Versions of one model or of all models, filtered by tags (all must match), stage and status; newest first.</summary>
     public Task<Page<ModelVersion>> SearchVersionsAsync(ModelVersionQuery q)
@@ -164,7 +163,7 @@ public sealed class RegistryStore(Database db)
         return db.ReadAsync(async s =>
         {
             long? projectId = q.Project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, q.Project)).Id;
-            long? modelId = q.Model is null ? null : (await RequireModelAsync(s, q.Project, q.Model)).Id;
+            long? modelId = q.Model is null ? null : (await RegistryAccess.RequireModelAsync(s, q.Project, q.Model)).Id;
             var rows = await RegistryAccess.SearchVersionsAsync(s, q, projectId, modelId, before, q.Limit + 1);
             var page = rows.Take(q.Limit).ToList();
             return new Page<ModelVersion>(await RegistryAccess.LoadVersionsAsync(s, page), rows.Count > q.Limit ? PageToken.Encode(page[^1].Id) : null);
@@ -173,11 +172,11 @@ public sealed class RegistryStore(Database db)
 
     /// <summary>Changes description and/or status (null = unchanged). A READY or FAILED version cannot go back to PENDING.</summary>
     public Task<ModelVersion> UpdateVersionAsync(string? project, string model, long version, string? description, ModelVersionStatus? status,
-        string? statusMessage, IdempotencyKey? idem = null)
+        string? statusMessage)
     {
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
         Validate.Text(statusMessage, "statusMessage", Limits.MaxDescriptionLength, required: false);
-        return VersionEdit(project, model, version, idem, async (s, row) =>
+        return VersionEdit(project, model, version, async (s, row) =>
         {
             var next = status ?? row.StatusValue;
             if (next == ModelVersionStatus.PendingRegistration && row.StatusValue != ModelVersionStatus.PendingRegistration)
@@ -188,55 +187,55 @@ public sealed class RegistryStore(Database db)
         });
     }
 
-    public Task<ModelVersion> SetVersionTagAsync(string? project, string model, long version, string key, string value, IdempotencyKey? idem = null)
+    public Task<ModelVersion> SetVersionTagAsync(string? project, string model, long version, string key, string value)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
-        return VersionEdit(project, model, version, idem, (s, row) => RegistryAccess.SetVersionTagAsync(s, row.Id, key, value));
+        return VersionEdit(project, model, version, (s, row) => RegistryAccess.SetVersionTagAsync(s, row.Id, key, value));
     }
 
-    public Task<ModelVersion> DeleteVersionTagAsync(string? project, string model, long version, string key, IdempotencyKey? idem = null) =>
-        VersionEdit(project, model, version, idem, async (s, row) =>
+    public Task<ModelVersion> DeleteVersionTagAsync(string? project, string model, long version, string key) =>
+        VersionEdit(project, model, version, async (s, row) =>
         {
             if (await RegistryAccess.DeleteVersionTagAsync(s, row.Id, key) == 0)
                 throw LineageException.NotFound($"version {version} of '{model}' has no tag '{key}'");
         });
 
     /// <summary>Points an alias at a version, atomically; concurrent moves serialize on the model and all land in the history.</summary>
-    public Task<ModelVersion> SetAliasAsync(string? project, string model, string alias, long version, string? user, IdempotencyKey? idem = null)
+    public Task<ModelVersion> SetAliasAsync(string? project, string model, string alias, long version)
     {
         ArtifactRules.Alias(alias);
         return db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, model, lockRow: true);
-            await RequireApproverIfAnyAsync(s, m, user, "move aliases of");
-            var row = await RequireVersionAsync(s, m, version);
-            await ApplyAliasAsync(s, m, alias, row, user, null);
-            return await LoadVersionAsync(s, row.Id);
-        }, idem);
+            var m = await RegistryAccess.RequireModelAsync(s, project, model, lockRow: true);
+            await RequireApproverIfAnyAsync(s, m, s.Actor, "move aliases of");
+            var row = await RegistryAccess.RequireVersionAsync(s, m, version);
+            await ApplyAliasAsync(s, m, alias, row, s.Actor, null);
+            return await RegistryAccess.LoadVersionAsync(s, row.Id);
+        }, keyed: true);
     }
 
     /// <summary>
     /// Deletes a registered model with its versions, tags, aliases, approvers, history and promotion requests;
     /// the artifact versions and their lineage stay. Refused (409) while any version is deployed.
     /// </summary>
-    public Task<bool> DeleteModelAsync(string? project, string name, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteModelAsync(string? project, string name) =>
         db.WriteAsync(async s =>
         {
-            await RegistryAccess.DeleteModelAsync(s, await RequireModelAsync(s, project, name, lockRow: true));
+            await RegistryAccess.DeleteModelAsync(s, await RegistryAccess.RequireModelAsync(s, project, name, lockRow: true));
             return true;
-        }, idem);
+        }, keyed: true);
 
     /// <summary>
     /// Deletes one version (its tags and pending promotion requests go with it; the artifact version stays).
     /// Refused (409) while it is deployed or an alias names it: moving an alias is an approver's decision,
     /// so a writer's delete must not make it implicitly.
     /// </summary>
-    public Task<bool> DeleteVersionAsync(string? project, string model, long version, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteVersionAsync(string? project, string model, long version) =>
         db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, model, lockRow: true);
-            var row = await RequireVersionAsync(s, m, version);
+            var m = await RegistryAccess.RequireModelAsync(s, project, model, lockRow: true);
+            var row = await RegistryAccess.RequireVersionAsync(s, m, version);
             var aliases = (await s.Connection.QueryAsync<string>("SELECT alias FROM model_aliases WHERE model_id = @Id AND version = @version ORDER BY alias",
                 new { m.Id, version }, s.Transaction)).ToList();
             if (aliases.Count > 0)
@@ -244,45 +243,44 @@ public sealed class RegistryStore(Database db)
                                                 "move or delete the alias first");
             await RegistryAccess.DeleteVersionAsync(s, m, row);
             return true;
-        }, idem);
+        }, keyed: true);
 
-    public Task<bool> DeleteAliasAsync(string? project, string model, string alias, string? user, IdempotencyKey? idem = null)
+    public Task<bool> DeleteAliasAsync(string? project, string model, string alias)
     {
         ArtifactRules.Alias(alias);
         return db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, model, lockRow: true);
-            await RequireApproverIfAnyAsync(s, m, user, "move aliases of");
-            var old = await RegistryAccess.AliasVersionAsync(s, m.Id, alias) ?? throw await AliasMissingAsync(s, m, alias);
+            var m = await RegistryAccess.RequireModelAsync(s, project, model, lockRow: true);
+            await RequireApproverIfAnyAsync(s, m, s.Actor, "move aliases of");
+            var old = await RegistryAccess.AliasVersionAsync(s, m.Id, alias) ?? throw await RegistryAccess.AliasMissingAsync(s, m, alias);
             var now = Clock.NowMs();
-            await RegistryAccess.MoveAliasAsync(s, m.Id, alias, null, user, now);
-            await RegistryAccess.RecordChangeAsync(s, m.Id, "alias", alias, old, Num(old), null, user, now, null);
+            await RegistryAccess.MoveAliasAsync(s, m.Id, alias, null, s.Actor, now);
+            await RegistryAccess.RecordChangeAsync(s, m.Id, "alias", alias, old, Num(old), null, s.Actor, now, null);
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Moves a version to a stage; with <paramref name="archiveExisting"/> the versions already in that stage go to Archived.</summary>
-    public Task<ModelVersion> TransitionStageAsync(string? project, string model, long version, ModelStage stage, bool archiveExisting, string? user,
-        IdempotencyKey? idem = null) =>
+    public Task<ModelVersion> TransitionStageAsync(string? project, string model, long version, ModelStage stage, bool archiveExisting) =>
         db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, model, lockRow: true);
-            await RequireApproverIfAnyAsync(s, m, user, "change stages of");
-            var row = await RequireVersionAsync(s, m, version);
-            await ApplyStageAsync(s, m, row, stage, archiveExisting, user, null);
-            return await LoadVersionAsync(s, row.Id);
-        }, idem);
+            var m = await RegistryAccess.RequireModelAsync(s, project, model, lockRow: true);
+            await RequireApproverIfAnyAsync(s, m, s.Actor, "change stages of");
+            var row = await RegistryAccess.RequireVersionAsync(s, m, version);
+            await ApplyStageAsync(s, m, row, stage, archiveExisting, s.Actor, null);
+            return await RegistryAccess.LoadVersionAsync(s, row.Id);
+        }, keyed: true);
 
     /// <summary>Every alias and stage change of a model, oldest first; optionally one kind, one alias, one version.</summary>
     public Task<IReadOnlyList<RegistryChange>> HistoryAsync(string? project, string model, string? kind = null, string? alias = null, long? version = null)
     {
         if (kind is not (null or "alias" or "stage")) throw LineageException.Invalid("kind", "'kind' must be alias or stage");
-        return db.ReadAsync(async s => await RegistryAccess.HistoryAsync(s, (await RequireModelAsync(s, project, model)).Id, kind, alias, version));
+        return db.ReadAsync(async s => await RegistryAccess.HistoryAsync(s, (await RegistryAccess.RequireModelAsync(s, project, model)).Id, kind, alias, version));
     }
 
     /// <summary>Files a promotion request: point <paramref name="target"/> alias at the version (kind alias) or move it to a stage (kind stage).</summary>
     public Task<PromotionRequest> RequestPromotionAsync(string? project, string model, long version, string kind, string target, bool archiveExisting,
-        string? comment, string? user, IdempotencyKey? idem = null)
+        string? comment)
     {
         target = kind switch
         {
@@ -293,12 +291,12 @@ public sealed class RegistryStore(Database db)
         Validate.Text(comment, "comment", Limits.MaxDescriptionLength, required: false);
         return db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, model);
-            var row = await RequireVersionAsync(s, m, version);
+            var m = await RegistryAccess.RequireModelAsync(s, project, model);
+            var row = await RegistryAccess.RequireVersionAsync(s, m, version);
             RequireReady(row, kind == "alias" ? $"alias '{target}'" : $"stage {target}");
-            var id = await RegistryAccess.InsertPromotionAsync(s, m.Id, version, kind, target, archiveExisting, comment, user, Clock.NowMs());
+            var id = await RegistryAccess.InsertPromotionAsync(s, m.Id, version, kind, target, archiveExisting, comment, s.Actor, Clock.NowMs());
             return (await RegistryAccess.FindPromotionAsync(s, id))!.ToModel();
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<PromotionRequest> GetPromotionAsync(long id) =>
@@ -311,7 +309,7 @@ public sealed class RegistryStore(Database db)
         return db.ReadAsync(async s =>
         {
             long? projectId = project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, project)).Id;
-            long? modelId = model is null ? null : (await RequireModelAsync(s, project, model)).Id;
+            long? modelId = model is null ? null : (await RegistryAccess.RequireModelAsync(s, project, model)).Id;
             var rows = await RegistryAccess.ListPromotionsAsync(s, projectId, modelId, status is { } st ? RegistryRules.PromotionText(st) : null, before,
                 limit + 1);
             var page = rows.Take(limit).Select(r => r.ToModel()).ToList();
@@ -320,31 +318,31 @@ public sealed class RegistryStore(Database db)
     }
 
     /// <summary>An approver approves (the alias/stage change is applied in the same transaction) or rejects a pending request.</summary>
-    public Task<PromotionRequest> DecidePromotionAsync(long id, bool approve, string? comment, string? user, IdempotencyKey? idem = null)
+    public Task<PromotionRequest> DecidePromotionAsync(long id, bool approve, string? comment)
     {
         Validate.Text(comment, "comment", Limits.MaxDescriptionLength, required: false);
         return db.WriteAsync(async s =>
         {
             var request = await RegistryAccess.FindPromotionAsync(s, id) ?? throw PromotionMissing(id);
-            var m = await RequireModelAsync(s, request.Project, request.Model, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, request.Project, request.Model, lockRow: true);
             var approvers = await RegistryAccess.ApproversAsync(s, m.Id);
-            if (user is null || !approvers.Contains(user))
+            if (s.Actor is null || !approvers.Contains(s.Actor))
                 throw new LineageException(ErrorCode.PermissionDenied, approvers.Count == 0
                     ? $"registered model '{m.Name}' has no approvers; set them (PUT …/approvers) before deciding promotion requests"
-                    : $"user '{user ?? "(anonymous)"}' is not an approver of '{m.Name}' (approvers: {string.Join(", ", approvers)})");
+                    : $"user '{s.Actor ?? "(anonymous)"}' is not an approver of '{m.Name}' (approvers: {string.Join(", ", approvers)})");
             if (request.Status != "PENDING")
                 throw LineageException.Conflict($"promotion request {id} was already {request.Status.ToLowerInvariant()} by {request.DecidedBy ?? "someone"}");
             var now = Clock.NowMs();
             if (approve)
             {
-                var row = await RequireVersionAsync(s, m, request.Version);
-                if (request.Kind == "alias") await ApplyAliasAsync(s, m, request.Target, row, user, id);
-                else await ApplyStageAsync(s, m, row, RegistryRules.Stage(request.Target), request.ArchiveExisting != 0, user, id);
+                var row = await RegistryAccess.RequireVersionAsync(s, m, request.Version);
+                if (request.Kind == "alias") await ApplyAliasAsync(s, m, request.Target, row, s.Actor, id);
+                else await ApplyStageAsync(s, m, row, RegistryRules.Stage(request.Target), request.ArchiveExisting != 0, s.Actor, id);
             }
-            if (await RegistryAccess.DecidePromotionAsync(s, id, approve ? PromotionStatus.Approved : PromotionStatus.Rejected, user, comment, now) == 0)
+            if (await RegistryAccess.DecidePromotionAsync(s, id, approve ? PromotionStatus.Approved : PromotionStatus.Rejected, s.Actor, comment, now) == 0)
                 throw new RetryTransactionException($"promotion request {id} was decided concurrently");
             return (await RegistryAccess.FindPromotionAsync(s, id))!.ToModel();
-        }, idem);
+        }, keyed: true);
     }
 
     private static async Task ApplyAliasAsync(DbSession s, ModelRow m, string alias, ModelVersionRow row, string? user, long? requestId)
@@ -391,60 +389,25 @@ public sealed class RegistryStore(Database db)
                 $"user '{user ?? "(anonymous)"}' may not {action} '{m.Name}': it needs the approver role ({string.Join(", ", approvers)}); file a promotion request instead");
     }
 
-    private Task<RegisteredModel> ModelEdit(string? project, string name, IdempotencyKey? idem, Func<DbSession, ModelRow, Task> change) =>
+    private Task<RegisteredModel> ModelEdit(string? project, string name, Func<DbSession, ModelRow, Task> change) =>
         db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, name, lockRow: true);
+            var m = await RegistryAccess.RequireModelAsync(s, project, name, lockRow: true);
             await change(s, m);
             return (await RegistryAccess.LoadModelsAsync(s, [(await RegistryAccess.FindModelAsync(s, m.ProjectId, m.Name))!]))[0];
-        }, idem);
+        }, keyed: true);
 
-    private Task<ModelVersion> VersionEdit(string? project, string model, long version, IdempotencyKey? idem, Func<DbSession, ModelVersionRow, Task> change) =>
+    private Task<ModelVersion> VersionEdit(string? project, string model, long version, Func<DbSession, ModelVersionRow, Task> change) =>
         db.WriteAsync(async s =>
         {
-            var m = await RequireModelAsync(s, project, model);
-            var row = await RequireVersionAsync(s, m, version);
+            var m = await RegistryAccess.RequireModelAsync(s, project, model);
+            var row = await RegistryAccess.RequireVersionAsync(s, m, version);
             await change(s, row);
-            return await LoadVersionAsync(s, row.Id);
-        }, idem);
+            return await RegistryAccess.LoadVersionAsync(s, row.Id);
+        }, keyed: true);
 
     private static async Task<RegisteredModel> LoadModelAsync(DbSession s, long projectId, string name) =>
         (await RegistryAccess.LoadModelsAsync(s, [(await RegistryAccess.FindModelAsync(s, projectId, name))!]))[0];
-
-    internal static async Task<ModelVersion> LoadVersionAsync(DbSession s, long id) =>
-        (await RegistryAccess.LoadVersionsAsync(s, [(await RegistryAccess.FindVersionByIdAsync(s, id))!]))[0];
-
-    internal static async Task<ModelRow> RequireModelAsync(DbSession s, string? project, string name, bool lockRow = false)
-    {
-        project ??= s.RequestProject;
-        RegistryRules.ModelName(name, "model");
-        var p = await ExperimentAccess.RequireProjectAsync(s, project);
-        return await RegistryAccess.FindModelAsync(s, p.Id, name, lockRow)
-               ?? throw LineageException.NotFound($"registered model '{name}' does not exist in project '{project}'");
-    }
-
-    internal static async Task<ModelVersionRow> RequireVersionAsync(DbSession s, ModelRow m, long version) =>
-        await RegistryAccess.FindVersionAsync(s, m.Id, new VersionRef(version, null))
-        ?? throw LineageException.NotFound($"version {version} of registered model '{m.Name}' not found; " +
-                                           (m.LatestVersion == 0 ? "it has no versions" : $"latest is {m.LatestVersion}"));
-
-    /// <summary>A version by number, alias or "latest"; misses name what exists.</summary>
-    internal static async Task<ModelVersionRow> ResolveVersionAsync(DbSession s, string? project, string model, VersionRef reference)
-    {
-        var m = await RequireModelAsync(s, project, model);
-        var row = await RegistryAccess.FindVersionAsync(s, m.Id, reference);
-        if (row is not null) return row;
-        if (reference.Alias is { } alias) throw await AliasMissingAsync(s, m, alias);
-        if (reference.Number is { } n) return await RequireVersionAsync(s, m, n);
-        throw LineageException.NotFound($"registered model '{model}' has no versions yet");
-    }
-
-    private static async Task<LineageException> AliasMissingAsync(DbSession s, ModelRow m, string alias)
-    {
-        var aliases = await RegistryAccess.AliasNamesAsync(s, m.Id);
-        return LineageException.NotFound(
-            $"alias '{alias}' of registered model '{m.Name}' not found; {(aliases.Count == 0 ? "it has no aliases" : "aliases: " + string.Join(", ", aliases))}");
-    }
 
     private static LineageException PromotionMissing(long id) => LineageException.NotFound($"promotion request {id} does not exist");
 

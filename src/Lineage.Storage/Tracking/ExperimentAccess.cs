@@ -150,4 +150,17 @@ internal static class ExperimentAccess
 
     public static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    /// <summary>Each experiment's artifact location: its own, else MLflow's default <c>mlflow-artifacts:/&lt;id&gt;</c>.</summary>
+    public static async Task<Dictionary<long, string>> LocationsAsync(DbSession s, long[] experimentIds)
+    {
+        var result = experimentIds.ToDictionary(id => id, id => $"mlflow-artifacts:/{id}");
+        if (experimentIds.Length == 0) return result;
+        var rows = await s.Connection.QueryAsync<(long Id, string Location)>(
+            $"SELECT id, artifact_location FROM experiments WHERE {s.Dialect.InList("id", "ids")} AND artifact_location IS NOT NULL",
+            new { ids = experimentIds }, s.Transaction);
+        foreach (var (id, location) in rows) result[id] = location;
+        return result;
+    }
+
 }

@@ -2,6 +2,7 @@ using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using Lineage.Core.Lineage;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Query;
 using Lineage.Storage.Lineage;
 
 namespace Lineage.Storage.Tracking;
@@ -15,7 +16,6 @@ namespace Lineage.Storage.Tracking;
 /// </summary>
 public sealed class TrackingStore(Database db)
 {
-    public const string DefaultProject = "default";
     public const long DefaultExperimentId = 0;
     public const int DefaultHistoryPage = 25_000;
     public const int MaxHistoryPage = 100_000;
@@ -26,7 +26,7 @@ public sealed class TrackingStore(Database db)
 
     // ---- projects -------------------------------------------------------------------
 
-    public Task<Project> CreateProjectAsync(string name, string? description, IdempotencyKey? idem = null)
+    public Task<Project> CreateProjectAsync(string name, string? description)
     {
         Validate.ProjectName(name, "name");
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
@@ -35,7 +35,7 @@ public sealed class TrackingStore(Database db)
             _ = await ExperimentAccess.CreateProjectAsync(s, name, description)
                 ?? throw LineageException.AlreadyExists($"project '{name}' already exists");
             return (await ExperimentAccess.FindProjectAsync(s, name))!;
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<Project> GetProjectAsync(string name) =>
@@ -46,9 +46,9 @@ public sealed class TrackingStore(Database db)
     // ---- experiments ----------------------------------------------------------------
 
     public Task<Experiment> CreateExperimentAsync(string? project, string name, string? description = null,
-        IReadOnlyDictionary<string, string>? tags = null, IdempotencyKey? idem = null)
+        IReadOnlyDictionary<string, string>? tags = null)
     {
-        project ??= DefaultProject;
+        project ??= OperationContext.DefaultProject;
         Validate.Name(name, "name");
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
         var tagList = CheckTags(tags);
@@ -66,7 +66,7 @@ public sealed class TrackingStore(Database db)
             }
             foreach (var (key, value) in tagList) await ExperimentAccess.SetTagAsync(s, id.Value, key, value);
             return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id.Value));
-        }, idem);
+        }, keyed: true);
     }
 
     public Task<Experiment> GetExperimentAsync(long id) =>
@@ -74,7 +74,7 @@ public sealed class TrackingStore(Database db)
 
     public Task<Experiment> GetExperimentByNameAsync(string? project, string name)
     {
-        project ??= DefaultProject;
+        project ??= OperationContext.DefaultProject;
         return db.ReadAsync(async s =>
         {
             var p = await ExperimentAccess.RequireProjectAsync(s, project);
@@ -99,7 +99,7 @@ public sealed class TrackingStore(Database db)
         });
     }
 
-    public Task<Experiment> UpdateExperimentAsync(long id, string? newName, string? description, IdempotencyKey? idem = null)
+    public Task<Experiment> UpdateExperimentAsync(long id, string? newName, string? description)
     {
         if (newName is not null) Validate.Name(newName, "name");
         Validate.Text(description, "description", Limits.MaxDescriptionLength, required: false);
@@ -111,28 +111,28 @@ public sealed class TrackingStore(Database db)
                 throw LineageException.AlreadyExists($"experiment '{newName}' already exists in project '{row.ProjectName}' (id {clash.Id})");
             await ExperimentAccess.UpdateAsync(s, id, newName, description, Clock.NowMs());
             return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Soft delete; also deletes the experiment's active runs. Deleting a deleted experiment is a no-op.</summary>
-    public Task<Experiment> DeleteExperimentAsync(long id, IdempotencyKey? idem = null) =>
+    public Task<Experiment> DeleteExperimentAsync(long id) =>
         db.WriteAsync(async s =>
         {
             await ExperimentAccess.RequireAsync(s, id);
             await ExperimentAccess.DeleteAsync(s, id, Clock.NowMs());
             return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Undoes a delete, runs included. Restoring an active experiment is a no-op.</summary>
-    public Task<Experiment> RestoreExperimentAsync(long id, IdempotencyKey? idem = null) =>
+    public Task<Experiment> RestoreExperimentAsync(long id) =>
         db.WriteAsync(async s =>
         {
             await ExperimentAccess.RestoreAsync(s, await ExperimentAccess.RequireAsync(s, id), Clock.NowMs());
             return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id));
-        }, idem);
+        }, keyed: true);
 
     /// <summary>Sets an experiment tag; <paramref name="sensitive"/> stores it encrypted whatever its key.</summary>
-    public Task<bool> SetExperimentTagAsync(long id, string key, string value, IdempotencyKey? idem = null, bool sensitive = false)
+    public Task<bool> SetExperimentTagAsync(long id, string key, string value, bool sensitive = false)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
@@ -141,23 +141,33 @@ public sealed class TrackingStore(Database db)
             await ExperimentAccess.RequireActiveAsync(s, id, "set a tag");
             await ExperimentAccess.SetTagAsync(s, id, key, value, sensitive);
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
-    public Task<bool> DeleteExperimentTagAsync(long id, string key, IdempotencyKey? idem = null) =>
+    public Task<bool> DeleteExperimentTagAsync(long id, string key) =>
         db.WriteAsync(async s =>
         {
             await ExperimentAccess.RequireActiveAsync(s, id, "delete a tag");
             if (await ExperimentAccess.DeleteTagAsync(s, id, key) == 0)
                 throw LineageException.NotFound($"experiment {id} has no tag '{key}'");
             return true;
-        }, idem);
+        }, keyed: true);
 
     // ---- runs -----------------------------------------------------------------------
 
     public Task<Run> CreateRunAsync(long experimentId, string? name = null, long? startTime = null, string? user = null,
-        string? parentRunId = null, RunStatus status = RunStatus.Running, IReadOnlyDictionary<string, string>? tags = null,
-        IdempotencyKey? idem = null)
+        string? parentRunId = null, RunStatus status = RunStatus.Running, IReadOnlyDictionary<string, string>? tags = null) =>
+        CreateRunAsync(experimentId, name, startTime, user, parentRunId, status, tags,
+            async (s, uuid) => (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, uuid)]))[0]);
+
+    /// <summary>Creates a run and answers with its view (artifact URI, inputs) as MLflow's runs/create does, read in the same transaction.</summary>
+    public Task<RunView> CreateRunViewAsync(long experimentId, string? name, long? startTime, string? user, string? parentRunId,
+        RunStatus status, IReadOnlyDictionary<string, string>? tags) =>
+        CreateRunAsync(experimentId, name, startTime, user, parentRunId, status, tags,
+            async (s, uuid) => (await ViewAccess.RunViewsAsync(s, [await RunAccess.RequireAsync(s, uuid)]))[0]);
+
+    private Task<T> CreateRunAsync<T>(long experimentId, string? name, long? startTime, string? user, string? parentRunId, RunStatus status,
+        IReadOnlyDictionary<string, string>? tags, Func<DbSession, string, Task<T>> answer)
     {
         if (name is not null) Validate.Text(name, "name", Limits.MaxKeyLength);
         if (user is not null) Validate.Text(user, "user", Limits.MaxKeyLength);
@@ -178,8 +188,8 @@ public sealed class TrackingStore(Database db)
             // A run is itself a lineage execution (type 'run'); its state is read from the run.
             await LineageAccess.CreateExecutionAsync(s, experiment.ProjectId, "run", name ?? uuid, ExecutionState.Running, start, null, "{}", id, start);
             await RunAccess.SetTagsAsync(s, id, tagList);
-            return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, uuid)]))[0];
-        }, idem);
+            return await answer(s, uuid);
+        }, keyed: true);
     }
 
     public Task<Run> GetRunAsync(string runId)
@@ -207,7 +217,7 @@ public sealed class TrackingStore(Database db)
     }
 
     /// <summary>Changes status, end time or name. A terminal status without an end time ends the run now.</summary>
-    public Task<Run> UpdateRunAsync(string runId, RunUpdate update, IdempotencyKey? idem = null)
+    public Task<Run> UpdateRunAsync(string runId, RunUpdate update)
     {
         runId = Validate.RunId(runId);
         if (update.Name is not null) Validate.Text(update.Name, "name", Limits.MaxKeyLength);
@@ -220,16 +230,16 @@ public sealed class TrackingStore(Database db)
                 endTime = Clock.NowMs();
             await RunAccess.UpdateAsync(s, row.Id, update.Status, endTime, update.Name);
             return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0];
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Soft delete. Deleting a deleted run is a no-op.</summary>
-    public Task<Run> DeleteRunAsync(string runId, IdempotencyKey? idem = null) => SetRunLifecycleAsync(runId, Lifecycle.Deleted, idem);
+    public Task<Run> DeleteRunAsync(string runId) => SetRunLifecycleAsync(runId, Lifecycle.Deleted);
 
     /// <summary>Undoes a delete; the run's experiment must be active. Restoring an active run is a no-op.</summary>
-    public Task<Run> RestoreRunAsync(string runId, IdempotencyKey? idem = null) => SetRunLifecycleAsync(runId, Lifecycle.Active, idem);
+    public Task<Run> RestoreRunAsync(string runId) => SetRunLifecycleAsync(runId, Lifecycle.Active);
 
-    private Task<Run> SetRunLifecycleAsync(string runId, Lifecycle lifecycle, IdempotencyKey? idem)
+    private Task<Run> SetRunLifecycleAsync(string runId, Lifecycle lifecycle)
     {
         runId = Validate.RunId(runId);
         return db.WriteAsync(async s =>
@@ -240,7 +250,7 @@ public sealed class TrackingStore(Database db)
             if (row.IsActive != (lifecycle == Lifecycle.Active))
                 await RunAccess.SetLifecycleAsync(s, row.Id, lifecycle, lifecycle == Lifecycle.Deleted ? Clock.NowMs() : null);
             return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0];
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>
@@ -249,7 +259,7 @@ public sealed class TrackingStore(Database db)
     /// </summary>
     /// <param name="namingTag">A tag key whose value, when the batch sets it, also becomes the run's name in the same
     /// transaction (MLflow's <c>mlflow.runName</c>: its log-batch renames the run as set-tag does).</param>
-    public Task<BatchResult> LogBatchAsync(string runId, RunBatch batch, IdempotencyKey? idem = null, string? namingTag = null)
+    public Task<BatchResult> LogBatchAsync(string runId, RunBatch batch, string? namingTag = null)
     {
         runId = Validate.RunId(runId);
         Validate.Batch(batch);
@@ -270,10 +280,10 @@ public sealed class TrackingStore(Database db)
                 db.Metrics.Ingested("tags", batch.Tags.Count);
             });
             return new BatchResult(batch.Metrics.Count, batch.Params.Count, batch.Tags.Count);
-        }, idem);
+        }, keyed: true);
     }
 
-    public Task<bool> DeleteRunTagAsync(string runId, string key, IdempotencyKey? idem = null)
+    public Task<bool> DeleteRunTagAsync(string runId, string key)
     {
         runId = Validate.RunId(runId);
         return db.WriteAsync(async s =>
@@ -283,7 +293,7 @@ public sealed class TrackingStore(Database db)
                 throw LineageException.NotFound($"run '{runId}' has no tag '{key}'");
             await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             return true;
-        }, idem);
+        }, keyed: true);
     }
 
     /// <summary>Full history of one metric in logged order, a page at a time. An unknown key has an empty history.</summary>
@@ -302,6 +312,24 @@ public sealed class TrackingStore(Database db)
             if (keyId is null) return new Page<SeriesPoint>([], null);
             var (points, next) = await MetricAccess.HistoryAsync(s, run.Id, keyId.Value, from?[0] ?? 0, (int)(from?[1] ?? 0), size);
             return new Page<SeriesPoint>(points, next is { } n ? PageToken.Encode(n.Seq, n.Skip) : null);
+        });
+    }
+
+    /// <summary>
+    /// The whole history of one metric in logged order, read in one transaction (one snapshot), or null when there is no
+    /// such run — a malformed run id included — for MLflow's get-history, which answers those with an empty history.
+    /// An unknown key is an empty history.
+    /// </summary>
+    public Task<IReadOnlyList<SeriesPoint>?> FindMetricHistoryAsync(string runId, string key)
+    {
+        Validate.Key(key, "metric_key");
+        var id = runId.Length == 32 && runId.All(char.IsAsciiHexDigit) ? runId.ToLowerInvariant() : null;
+        return db.ReadAsync<IReadOnlyList<SeriesPoint>?>(async s =>
+        {
+            if (id is null || await RunAccess.FindAsync(s, id) is not { } run) return null;
+            var keyId = await _metrics.FindKeyIdAsync(s, key);
+            if (keyId is null) return [];
+            return (await MetricAccess.HistoryAsync(s, run.Id, keyId.Value, 0, 0, int.MaxValue)).Points;
         });
     }
 

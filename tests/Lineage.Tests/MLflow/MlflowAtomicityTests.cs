@@ -39,6 +39,53 @@ public sealed class MlflowAtomicityTests : IAsyncLifetime
         Assert.Equal("renamed-later", (string?)info["run_name"]);
     }
 
+    [Fact]
+    public async Task a_replayed_runs_create_answers_what_the_first_answered_not_the_run_as_it_is_now()
+    {
+        const string create = """{"experiment_id":"0","run_name":"first","tags":[{"key":"team","value":"growth"}]}""";
+        var first = await Post("/api/2.0/mlflow/runs/create", create, "create-1");
+        var run = (string)first["run"]!["info"]!["run_id"]!;
+        await Post("/api/2.0/mlflow/runs/update", $$"""{"run_id":"{{run}}","run_name":"renamed","status":"FINISHED"}""");
+
+        // The answer is the run as the creating transaction left it, kept with the key: the replay repeats it exactly.
+        var replay = await Post("/api/2.0/mlflow/runs/create", create, "create-1");
+        Assert.Equal(first.ToJsonString(), replay.ToJsonString());
+        Assert.Equal("first", (string?)replay["run"]!["info"]!["run_name"]);
+        Assert.Equal("renamed", (string?)(await Get(run))["info"]!["run_name"]);
+    }
+
+    [Fact]
+    public async Task a_replayed_runs_update_answers_what_the_first_answered()
+    {
+        var run = (string)(await Post("/api/2.0/mlflow/runs/create", """{"experiment_id":"0","run_name":"r"}"""))["run"]!["info"]!["run_id"]!;
+        var update = $$"""{"run_id":"{{run}}","status":"FINISHED","end_time":1700000000000}""";
+        var first = await Post("/api/2.0/mlflow/runs/update", update, "update-1");
+        Assert.Equal("FINISHED", (string?)first["run_info"]!["status"]);
+        await Post("/api/2.0/mlflow/runs/update", $$"""{"run_id":"{{run}}","run_name":"later"}""");
+
+        var replay = await Post("/api/2.0/mlflow/runs/update", update, "update-1");
+        Assert.Equal(first.ToJsonString(), replay.ToJsonString());
+        Assert.Equal("later", (string?)(await Get(run))["info"]!["run_name"]);
+    }
+
+    [Fact]
+    public async Task get_history_reads_a_series_longer_than_a_store_page_whole_and_an_unknown_run_is_empty()
+    {
+        var run = (string)(await Post("/api/2.0/mlflow/runs/create", """{"experiment_id":"0"}"""))["run"]!["info"]!["run_id"]!;
+        // More points than one native history page (100,000), logged in batches of 1,000 as MLflow clients do.
+        for (var b = 0; b < 101; b++)
+        {
+            var metrics = string.Join(",", Enumerable.Range(b * 1000, 1000).Select(i => $$"""{"key":"loss","value":{{i}},"timestamp":{{1000 + i}},"step":{{i}}}"""));
+            await Post("/api/2.0/mlflow/runs/log-batch", $$"""{"run_id":"{{run}}","metrics":[{{metrics}}]}""");
+        }
+        var history = JsonNode.Parse(await _server.Http.GetStringAsync($"/api/2.0/mlflow/metrics/get-history?run_id={run}&metric_key=loss"))!;
+        var steps = history["metrics"]!.AsArray().Select(m => (long)m!["step"]!).ToList();
+        Assert.Equal(Enumerable.Range(0, 101_000).Select(i => (long)i), steps);
+
+        var missing = await _server.Http.GetStringAsync($"/api/2.0/mlflow/metrics/get-history?run_id={new string('a', 32)}&metric_key=loss");
+        Assert.Equal("{}", missing);
+    }
+
     private async Task<JsonNode> Get(string run) =>
         JsonNode.Parse(await _server.Http.GetStringAsync($"/api/2.0/mlflow/runs/get?run_id={run}"))!["run"]!;
 }

@@ -99,26 +99,26 @@ public abstract class ArtifactStoreContract : StoreTestBase
     {
         await Register("model", "v1");
         await Register("model", "v2");
-        await _artifacts.SetAliasAsync(null, "model", "production", 1, "ana");
+        await Acting.As("ana", () => _artifacts.SetAliasAsync(null, "model", "production", 1));
         Assert.Equal(1, (await _artifacts.GetAsync(null, "model", ArtifactRules.Ref("production"))).Version);
-        var moved = await _artifacts.SetAliasAsync(null, "model", "production", 2, "bo");
+        var moved = await Acting.As("bo", () => _artifacts.SetAliasAsync(null, "model", "production", 2));
         Assert.Equal(["production"], moved.Aliases);
         Assert.Empty((await _artifacts.GetAsync(null, "model", ArtifactRules.Ref("1"))).Aliases);
-        await Fails(ErrorCode.Conflict, () => _artifacts.DeleteVersionAsync(null, "model", 2, "ana"));
-        await _artifacts.DeleteAliasAsync(null, "model", "production", "cy");
+        await Fails(ErrorCode.Conflict, () => Acting.As("ana", () => _artifacts.DeleteVersionAsync(null, "model", 2)));
+        await Acting.As("cy", () => _artifacts.DeleteAliasAsync(null, "model", "production"));
         var history = await _artifacts.AliasHistoryAsync(null, "model", "production");
         Assert.Equal(new (long?, string?)[] { (1, "ana"), (2, "bo"), (null, "cy") }, history.Select(h => (h.Version, h.ChangedBy)).ToArray());
-        await Fails(ErrorCode.InvalidParameterValue, () => _artifacts.SetAliasAsync(null, "model", "latest", 1, null));
-        await Fails(ErrorCode.ResourceDoesNotExist, () => _artifacts.SetAliasAsync(null, "model", "champion", 9, null));
+        await Fails(ErrorCode.InvalidParameterValue, () => _artifacts.SetAliasAsync(null, "model", "latest", 1));
+        await Fails(ErrorCode.ResourceDoesNotExist, () => _artifacts.SetAliasAsync(null, "model", "champion", 9));
     }
 
     [Fact]
     public async Task content_and_metadata_never_change_but_descriptions_and_tags_are_edited_with_history()
     {
         var v = await Register("report", "r1", "report", """{"pages": 3}""");
-        await _artifacts.SetDescriptionAsync(null, "report", 1, "first draft", "ana");
-        await _artifacts.SetTagAsync(null, "report", 1, "reviewed", "yes", "bo");
-        var edited = await _artifacts.DeleteTagAsync(null, "report", 1, "reviewed", "cy");
+        await Acting.As("ana", () => _artifacts.SetDescriptionAsync(null, "report", 1, "first draft"));
+        await Acting.As("bo", () => _artifacts.SetTagAsync(null, "report", 1, "reviewed", "yes"));
+        var edited = await Acting.As("cy", () => _artifacts.DeleteTagAsync(null, "report", 1, "reviewed"));
         Assert.Equal("first draft", edited.Description);
         Assert.Empty(edited.Tags);
         Assert.Equal(v.Digest, edited.Digest);
@@ -134,11 +134,11 @@ public abstract class ArtifactStoreContract : StoreTestBase
     {
         await Register("d", "1");
         await Register("d", "2");
-        await _artifacts.DeleteVersionAsync(null, "d", 2, "ana");
+        await Acting.As("ana", () => _artifacts.DeleteVersionAsync(null, "d", 2));
         Assert.Equal(1, (await _artifacts.GetAsync(null, "d", ArtifactRules.Ref("latest"))).Version);
         Assert.Equal(VersionLifecycle.Deleted, (await _artifacts.GetAsync(null, "d", ArtifactRules.Ref("2"))).Lifecycle);
         Assert.Single((await _artifacts.ListAsync(new ArtifactQuery(Name: "d"))).Items);
-        await _artifacts.RestoreVersionAsync(null, "d", 2, "ana");
+        await Acting.As("ana", () => _artifacts.RestoreVersionAsync(null, "d", 2));
         Assert.Equal(2, (await _artifacts.GetAsync(null, "d", ArtifactRules.Ref("latest"))).Version);
         Assert.Equal(3, (await Register("d", "3")).Version);
     }
@@ -238,7 +238,7 @@ public abstract class ArtifactStoreContract : StoreTestBase
     public async Task gc_applies_retention_spares_aliases_purges_old_deletes_and_frees_unreferenced_blobs()
     {
         for (var i = 1; i <= 5; i++) await Register("daily", $"day {i}");
-        await _artifacts.SetAliasAsync(null, "daily", "golden", 1, "ana");
+        await Acting.As("ana", () => _artifacts.SetAliasAsync(null, "daily", "golden", 1));
         await _maintenance.SetPolicyAsync(null, "name", "daily", keepLast: 2, keepDays: null);
         var orphan = await _blobs.PutAsync(new MemoryStream("never registered"u8.ToArray()));
 
@@ -261,7 +261,7 @@ public abstract class ArtifactStoreContract : StoreTestBase
         Assert.Equal([2L, 3L], purge.Purged.Select(v => v.Version).Order());
         Assert.Null(await _blobs.SizeOfAsync(v2.Digest));
         Assert.Equal(VersionLifecycle.Purged, (await _artifacts.GetAsync(null, "daily", ArtifactRules.Ref("2"))).Lifecycle);
-        await Fails(ErrorCode.InvalidParameterValue, () => _artifacts.RestoreVersionAsync(null, "daily", 2, null));
+        await Fails(ErrorCode.InvalidParameterValue, () => _artifacts.RestoreVersionAsync(null, "daily", 2));
         Assert.NotNull(await _blobs.SizeOfAsync((await _artifacts.GetAsync(null, "daily", ArtifactRules.Ref("golden"))).Digest));
     }
 

@@ -27,7 +27,7 @@ public abstract class AuditOutboxContract : StoreTestBase
     /// <summary>Runs <paramref name="body"/> as the server runs a write request: its store writes owe <paramref name="pending"/>.</summary>
     private static async Task<T> AsRequest<T>(PendingAudit pending, Func<Task<T>> body)
     {
-        PendingAudit.Enter(pending); // reverts when this method returns, like the middleware's
+        using var entered = OperationContext.Enter(new OperationContext { Actor = "ana", BeforeCommit = pending });
         return await body();
     }
 

@@ -64,8 +64,8 @@ public abstract class RegistryStoreContract : StoreTestBase
     {
         var run = await Store.CreateRunAsync(0, "train");
         var weights = await Register("churn-weights", "model", run.Info.RunId);
-        await _registry.CreateModelAsync(null, "churn", "churn classifier", new Dictionary<string, string> { ["team"] = "growth" }, null, "ana");
-        await _registry.CreateModelAsync(null, "other", null, null, null, "ana");
+        await Acting.As("ana", () => _registry.CreateModelAsync(null, "churn", "churn classifier", new Dictionary<string, string> { ["team"] = "growth" }, null));
+        await Acting.As("ana", () => _registry.CreateModelAsync(null, "other", null, null, null));
         var v1 = await Version("churn", weights);
         var v2 = await Version("churn", weights);
         var o1 = await Version("other", weights);
@@ -90,7 +90,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         var producer = await Store.CreateRunAsync(0, "producer");
         var stranger = await Store.CreateRunAsync(0, "stranger");
         var weights = await Register("w", "model", producer.Info.RunId);
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         var ex = await Fails(ErrorCode.InvalidParameterValue, () => _registry.CreateVersionAsync(
             new ModelVersionRegistration(null, "m", Art(weights), stranger.Info.RunId)));
         Assert.Equal("runId", ex.Field);
@@ -110,7 +110,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         var blob = await _blobs.PutAsync(new MemoryStream("vision weights"u8.ToArray()));
         await _artifacts.RegisterAsync(new ArtifactRegistration("vision", "resnet", "model", null, new ArtifactContent.File(blob.Digest, blob.Size)));
         var local = await Register("resnet", "model");
-        await _registry.CreateModelAsync("vision", "classifier", null, null, null, null);
+        await _registry.CreateModelAsync("vision", "classifier", null, null, null);
         var byName = await _registry.CreateVersionAsync(new ModelVersionRegistration("vision", "classifier",
             new ArtifactPointer(null, null, "resnet", ArtifactRules.Ref("1"), "artifact"), null));
         Assert.Equal("vision", byName.Artifact.Project);
@@ -124,7 +124,7 @@ public abstract class RegistryStoreContract : StoreTestBase
     public async Task concurrent_registrations_of_one_model_get_versions_one_to_n_without_gaps()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "hot", null, null, null, null);
+        await _registry.CreateModelAsync(null, "hot", null, null, null);
         var versions = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => Task.Run(async () => (await Version("hot", weights)).Version)));
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), versions.Order());
     }
@@ -132,42 +132,42 @@ public abstract class RegistryStoreContract : StoreTestBase
     [Fact]
     public async Task names_are_unique_and_misses_are_404s_that_name_what_exists()
     {
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
-        await Fails(ErrorCode.ResourceAlreadyExists, () => _registry.CreateModelAsync(null, "m", null, null, null, null));
+        await _registry.CreateModelAsync(null, "m", null, null, null);
+        await Fails(ErrorCode.ResourceAlreadyExists, () => _registry.CreateModelAsync(null, "m", null, null, null));
         await Version("m", await Register("w", "model"));
         var ex = await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.GetVersionAsync(null, "m", ArtifactRules.Ref("7")));
         Assert.Equal("version 7 of registered model 'm' not found; latest is 1", ex.Message);
         ex = await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.GetVersionAsync(null, "m", ArtifactRules.Ref("champion")));
         Assert.Contains("alias 'champion'", ex.Message);
         await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.GetModelAsync(null, "nope"));
-        await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.SetAliasAsync(null, "m", "champion", 9, null));
+        await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.SetAliasAsync(null, "m", "champion", 9));
     }
 
     [Fact]
     public async Task aliases_move_atomically_one_per_model_and_every_move_is_in_the_history()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         for (var i = 0; i < 3; i++) await Version("m", weights);
-        await _registry.SetAliasAsync(null, "m", "champion", 1, "ana");
-        var moved = await _registry.SetAliasAsync(null, "m", "champion", 2, "bo");
+        await Acting.As("ana", () => _registry.SetAliasAsync(null, "m", "champion", 1));
+        var moved = await Acting.As("bo", () => _registry.SetAliasAsync(null, "m", "champion", 2));
         Assert.Equal(["champion"], moved.Aliases);
         Assert.Empty((await _registry.GetVersionAsync(null, "m", ArtifactRules.Ref("1"))).Aliases);
         Assert.Equal(2, (await _registry.GetModelAsync(null, "m")).Aliases["champion"]);
-        await _registry.DeleteAliasAsync(null, "m", "champion", "cy");
+        await Acting.As("cy", () => _registry.DeleteAliasAsync(null, "m", "champion"));
         var history = await _registry.HistoryAsync(null, "m", "alias", "champion");
         Assert.Equal(new (string?, string?, string?)[] { (null, "1", "ana"), ("1", "2", "bo"), ("2", null, "cy") },
             history.Select(h => (h.OldValue, h.NewValue, h.ChangedBy)).ToArray());
-        await Fails(ErrorCode.InvalidParameterValue, () => _registry.SetAliasAsync(null, "m", "latest", 1, null));
+        await Fails(ErrorCode.InvalidParameterValue, () => _registry.SetAliasAsync(null, "m", "latest", 1));
     }
 
     [Fact]
     public async Task concurrent_alias_moves_last_committed_wins_and_all_are_in_the_history()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         for (var i = 0; i < 8; i++) await Version("m", weights);
-        await Task.WhenAll(Enumerable.Range(1, 8).Select(v => Task.Run(() => _registry.SetAliasAsync(null, "m", "prod", v, $"user{v}"))));
+        await Task.WhenAll(Enumerable.Range(1, 8).Select(v => Task.Run(() => Acting.As($"user{v}", () => _registry.SetAliasAsync(null, "m", "prod", v)))));
         var history = await _registry.HistoryAsync(null, "m", "alias", "prod");
         Assert.Equal(8, history.Count);
         Assert.Equal(Enumerable.Range(1, 8).Select(i => i.ToString()), history.Select(h => h.NewValue!).Order());
@@ -180,11 +180,11 @@ public abstract class RegistryStoreContract : StoreTestBase
     public async Task a_stage_move_with_archive_existing_archives_the_previous_production_version_and_records_both()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         await Version("m", weights);
         await Version("m", weights);
-        await _registry.TransitionStageAsync(null, "m", 1, ModelStage.Production, false, "ana");
-        var v2 = await _registry.TransitionStageAsync(null, "m", 2, ModelStage.Production, true, "bo");
+        await Acting.As("ana", () => _registry.TransitionStageAsync(null, "m", 1, ModelStage.Production, false));
+        var v2 = await Acting.As("bo", () => _registry.TransitionStageAsync(null, "m", 2, ModelStage.Production, true));
         Assert.Equal(ModelStage.Production, v2.Stage);
         Assert.Equal(ModelStage.Archived, (await _registry.GetVersionAsync(null, "m", ArtifactRules.Ref("1"))).Stage);
         var history = await _registry.HistoryAsync(null, "m", "stage");
@@ -198,18 +198,18 @@ public abstract class RegistryStoreContract : StoreTestBase
     public async Task promoting_a_version_that_is_not_ready_is_a_400_and_changes_nothing()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         await Version("m", weights, status: ModelVersionStatus.PendingRegistration);
-        var ex = await Fails(ErrorCode.InvalidParameterValue, () => _registry.SetAliasAsync(null, "m", "champion", 1, "ana"));
+        var ex = await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _registry.SetAliasAsync(null, "m", "champion", 1)));
         Assert.Contains("PENDING_REGISTRATION", ex.Message);
-        await Fails(ErrorCode.InvalidParameterValue, () => _registry.TransitionStageAsync(null, "m", 1, ModelStage.Staging, false, "ana"));
-        await Fails(ErrorCode.InvalidParameterValue, () => _registry.RequestPromotionAsync(null, "m", 1, "stage", "Production", false, null, "ana"));
+        await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _registry.TransitionStageAsync(null, "m", 1, ModelStage.Staging, false)));
+        await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _registry.RequestPromotionAsync(null, "m", 1, "stage", "Production", false, null)));
         await Fails(ErrorCode.InvalidParameterValue, () => _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 1, null, null, "ana")));
         Assert.Empty(await _registry.HistoryAsync(null, "m"));
         Assert.Empty((await _registry.GetModelAsync(null, "m")).Aliases);
 
         await _registry.UpdateVersionAsync(null, "m", 1, null, ModelVersionStatus.Ready, null);
-        Assert.Equal(["champion"], (await _registry.SetAliasAsync(null, "m", "champion", 1, "ana")).Aliases);
+        Assert.Equal(["champion"], (await Acting.As("ana", () => _registry.SetAliasAsync(null, "m", "champion", 1))).Aliases);
         await Fails(ErrorCode.InvalidParameterValue, () => _registry.UpdateVersionAsync(null, "m", 1, null, ModelVersionStatus.PendingRegistration, null));
     }
 
@@ -217,44 +217,44 @@ public abstract class RegistryStoreContract : StoreTestBase
     public async Task with_approvers_only_they_promote_and_requests_are_approved_or_rejected_once()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, ["carol"], "ana");
+        await Acting.As("ana", () => _registry.CreateModelAsync(null, "m", null, null, ["carol"]));
         await Version("m", weights);
         await Version("m", weights);
 
         // Without the approver role: 403 and nothing changes.
-        await Fails(ErrorCode.PermissionDenied, () => _registry.SetAliasAsync(null, "m", "champion", 1, "mallory"));
-        await Fails(ErrorCode.PermissionDenied, () => _registry.TransitionStageAsync(null, "m", 1, ModelStage.Production, false, null));
-        await Fails(ErrorCode.PermissionDenied, () => _registry.SetApproversAsync(null, "m", ["mallory"], "mallory"));
+        await Fails(ErrorCode.PermissionDenied, () => Acting.As("mallory", () => _registry.SetAliasAsync(null, "m", "champion", 1)));
+        await Fails(ErrorCode.PermissionDenied, () => _registry.TransitionStageAsync(null, "m", 1, ModelStage.Production, false));
+        await Fails(ErrorCode.PermissionDenied, () => Acting.As("mallory", () => _registry.SetApproversAsync(null, "m", ["mallory"])));
         Assert.Empty(await _registry.HistoryAsync(null, "m"));
 
-        var toProd = await _registry.RequestPromotionAsync(null, "m", 1, "stage", "production", true, "ship it", "ana");
-        var toAlias = await _registry.RequestPromotionAsync(null, "m", 2, "alias", "champion", false, null, "ana");
+        var toProd = await Acting.As("ana", () => _registry.RequestPromotionAsync(null, "m", 1, "stage", "production", true, "ship it"));
+        var toAlias = await Acting.As("ana", () => _registry.RequestPromotionAsync(null, "m", 2, "alias", "champion", false, null));
         Assert.Equal(PromotionStatus.Pending, toProd.Status);
         Assert.Equal("Production", toProd.Target);
         Assert.Equal([toAlias.Id, toProd.Id], (await _registry.ListPromotionsAsync(null, "m", PromotionStatus.Pending)).Items.Select(p => p.Id));
 
-        await Fails(ErrorCode.PermissionDenied, () => _registry.DecidePromotionAsync(toProd.Id, true, null, "ana"));
-        var approved = await _registry.DecidePromotionAsync(toProd.Id, true, "ok", "carol");
+        await Fails(ErrorCode.PermissionDenied, () => Acting.As("ana", () => _registry.DecidePromotionAsync(toProd.Id, true, null)));
+        var approved = await Acting.As("carol", () => _registry.DecidePromotionAsync(toProd.Id, true, "ok"));
         Assert.Equal((PromotionStatus.Approved, "carol"), (approved.Status, approved.DecidedBy));
         Assert.Equal(ModelStage.Production, (await _registry.GetVersionAsync(null, "m", ArtifactRules.Ref("1"))).Stage);
-        var rejected = await _registry.DecidePromotionAsync(toAlias.Id, false, "not yet", "carol");
+        var rejected = await Acting.As("carol", () => _registry.DecidePromotionAsync(toAlias.Id, false, "not yet"));
         Assert.Equal(PromotionStatus.Rejected, rejected.Status);
         Assert.Empty((await _registry.GetModelAsync(null, "m")).Aliases);
-        await Fails(ErrorCode.Conflict, () => _registry.DecidePromotionAsync(toAlias.Id, true, null, "carol"));
-        await Fails(ErrorCode.ResourceDoesNotExist, () => _registry.DecidePromotionAsync(999, true, null, "carol"));
+        await Fails(ErrorCode.Conflict, () => Acting.As("carol", () => _registry.DecidePromotionAsync(toAlias.Id, true, null)));
+        await Fails(ErrorCode.ResourceDoesNotExist, () => Acting.As("carol", () => _registry.DecidePromotionAsync(999, true, null)));
 
         var history = await _registry.HistoryAsync(null, "m");
         Assert.Equal(toProd.Id, Assert.Single(history).RequestId);
         Assert.Empty((await _registry.ListPromotionsAsync(null, "m", PromotionStatus.Pending)).Items);
-        Assert.Equal(["champion"], (await _registry.SetAliasAsync(null, "m", "champion", 2, "carol")).Aliases);
+        Assert.Equal(["champion"], (await Acting.As("carol", () => _registry.SetAliasAsync(null, "m", "champion", 2))).Aliases);
     }
 
     [Fact]
     public async Task search_across_models_matches_every_tag_filter_newest_first_in_pages()
     {
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "a", null, null, null, null);
-        await _registry.CreateModelAsync(null, "b", null, null, null, null);
+        await _registry.CreateModelAsync(null, "a", null, null, null);
+        await _registry.CreateModelAsync(null, "b", null, null, null);
         for (var i = 0; i < 12; i++)
             await Version(i % 2 == 0 ? "a" : "b", weights, new Dictionary<string, string>
             {
@@ -284,7 +284,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         Assert.Equal("feature_set", set.Artifact.Type);
         Assert.Equal([raw.Id], set.DerivedFrom.Select(a => a.Id));
         var weights = await Register("w", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         ModelVersionRegistration With(params FeatureSpec[] inputs) =>
             new(null, "m", Art(weights), null, FeatureSet: new ArtifactPointer(set.Artifact.Id, null, null, default, "featureSet"), InputFeatures: inputs);
 
@@ -314,7 +314,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         var run = await Store.CreateRunAsync(0, "train");
         await _lineage.LogRunInputAsync(run.Info.RunId, data.Id, "training_data");
         var weights = await Register("w", "model", run.Info.RunId);
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         await Version("m", weights);
         await Version("m", weights);
 
@@ -322,22 +322,22 @@ public abstract class RegistryStoreContract : StoreTestBase
         Assert.Equal("environment", ex.Field);
         var d1 = await _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 1, "https://m.example/v1", """{"replicas":2}""", "ana"));
         Assert.Equal(DeploymentStatus.Pending, d1.Status);
-        await _deployments.SetStatusAsync(d1.Id, DeploymentStatus.Healthy, null, "ops");
-        await Fails(ErrorCode.Conflict, () => _deployments.SetStatusAsync(d1.Id, DeploymentStatus.Pending, null, "ops"));
+        await Acting.As("ops", () => _deployments.SetStatusAsync(d1.Id, DeploymentStatus.Healthy, null));
+        await Fails(ErrorCode.Conflict, () => Acting.As("ops", () => _deployments.SetStatusAsync(d1.Id, DeploymentStatus.Pending, null)));
 
         var d2 = await _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 2, "https://m.example/v2", null, "ana"));
         Assert.Equal(DeploymentStatus.Retired, (await _deployments.GetAsync(d1.Id)).Status);
-        await _deployments.SetStatusAsync(d2.Id, DeploymentStatus.Failed, "crash loop", "ops");
+        await Acting.As("ops", () => _deployments.SetStatusAsync(d2.Id, DeploymentStatus.Failed, "crash loop"));
         var staging = await _deployments.DeployAsync(new DeploymentRequest(null, "staging", "m", 2, null, null, "ana"));
 
-        var back = await _deployments.RollbackAsync(d2.Id, "v2 crashes", "ops");
+        var back = await Acting.As("ops", () => _deployments.RollbackAsync(d2.Id, "v2 crashes"));
         Assert.Equal((1L, d2.Id, "https://m.example/v1"), (back.Version, back.RollbackOf!.Value, back.EndpointUrl));
         var retired = await _deployments.GetAsync(d2.Id);
         Assert.Equal(DeploymentStatus.Retired, retired.Status);
         Assert.Equal(["pending", "failed", "retired"], retired.Events.Select(e => RegistryRules.DeploymentText(e.Status)));
         Assert.Equal("ops", retired.Events[^1].Actor);
-        await Fails(ErrorCode.Conflict, () => _deployments.RollbackAsync(staging.Id, null, "ops"));
-        await _deployments.SetStatusAsync(back.Id, DeploymentStatus.Healthy, null, "ops");
+        await Fails(ErrorCode.Conflict, () => Acting.As("ops", () => _deployments.RollbackAsync(staging.Id, null)));
+        await Acting.As("ops", () => _deployments.SetStatusAsync(back.Id, DeploymentStatus.Healthy, null));
 
         var live = await _deployments.ListAsync(null, null, null, null, liveOnly: true);
         Assert.Equal([("prod", 1L), ("staging", 2L)], live.Items.Select(d => (d.Environment, d.Version)));
@@ -357,7 +357,7 @@ public abstract class RegistryStoreContract : StoreTestBase
     [Fact]
     public async Task dataset_facts_are_written_once_checked_against_a_declared_schema_and_diffed()
     {
-        var schema = await _datasets.CreateSchemaAsync(null, "houses", [new ColumnSpec("size", "float", false), new ColumnSpec("bedrooms", "int", true)], "ana");
+        var schema = await Acting.As("ana", () => _datasets.CreateSchemaAsync(null, "houses", [new ColumnSpec("size", "float", false), new ColumnSpec("bedrooms", "int", true)]));
         Assert.Equal(1, schema.Version);
         await Register("houses", "dataset");
         await Register("houses", "dataset");
@@ -399,9 +399,9 @@ public abstract class RegistryStoreContract : StoreTestBase
     public async Task gc_and_deletion_keep_the_artifacts_of_registered_model_versions()
     {
         for (var i = 0; i < 3; i++) await Register("weights", "model");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         await Version("m", await _artifacts.GetAsync(null, "weights", ArtifactRules.Ref("1")));
-        var ex = await Fails(ErrorCode.Conflict, () => _artifacts.DeleteVersionAsync(null, "weights", 1, "ana"));
+        var ex = await Fails(ErrorCode.Conflict, () => Acting.As("ana", () => _artifacts.DeleteVersionAsync(null, "weights", 1)));
         Assert.Contains("m v1", ex.Message);
         await _maintenance.SetPolicyAsync(null, "name", "weights", keepLast: 1, keepDays: null);
         var report = await _maintenance.CollectAsync(new GcOptions(UploadGrace: TimeSpan.Zero));
@@ -423,9 +423,9 @@ public abstract class RegistryStoreContract : StoreTestBase
             [new KeyValue("n_estimators", "100"), new KeyValue("random_seed", "42"), new KeyValue("criterion", "mse")], []));
         await _lineage.LogRunInputAsync(run.Info.RunId, clean.Id, "training_data");
         var weights = await Register("weights", "model", run.Info.RunId, "the weights");
-        await _registry.CreateModelAsync(null, "m", null, null, null, null);
+        await _registry.CreateModelAsync(null, "m", null, null, null);
         await Version("m", weights);
-        await _registry.SetAliasAsync(null, "m", "champion", 1, "ana");
+        await Acting.As("ana", () => _registry.SetAliasAsync(null, "m", "champion", 1));
 
         var m = await _manifests.BuildAsync(null, "m", ArtifactRules.Ref("champion"));
         Assert.Equal("m-v1", (string?)m["model_id"]);

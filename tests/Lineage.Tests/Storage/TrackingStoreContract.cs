@@ -350,19 +350,19 @@ public abstract class TrackingStoreContract : StoreTestBase
     {
         var e = await NewExperiment();
         var key = new IdempotencyKey("k-" + Guid.NewGuid(), "hash-1");
-        var first = await Store.CreateRunAsync(e.Id, "once", idem: key);
+        var first = await Acting.WithKey(key, () => Store.CreateRunAsync(e.Id, "once"));
         Assert.False(key.Replayed);
         var again = new IdempotencyKey(key.Key, "hash-1");
-        var second = await Store.CreateRunAsync(e.Id, "once", idem: again);
+        var second = await Acting.WithKey(again, () => Store.CreateRunAsync(e.Id, "once"));
         Assert.True(again.Replayed);
         Assert.Equal(first.Info.RunId, second.Info.RunId);
         Assert.Single((await Store.ListRunsAsync(new RunQuery([e.Id]))).Items);
-        await Fails(ErrorCode.Conflict, () => Store.CreateRunAsync(e.Id, "other", idem: new IdempotencyKey(key.Key, "hash-2")));
+        await Fails(ErrorCode.Conflict, () => Acting.WithKey(new IdempotencyKey(key.Key, "hash-2"), () => Store.CreateRunAsync(e.Id, "other")));
 
         var batchKey = new IdempotencyKey("b-" + Guid.NewGuid(), "h");
         var batch = new RunBatch([new MetricPoint("m", 1, 0, 1)], [], []);
-        await Store.LogBatchAsync(first.Info.RunId, batch, batchKey);
-        await Store.LogBatchAsync(first.Info.RunId, batch, new IdempotencyKey(batchKey.Key, "h"));
+        await Acting.WithKey(batchKey, () => Store.LogBatchAsync(first.Info.RunId, batch));
+        await Acting.WithKey(new IdempotencyKey(batchKey.Key, "h"), () => Store.LogBatchAsync(first.Info.RunId, batch));
         Assert.Single((await Store.GetMetricHistoryAsync(first.Info.RunId, "m")).Items);
     }
 
@@ -374,9 +374,9 @@ public abstract class TrackingStoreContract : StoreTestBase
         await Store.LogBatchAsync(run.Info.RunId, new RunBatch([], [new KeyValue("p", "1")], []));
         var key = "retry-" + Guid.NewGuid();
         var bad = new RunBatch([], [new KeyValue("p", "2")], []);
-        await Fails(ErrorCode.InvalidParameterValue, () => Store.LogBatchAsync(run.Info.RunId, bad, new IdempotencyKey(key, "h")));
+        await Fails(ErrorCode.InvalidParameterValue, () => Acting.WithKey(new IdempotencyKey(key, "h"), () => Store.LogBatchAsync(run.Info.RunId, bad)));
         // The rejection stored nothing, not even the key.
-        await Fails(ErrorCode.InvalidParameterValue, () => Store.LogBatchAsync(run.Info.RunId, bad, new IdempotencyKey(key, "h")));
+        await Fails(ErrorCode.InvalidParameterValue, () => Acting.WithKey(new IdempotencyKey(key, "h"), () => Store.LogBatchAsync(run.Info.RunId, bad)));
     }
 
     [Fact]
