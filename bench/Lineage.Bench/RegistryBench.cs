@@ -65,11 +65,11 @@ public static class RegistryBench
                     for (var v = 0; v < perModel; v++)
                     {
                         var i = m * perModel + v;
-                        await registry.CreateVersionAsync(new ModelVersionRegistration(null, name, pointer, null, Tags: new Dictionary<string, string>
+                        await WithActor("bench", () => registry.CreateVersionAsync(new ModelVersionRegistration(null, name, pointer, null, Tags: new Dictionary<string, string>
                         {
                             ["team"] = Teams[i % Teams.Length], ["framework"] = Frameworks[i / 10 % Frameworks.Length],
                             ["region"] = Regions[i / 50 % Regions.Length], ["build"] = i.ToString(),
-                        }, User: "bench"));
+                        })));
                     }
                 }
             })));

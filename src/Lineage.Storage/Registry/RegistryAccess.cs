@@ -6,6 +6,7 @@ using Lineage.Core.Registry;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Tracking;
 
 namespace Lineage.Storage.Registry;
 
@@ -421,7 +422,7 @@ internal static class RegistryAccess
         throw LineageException.NotFound($"registered model '{model}' has no versions yet");
     }
 
-    private static async Task<LineageException> AliasMissingAsync(DbSession s, ModelRow m, string alias)
+    internal static async Task<LineageException> AliasMissingAsync(DbSession s, ModelRow m, string alias)
     {
         var aliases = await AliasNamesAsync(s, m.Id);
         return LineageException.NotFound(

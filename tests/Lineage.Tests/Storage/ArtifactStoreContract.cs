@@ -44,7 +44,7 @@ public abstract class ArtifactStoreContract : StoreTestBase
     }
 
     private async Task<ArtifactVersion> Register(string name, string text, string type = "dataset", string? metadata = null, string? user = "ana") =>
-        await _artifacts.RegisterAsync(new ArtifactRegistration(null, name, type, metadata, await Upload(text), User: user));
+        await Acting.As(user, async () => await _artifacts.RegisterAsync(new ArtifactRegistration(null, name, type, metadata, await Upload(text))));
 
     private static async Task<LineageException> Fails(ErrorCode code, Func<Task> action)
     {

@@ -50,7 +50,7 @@ public abstract class RegistryStoreContract : StoreTestBase
 
     private Task<ModelVersion> Version(string model, ArtifactVersion artifact, IReadOnlyDictionary<string, string>? tags = null,
         ModelVersionStatus status = ModelVersionStatus.Ready) =>
-        _registry.CreateVersionAsync(new ModelVersionRegistration(null, model, Art(artifact), null, Tags: tags, Status: status, User: "ana"));
+        Acting.As("ana", () => _registry.CreateVersionAsync(new ModelVersionRegistration(null, model, Art(artifact), null, Tags: tags, Status: status)));
 
     private static async Task<LineageException> Fails(ErrorCode code, Func<Task> action)
     {
@@ -204,7 +204,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         Assert.Contains("PENDING_REGISTRATION", ex.Message);
         await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _registry.TransitionStageAsync(null, "m", 1, ModelStage.Staging, false)));
         await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _registry.RequestPromotionAsync(null, "m", 1, "stage", "Production", false, null)));
-        await Fails(ErrorCode.InvalidParameterValue, () => _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 1, null, null, "ana")));
+        await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 1, null, null))));
         Assert.Empty(await _registry.HistoryAsync(null, "m"));
         Assert.Empty((await _registry.GetModelAsync(null, "m")).Aliases);
 
@@ -276,11 +276,11 @@ public abstract class RegistryStoreContract : StoreTestBase
     public async Task declared_input_features_must_match_the_feature_set_by_name_dtype_and_shape()
     {
         var raw = await Register("houses", "dataset");
-        var set = await _features.RegisterAsync(new FeatureSetRegistration(null, "house-features", null,
+        var set = await Acting.As("ana", () => _features.RegisterAsync(new FeatureSetRegistration(null, "house-features", null,
         [
             new FeatureDefinition("size", "float", [], "living area", "size", "ana"),
             new FeatureDefinition("embedding", "float", [8], null, "encoder(location)", "ana"),
-        ], [new ArtifactPointer(raw.Id, null, null, default, "derivedFrom[0]")], null, "ana"));
+        ], [new ArtifactPointer(raw.Id, null, null, default, "derivedFrom[0]")], null)));
         Assert.Equal("feature_set", set.Artifact.Type);
         Assert.Equal([raw.Id], set.DerivedFrom.Select(a => a.Id));
         var weights = await Register("w", "model");
@@ -318,17 +318,17 @@ public abstract class RegistryStoreContract : StoreTestBase
         await Version("m", weights);
         await Version("m", weights);
 
-        var ex = await Fails(ErrorCode.InvalidParameterValue, () => _deployments.DeployAsync(new DeploymentRequest(null, null, "m", 1, null, null, "ana")));
+        var ex = await Fails(ErrorCode.InvalidParameterValue, () => Acting.As("ana", () => _deployments.DeployAsync(new DeploymentRequest(null, null, "m", 1, null, null))));
         Assert.Equal("environment", ex.Field);
-        var d1 = await _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 1, "https://m.example/v1", """{"replicas":2}""", "ana"));
+        var d1 = await Acting.As("ana", () => _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 1, "https://m.example/v1", """{"replicas":2}""")));
         Assert.Equal(DeploymentStatus.Pending, d1.Status);
         await Acting.As("ops", () => _deployments.SetStatusAsync(d1.Id, DeploymentStatus.Healthy, null));
         await Fails(ErrorCode.Conflict, () => Acting.As("ops", () => _deployments.SetStatusAsync(d1.Id, DeploymentStatus.Pending, null)));
 
-        var d2 = await _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 2, "https://m.example/v2", null, "ana"));
+        var d2 = await Acting.As("ana", () => _deployments.DeployAsync(new DeploymentRequest(null, "prod", "m", 2, "https://m.example/v2", null)));
         Assert.Equal(DeploymentStatus.Retired, (await _deployments.GetAsync(d1.Id)).Status);
         await Acting.As("ops", () => _deployments.SetStatusAsync(d2.Id, DeploymentStatus.Failed, "crash loop"));
-        var staging = await _deployments.DeployAsync(new DeploymentRequest(null, "staging", "m", 2, null, null, "ana"));
+        var staging = await Acting.As("ana", () => _deployments.DeployAsync(new DeploymentRequest(null, "staging", "m", 2, null, null)));
 
         var back = await Acting.As("ops", () => _deployments.RollbackAsync(d2.Id, "v2 crashes"));
         Assert.Equal((1L, d2.Id, "https://m.example/v1"), (back.Version, back.RollbackOf!.Value, back.EndpointUrl));
@@ -362,7 +362,7 @@ public abstract class RegistryStoreContract : StoreTestBase
         await Register("houses", "dataset");
         await Register("houses", "dataset");
         var bad = new DatasetFactsInput("s3://raw/houses.csv", "s3", 1_700_000_000_000, "houses@1",
-            [new ColumnSpec("size", "float", false), new ColumnSpec("bedrooms", "float", true)], 100, null, "ana");
+            [new ColumnSpec("size", "float", false), new ColumnSpec("bedrooms", "float", true)], 100, null);
         var ex = await Fails(ErrorCode.InvalidParameterValue, () => _datasets.SetFactsAsync(null, "houses", ArtifactRules.Ref("1"), bad));
         Assert.Equal("columns[1].dtype", ex.Field);
         Assert.Contains("schema houses@1 says int", ex.Message);
@@ -385,7 +385,7 @@ public abstract class RegistryStoreContract : StoreTestBase
             Schema = null, Profile = null,
             Columns = [new ColumnSpec("size", "double", false), new ColumnSpec("location", "str", true)],
         });
-        var validated = await _datasets.AddValidationsAsync(null, "houses", ArtifactRules.Ref("1"), [("missing_below_1pct", true, "0.2%")], "bot");
+        var validated = await Acting.As("bot", () => _datasets.AddValidationsAsync(null, "houses", ArtifactRules.Ref("1"), [("missing_below_1pct", true, "0.2%")]));
         Assert.Equal(("missing_below_1pct", true), (validated.Validations[0].Name, validated.Validations[0].Passed));
 
         var diff = await _datasets.DiffAsync(null, "houses", ArtifactRules.Ref("1"), ArtifactRules.Ref("2"));
