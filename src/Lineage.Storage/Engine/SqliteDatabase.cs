@@ -64,15 +64,15 @@ public sealed class SqliteDatabase : Database
         {
             // One snapshot for the whole read (a deferred transaction takes it at the first SELECT): a run and its
             // metrics are read as one commit left them, never half before and half after a concurrent write.
-            await connection.ExecuteAsync("BEGIN");
+            await connection.ExecuteAsync("BEGIN DEFERRED");
             var result = await body(Session(connection, null, operation));
-            await connection.ExecuteAsync("COMMIT");
+            await connection.ExecuteAsync("COMMIT TRANSACTION");
             return result;
         }
         catch (Exception ex)
         {
             // The connection goes back to the pool: never with a transaction open.
-            try { await connection.ExecuteAsync("ROLLBACK"); } catch (SqliteException) { /* none open */ }
+            try { await connection.ExecuteAsync("ROLLBACK TRANSACTION"); } catch (SqliteException) { /* none open */ }
             throw ErrorTranslator.Translate(ex);
         }
     }

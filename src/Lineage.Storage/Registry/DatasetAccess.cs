@@ -54,7 +54,7 @@ internal static class DatasetAccess
             VALUES (@artifactId, @SourceUri, @SourceSystem, @IngestedAt, @schemaId, @columns, @RowCount, @profile, @now, @User)
             ON CONFLICT (artifact_id) DO NOTHING
             """, new { artifactId, f.SourceUri, f.SourceSystem, f.IngestedAt, schemaId, columns = ColumnsJson(columns), f.RowCount,
-            profile = ProfileJson(profile), now, s.Actor }, s.Transaction);
+            profile = ProfileJson(profile), now, User = s.Actor }, s.Transaction);
 
     private const string SelectFacts = """
         SELECT f.artifact_id, f.source_uri, f.source_system, f.ingested_at, d.name AS schema_name, d.version AS schema_version, f.columns, f.row_count,
