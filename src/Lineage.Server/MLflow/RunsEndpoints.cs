@@ -68,14 +68,14 @@ internal static class RunsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await tracking.DeleteRunAsync(RunId(a), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/restore", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await tracking.RestoreRunAsync(RunId(a), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-metric", async (HttpContext ctx, TrackingStore tracking) =>
@@ -84,7 +84,7 @@ internal static class RunsEndpoints
             var runId = RunId(a);
             var point = Metric(a.Body, "");
             await tracking.LogBatchAsync(runId, new RunBatch([point], [], []), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-parameter", async (HttpContext ctx, TrackingStore tracking) =>
@@ -93,7 +93,7 @@ internal static class RunsEndpoints
             var runId = RunId(a);
             var param = new KeyValue(ParamKey(a.RequiredString("key"), "key"), Cut(a.String("value") ?? "", MaxParamValue));
             await tracking.LogBatchAsync(runId, new RunBatch([], [param], []), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/set-tag", async (HttpContext ctx, MlflowStore mlflow) =>
@@ -101,7 +101,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             await mlflow.SetRunTagAsync(runId, a.RequiredString("key"), Cut(a.String("value") ?? "", MaxTagValue), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/delete-tag", async (HttpContext ctx, TrackingStore tracking) =>
@@ -109,7 +109,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             await tracking.DeleteRunTagAsync(runId, a.RequiredString("key"), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-batch", async (HttpContext ctx, TrackingStore tracking) =>
@@ -136,7 +136,7 @@ internal static class RunsEndpoints
                 tags.Select(t => new KeyValue(t.Key, Cut(t.Value, MaxTagValue))).ToList());
             // mlflow.runName in a batch renames the run, as set-tag does: in the batch's own transaction.
             await tracking.LogBatchAsync(runId, batch, Idempotency.KeyOf(ctx), namingTag: MlflowStore.RunNameTag);
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-inputs", async (HttpContext ctx, MlflowStore mlflow) =>
@@ -163,7 +163,7 @@ internal static class RunsEndpoints
                     tags);
             }).ToList();
             await mlflow.LogInputsAsync(runId, datasets, Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-model", async (HttpContext ctx, MlflowStore mlflow) =>
@@ -171,7 +171,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             await mlflow.LogModelAsync(runId, a.RequiredString("model_json"), Idempotency.KeyOf(ctx));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapMethods("/runs/search", ["GET", "POST"], async (HttpContext ctx, SearchStore search) =>

@@ -66,7 +66,7 @@ public sealed class SqliteDatabase : Database
         }
         catch (Exception ex)
         {
-            throw ErrorTranslator.Translate(ex);
+            throw Dialect.Translate(ex);
         }
     }
 
@@ -109,7 +109,7 @@ public sealed class SqliteDatabase : Database
                 Metrics.WriteEnded(0, size, committed: false);
                 // BEGIN or COMMIT failed: nothing of this group is durable.
                 try { _writer.Execute("ROLLBACK"); } catch (SqliteException) { /* no transaction open */ }
-                var error = ErrorTranslator.Translate(ex);
+                var error = Dialect.Translate(ex);
                 foreach (var (item, _) in group) item.Completion.TrySetException(error);
             }
         }
@@ -137,12 +137,12 @@ public sealed class SqliteDatabase : Database
             catch (Exception ex) when (savepoints)
             {
                 _writer.Execute("ROLLBACK TO request; RELEASE request");
-                errors[i] = ErrorTranslator.Translate(ex);
+                errors[i] = Dialect.Translate(ex);
             }
             catch (Exception ex)
             {
                 _writer.Execute("ROLLBACK");
-                group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
+                group[i].Item.Completion.TrySetException(Dialect.Translate(ex));
                 group.RemoveAt(i);
                 await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, forWrite: true, g.Item.Scope))).ToList(), savepoints: true);
                 return;
