@@ -52,8 +52,8 @@ public sealed partial class MigrationCatalogTests
         foreach (var dialect in Dialects)
         {
             var folder = Path.Combine(RepositoryRoot(), "src", "Lineage.Storage", "Migrations", dialect.Name);
-            var files = Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-            Assert.All(files, f => Assert.Matches(FileName(), f!));
+            var files = Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
+            Assert.All(files, f => Assert.Matches(FileName(), f));
             var embedded = Migrator.For(dialect).Select(m => $"{m.Version:D4}_{m.Name}.sql").Order(StringComparer.Ordinal).ToList();
             Assert.Equal(files, embedded);
             Assert.All(Migrator.For(dialect), m => Assert.False(string.IsNullOrWhiteSpace(m.Sql), $"{dialect} migration {m.Version} is empty"));
