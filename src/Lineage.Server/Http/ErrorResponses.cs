@@ -101,7 +101,7 @@ public static class ErrorResponses
             "the request body is larger than the server accepts; split it (a batch holds at most 10,000 metric points)"),
         BadHttpRequestException bad => LineageException.Invalid("body", bad.Message),
         // A full or read-only disk under the blob store (after BadHttpRequestException, which is an IOException too).
-        IOException => Storage.Engine.ErrorTranslator.Translate(ex) as LineageException
+        IOException => Storage.Engine.FileSystemErrors.Translate(ex) as LineageException
                        ?? new LineageException(ErrorCode.InternalError, "internal error; the server log has the details"),
         OperationCanceledException => new LineageException(ErrorCode.Unavailable, "the request was cancelled"),
         _ => new LineageException(ErrorCode.InternalError, "internal error; the server log has the details"),

@@ -45,7 +45,7 @@ internal static class ArtifactsEndpoints
         {
             CheckRawPath(ctx);
             await mlflow.PutFileAsync(path, ctx.Request.Body, options.MaxArtifactBytes, ctx.RequestAborted);
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapGet("/artifacts/{**path}", async (HttpContext ctx, string? path, MlflowStore mlflow) =>
@@ -69,7 +69,7 @@ internal static class ArtifactsEndpoints
             // A missing path, or one in a project the caller cannot read, is not found, as it is for a read.
             if (await mlflow.DeleteAsync(path, ctx.RequestAborted) == 0)
                 throw LineageException.NotFound($"artifact '{ProxyPaths.Check(path, allowRoot: false)}' does not exist");
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         foreach (var step in new[] { "create", "complete", "abort" })

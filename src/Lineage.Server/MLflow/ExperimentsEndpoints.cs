@@ -41,21 +41,21 @@ internal static class ExperimentsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var id = MlflowViews.ExperimentId(a.RequiredString("experiment_id"));
             await tracking.UpdateExperimentAsync(id, a.String("new_name") is { Length: > 0 } n ? n : null, null);
-            return Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/experiments/delete", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await tracking.DeleteExperimentAsync(MlflowViews.ExperimentId(a.RequiredString("experiment_id")));
-            return Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/experiments/restore", async (HttpContext ctx, MlflowStore mlflow) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await mlflow.RestoreExperimentAsync(MlflowViews.ExperimentId(a.RequiredString("experiment_id")));
-            return Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/experiments/set-experiment-tag", async (HttpContext ctx, TrackingStore tracking) =>
@@ -63,7 +63,7 @@ internal static class ExperimentsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var id = MlflowViews.ExperimentId(a.RequiredString("experiment_id"));
             await tracking.SetExperimentTagAsync(id, a.RequiredString("key"), a.String("value") ?? "");
-            return Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         // Not in MLflow 2.12 (it answers 404); later MLflow versions have it, and the issue asks for it.
@@ -72,7 +72,7 @@ internal static class ExperimentsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var id = MlflowViews.ExperimentId(a.RequiredString("experiment_id"));
             await tracking.DeleteExperimentTagAsync(id, a.RequiredString("key"));
-            return Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapMethods("/experiments/search", ["GET", "POST"], async (HttpContext ctx, SearchStore search) =>
@@ -85,5 +85,4 @@ internal static class ExperimentsEndpoints
         });
     }
 
-    internal static IResult Empty() => Results.Json(new MlEmpty(), MlflowJson.Default.MlEmpty);
 }

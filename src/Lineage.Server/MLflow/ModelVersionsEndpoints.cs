@@ -50,7 +50,7 @@ internal static class ModelVersionsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await mlreg.DeleteVersionAsync(a.RequiredString("name"), Version(a));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapMethods("/model-versions/search", ["GET", "POST"], async (HttpContext ctx, MlflowRegistryStore mlreg) =>
@@ -83,14 +83,14 @@ internal static class ModelVersionsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await registry.SetVersionTagAsync(null, a.RequiredString("name"), Version(a), a.RequiredString("key"), a.String("value") ?? "");
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapDelete("/model-versions/delete-tag", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await mlreg.DeleteVersionTagAsync(a.RequiredString("name"), Version(a), a.RequiredString("key"));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
     }
 

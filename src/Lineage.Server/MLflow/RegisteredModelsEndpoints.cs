@@ -57,7 +57,7 @@ internal static partial class RegisteredModelsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await mlreg.DeleteModelAsync(a.RequiredString("name"));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapMethods("/registered-models/search", ["GET", "POST"], async (HttpContext ctx, MlflowRegistryStore mlreg) =>
@@ -81,14 +81,14 @@ internal static partial class RegisteredModelsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await registry.SetModelTagAsync(null, a.RequiredString("name"), a.RequiredString("key"), a.String("value") ?? "");
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapDelete("/registered-models/delete-tag", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await mlreg.DeleteModelTagAsync(a.RequiredString("name"), a.RequiredString("key"));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/registered-models/alias", async (HttpContext ctx, RegistryStore registry) =>
@@ -97,7 +97,7 @@ internal static partial class RegisteredModelsEndpoints
             var name = a.RequiredString("name");
             var alias = Alias(a.RequiredString("alias"));
             await registry.SetAliasAsync(null, name, alias, ModelVersionsEndpoints.Version(a));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapGet("/registered-models/alias", async (HttpContext ctx, MlflowRegistryStore mlreg) =>
@@ -111,7 +111,7 @@ internal static partial class RegisteredModelsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await mlreg.DeleteAliasAsync(a.RequiredString("name"), a.RequiredString("alias"));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
     }
 

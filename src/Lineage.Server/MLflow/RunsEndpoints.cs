@@ -65,14 +65,14 @@ internal static class RunsEndpoints
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await tracking.DeleteRunAsync(RunId(a));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/restore", async (HttpContext ctx, TrackingStore tracking) =>
         {
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             await tracking.RestoreRunAsync(RunId(a));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-metric", async (HttpContext ctx, TrackingStore tracking) =>
@@ -81,7 +81,7 @@ internal static class RunsEndpoints
             var runId = RunId(a);
             var point = Metric(a.Body, "");
             await tracking.LogBatchAsync(runId, new RunBatch([point], [], []));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-parameter", async (HttpContext ctx, TrackingStore tracking) =>
@@ -90,7 +90,7 @@ internal static class RunsEndpoints
             var runId = RunId(a);
             var param = new KeyValue(ParamKey(a.RequiredString("key"), "key"), Cut(a.String("value") ?? "", MaxParamValue));
             await tracking.LogBatchAsync(runId, new RunBatch([], [param], []));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/set-tag", async (HttpContext ctx, MlflowStore mlflow) =>
@@ -98,7 +98,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             await mlflow.SetRunTagAsync(runId, a.RequiredString("key"), Cut(a.String("value") ?? "", MaxTagValue));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/delete-tag", async (HttpContext ctx, TrackingStore tracking) =>
@@ -106,7 +106,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             await tracking.DeleteRunTagAsync(runId, a.RequiredString("key"));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-batch", async (HttpContext ctx, TrackingStore tracking) =>
@@ -133,7 +133,7 @@ internal static class RunsEndpoints
                 tags.Select(t => new KeyValue(t.Key, Cut(t.Value, MaxTagValue))).ToList());
             // mlflow.runName in a batch renames the run, as set-tag does: in the batch's own transaction.
             await tracking.LogBatchAsync(runId, batch, namingTag: MlflowStore.RunNameTag);
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-inputs", async (HttpContext ctx, MlflowStore mlflow) =>
@@ -160,7 +160,7 @@ internal static class RunsEndpoints
                     tags);
             }).ToList();
             await mlflow.LogInputsAsync(runId, datasets);
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapPost("/runs/log-model", async (HttpContext ctx, MlflowStore mlflow) =>
@@ -168,7 +168,7 @@ internal static class RunsEndpoints
             var a = await MlflowArgs.ReadAsync(ctx.Request);
             var runId = RunId(a);
             await mlflow.LogModelAsync(runId, a.RequiredString("model_json"));
-            return ExperimentsEndpoints.Empty();
+            return MlflowResults.EmptyResponse();
         });
 
         g.MapMethods("/runs/search", ["GET", "POST"], async (HttpContext ctx, SearchStore search) =>

@@ -35,14 +35,14 @@ public static class ArtifactsApi
         group.MapPost("/upload", async (HttpContext ctx, ArtifactStore store) =>
             {
                 var q = ctx.Request;
-                var name = ArtifactRules.Name(q.String("name"));
-                var type = ArtifactRules.Type(q.String("type"));
-                var metadata = ArtifactRules.Metadata(q.String("metadata"));
+                var name = ArtifactRules.Name(q.QueryText("name"));
+                var type = ArtifactRules.Type(q.QueryText("type"));
+                var metadata = ArtifactRules.Metadata(q.QueryText("metadata"));
                 ArtifactContent content = q.ContentType?.StartsWith("application/x-tar", StringComparison.OrdinalIgnoreCase) == true
                     ? new ArtifactContent.Directory(await ReceiveTarAsync(ctx, store.Blobs, options))
                     : await ReceiveFileAsync(ctx, store.Blobs, options);
-                var version = await store.RegisterAsync(new ArtifactRegistration(q.String("project"), name, type, metadata, content,
-                    q.String("description"), null, q.String("runId")));
+                var version = await store.RegisterAsync(new ArtifactRegistration(q.QueryText("project"), name, type, metadata, content,
+                    q.QueryText("description"), null, q.QueryText("runId")));
                 return Results.Json(version.ToDto(), LineageJson.Default.ArtifactVersionDto, statusCode: 201);
             })
             .Accepts<Stream>("application/octet-stream", "application/x-tar").Produces<ArtifactVersionDto>(201);
@@ -52,8 +52,8 @@ public static class ArtifactsApi
                 var q = ctx.Request;
                 var metadata = q.Query.Where(kv => kv.Key.StartsWith("metadata.", StringComparison.Ordinal))
                     .ToDictionary(kv => kv.Key["metadata.".Length..], kv => kv.Value.ToString());
-                var page = await store.ListAsync(new ArtifactQuery(q.String("project"), q.String("name"), q.String("type"), metadata,
-                    Validate.Lifecycle(q.String("lifecycle")), Validate.PageSize(q.Int("limit")), q.String("pageToken")));
+                var page = await store.ListAsync(new ArtifactQuery(q.QueryText("project"), q.QueryText("name"), q.QueryText("type"), metadata,
+                    Validate.Lifecycle(q.QueryText("lifecycle")), Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken")));
                 return List(page);
             })
             .Produces<ArtifactListResponse>();
@@ -65,18 +65,18 @@ public static class ArtifactsApi
         group.MapGet("/{name}/versions", async (string name, HttpContext ctx, ArtifactStore store) =>
             {
                 var q = ctx.Request;
-                return List(await store.ListAsync(new ArtifactQuery(q.String("project"), ArtifactRules.Name(name), null, null,
-                    Validate.Lifecycle(q.String("lifecycle")), Validate.PageSize(q.Int("limit")), q.String("pageToken"))));
+                return List(await store.ListAsync(new ArtifactQuery(q.QueryText("project"), ArtifactRules.Name(name), null, null,
+                    Validate.Lifecycle(q.QueryText("lifecycle")), Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"))));
             })
             .Produces<ArtifactListResponse>();
 
         group.MapGet("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference))))
+                Ok(await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference))))
             .Produces<ArtifactVersionDto>();
 
         group.MapGet("/{name}/versions/{reference}/manifest", async (string name, string reference, HttpContext ctx, ArtifactStore store) =>
             {
-                var version = await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference));
+                var version = await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference));
                 var files = await store.ManifestAsync(version.Id);
                 return Results.Json(new ManifestResponse(version.Digest, files.Select(f => new ManifestEntryDto(f.Path, f.Digest, f.Size)).ToList()),
                     LineageJson.Default.ManifestResponse);
@@ -85,7 +85,7 @@ public static class ArtifactsApi
 
         group.MapGet("/{name}/versions/{reference}/content", async (string name, string reference, HttpContext ctx, ArtifactStore store) =>
             {
-                var version = await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference));
+                var version = await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference));
                 return await ContentAsync(ctx, store, version, options);
             })
             .Produces(200).Produces(206);
@@ -93,32 +93,32 @@ public static class ArtifactsApi
         group.MapPatch("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateArtifactRequest);
-                return Ok(await store.SetDescriptionAsync(ctx.Request.String("project"), name, Number(version), body.Description));
+                return Ok(await store.SetDescriptionAsync(ctx.Request.QueryText("project"), name, Number(version), body.Description));
             })
             .Accepts<UpdateArtifactRequest>("application/json").Produces<ArtifactVersionDto>();
 
         group.MapPost("/{name}/versions/{version}/tags", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                return Ok(await store.SetTagAsync(ctx.Request.String("project"), name, Number(version), body.Key!, body.Value!));
+                return Ok(await store.SetTagAsync(ctx.Request.QueryText("project"), name, Number(version), body.Key!, body.Value!));
             })
             .Accepts<SetTagRequest>("application/json").Produces<ArtifactVersionDto>();
 
         group.MapDelete("/{name}/versions/{version}/tags/{**key}", async (string name, string version, string key, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.DeleteTagAsync(ctx.Request.String("project"), name, Number(version), key)))
+                Ok(await store.DeleteTagAsync(ctx.Request.QueryText("project"), name, Number(version), key)))
             .Produces<ArtifactVersionDto>();
 
         group.MapDelete("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version))))
+                Ok(await store.DeleteVersionAsync(ctx.Request.QueryText("project"), name, Number(version))))
             .Produces<ArtifactVersionDto>();
 
         group.MapPost("/{name}/versions/{version}/restore", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
-                Ok(await store.RestoreVersionAsync(ctx.Request.String("project"), name, Number(version))))
+                Ok(await store.RestoreVersionAsync(ctx.Request.QueryText("project"), name, Number(version))))
             .Produces<ArtifactVersionDto>();
 
         group.MapGet("/{name}/versions/{version}/edits", async (string name, string version, HttpContext ctx, ArtifactStore store) =>
             {
-                var edits = await store.EditsAsync(ctx.Request.String("project"), name, Number(version));
+                var edits = await store.EditsAsync(ctx.Request.QueryText("project"), name, Number(version));
                 return Results.Json(new ArtifactEditsResponse(edits.Select(e => new ArtifactEditDto(e.Field, e.OldValue, e.NewValue, e.EditedAt, e.EditedBy)).ToList()),
                     LineageJson.Default.ArtifactEditsResponse);
             })
@@ -128,20 +128,20 @@ public static class ArtifactsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetAliasRequest);
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
-                return Ok(await store.SetAliasAsync(ctx.Request.String("project"), name, alias, version));
+                return Ok(await store.SetAliasAsync(ctx.Request.QueryText("project"), name, alias, version));
             })
             .Accepts<SetAliasRequest>("application/json").Produces<ArtifactVersionDto>();
 
         group.MapDelete("/{name}/aliases/{alias}", async (string name, string alias, HttpContext ctx, ArtifactStore store) =>
             {
-                await store.DeleteAliasAsync(ctx.Request.String("project"), name, alias);
+                await store.DeleteAliasAsync(ctx.Request.QueryText("project"), name, alias);
                 return Results.NoContent();
             })
             .Produces(204);
 
         group.MapGet("/{name}/aliases/history", async (string name, HttpContext ctx, ArtifactStore store) =>
             {
-                var changes = await store.AliasHistoryAsync(ctx.Request.String("project"), name, ctx.Request.String("alias"));
+                var changes = await store.AliasHistoryAsync(ctx.Request.QueryText("project"), name, ctx.Request.QueryText("alias"));
                 return Results.Json(new AliasHistoryResponse(changes.Select(c => new AliasChangeDto(c.Alias, c.Version, c.ChangedAt, c.ChangedBy)).ToList()),
                     LineageJson.Default.AliasHistoryResponse);
             })
@@ -182,7 +182,7 @@ public static class ArtifactsApi
 
     private static async Task<ArtifactContent.File> ReceiveFileAsync(HttpContext ctx, IBlobStore blobs, ServerOptions options)
     {
-        var blob = await BlobsApi.ReceiveAsync(ctx, blobs, options, ctx.Request.String("digest"));
+        var blob = await BlobsApi.ReceiveAsync(ctx, blobs, options, ctx.Request.QueryText("digest"));
         return new ArtifactContent.File(blob.Digest, blob.Size);
     }
 
@@ -239,13 +239,13 @@ public static class ArtifactsApi
                 return await BlobsApi.DownloadAsync(ctx, store.Blobs, options, version.Digest, $"{version.Name}-v{version.Version}");
         }
         var files = await store.ManifestAsync(version.Id);
-        if (ctx.Request.String("path") is { } path)
+        if (ctx.Request.QueryText("path") is { } path)
         {
             var file = files.FirstOrDefault(f => f.Path == path)
                        ?? throw LineageException.NotFound($"'{path}' is not in version {version.Version} of '{version.Name}'; it has {files.Count} files");
             return await BlobsApi.DownloadAsync(ctx, store.Blobs, options, file.Digest, Path.GetFileName(file.Path));
         }
-        var format = ctx.Request.String("format") ?? "tar";
+        var format = ctx.Request.QueryText("format") ?? "tar";
         if (format is not ("tar" or "zip")) throw LineageException.Invalid("format", "'format' must be tar or zip");
         ctx.Response.ContentType = format == "tar" ? "application/x-tar" : "application/zip";
         ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"{version.Name}-v{version.Version}.{format}\"";

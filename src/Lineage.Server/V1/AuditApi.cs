@@ -23,15 +23,15 @@ public static class AuditApi
         audit.MapGet("/", async (HttpContext ctx, AuditLog log) =>
             {
                 var q = ctx.Request;
-                var limit = Validate.PageSize(q.Int("limit"));
-                var before = q.String("pageToken") is { } token
+                var limit = Validate.PageSize(q.QueryInt("limit"));
+                var before = q.QueryText("pageToken") is { } token
                     ? long.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq) && seq > 0 ? seq : throw LineageException.Invalid("pageToken", $"'{token}' is not a page token of the audit log")
                     : (long?)null;
-                var from = q.Long("from") is { } f ? Validate.Timestamp(f, "from") : (long?)null;
-                var to = q.Long("to") is { } t ? Validate.Timestamp(t, "to") : (long?)null;
+                var from = q.QueryLong("from") is { } f ? Validate.Timestamp(f, "from") : (long?)null;
+                var to = q.QueryLong("to") is { } t ? Validate.Timestamp(t, "to") : (long?)null;
                 if (from is not null && to is not null && from >= to)
                     throw LineageException.Invalid("to", $"'to' ({to}) must be after 'from' ({from})");
-                var entries = await log.ListAsync(new AuditQuery(q.String("actor"), q.String("target"), from, to, Limit: limit + 1, BeforeSeq: before,
+                var entries = await log.ListAsync(new AuditQuery(q.QueryText("actor"), q.QueryText("target"), from, to, Limit: limit + 1, BeforeSeq: before,
                     NewestFirst: true));
                 var page = entries.Take(limit).Select(e => new AuditEntryDto(e.Seq, e.Time, e.Actor, e.Address, e.Action, e.Target, e.Status, e.Summary, e.Hash))
                     .ToList();

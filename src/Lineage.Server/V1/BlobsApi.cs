@@ -22,7 +22,7 @@ public static class BlobsApi
 
         group.MapPut("/", async (HttpContext ctx, IBlobStore blobs) =>
             {
-                var blob = await ReceiveAsync(ctx, blobs, options, ctx.Request.String("digest"));
+                var blob = await ReceiveAsync(ctx, blobs, options, ctx.Request.QueryText("digest"));
                 return Results.Json(new BlobDto(blob.Digest, blob.Size), LineageJson.Default.BlobDto, statusCode: 201);
             })
             .Accepts<Stream>("application/octet-stream").Produces<BlobDto>(201);

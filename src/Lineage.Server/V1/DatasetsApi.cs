@@ -26,7 +26,7 @@ public static class DatasetsApi
             })
             .Accepts<CreateSchemaRequest>("application/json").Produces<DatasetSchemaDto>(201);
         schemas.MapGet("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, DatasetStore store) =>
-                Results.Json((await store.GetSchemaAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(version).Number)).ToDto(),
+                Results.Json((await store.GetSchemaAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(version).Number)).ToDto(),
                     LineageJson.Default.DatasetSchemaDto))
             .Produces<DatasetSchemaDto>();
 
@@ -37,12 +37,12 @@ public static class DatasetsApi
                 var facts = new DatasetFactsInput(body.Source?.Uri, body.Source?.System, body.Source?.IngestedAt, body.Schema, Columns(body.Columns),
                     body.RowCount, body.Profile?.ToDictionary(p => p.Key, p => new ColumnProfile(p.Value.MissingPct, p.Value.Min, p.Value.Max, p.Value.Mean,
                         p.Value.DistinctCount)));
-                return Ok(await store.SetFactsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), facts));
+                return Ok(await store.SetFactsAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference), facts));
             })
             .Accepts<DatasetFactsRequest>("application/json").Produces<DatasetVersionDto>();
 
         datasets.MapGet("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, DatasetStore store) =>
-                Ok(await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference))))
+                Ok(await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference))))
             .Produces<DatasetVersionDto>();
 
         datasets.MapPost("/{name}/versions/{reference}/validations", async (string name, string reference, HttpContext ctx, DatasetStore store) =>
@@ -50,15 +50,15 @@ public static class DatasetsApi
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.ValidationsRequest);
                 var checks = (body.Checks ?? []).Select((c, i) => (c.Name ?? throw LineageException.Invalid($"checks[{i}].name", "'name' is required"),
                     c.Passed ?? throw LineageException.Invalid($"checks[{i}].passed", "'passed' is required"), c.Details)).ToList();
-                return Ok(await store.AddValidationsAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference), checks));
+                return Ok(await store.AddValidationsAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference), checks));
             })
             .Accepts<ValidationsRequest>("application/json").Produces<DatasetVersionDto>();
 
         datasets.MapGet("/{name}/diff", async (string name, HttpContext ctx, DatasetStore store) =>
             {
                 var q = ctx.Request;
-                var diff = await store.DiffAsync(q.String("project"), name, ArtifactRules.Ref(q.String("from") ?? throw LineageException.Invalid("from", "'from' is required"), "from"),
-                    ArtifactRules.Ref(q.String("to") ?? "latest", "to"));
+                var diff = await store.DiffAsync(q.QueryText("project"), name, ArtifactRules.Ref(q.QueryText("from") ?? throw LineageException.Invalid("from", "'from' is required"), "from"),
+                    ArtifactRules.Ref(q.QueryText("to") ?? "latest", "to"));
                 return Results.Json(new SchemaDiffResponse(diff.Name, diff.From, diff.To,
                     diff.Changes.Select(c => new ColumnChangeDto(c.Column, c.Change, c.From, c.To)).ToList()), LineageJson.Default.SchemaDiffResponse);
             })
@@ -67,7 +67,7 @@ public static class DatasetsApi
         // Where is this dataset version used: the lineage graph's impact (runs, model versions, executions downstream).
         datasets.MapGet("/{name}/versions/{reference}/usage", async (string name, string reference, HttpContext ctx, DatasetStore store, LineageStore lineage) =>
             {
-                var dataset = await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference));
+                var dataset = await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference));
                 var impact = await lineage.ImpactAsync(dataset.Artifact.Id);
                 return Results.Json(new ImpactResponse(impact.Root.ToString(), impact.ModelVersions.Select(v => v.ToDto()).ToList(), impact.Runs.ToList(),
                     impact.Artifacts.Select(v => v.ToDto()).ToList(), impact.Executions.Select(e => e.ToDto()).ToList()), LineageJson.Default.ImpactResponse);

@@ -34,9 +34,9 @@ public static class DeploymentsApi
         deployments.MapGet("/", async (HttpContext ctx, DeploymentStore store) =>
             {
                 var q = ctx.Request;
-                var live = q.String("live") is { } l && (l == "true" || l == "1");
-                var page = await store.ListAsync(q.String("project"), q.String("environment"), q.String("model"),
-                    q.String("status") is { } st ? RegistryRules.Deployment(st) : null, live, Validate.PageSize(q.Int("limit")), q.String("pageToken"));
+                var live = q.QueryText("live") is { } l && (l == "true" || l == "1");
+                var page = await store.ListAsync(q.QueryText("project"), q.QueryText("environment"), q.QueryText("model"),
+                    q.QueryText("status") is { } st ? RegistryRules.Deployment(st) : null, live, Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"));
                 return Results.Json(new DeploymentListResponse(page.Items.Select(d => d.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.DeploymentListResponse);
             })
@@ -63,7 +63,7 @@ public static class DeploymentsApi
         var environments = api.MapGroup("/environments").WithTags("Deployments");
         environments.MapGet("/stats", async (HttpContext ctx, DeploymentStore store) =>
             {
-                var stats = await store.StatsAsync(ctx.Request.String("project"));
+                var stats = await store.StatsAsync(ctx.Request.QueryText("project"));
                 return Results.Json(new EnvironmentStatsResponse(stats.Select(s => s.ToDto()).ToList()), LineageJson.Default.EnvironmentStatsResponse);
             })
             .Produces<EnvironmentStatsResponse>();
@@ -72,8 +72,8 @@ public static class DeploymentsApi
         environments.MapGet("/{environment}/history", async (string environment, HttpContext ctx, DeploymentStore store) =>
             {
                 var q = ctx.Request;
-                var page = await store.ListAsync(q.String("project"), environment, q.String("model"), null, false, Validate.PageSize(q.Int("limit")),
-                    q.String("pageToken"));
+                var page = await store.ListAsync(q.QueryText("project"), environment, q.QueryText("model"), null, false, Validate.PageSize(q.QueryInt("limit")),
+                    q.QueryText("pageToken"));
                 return Results.Json(new DeploymentListResponse(page.Items.Select(d => d.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.DeploymentListResponse);
             })

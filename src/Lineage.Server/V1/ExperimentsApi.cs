@@ -28,11 +28,11 @@ public static class ExperimentsApi
             {
                 var q = ctx.Request;
                 var page = await store.ListExperimentsAsync(new ExperimentQuery(
-                    Project: q.String("project"),
-                    Lifecycle: Validate.Lifecycle(q.String("lifecycle")),
-                    NameContains: q.String("nameContains"),
-                    Limit: Validate.PageSize(q.Int("limit")),
-                    PageToken: q.String("pageToken")));
+                    Project: q.QueryText("project"),
+                    Lifecycle: Validate.Lifecycle(q.QueryText("lifecycle")),
+                    NameContains: q.QueryText("nameContains"),
+                    Limit: Validate.PageSize(q.QueryInt("limit")),
+                    PageToken: q.QueryText("pageToken")));
                 return Results.Json(new ExperimentListResponse(page.Items.Select(e => e.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.ExperimentListResponse);
             })
@@ -40,8 +40,8 @@ public static class ExperimentsApi
 
         group.MapGet("/by-name", async (HttpContext ctx, TrackingStore store) =>
             {
-                var name = ctx.Request.String("name") ?? throw LineageException.Invalid("name", "query parameter 'name' is required");
-                return Ok(await store.GetExperimentByNameAsync(ctx.Request.String("project"), name));
+                var name = ctx.Request.QueryText("name") ?? throw LineageException.Invalid("name", "query parameter 'name' is required");
+                return Ok(await store.GetExperimentByNameAsync(ctx.Request.QueryText("project"), name));
             })
             .Produces<ExperimentDto>();
 

@@ -30,7 +30,7 @@ public static class FeaturesApi
             .Accepts<CreateFeatureSetRequest>("application/json").Produces<FeatureSetDto>(201);
 
         sets.MapGet("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, FeatureStore store) =>
-                Results.Json((await store.GetAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference))).ToDto(), LineageJson.Default.FeatureSetDto))
+                Results.Json((await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference))).ToDto(), LineageJson.Default.FeatureSetDto))
             .Produces<FeatureSetDto>();
 
         api.MapGet("/features/{name}/usage", async (string name, FeatureStore store) =>

@@ -36,9 +36,9 @@ public static class LineageApi
         executions.MapGet("/", async (HttpContext ctx, LineageStore lineage) =>
             {
                 var q = ctx.Request;
-                var context = q.String("contextId");
-                var page = await lineage.ListExecutionsAsync(q.String("project"), q.String("type"), context is null ? null : Id(context, "contextId"),
-                    Validate.PageSize(q.Int("limit")), q.String("pageToken"));
+                var context = q.QueryText("contextId");
+                var page = await lineage.ListExecutionsAsync(q.QueryText("project"), q.QueryText("type"), context is null ? null : Id(context, "contextId"),
+                    Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"));
                 return Results.Json(new ExecutionListResponse(page.Items.Select(e => e.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.ExecutionListResponse);
             })
@@ -101,34 +101,34 @@ public static class LineageApi
         graph.MapGet("/graph", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
                 var q = ctx.Request;
-                var root = await NodeAsync(q.String("node"), "node", q.String("project"), lineage, artifacts);
-                var direction = q.String("direction")?.ToLowerInvariant() switch
+                var root = await NodeAsync(q.QueryText("node"), "node", q.QueryText("project"), lineage, artifacts);
+                var direction = q.QueryText("direction")?.ToLowerInvariant() switch
                 {
                     null or "both" => Direction.Both,
                     "upstream" => Direction.Upstream,
                     "downstream" => Direction.Downstream,
                     var other => throw LineageException.Invalid("direction", $"'direction' must be upstream, downstream or both, got '{other}'"),
                 };
-                var result = await lineage.GraphAsync(new GraphQuery(root, direction, q.Int("depth") ?? 20,
-                    q.All("artifactType"), q.All("executionType")));
-                return Render(result, q.String("format"));
+                var result = await lineage.GraphAsync(new GraphQuery(root, direction, q.QueryInt("depth") ?? 20,
+                    q.QueryList("artifactType"), q.QueryList("executionType")));
+                return Render(result, q.QueryText("format"));
             })
             .Produces<GraphResponse>();
 
         graph.MapGet("/path", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
                 var q = ctx.Request;
-                var from = await NodeAsync(q.String("from"), "from", q.String("project"), lineage, artifacts);
-                var to = await NodeAsync(q.String("to"), "to", q.String("project"), lineage, artifacts);
+                var from = await NodeAsync(q.QueryText("from"), "from", q.QueryText("project"), lineage, artifacts);
+                var to = await NodeAsync(q.QueryText("to"), "to", q.QueryText("project"), lineage, artifacts);
                 var (nodes, edges) = await lineage.PathAsync(from, to);
-                return Render(new LineageGraph(nodes[0].Id, nodes, edges), q.String("format"));
+                return Render(new LineageGraph(nodes[0].Id, nodes, edges), q.QueryText("format"));
             })
             .Produces<GraphResponse>();
 
         graph.MapGet("/impact", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
                 var q = ctx.Request;
-                var node = await NodeAsync(q.String("artifact") is { } a ? "artifact:" + a : null, "artifact", q.String("project"), lineage, artifacts);
+                var node = await NodeAsync(q.QueryText("artifact") is { } a ? "artifact:" + a : null, "artifact", q.QueryText("project"), lineage, artifacts);
                 var r = await lineage.ImpactAsync(node.Id);
                 return Results.Json(new ImpactResponse(r.Root.ToString(), r.ModelVersions.Select(v => v.ToDto()).ToList(), r.Runs.ToList(),
                     r.Artifacts.Select(v => v.ToDto()).ToList(), r.Executions.Select(e => e.ToDto()).ToList()), LineageJson.Default.ImpactResponse);
@@ -138,7 +138,7 @@ public static class LineageApi
         graph.MapGet("/provenance", async (HttpContext ctx, LineageStore lineage, ArtifactStore artifacts) =>
             {
                 var q = ctx.Request;
-                var node = await NodeAsync(q.String("artifact") is { } a ? "artifact:" + a : null, "artifact", q.String("project"), lineage, artifacts);
+                var node = await NodeAsync(q.QueryText("artifact") is { } a ? "artifact:" + a : null, "artifact", q.QueryText("project"), lineage, artifacts);
                 var r = await lineage.ProvenanceAsync(node.Id);
                 return Results.Json(new ProvenanceResponse(r.Root.ToString(), r.Datasets.Select(v => v.ToDto()).ToList(), r.Code.Select(v => v.ToDto()).ToList(),
                     r.OtherArtifacts.Select(v => v.ToDto()).ToList(), r.Executions.Select(e => e.ToDto()).ToList(),

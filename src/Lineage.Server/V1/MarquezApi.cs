@@ -76,8 +76,8 @@ public static class MarquezApi
 
         group.MapGet("/lineage", async (HttpContext ctx, MarquezReader reader) =>
             {
-                var nodeId = ctx.Request.String("nodeId") ?? throw LineageException.Invalid("nodeId", "'nodeId' is required: job:<namespace>:<name> or dataset:<namespace>:<name>");
-                var depth = ctx.Request.Int("depth") ?? DefaultDepth;
+                var nodeId = ctx.Request.QueryText("nodeId") ?? throw LineageException.Invalid("nodeId", "'nodeId' is required: job:<namespace>:<name> or dataset:<namespace>:<name>");
+                var depth = ctx.Request.QueryInt("depth") ?? DefaultDepth;
                 if (depth < 0 || depth > MarquezReader.MaxDepth)
                     throw LineageException.Invalid("depth", $"'depth' must be between 0 and {MarquezReader.MaxDepth}, got {depth}");
                 return Results.Json(ToDto(await reader.GraphAsync(nodeId, depth)), MarquezJson.Default.MqLineage);
@@ -88,8 +88,8 @@ public static class MarquezApi
 
     private static (int Limit, int Offset) Paging(HttpRequest request)
     {
-        var limit = Validate.PageSize(request.Int("limit"));
-        var offset = request.Int("offset") ?? 0;
+        var limit = Validate.PageSize(request.QueryInt("limit"));
+        var offset = request.QueryInt("offset") ?? 0;
         return offset >= 0 ? (limit, offset) : throw LineageException.Invalid("offset", $"'offset' must be 0 or more, got {offset}");
     }
 

@@ -35,34 +35,34 @@ public static class ModelsApi
         models.MapGet("/", async (HttpContext ctx, RegistryStore store) =>
             {
                 var q = ctx.Request;
-                var page = await store.ListModelsAsync(q.String("project"), q.String("nameContains"), Tags(q), Validate.PageSize(q.Int("limit")),
-                    q.String("pageToken"));
+                var page = await store.ListModelsAsync(q.QueryText("project"), q.QueryText("nameContains"), Tags(q), Validate.PageSize(q.QueryInt("limit")),
+                    q.QueryText("pageToken"));
                 return Results.Json(new ModelListResponse(page.Items.Select(m => m.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.ModelListResponse);
             })
             .Produces<ModelListResponse>();
 
         models.MapGet("/{name}", async (string name, HttpContext ctx, RegistryStore store) =>
-                Model(await store.GetModelAsync(ctx.Request.String("project"), name)))
+                Model(await store.GetModelAsync(ctx.Request.QueryText("project"), name)))
             .Produces<RegisteredModelDto>();
 
         models.MapPatch("/{name}", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateModelRequest);
-                return Model(await store.UpdateModelAsync(ctx.Request.String("project"), name, body.Description));
+                return Model(await store.UpdateModelAsync(ctx.Request.QueryText("project"), name, body.Description));
             })
             .Accepts<UpdateModelRequest>("application/json").Produces<RegisteredModelDto>();
 
         models.MapDelete("/{name}", async (string name, HttpContext ctx, RegistryStore store) =>
             {
-                await store.DeleteModelAsync(ctx.Request.String("project"), name);
+                await store.DeleteModelAsync(ctx.Request.QueryText("project"), name);
                 return Results.NoContent();
             })
             .Produces(204);
 
         models.MapDelete("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
-                await store.DeleteVersionAsync(ctx.Request.String("project"), name, Number(version));
+                await store.DeleteVersionAsync(ctx.Request.QueryText("project"), name, Number(version));
                 return Results.NoContent();
             })
             .Produces(204);
@@ -70,25 +70,25 @@ public static class ModelsApi
         models.MapPost("/{name}/tags", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                return Model(await store.SetModelTagAsync(ctx.Request.String("project"), name, body.Key!, body.Value!));
+                return Model(await store.SetModelTagAsync(ctx.Request.QueryText("project"), name, body.Key!, body.Value!));
             })
             .Accepts<SetTagRequest>("application/json").Produces<RegisteredModelDto>();
 
         models.MapDelete("/{name}/tags/{**key}", async (string name, string key, HttpContext ctx, RegistryStore store) =>
-                Model(await store.DeleteModelTagAsync(ctx.Request.String("project"), name, key)))
+                Model(await store.DeleteModelTagAsync(ctx.Request.QueryText("project"), name, key)))
             .Produces<RegisteredModelDto>();
 
         models.MapPut("/{name}/approvers", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetApproversRequest);
-                return Model(await store.SetApproversAsync(ctx.Request.String("project"), name, body.Approvers ?? []));
+                return Model(await store.SetApproversAsync(ctx.Request.QueryText("project"), name, body.Approvers ?? []));
             })
             .Accepts<SetApproversRequest>("application/json").Produces<RegisteredModelDto>();
 
         models.MapPost("/{name}/versions", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreateModelVersionRequest);
-                var registration = new ModelVersionRegistration(ctx.Request.String("project"), name, RegistryMapping.Pointer(body.Artifact, "artifact"),
+                var registration = new ModelVersionRegistration(ctx.Request.QueryText("project"), name, RegistryMapping.Pointer(body.Artifact, "artifact"),
                     body.RunId, body.Description, body.Tags, body.Status is null ? ModelVersionStatus.Ready : RegistryRules.Status(body.Status),
                     RegistryMapping.Pointer(body.FeatureSet, "featureSet"),
                     body.InputFeatures?.Select(f => new FeatureSpec(f.Name!, f.Dtype!, RegistryMapping.Shape(f.Shape))).ToList());
@@ -102,13 +102,13 @@ public static class ModelsApi
             .Produces<ModelVersionListResponse>();
 
         models.MapGet("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, RegistryStore store) =>
-                Version(await store.GetVersionAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference))))
+                Version(await store.GetVersionAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference))))
             .Produces<ModelVersionDto>();
 
         models.MapPatch("/{name}/versions/{version}", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateModelVersionRequest);
-                return Version(await store.UpdateVersionAsync(ctx.Request.String("project"), name, Number(version), body.Description,
+                return Version(await store.UpdateVersionAsync(ctx.Request.QueryText("project"), name, Number(version), body.Description,
                     body.Status is null ? null : RegistryRules.Status(body.Status), body.StatusMessage));
             })
             .Accepts<UpdateModelVersionRequest>("application/json").Produces<ModelVersionDto>();
@@ -116,37 +116,37 @@ public static class ModelsApi
         models.MapPost("/{name}/versions/{version}/tags", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetTagRequest);
-                return Version(await store.SetVersionTagAsync(ctx.Request.String("project"), name, Number(version), body.Key!, body.Value!));
+                return Version(await store.SetVersionTagAsync(ctx.Request.QueryText("project"), name, Number(version), body.Key!, body.Value!));
             })
             .Accepts<SetTagRequest>("application/json").Produces<ModelVersionDto>();
 
         models.MapDelete("/{name}/versions/{version}/tags/{**key}", async (string name, string version, string key, HttpContext ctx, RegistryStore store) =>
-                Version(await store.DeleteVersionTagAsync(ctx.Request.String("project"), name, Number(version), key)))
+                Version(await store.DeleteVersionTagAsync(ctx.Request.QueryText("project"), name, Number(version), key)))
             .Produces<ModelVersionDto>();
 
         models.MapPost("/{name}/versions/{version}/stage", async (string name, string version, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.TransitionStageRequest);
-                return Version(await store.TransitionStageAsync(ctx.Request.String("project"), name, Number(version), RegistryRules.Stage(body.Stage),
+                return Version(await store.TransitionStageAsync(ctx.Request.QueryText("project"), name, Number(version), RegistryRules.Stage(body.Stage),
                     body.ArchiveExisting ?? false));
             })
             .Accepts<TransitionStageRequest>("application/json").Produces<ModelVersionDto>();
 
         models.MapGet("/{name}/versions/{reference}/manifest", async (string name, string reference, HttpContext ctx, ManifestBuilder manifests) =>
-                Results.Json(await manifests.BuildAsync(ctx.Request.String("project"), name, ArtifactRules.Ref(reference)), LineageJson.Default.JsonObject))
+                Results.Json(await manifests.BuildAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference)), LineageJson.Default.JsonObject))
             .Produces<JsonObject>();
 
         models.MapPut("/{name}/aliases/{alias}", async (string name, string alias, HttpContext ctx, RegistryStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.SetAliasRequest);
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
-                return Version(await store.SetAliasAsync(ctx.Request.String("project"), name, alias, version));
+                return Version(await store.SetAliasAsync(ctx.Request.QueryText("project"), name, alias, version));
             })
             .Accepts<SetAliasRequest>("application/json").Produces<ModelVersionDto>();
 
         models.MapDelete("/{name}/aliases/{alias}", async (string name, string alias, HttpContext ctx, RegistryStore store) =>
             {
-                await store.DeleteAliasAsync(ctx.Request.String("project"), name, alias);
+                await store.DeleteAliasAsync(ctx.Request.QueryText("project"), name, alias);
                 return Results.NoContent();
             })
             .Produces(204);
@@ -154,8 +154,8 @@ public static class ModelsApi
         models.MapGet("/{name}/history", async (string name, HttpContext ctx, RegistryStore store) =>
             {
                 var q = ctx.Request;
-                var version = q.String("version") is { } v ? Number(v) : (long?)null;
-                var changes = await store.HistoryAsync(q.String("project"), name, q.String("kind"), q.String("alias"), version);
+                var version = q.QueryText("version") is { } v ? Number(v) : (long?)null;
+                var changes = await store.HistoryAsync(q.QueryText("project"), name, q.QueryText("kind"), q.QueryText("alias"), version);
                 return Results.Json(new RegistryHistoryResponse(changes.Select(c => c.ToDto()).ToList()), LineageJson.Default.RegistryHistoryResponse);
             })
             .Produces<RegistryHistoryResponse>();
@@ -165,7 +165,7 @@ public static class ModelsApi
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.CreatePromotionRequest);
                 var version = body.Version ?? throw LineageException.Invalid("version", "'version' is required");
                 if ((body.Alias is null) == (body.Stage is null)) throw LineageException.Invalid("alias", "give exactly one of 'alias' or 'stage'");
-                var request = await store.RequestPromotionAsync(ctx.Request.String("project"), name, version, body.Alias is null ? "stage" : "alias",
+                var request = await store.RequestPromotionAsync(ctx.Request.QueryText("project"), name, version, body.Alias is null ? "stage" : "alias",
                     body.Alias ?? body.Stage!, body.ArchiveExisting ?? false, body.Comment);
                 return Results.Json(request.ToDto(), LineageJson.Default.PromotionDto, statusCode: 201);
             })
@@ -177,11 +177,11 @@ public static class ModelsApi
 
         var versions = api.MapGroup("/model-versions").WithTags("Model registry");
         versions.MapGet("/", async (HttpContext ctx, RegistryStore store) =>
-                Versions(await store.SearchVersionsAsync(Query(ctx.Request, ctx.Request.String("model")))))
+                Versions(await store.SearchVersionsAsync(Query(ctx.Request, ctx.Request.QueryText("model")))))
             .Produces<ModelVersionListResponse>();
 
         var promotions = api.MapGroup("/promotions").WithTags("Model registry");
-        promotions.MapGet("/", async (HttpContext ctx, RegistryStore store) => await Promotions(ctx, store, ctx.Request.String("model")))
+        promotions.MapGet("/", async (HttpContext ctx, RegistryStore store) => await Promotions(ctx, store, ctx.Request.QueryText("model")))
             .Produces<PromotionListResponse>();
         promotions.MapGet("/{id}", async (string id, RegistryStore store) =>
                 Results.Json((await store.GetPromotionAsync(Validate.ExperimentId(id, "id"))).ToDto(), LineageJson.Default.PromotionDto))
@@ -210,14 +210,14 @@ public static class ModelsApi
     private static async Task<IResult> Promotions(HttpContext ctx, RegistryStore store, string? model)
     {
         var q = ctx.Request;
-        var page = await store.ListPromotionsAsync(q.String("project"), model, q.String("status") is { } st ? RegistryRules.Promotion(st) : null,
-            Validate.PageSize(q.Int("limit")), q.String("pageToken"));
+        var page = await store.ListPromotionsAsync(q.QueryText("project"), model, q.QueryText("status") is { } st ? RegistryRules.Promotion(st) : null,
+            Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"));
         return Results.Json(new PromotionListResponse(page.Items.Select(p => p.ToDto()).ToList(), page.NextPageToken), LineageJson.Default.PromotionListResponse);
     }
 
-    private static ModelVersionQuery Query(HttpRequest q, string? model) => new(q.String("project"), model, Tags(q),
-        q.String("stage") is { } stage ? RegistryRules.Stage(stage) : null, q.String("status") is { } status ? RegistryRules.Status(status) : null,
-        Validate.PageSize(q.Int("limit")), q.String("pageToken"));
+    private static ModelVersionQuery Query(HttpRequest q, string? model) => new(q.QueryText("project"), model, Tags(q),
+        q.QueryText("stage") is { } stage ? RegistryRules.Stage(stage) : null, q.QueryText("status") is { } status ? RegistryRules.Status(status) : null,
+        Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"));
 
     /// <summary>?tag.team=search&amp;tag.framework=sklearn → all must match.</summary>
     private static Dictionary<string, string> Tags(HttpRequest q) =>

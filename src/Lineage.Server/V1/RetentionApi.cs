@@ -33,9 +33,9 @@ public static class RetentionApi
 
         group.MapDelete("/", async (HttpContext ctx, ArtifactMaintenance maintenance) =>
             {
-                await maintenance.DeletePolicyAsync(ctx.Request.String("project"),
-                    ctx.Request.String("scope") ?? throw LineageException.Invalid("scope", "'scope' is required"),
-                    ctx.Request.String("target") ?? throw LineageException.Invalid("target", "'target' is required"));
+                await maintenance.DeletePolicyAsync(ctx.Request.QueryText("project"),
+                    ctx.Request.QueryText("scope") ?? throw LineageException.Invalid("scope", "'scope' is required"),
+                    ctx.Request.QueryText("target") ?? throw LineageException.Invalid("target", "'target' is required"));
                 return Results.NoContent();
             })
             .Produces(204);

@@ -30,15 +30,15 @@ public static class RunsApi
         group.MapGet("/", async (HttpContext ctx, TrackingStore store) =>
             {
                 var q = ctx.Request;
-                var status = q.String("status");
+                var status = q.QueryText("status");
                 var page = await store.ListRunsAsync(new RunQuery(
-                    ExperimentIds: q.All("experimentId").Select(id => Validate.ExperimentId(id)).ToList(),
-                    Lifecycle: Validate.Lifecycle(q.String("lifecycle")),
+                    ExperimentIds: q.QueryList("experimentId").Select(id => Validate.ExperimentId(id)).ToList(),
+                    Lifecycle: Validate.Lifecycle(q.QueryText("lifecycle")),
                     Status: status is null ? null : Validate.RunStatus(status),
-                    ParentRunId: q.String("parentRunId"),
-                    User: q.String("user"),
-                    Limit: Validate.PageSize(q.Int("limit")),
-                    PageToken: q.String("pageToken")));
+                    ParentRunId: q.QueryText("parentRunId"),
+                    User: q.QueryText("user"),
+                    Limit: Validate.PageSize(q.QueryInt("limit")),
+                    PageToken: q.QueryText("pageToken")));
                 return Results.Json(new RunListResponse(page.Items.Select(r => r.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.RunListResponse);
             })
@@ -110,8 +110,8 @@ public static class RunsApi
 
         group.MapGet("/{runId}/metrics/history", async (string runId, HttpContext ctx, TrackingStore store) =>
             {
-                var key = ctx.Request.String("key") ?? throw LineageException.Invalid("key", "query parameter 'key' is required");
-                if (ctx.Request.Int("maxPoints") is { } maxPoints)
+                var key = ctx.Request.QueryText("key") ?? throw LineageException.Invalid("key", "query parameter 'key' is required");
+                if (ctx.Request.QueryInt("maxPoints") is { } maxPoints)
                 {
                     // Chart view: the whole series, min/max-bucketed down to maxPoints (no paging).
                     var (points, total) = await store.GetMetricHistoryDownsampledAsync(runId, key, maxPoints);
@@ -119,7 +119,7 @@ public static class RunsApi
                             points.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), null, total),
                         LineageJson.Default.MetricHistoryResponse);
                 }
-                var page = await store.GetMetricHistoryAsync(runId, key, ctx.Request.Int("limit"), ctx.Request.String("pageToken"));
+                var page = await store.GetMetricHistoryAsync(runId, key, ctx.Request.QueryInt("limit"), ctx.Request.QueryText("pageToken"));
                 return Results.Json(new MetricHistoryResponse(key,
                         page.Items.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), page.NextPageToken),
                     LineageJson.Default.MetricHistoryResponse);

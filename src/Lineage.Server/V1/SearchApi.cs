@@ -25,10 +25,10 @@ public static class SearchApi
         group.MapGet("/runs", async (HttpContext ctx, SearchStore search) =>
             {
                 var r = ctx.Request;
-                var ids = r.All("experimentId").Select(id => Validate.ExperimentId(id, "experimentId")).ToList();
+                var ids = r.QueryList("experimentId").Select(id => Validate.ExperimentId(id, "experimentId")).ToList();
                 if (ids.Count == 0) throw LineageException.Invalid("experimentId", "give at least one experimentId (repeat it for several experiments)");
-                var page = await search.SearchRunsAsync(ids, Validate.Lifecycle(r.String("lifecycle")), Parse(r, SearchTarget.Runs),
-                    r.Int("limit"), r.String("pageToken"));
+                var page = await search.SearchRunsAsync(ids, Validate.Lifecycle(r.QueryText("lifecycle")), Parse(r, SearchTarget.Runs),
+                    r.QueryInt("limit"), r.QueryText("pageToken"));
                 return Results.Json(new RunListResponse(page.Items.Select(v => v.Run.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.RunListResponse);
             })
@@ -37,8 +37,8 @@ public static class SearchApi
         group.MapGet("/experiments", async (HttpContext ctx, SearchStore search) =>
             {
                 var r = ctx.Request;
-                var page = await search.SearchExperimentsAsync(Validate.Lifecycle(r.String("lifecycle")), Parse(r, SearchTarget.Experiments),
-                    r.Int("limit"), r.String("pageToken"));
+                var page = await search.SearchExperimentsAsync(Validate.Lifecycle(r.QueryText("lifecycle")), Parse(r, SearchTarget.Experiments),
+                    r.QueryInt("limit"), r.QueryText("pageToken"));
                 return Results.Json(new ExperimentListResponse(page.Items.Select(v => v.Experiment.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.ExperimentListResponse);
             })
@@ -47,8 +47,8 @@ public static class SearchApi
         group.MapGet("/artifacts", async (HttpContext ctx, SearchStore search) =>
             {
                 var r = ctx.Request;
-                var page = await search.SearchArtifactsAsync(r.String("project"), Validate.Lifecycle(r.String("lifecycle")),
-                    Parse(r, SearchTarget.Artifacts), r.Int("limit"), r.String("pageToken"));
+                var page = await search.SearchArtifactsAsync(r.QueryText("project"), Validate.Lifecycle(r.QueryText("lifecycle")),
+                    Parse(r, SearchTarget.Artifacts), r.QueryInt("limit"), r.QueryText("pageToken"));
                 return Results.Json(new ArtifactListResponse(page.Items.Select(v => v.ToDto()).ToList(), page.NextPageToken),
                     LineageJson.Default.ArtifactListResponse);
             })
@@ -57,6 +57,6 @@ public static class SearchApi
     }
 
     private static SearchQuery Parse(HttpRequest r, SearchTarget target) =>
-        QueryParser.Parse(target, r.String("filter"),
+        QueryParser.Parse(target, r.QueryText("filter"),
             r.Query.TryGetValue("orderBy", out var order) ? order.Where(o => !string.IsNullOrWhiteSpace(o)).Select(o => o!) : null);
 }

@@ -128,7 +128,7 @@ internal static partial class PostgresSnapshot
         await connection.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // Servers starting on this database meanwhile wait for the schema like they wait for each other.
-        await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = PostgresDatabase.MigrationLockId }, transaction);
+        await SqlDialect.Postgres.TransactionLockAsync(connection, transaction, PostgresDatabase.MigrationLockId);
         if ((await TablesAsync(connection, transaction)).Count > 0)
             throw LineageException.Conflict("the target database is not empty: restore fills a new, empty database only");
         await Migrator.ApplyAsync(connection, transaction, SqlDialect.Postgres, upgrade: false, upTo: manifest.SchemaVersion);

@@ -84,7 +84,7 @@ public sealed class PostgresDatabase : Database
         }
         catch (Exception ex)
         {
-            throw ErrorTranslator.Translate(ex);
+            throw Dialect.Translate(ex);
         }
     }
 
@@ -106,14 +106,14 @@ public sealed class PostgresDatabase : Database
                 session.Committed();
                 return result;
             }
-            catch (Exception ex) when (ErrorTranslator.IsRetryable(ex) && attempt < MaxAttempts)
+            catch (Exception ex) when (Dialect.IsRetryable(ex) && attempt < MaxAttempts)
             {
                 // Lost a race to another writer: back off a little (with jitter) and redo.
                 await Task.Delay(Random.Shared.Next(1, 5 << attempt), ct);
             }
             catch (Exception ex)
             {
-                throw ErrorTranslator.Translate(ex);
+                throw Dialect.Translate(ex);
             }
             finally
             {
@@ -126,7 +126,7 @@ public sealed class PostgresDatabase : Database
         ExecuteWriteAsync(OperationContext.Background, async s =>
         {
             // Several servers may start at once on a new database: one migrates, the others wait.
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = MigrationLockId }, s.Transaction);
+            await s.Dialect.TransactionLockAsync(s, MigrationLockId);
             return (await Migrator.ApplyAsync(s, upgrade)).Count;
         }, ct);
 

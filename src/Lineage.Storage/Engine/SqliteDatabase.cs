@@ -73,7 +73,7 @@ public sealed class SqliteDatabase : Database
         {
             // The connection goes back to the pool: never with a transaction open.
             try { await connection.ExecuteAsync("ROLLBACK TRANSACTION"); } catch (SqliteException) { /* none open */ }
-            throw ErrorTranslator.Translate(ex);
+            throw Dialect.Translate(ex);
         }
     }
 
@@ -116,7 +116,7 @@ public sealed class SqliteDatabase : Database
                 Metrics.WriteEnded(0, size, committed: false);
                 // BEGIN or COMMIT failed: nothing of this group is durable.
                 try { _writer.Execute("ROLLBACK"); } catch (SqliteException) { /* no transaction open */ }
-                var error = ErrorTranslator.Translate(ex);
+                var error = Dialect.Translate(ex);
                 foreach (var (item, _) in group) item.Completion.TrySetException(error);
             }
         }
@@ -144,12 +144,12 @@ public sealed class SqliteDatabase : Database
             catch (Exception ex) when (savepoints)
             {
                 _writer.Execute("ROLLBACK TO request; RELEASE request");
-                errors[i] = ErrorTranslator.Translate(ex);
+                errors[i] = Dialect.Translate(ex);
             }
             catch (Exception ex)
             {
                 _writer.Execute("ROLLBACK");
-                group[i].Item.Completion.TrySetException(ErrorTranslator.Translate(ex));
+                group[i].Item.Completion.TrySetException(Dialect.Translate(ex));
                 group.RemoveAt(i);
                 await RunGroupAsync(group.Select(g => (g.Item, Session(_writer, null, g.Item.Operation))).ToList(), savepoints: true);
                 return;

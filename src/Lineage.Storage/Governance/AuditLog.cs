@@ -85,10 +85,7 @@ public sealed class AuditLog(Database db)
     /// unanswered), so nothing is lost; meanwhile each log-batch or OpenLineage event no longer pays a second
     /// synchronous commit for its audit entry. A later durable commit (any write) makes it durable too.
     /// </param>
-    private static Task LockChainAsync(DbSession s, bool durableCommit = true) =>
-        s.Dialect != SqlDialect.Postgres ? Task.CompletedTask // SQLite: the writer holds the whole database
-        : durableCommit ? s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = ChainLockId }, s.Transaction)
-        : s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id), set_config('synchronous_commit', 'off', true)", new { id = ChainLockId }, s.Transaction);
+    private static Task LockChainAsync(DbSession s, bool durableCommit = true) => s.Dialect.TransactionLockAsync(s, ChainLockId, durableCommit);
 
     private static async Task<(long Seq, string Hash)> HeadAsync(DbSession s) =>
         await s.Connection.QueryFirstOrDefaultAsync<(long Seq, string Hash)?>(

@@ -275,8 +275,7 @@ public sealed class LineageStore(Database db)
     private async Task AddEventsAsync(DbSession s, long executionId, IReadOnlyList<EventInput> inputs, IReadOnlyList<EventInput> outputs, long time)
     {
         if (inputs.Count + outputs.Count == 0) return;
-        if (db.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = LineageAccess.GraphLockId }, s.Transaction);
+        await s.Dialect.TransactionLockAsync(s, LineageAccess.GraphLockId);
         var execution = new NodeId(NodeKind.Execution, executionId);
         for (var i = 0; i < inputs.Count; i++)
         {

@@ -89,9 +89,7 @@ public static partial class Migrator
     /// <summary>Reads the applied versions (none when <c>schema_migrations</c> does not exist) and lists what is pending. Writes nothing.</summary>
     public static async Task<Plan> PlanAsync(DbConnection connection, SqlDialect dialect)
     {
-        var exists = await connection.ExecuteScalarAsync<long>(dialect == SqlDialect.Postgres
-            ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
-            : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+        var exists = await connection.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM ({dialect.TablesQuery}) t WHERE t.name = 'schema_migrations'");
         var applied = exists == 0 ? [] : (await connection.QueryAsync<long>("SELECT version FROM schema_migrations ORDER BY version")).ToList();
         var known = For(dialect);
         return new Plan(applied, known.Where(m => !applied.Contains(m.Version)).ToList(), known[^1].Version);

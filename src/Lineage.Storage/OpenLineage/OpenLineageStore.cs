@@ -98,8 +98,7 @@ public sealed class OpenLineageStore(Database db)
     /// </summary>
     private async Task<HashSet<long>> DownstreamAsync(DbSession s, long execution)
     {
-        if (db.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = LineageAccess.GraphLockId }, s.Transaction);
+        await s.Dialect.TransactionLockAsync(s, LineageAccess.GraphLockId);
         return (await LineageAccess.WalkAsync(s, new NodeId(NodeKind.Execution, execution), true, LineageAccess.MaxDepth * 10))
             .Where(n => n.Node.Kind == NodeKind.Artifact).Select(n => n.Node.Id).ToHashSet();
     }

@@ -15,10 +15,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lineage.Tests.Api;
 
 /// <summary>Authentication, the route-by-role matrix, audit of writes, and the safe default for exposed servers.</summary>
-public class AccessControlTests : IAsyncLifetime
+public abstract class AccessControlTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
     private readonly Dictionary<string, string> _tokens = new();
 
     private static readonly (string Name, Role? Role, bool ServerAdmin)[] Principals =
@@ -233,6 +233,11 @@ public class AccessControlTests : IAsyncLifetime
             await new GovernanceStore(db).CreatePrincipalAsync("ops", PrincipalKind.User, null, true, "test");
         await using (await LineageServer.StartAsync(options)) { }
     }
+}
+
+public sealed class AccessControlSqliteTests : AccessControlTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class AccessControlPostgresTests : AccessControlTests

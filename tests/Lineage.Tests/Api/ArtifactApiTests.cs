@@ -12,11 +12,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>Artifacts over real HTTP: uploads, ranges, directories as tar/zip, bad input.</summary>
-public class ArtifactApiTests : IAsyncLifetime
+public abstract class ArtifactApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     /// <summary>Artifacts in a bucket of the test S3 server instead of a folder (issue 13): the same tests, the other store.</summary>
     protected virtual bool S3 => false;
@@ -223,6 +223,11 @@ public class ArtifactApiTests : IAsyncLifetime
     }
 }
 
+public sealed class ArtifactApiSqliteTests : ArtifactApiTests
+{
+    protected override bool Postgres => false;
+}
+
 public sealed class ArtifactApiPostgresTests : ArtifactApiTests
 {
     protected override bool Postgres => true;
@@ -230,5 +235,6 @@ public sealed class ArtifactApiPostgresTests : ArtifactApiTests
 
 public sealed class ArtifactApiS3Tests : ArtifactApiTests
 {
+    protected override bool Postgres => false;
     protected override bool S3 => true;
 }

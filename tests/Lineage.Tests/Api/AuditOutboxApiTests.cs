@@ -14,9 +14,9 @@ namespace Lineage.Tests.Api;
 /// The audit entries of API writes survive the server dying between answering and chaining, are one per request,
 /// and rejected requests have none; on SQLite and PostgreSQL.
 /// </summary>
-public class AuditOutboxApiTests
+public abstract class AuditOutboxApiTests
 {
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private static async Task<(HttpStatusCode Status, JsonNode? Body)> Post(RunningServer server, string path, string json, string user = "ana")
     {
@@ -124,6 +124,11 @@ public class AuditOutboxApiTests
         Assert.DoesNotContain("unknown", entry.Summary);
         Assert.Equal(0L, (long)(await Verify(server))["pending"]!);
     }
+}
+
+public sealed class AuditOutboxApiSqliteTests : AuditOutboxApiTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class AuditOutboxApiPostgresTests : AuditOutboxApiTests

@@ -9,12 +9,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lineage.Tests.Api;
 
 /// <summary>The aggregates behind the web UI's dashboards and the audit log over HTTP, on SQLite and PostgreSQL.</summary>
-public class DashboardAndAuditApiTests : IAsyncLifetime
+public abstract class DashboardAndAuditApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
     private ApiWriter _api = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync()
     {
@@ -170,6 +170,11 @@ public class DashboardAndAuditApiTests : IAsyncLifetime
         await Invalid("/api/v1/audit?from=5&to=5", "to");
         await Invalid("/api/v1/audit?limit=100000", "limit");
     }
+}
+
+public sealed class DashboardAndAuditApiSqliteTests : DashboardAndAuditApiTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class DashboardAndAuditApiPostgresTests : DashboardAndAuditApiTests

@@ -19,9 +19,9 @@ namespace Lineage.Tests.Api;
 /// Sensitive fields (governance issue, item 5): encrypted at rest on every surface's write path,
 /// redacted for callers without the reveal role, reveals audited, keys rotated while the server runs.
 /// </summary>
-public class FieldEncryptionTests : IAsyncLifetime
+public abstract class FieldEncryptionTests : IAsyncLifetime
 {
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private readonly TempDir _keys = new();
     private TestServer _server = null!;
@@ -369,6 +369,11 @@ public class FieldEncryptionTests : IAsyncLifetime
         var (code, stdout, stderr) = await InProcessCli.RunAsync(args);
         return (code, stdout + stderr);
     }
+}
+
+public sealed class FieldEncryptionSqliteTests : FieldEncryptionTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class FieldEncryptionPostgresTests : FieldEncryptionTests

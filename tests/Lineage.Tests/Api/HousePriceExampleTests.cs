@@ -5,12 +5,12 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>The worked example (examples/house-price) against a real server; its manifest checked field by field.</summary>
-public class HousePriceExampleTests : IAsyncLifetime
+public abstract class HousePriceExampleTests : IAsyncLifetime
 {
     private TestServer _server = null!;
     private readonly TempDir _work = new();
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => _server = await TestServer.StartAsync(Postgres);
 
@@ -81,6 +81,11 @@ public class HousePriceExampleTests : IAsyncLifetime
         Assert.Equal(4, verified.Checks.Count); // raw and clean datasets, feature set, model
         Assert.Equal("house-price-rf-v1", (string?)JsonNode.Parse(await File.ReadAllTextAsync(result.ManifestPath))!["model_id"]);
     }
+}
+
+public sealed class HousePriceExampleSqliteTests : HousePriceExampleTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class HousePriceExamplePostgresTests : HousePriceExampleTests

@@ -15,9 +15,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lineage.Tests.Api;
 
 /// <summary>Issue 7, item 6: body limits per route class, per-principal rate limits, strict JSON, trusted proxies, TLS.</summary>
-public class LimitsTests
+public abstract class LimitsTests
 {
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private static async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)> Send(HttpClient http, HttpMethod method, string path,
         HttpContent? content = null, string? token = null, (string, string)? header = null)
@@ -239,6 +239,11 @@ public class LimitsTests
         var error = await Assert.ThrowsAsync<LineageException>(() => TestServer.StartAsync(Postgres, o => o with { TlsCertificatePath = dir.File("bad.crt"), TlsKeyPath = dir.File("bad.crt") }));
         Assert.Contains("cannot load the TLS certificate", error.Message);
     }
+}
+
+public sealed class LimitsSqliteTests : LimitsTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class LimitsPostgresTests : LimitsTests

@@ -8,11 +8,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>Lineage over HTTP, through the SDK and the CLI: capture, queries, exports, bad input.</summary>
-public class LineageApiTests : IAsyncLifetime
+public abstract class LineageApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -173,6 +173,11 @@ public class LineageApiTests : IAsyncLifetime
         Assert.Equal(runId, (string?)body["executions"]![0]!["runId"]);
         Assert.Equal("sales", (string?)body["artifacts"]![0]!["name"]);
     }
+}
+
+public sealed class LineageApiSqliteTests : LineageApiTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class LineageApiPostgresTests : LineageApiTests

@@ -6,11 +6,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>What OpenLineage clients sent, read back through Marquez's API shapes (both dialects).</summary>
-public class MarquezReadTests : IAsyncLifetime
+public abstract class MarquezReadTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private const string OrdersDb = "postgres://orders-db.example.com:5432";
     private const string Warehouse = "postgres://warehouse-db.example.com:5432";
@@ -159,6 +159,11 @@ public class MarquezReadTests : IAsyncLifetime
         Assert.Equal(status, response.StatusCode);
         Assert.Equal(code, (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error_code"]);
     }
+}
+
+public sealed class MarquezReadSqliteTests : MarquezReadTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class MarquezReadPostgresTests : MarquezReadTests

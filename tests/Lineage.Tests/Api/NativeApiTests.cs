@@ -8,11 +8,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>The native API over real HTTP on loopback, against a real server and SQLite file.</summary>
-public class NativeApiTests : IAsyncLifetime
+public abstract class NativeApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -245,6 +245,11 @@ public class NativeApiTests : IAsyncLifetime
 }
 
 /// <summary>The same API tests against PostgreSQL.</summary>
+public sealed class NativeApiSqliteTests : NativeApiTests
+{
+    protected override bool Postgres => false;
+}
+
 public sealed class NativeApiPostgresTests : NativeApiTests
 {
     protected override bool Postgres => true;

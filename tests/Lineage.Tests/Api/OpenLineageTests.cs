@@ -6,11 +6,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>OpenLineage RunEvents in (the shared spec examples and our own), the lineage graph out.</summary>
-public class OpenLineageTests : IAsyncLifetime
+public abstract class OpenLineageTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -175,6 +175,11 @@ public class OpenLineageTests : IAsyncLifetime
         Assert.Equal(0, await Count("/api/v1/executions?type=job", "executions"));
         Assert.Equal(0, await Count("/api/v1/artifacts?type=dataset", "artifacts"));
     }
+}
+
+public sealed class OpenLineageSqliteTests : OpenLineageTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class OpenLineagePostgresTests : OpenLineageTests

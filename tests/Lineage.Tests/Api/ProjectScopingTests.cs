@@ -15,10 +15,10 @@ namespace Lineage.Tests.Api;
 /// searches, counts or lineage walks; a writer of alpha cannot write into beta.
 /// Everything of beta is named "bsecret…", so a leak shows up as that text in an answer.
 /// </summary>
-public partial class ProjectScopingTests : IAsyncLifetime
+public abstract partial class ProjectScopingTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
     private readonly Dictionary<string, string> _tokens = new();
 
     private const string MissingRun = "0123456789abcdef0123456789abcdef";
@@ -357,6 +357,11 @@ public partial class ProjectScopingTests
             Assert.Equal(before, (await Ok("GET", $"/api/v1/experiments/{_bExp}", null, "root")).ToJsonString());
         }
     }
+}
+
+public sealed class ProjectScopingSqliteTests : ProjectScopingTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class ProjectScopingPostgresTests : ProjectScopingTests

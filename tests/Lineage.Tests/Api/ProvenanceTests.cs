@@ -6,9 +6,9 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>Issue 7, item 7: every record keeps who created it and when, and who changed it last and when.</summary>
-public class ProvenanceTests
+public abstract class ProvenanceTests
 {
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private static async Task<JsonNode> Send(TestServer server, string user, HttpMethod method, string path, string? json = null)
     {
@@ -92,6 +92,11 @@ public class ProvenanceTests
         await Send(server, "yvonne", HttpMethod.Post, $"/api/v1/deployments/{deployment["id"]}/status", """{"status":"healthy"}""");
         AssertMadeBy(await Send(server, "reader", HttpMethod.Get, $"/api/v1/deployments/{deployment["id"]}"), "xavier", "yvonne");
     }
+}
+
+public sealed class ProvenanceSqliteTests : ProvenanceTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class ProvenancePostgresTests : ProvenanceTests

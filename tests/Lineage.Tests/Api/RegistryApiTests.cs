@@ -6,11 +6,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Api;
 
 /// <summary>The registry, deployment, dataset and feature endpoints over real HTTP: status codes, error shapes, actors.</summary>
-public class RegistryApiTests : IAsyncLifetime
+public abstract class RegistryApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -237,6 +237,11 @@ public class RegistryApiTests : IAsyncLifetime
         Assert.True((bool)verified["ok"]!);
         Assert.Equal("ok", (string?)verified["checks"]![0]!["status"]);
     }
+}
+
+public sealed class RegistryApiSqliteTests : RegistryApiTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class RegistryApiPostgresTests : RegistryApiTests

@@ -8,11 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lineage.Tests.MLflow;
 
 /// <summary>MLflow REST behaviour beyond the recording: one store with the native API, limits, the artifact proxy.</summary>
-public class MlflowApiTests : IAsyncLifetime
+public abstract class MlflowApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     /// <summary>The artifact proxy on S3 (issue 13): the same tests with the artifacts in a bucket.</summary>
     protected virtual bool S3 => false;
@@ -174,12 +174,18 @@ public class MlflowApiTests : IAsyncLifetime
     }
 }
 
-public class MlflowApiTestsPostgres : MlflowApiTests
+public sealed class MlflowApiSqliteTests : MlflowApiTests
+{
+    protected override bool Postgres => false;
+}
+
+public sealed class MlflowApiPostgresTests : MlflowApiTests
 {
     protected override bool Postgres => true;
 }
 
 public sealed class MlflowApiS3Tests : MlflowApiTests
 {
+    protected override bool Postgres => false;
     protected override bool S3 => true;
 }

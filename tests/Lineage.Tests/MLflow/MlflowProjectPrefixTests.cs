@@ -12,7 +12,7 @@ namespace Lineage.Tests.MLflow;
 public abstract class ProjectPrefixTestBase : IAsyncLifetime
 {
     protected TestServer Server = null!;
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
     private readonly Dictionary<string, string> _tokens = new();
 
     public async Task InitializeAsync()
@@ -54,7 +54,7 @@ public abstract class ProjectPrefixTestBase : IAsyncLifetime
 /// registered models are created, found by name and searched in that project, artifacts go through the proxy under
 /// the same prefix, and roles are checked on that project.
 /// </summary>
-public class MlflowProjectPrefixTests : ProjectPrefixTestBase
+public abstract class MlflowProjectPrefixTests : ProjectPrefixTestBase
 {
     private const string TeamA = "/projects/team-a/api/2.0/mlflow";
     private const string Plain = "/api/2.0/mlflow";
@@ -118,7 +118,7 @@ public class MlflowProjectPrefixTests : ProjectPrefixTestBase
 }
 
 /// <summary>OpenLineage clients and Marquez readers name a project the same way: <c>url: http://host/projects/team-a</c>.</summary>
-public class OpenLineageProjectPrefixTests : ProjectPrefixTestBase
+public abstract class OpenLineageProjectPrefixTests : ProjectPrefixTestBase
 {
     private const string OlTeamA = "/projects/team-a/api/v1";
 
@@ -155,9 +155,19 @@ public class OpenLineageProjectPrefixTests : ProjectPrefixTestBase
     }
 }
 
+public sealed class OpenLineageProjectPrefixSqliteTests : OpenLineageProjectPrefixTests
+{
+    protected override bool Postgres => false;
+}
+
 public sealed class OpenLineageProjectPrefixPostgresTests : OpenLineageProjectPrefixTests
 {
     protected override bool Postgres => true;
+}
+
+public sealed class MlflowProjectPrefixSqliteTests : MlflowProjectPrefixTests
+{
+    protected override bool Postgres => false;
 }
 
 public sealed class MlflowProjectPrefixPostgresTests : MlflowProjectPrefixTests

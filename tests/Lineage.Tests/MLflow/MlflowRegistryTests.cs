@@ -16,13 +16,13 @@ namespace Lineage.Tests.MLflow;
 /// lineage, alias moves, stage transitions with archive_existing_versions, search filters and paging,
 /// deletes, and the 4xx answers where MLflow would answer 500. Runs on SQLite and PostgreSQL.
 /// </summary>
-public class MlflowRegistryTests : IAsyncLifetime
+public abstract class MlflowRegistryTests : IAsyncLifetime
 {
     private const string Api = "/api/2.0/mlflow";
 
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -310,7 +310,12 @@ public class MlflowRegistryTests : IAsyncLifetime
     }
 }
 
-public class MlflowRegistryTestsPostgres : MlflowRegistryTests
+public sealed class MlflowRegistrySqliteTests : MlflowRegistryTests
+{
+    protected override bool Postgres => false;
+}
+
+public sealed class MlflowRegistryPostgresTests : MlflowRegistryTests
 {
     protected override bool Postgres => true;
 }

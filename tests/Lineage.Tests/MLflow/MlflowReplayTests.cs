@@ -16,11 +16,11 @@ namespace Lineage.Tests.MLflow;
 /// must only have the right type, page tokens are mapped like ids, and lists MLflow does not order
 /// (tags, params, latest metrics, dataset inputs) are compared as multisets.
 /// </summary>
-public partial class MlflowReplayTests : IAsyncLifetime
+public abstract partial class MlflowReplayTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -350,7 +350,12 @@ public partial class MlflowReplayTests : IAsyncLifetime
     }
 }
 
-public class MlflowReplayTestsPostgres : MlflowReplayTests
+public sealed class MlflowReplaySqliteTests : MlflowReplayTests
+{
+    protected override bool Postgres => false;
+}
+
+public sealed class MlflowReplayPostgresTests : MlflowReplayTests
 {
     protected override bool Postgres => true;
 }

@@ -10,13 +10,13 @@ namespace Lineage.Tests.Operations;
 /// <summary>
 /// <c>lineage backup</c> while a server takes writes, then <c>lineage restore</c> into an empty store (issue 17, section 4):
 /// every write acknowledged before the backup started is in the restored store, byte for byte, and the restored store
-/// passes <c>verify</c> and <c>audit verify</c>. SQLite here; PostgreSQL in <see cref="PostgresBackupRestoreTests"/>.
+/// passes <c>verify</c> and <c>audit verify</c>. SQLite here; PostgreSQL in <see cref="BackupRestorePostgresTests"/>.
 /// </summary>
-public class BackupRestoreTests : IDisposable
+public abstract class BackupRestoreTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private string NewDatabase(string name) => Postgres ? PostgresTarget.CreateDatabase() : _dir.File(name);
 
@@ -174,7 +174,12 @@ public class BackupRestoreTests : IDisposable
     public void Dispose() => _dir.Dispose();
 }
 
-public sealed class PostgresBackupRestoreTests : BackupRestoreTests
+public sealed class BackupRestoreSqliteTests : BackupRestoreTests
+{
+    protected override bool Postgres => false;
+}
+
+public sealed class BackupRestorePostgresTests : BackupRestoreTests
 {
     protected override bool Postgres => true;
 }

@@ -13,9 +13,9 @@ using Npgsql;
 namespace Lineage.Tests.Operations;
 
 /// <summary>/metrics, request ids, JSON logs and /ready for operators (issue 17, section 4).</summary>
-public class ObservabilityTests
+public abstract class ObservabilityTests
 {
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     private static async Task<PrometheusText> ScrapeAsync(HttpClient http, AuthenticationHeaderValue? auth = null)
     {
@@ -224,7 +224,12 @@ public class ObservabilityTests
     }
 }
 
-public sealed class PostgresObservabilityTests : ObservabilityTests
+public sealed class ObservabilitySqliteTests : ObservabilityTests
+{
+    protected override bool Postgres => false;
+}
+
+public sealed class ObservabilityPostgresTests : ObservabilityTests
 {
     protected override bool Postgres => true;
 

@@ -6,11 +6,11 @@ using Lineage.Tests.Support;
 namespace Lineage.Tests.Query;
 
 /// <summary>The query language on the native API: /api/v1/search/{runs,experiments,artifacts}.</summary>
-public class SearchApiTests : IAsyncLifetime
+public abstract class SearchApiTests : IAsyncLifetime
 {
     protected TestServer Server = null!;
 
-    protected virtual bool Postgres => false;
+    protected abstract bool Postgres { get; }
 
     public async Task InitializeAsync() => Server = await TestServer.StartAsync(Postgres);
 
@@ -55,7 +55,12 @@ public class SearchApiTests : IAsyncLifetime
     }
 }
 
-public class SearchApiTestsPostgres : SearchApiTests
+public sealed class SearchApiSqliteTests : SearchApiTests
+{
+    protected override bool Postgres => false;
+}
+
+public sealed class SearchApiPostgresTests : SearchApiTests
 {
     protected override bool Postgres => true;
 }

@@ -218,12 +218,12 @@ public abstract class SearchStoreContract : StoreTestBase
     }
 }
 
-public sealed class SqliteSearchStoreTests : SearchStoreContract
+public sealed class SearchStoreSqliteTests : SearchStoreContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"search-{Guid.NewGuid():N}.db");
 }
 
-public sealed class PostgresSearchStoreTests : SearchStoreContract
+public sealed class SearchStorePostgresTests : SearchStoreContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
 }

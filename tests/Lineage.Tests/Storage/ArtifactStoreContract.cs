@@ -297,18 +297,18 @@ public abstract class ArtifactStoreContract : StoreTestBase
     }
 }
 
-public sealed class SqliteArtifactStoreTests : ArtifactStoreContract
+public sealed class ArtifactStoreSqliteTests : ArtifactStoreContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"art-{Guid.NewGuid():N}.db");
 }
 
-public sealed class PostgresArtifactStoreTests : ArtifactStoreContract
+public sealed class ArtifactStorePostgresTests : ArtifactStoreContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
 }
 
 /// <summary>The artifact contract with the content in a bucket of the test S3 server (issue 13).</summary>
-public sealed class SqliteS3ArtifactStoreTests : ArtifactStoreContract
+public sealed class S3ArtifactStoreSqliteTests : ArtifactStoreContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"art-{Guid.NewGuid():N}.db");
 

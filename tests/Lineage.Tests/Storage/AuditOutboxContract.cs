@@ -176,12 +176,12 @@ public abstract class AuditOutboxContract : StoreTestBase
     }
 }
 
-public sealed class SqliteAuditOutboxTests : AuditOutboxContract
+public sealed class AuditOutboxSqliteTests : AuditOutboxContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"outbox-{Guid.NewGuid():N}.db");
 }
 
-public sealed class PostgresAuditOutboxTests : AuditOutboxContract
+public sealed class AuditOutboxPostgresTests : AuditOutboxContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
 }

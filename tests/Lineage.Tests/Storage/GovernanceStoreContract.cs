@@ -151,12 +151,12 @@ public abstract class GovernanceStoreContract : StoreTestBase
     }
 }
 
-public sealed class SqliteGovernanceStoreTests : GovernanceStoreContract
+public sealed class GovernanceStoreSqliteTests : GovernanceStoreContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"gov-{Guid.NewGuid():N}.db");
 }
 
-public sealed class PostgresGovernanceStoreTests : GovernanceStoreContract
+public sealed class GovernanceStorePostgresTests : GovernanceStoreContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
 }

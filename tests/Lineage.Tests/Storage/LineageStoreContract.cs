@@ -209,12 +209,12 @@ public abstract class LineageStoreContract : StoreTestBase
     }
 }
 
-public sealed class SqliteLineageStoreTests : LineageStoreContract
+public sealed class LineageStoreSqliteTests : LineageStoreContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"lin-{Guid.NewGuid():N}.db");
 }
 
-public sealed class PostgresLineageStoreTests : LineageStoreContract
+public sealed class LineageStorePostgresTests : LineageStoreContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
 }

@@ -454,12 +454,12 @@ public abstract class RegistryStoreContract : StoreTestBase
         Directory.EnumerateFiles(Dir.File("blobs"), digest, SearchOption.AllDirectories).Single();
 }
 
-public sealed class SqliteRegistryStoreTests : RegistryStoreContract
+public sealed class RegistryStoreSqliteTests : RegistryStoreContract
 {
     protected override string NewTarget(TempDir dir) => dir.File($"reg-{Guid.NewGuid():N}.db");
 }
 
-public sealed class PostgresRegistryStoreTests : RegistryStoreContract
+public sealed class RegistryStorePostgresTests : RegistryStoreContract
 {
     protected override string NewTarget(TempDir dir) => PostgresTarget.CreateDatabase();
 }

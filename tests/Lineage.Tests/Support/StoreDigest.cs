@@ -21,9 +21,7 @@ public static class StoreDigest
     public static Task<SortedDictionary<string, string>> TablesAsync(Database db) =>
         db.ReadAsync(async s =>
         {
-            var tables = (await s.Connection.QueryAsync<string>(s.Dialect == SqlDialect.Postgres
-                    ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-                    : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", transaction: s.Transaction))
+            var tables = (await s.Connection.QueryAsync<string>(s.Dialect.TablesQuery, transaction: s.Transaction))
                 .Where(t => !Excluded.Contains(t)).Order(StringComparer.Ordinal).ToList();
             var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var table in tables)
