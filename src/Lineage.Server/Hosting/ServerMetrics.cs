@@ -17,7 +17,9 @@ namespace Lineage.Server.Hosting;
 /// requests per commit, committed items by kind) and Npgsql's connection-pool instruments, through
 /// <see cref="MeterBridge"/>, filtered to this server's store meter instance;</item>
 /// <item>blob store bytes and blobs, counted from a listing refreshed at most once a minute (a listing walks the folder);</item>
-/// <item>the audit writer's backlog.</item>
+/// <item>the audit writer's backlog;</item>
+/// <item>the .NET runtime's own instruments (meter <c>System.Runtime</c>: working set, GC heap by generation, committed
+/// memory, collections, thread pool).</item>
 /// </list>
 /// Thread-safe; disposed with the server.
 /// </summary>
@@ -55,8 +57,11 @@ public sealed class ServerMetrics : IDisposable
         var storeMeter = db.Metrics.Meter;
         _meters = new MeterBridge(Registry,
             // Npgsql: the pool's instruments only; its per-operation ones carry server address and database name.
+            // System.Runtime: the process's memory, GC heap and thread pool, so resident memory can be told apart from
+            // the managed heap (issue 17's soak) without installing dotnet-counters next to a server.
             instrument => ReferenceEquals(instrument.Meter, storeMeter)
-                          || (instrument.Meter.Name == "Npgsql" && instrument.Name.StartsWith("db.client.connection.", StringComparison.Ordinal)),
+                          || (instrument.Meter.Name == "Npgsql" && instrument.Name.StartsWith("db.client.connection.", StringComparison.Ordinal))
+                          || instrument.Meter.Name == "System.Runtime",
             instrument => instrument.Unit == "s" ? LatencyBuckets : [1, 2, 4, 8, 16, 32, 64, 128, 256]);
     }
 

@@ -54,10 +54,11 @@ public abstract class CrashLoopContract(ITestOutputHelper output)
             foreach (var write in acked)
                 if (await write.Missing(http) is { } why) missing.Add($"{write.What}: {why}");
             Assert.True(missing.Count == 0, $"round {round}: {missing.Count} of {acked.Count} acknowledged writes lost or changed:\n" + string.Join("\n", missing.Take(20)));
+            output.WriteLine($"round {round + 1}: {acked.Count:N0} acknowledged writes so far, all read back byte-identical; {clock.Elapsed.TotalSeconds:F0} s");
         }
         // The stores' own checks on what the crashes left.
-        await CliAsync("verify", "--db", db, "--artifacts", artifacts);
-        await CliAsync("audit", "verify", "--db", db);
+        output.WriteLine($"lineage verify: {await CliAsync("verify", "--db", db, "--artifacts", artifacts)}");
+        output.WriteLine($"lineage audit verify: {await CliAsync("audit", "verify", "--db", db)}");
         output.WriteLine($"{Rounds} kill -9 rounds, {acked.Count:N0} acknowledged writes, none lost; {clock.Elapsed.TotalSeconds:F0} s");
     }
 
@@ -163,10 +164,12 @@ public abstract class CrashLoopContract(ITestOutputHelper output)
         return (await response.Content.ReadAsByteArrayAsync()).AsSpan().SequenceEqual(expected) ? null : "content differs";
     }
 
-    private static async Task CliAsync(params string[] args)
+    /// <summary>Runs a CLI command that must succeed; its output, on one line.</summary>
+    private static async Task<string> CliAsync(params string[] args)
     {
         var (code, stdout, stderr) = await InProcessCli.RunAsync(args);
         Assert.True(code == 0, $"lineage {string.Join(' ', args)} exited {code}:\n{stdout}\n{stderr}");
+        return string.Join(" / ", stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }
 
