@@ -17,8 +17,8 @@ namespace Lineage.Bench;
 /// exception, is an error of that operation (the mix sends only valid requests, so there are no expected 4xx).
 /// Every 10 s the server's RSS (/proc/PID/status VmRSS, split into anonymous and file-backed pages), threads and open
 /// file descriptors (/proc/PID/fd) are sampled, and its /metrics scraped for the managed heap (the runtime's
-/// <c>System.Runtime</c> meter: GC heap size and committed memory after the last collection), so growth of resident
-/// memory can be told apart from growth of the managed heap.
+/// <c>System.Runtime</c> meter: GC heap size and committed memory after the last collection; on SQLite the bytes SQLite's
+/// allocator holds), so growth of resident memory can be told apart from growth of the managed heap and of SQLite's caches.
 /// Prints Markdown: per-operation count, errors, p50, p99; RSS and fds after warm-up, at the middle and at the end;
 /// the verdict "memory/fd flat" by the rule in <see cref="FdLimit"/> and <see cref="RssLimit"/>; and the time series
 /// (every <see cref="SeriesEvery"/>).
@@ -85,7 +85,7 @@ public static class SoakBench
             nextSample += SampleEvery;
             var errors = stats.Values.Sum(x => x.Errors);
             Console.WriteLine($"  {s.At.TotalSeconds,5:N0} s  {requests,9:N0} requests ({requests / clock.Elapsed.TotalSeconds:N0}/s)  {errors:N0} errors  " +
-                              $"RSS {Mib(s.Rss)} MiB (anon {Mib(s.RssAnon)}, file {Mib(s.RssFile)})  GC heap {Mib(s.GcHeap)} MiB, committed {Mib(s.GcCommitted)} MiB  " +
+                              $"RSS {Mib(s.Rss)} MiB (anon {Mib(s.RssAnon)}, file {Mib(s.RssFile)})  GC heap {Mib(s.GcHeap)} MiB, committed {Mib(s.GcCommitted)} MiB  SQLite {Mib(s.Sqlite)} MiB  " +
                               $"fds {s.Fds}  threads {s.Threads}  load {s.Load}");
         }
         await Task.WhenAll(clients);
@@ -121,6 +121,7 @@ public static class SoakBench
         Console.WriteLine($"| open file descriptors | {baseline.Fds} | {middle.Fds} | {end.Fds} | {fdGrowth:+0.0%;-0.0%} |");
         Console.WriteLine($"| GC heap after the last collection | {Mib(baseline.GcHeap)} MiB | {Mib(middle.GcHeap)} MiB | {Mib(end.GcHeap)} MiB | {Growth(baseline.GcHeap, end.GcHeap)} |");
         Console.WriteLine($"| GC committed memory | {Mib(baseline.GcCommitted)} MiB | {Mib(middle.GcCommitted)} MiB | {Mib(end.GcCommitted)} MiB | {Growth(baseline.GcCommitted, end.GcCommitted)} |");
+        Console.WriteLine($"| SQLite allocator | {Mib(baseline.Sqlite)} MiB | {Mib(middle.Sqlite)} MiB | {Mib(end.Sqlite)} MiB | {Growth(baseline.Sqlite, end.Sqlite)} |");
         Console.WriteLine($"| RSS, anonymous pages | {Mib(baseline.RssAnon)} MiB | {Mib(middle.RssAnon)} MiB | {Mib(end.RssAnon)} MiB | {Growth(baseline.RssAnon, end.RssAnon)} |");
         Console.WriteLine($"| RSS, file-backed pages | {Mib(baseline.RssFile)} MiB | {Mib(middle.RssFile)} MiB | {Mib(end.RssFile)} MiB | {Growth(baseline.RssFile, end.RssFile)} |");
         Console.WriteLine($"| threads | {baseline.Threads} | {middle.Threads} | {end.Threads} | {Growth(baseline.Threads, end.Threads)} |");
@@ -130,14 +131,17 @@ public static class SoakBench
         Console.WriteLine();
         Console.WriteLine($"Time series (every {SeriesEvery.TotalSeconds:N0} s; requests/s over the preceding interval):");
         Console.WriteLine();
-        Console.WriteLine("| t | requests/s | RSS | anon | file | GC heap | GC committed | fds | threads | load |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| t | requests/s | RSS | anon | file | GC heap | GC committed | SQLite | fds | threads | load |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Sample? previous = null;
         var every = (int)(SeriesEvery / SampleEvery); // samples are taken every SampleEvery from 0 s on
-        foreach (var row in samples.Where((_, i) => i % every == 0 || i == samples.Count - 1))
+        for (var i = 0; i < samples.Count; i++)
         {
+            var row = samples[i];
+            var last = i == samples.Count - 1;
+            if (!(i % every == 0 || (last && row.At - previous!.At > SampleEvery / 2))) continue;
             var rate = previous is null ? 0 : (row.Requests - previous.Requests) / Math.Max(1e-9, (row.At - previous.At).TotalSeconds);
-            Console.WriteLine($"| {row.At.TotalSeconds:N0} s | {rate:N0} | {Mib(row.Rss)} | {Mib(row.RssAnon)} | {Mib(row.RssFile)} | {Mib(row.GcHeap)} | {Mib(row.GcCommitted)} | {row.Fds} | {row.Threads} | {row.Load} |");
+            Console.WriteLine($"| {row.At.TotalSeconds:N0} s | {rate:N0} | {Mib(row.Rss)} | {Mib(row.RssAnon)} | {Mib(row.RssFile)} | {Mib(row.GcHeap)} | {Mib(row.GcCommitted)} | {Mib(row.Sqlite)} | {row.Fds} | {row.Threads} | {row.Load} |");
             previous = row;
         }
         foreach (var (op, s) in stats.Where(kv => !kv.Value.FirstErrors.IsEmpty))
@@ -319,7 +323,8 @@ public static class SoakBench
     private static string Growth(long from, long to) => from <= 0 ? "n/a" : ((double)(to - from) / from).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
 
     /// <summary>One observation of the server process; memory in bytes, <see cref="Requests"/> answered by then.</summary>
-    private sealed record Sample(TimeSpan At, long Rss, long RssAnon, long RssFile, int Fds, int Threads, long GcHeap, long GcCommitted, long Requests, string Load)
+    private sealed record Sample(TimeSpan At, long Rss, long RssAnon, long RssFile, int Fds, int Threads, long GcHeap, long GcCommitted, long Sqlite,
+        long Requests, string Load)
     {
         public static async Task<Sample> OfAsync(ServerProcess server, HttpClient http, TimeSpan at, long requests)
         {
@@ -330,7 +335,8 @@ public static class SoakBench
             return new Sample(at, Kib("VmRSS"), Kib("RssAnon"), Kib("RssFile") + Kib("RssShmem"),
                 Directory.GetFileSystemEntries($"/proc/{server.Pid}/fd").Length, int.Parse(status["Threads"], CultureInfo.InvariantCulture),
                 (long)metrics.GetValueOrDefault("dotnet_gc_last_collection_heap_size_bytes"),
-                (long)metrics.GetValueOrDefault("dotnet_gc_last_collection_memory_committed_size_bytes"), requests, LoadAverage());
+                (long)metrics.GetValueOrDefault("dotnet_gc_last_collection_memory_committed_size_bytes"),
+                (long)metrics.GetValueOrDefault("lineage_sqlite_memory_bytes"), requests, LoadAverage());
         }
 
         /// <summary>The server's /metrics, each series name summed over its label sets (the heap size is per generation).</summary>

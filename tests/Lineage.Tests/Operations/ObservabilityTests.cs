@@ -75,6 +75,8 @@ public class ObservabilityTests
         Assert.True(metrics.Named("dotnet_process_memory_working_set_bytes").Single().Value > 0);
         Assert.Contains(metrics.Named("dotnet_gc_last_collection_heap_size_bytes"), s => s.Labels["gc_heap_generation"] == "gen2");
         Assert.True(metrics.Named("dotnet_gc_last_collection_memory_committed_size_bytes").Single().Value > 0);
+        Assert.Equal(Postgres, !metrics.Types.ContainsKey("lineage_sqlite_memory_bytes"));
+        if (!Postgres) Assert.True(metrics.Named("lineage_sqlite_memory_bytes").Single().Value > 0);
         if (Postgres)
         {
             Assert.Contains(metrics.Samples, s => s.Name.StartsWith("db_client_connection", StringComparison.Ordinal));
