@@ -21,7 +21,7 @@ namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
         long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null,
-        string? S3Endpoint = null, int Clients = 50, double Minutes = 10)
+        string? S3Endpoint = null, int Clients = 50, double Minutes = 10, IReadOnlyDictionary<string, string>? ServerEnv = null)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -52,6 +52,12 @@ namespace Lineage.Bench
                     case "--minutes": o = o with { Minutes = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--s3": o = o with { S3Endpoint = Next() }; break;
+                    case "--server-env":
+                        var setting = Next();
+                        var equals = setting.IndexOf('=');
+                        if (equals <= 0) throw new ArgumentException($"--server-env takes NAME=VALUE, got '{setting}'");
+                        o = o with { ServerEnv = new Dictionary<string, string>(o.ServerEnv ?? new Dictionary<string, string>()) { [setting[..equals]] = setting[(equals + 1)..] } };
+                        break;
                     default:
                         Console.WriteLine("""
                             Lineage ingestion benchmark: starts a real `lineage server` process, sends metric
@@ -85,6 +91,9 @@ namespace Lineage.Bench
                               --clients N               soak: concurrent clients (default 50)
                               --minutes M               soak: how long the mixed traffic runs (default 10; the first minute is the
                                                         warm-up before the memory/fd baseline, a fifth of the run when M < 3)
+                              --server-env NAME=VALUE   soak: an environment variable for the server process (repeatable), to
+                                                        compare runtime settings: DOTNET_GCConserveMemory=5, DOTNET_gcConcurrent=1,
+                                                        DOTNET_GCgen0size=0x1000000, MALLOC_ARENA_MAX=2
 
                             Example:
                               dotnet run -c Release --project bench/Lineage.Bench -- --store sqlite --points 10000000
@@ -93,6 +102,7 @@ namespace Lineage.Bench
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite registry --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite authz --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite soak --clients 50 --minutes 10
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite soak --minutes 10 --server-env MALLOC_ARENA_MAX=2
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

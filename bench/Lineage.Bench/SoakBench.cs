@@ -15,9 +15,13 @@ namespace Lineage.Bench;
 /// graph and impact reads, native and MLflow run search, MLflow log-batch and get-history, OpenLineage
 /// START/COMPLETE pairs, registry reads. Every request is timed per operation; any answer that is not 2xx, and any
 /// exception, is an error of that operation (the mix sends only valid requests, so there are no expected 4xx).
-/// Every 10 s the server's RSS (/proc/PID/status VmRSS) and open file descriptors (/proc/PID/fd) are sampled.
+/// Every 10 s the server's RSS (/proc/PID/status VmRSS, split into anonymous and file-backed pages), threads and open
+/// file descriptors (/proc/PID/fd) are sampled, and its /metrics scraped for the managed heap (the runtime's
+/// <c>System.Runtime</c> meter: GC heap size and committed memory after the last collection; on SQLite the bytes SQLite's
+/// allocator holds), so growth of resident memory can be told apart from growth of the managed heap and of SQLite's caches.
 /// Prints Markdown: per-operation count, errors, p50, p99; RSS and fds after warm-up, at the middle and at the end;
-/// and the verdict "memory/fd flat" by the rule in <see cref="FdLimit"/> and <see cref="RssLimit"/>.
+/// the verdict "memory/fd flat" by the rule in <see cref="FdLimit"/> and <see cref="RssLimit"/>; and the time series
+/// (every <see cref="SeriesEvery"/>).
 /// </summary>
 public static class SoakBench
 {
@@ -28,6 +32,9 @@ public static class SoakBench
     private const double RssLimit = 0.25;
 
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>Rows of the printed time series.</summary>
+    private static readonly TimeSpan SeriesEvery = TimeSpan.FromSeconds(30);
 
     /// <summary>Operation weights: each client repeatedly draws one at random (its own seeded generator).</summary>
     private static readonly (string Op, int Weight)[] Mix =
@@ -49,7 +56,9 @@ public static class SoakBench
         Console.WriteLine($"soak: {o.Store}, {o.Clients} clients, {o.Minutes} min, warm-up {warmUp.TotalSeconds:N0} s, " +
                           $"{Environment.ProcessorCount} CPUs, load average {LoadAverage()}");
 
-        await using var server = await ServerProcess.StartAsync(target, dir.File("artifacts"));
+        if (o.ServerEnv is { Count: > 0 } env)
+            Console.WriteLine("server environment: " + string.Join(" ", env.Select(kv => $"{kv.Key}={kv.Value}")));
+        await using var server = await ServerProcess.StartWithAsync(null, o.ServerEnv, target, dir.File("artifacts"));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients + 4 })
         {
             BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(100),
@@ -62,7 +71,7 @@ public static class SoakBench
         using var stop = new CancellationTokenSource(duration);
         var clients = Enumerable.Range(0, o.Clients).Select(c => Task.Run(() => ClientAsync(http, fixture, c, stats, stop.Token))).ToArray();
 
-        samples.Add(Sample.Of(server, clock.Elapsed));
+        samples.Add(await Sample.OfAsync(server, http, clock.Elapsed, 0));
         var nextSample = SampleEvery;
         while (!stop.IsCancellationRequested)
         {
@@ -70,17 +79,18 @@ public static class SoakBench
             try { if (wait > TimeSpan.Zero) await Task.Delay(wait, stop.Token); }
             catch (OperationCanceledException) { }
             if (server.Process.HasExited) throw new InvalidOperationException($"the server exited:\n{server.Output}");
-            var s = Sample.Of(server, clock.Elapsed);
+            var requests = stats.Values.Sum(x => x.Count);
+            var s = await Sample.OfAsync(server, http, clock.Elapsed, requests);
             samples.Add(s);
             nextSample += SampleEvery;
-            var requests = stats.Values.Sum(x => x.Count);
             var errors = stats.Values.Sum(x => x.Errors);
             Console.WriteLine($"  {s.At.TotalSeconds,5:N0} s  {requests,9:N0} requests ({requests / clock.Elapsed.TotalSeconds:N0}/s)  {errors:N0} errors  " +
-                              $"RSS {s.Rss / 1048576.0:N0} MiB  fds {s.Fds}  load {LoadAverage()}");
+                              $"RSS {Mib(s.Rss)} MiB (anon {Mib(s.RssAnon)}, file {Mib(s.RssFile)})  GC heap {Mib(s.GcHeap)} MiB, committed {Mib(s.GcCommitted)} MiB  SQLite {Mib(s.Sqlite)} MiB  " +
+                              $"fds {s.Fds}  threads {s.Threads}  load {s.Load}");
         }
         await Task.WhenAll(clients);
         var elapsed = clock.Elapsed;
-        samples.Add(Sample.Of(server, elapsed));
+        samples.Add(await Sample.OfAsync(server, http, elapsed, stats.Values.Sum(x => x.Count)));
 
         var baseline = samples.First(s => s.At >= warmUp);
         var middle = samples.MinBy(s => Math.Abs((s.At - (baseline.At + elapsed) / 2).TotalSeconds))!;
@@ -109,8 +119,31 @@ public static class SoakBench
         Console.WriteLine($"| sampled at | {baseline.At.TotalSeconds:N0} s | {middle.At.TotalSeconds:N0} s | {end.At.TotalSeconds:N0} s | |");
         Console.WriteLine($"| resident memory (VmRSS) | {baseline.Rss / 1048576.0:N0} MiB | {middle.Rss / 1048576.0:N0} MiB | {end.Rss / 1048576.0:N0} MiB | {rssGrowth:+0.0%;-0.0%} |");
         Console.WriteLine($"| open file descriptors | {baseline.Fds} | {middle.Fds} | {end.Fds} | {fdGrowth:+0.0%;-0.0%} |");
+        Console.WriteLine($"| GC heap after the last collection | {Mib(baseline.GcHeap)} MiB | {Mib(middle.GcHeap)} MiB | {Mib(end.GcHeap)} MiB | {Growth(baseline.GcHeap, end.GcHeap)} |");
+        Console.WriteLine($"| GC committed memory | {Mib(baseline.GcCommitted)} MiB | {Mib(middle.GcCommitted)} MiB | {Mib(end.GcCommitted)} MiB | {Growth(baseline.GcCommitted, end.GcCommitted)} |");
+        Console.WriteLine($"| SQLite allocator | {Mib(baseline.Sqlite)} MiB | {Mib(middle.Sqlite)} MiB | {Mib(end.Sqlite)} MiB | {Growth(baseline.Sqlite, end.Sqlite)} |");
+        Console.WriteLine($"| RSS, anonymous pages | {Mib(baseline.RssAnon)} MiB | {Mib(middle.RssAnon)} MiB | {Mib(end.RssAnon)} MiB | {Growth(baseline.RssAnon, end.RssAnon)} |");
+        Console.WriteLine($"| RSS, file-backed pages | {Mib(baseline.RssFile)} MiB | {Mib(middle.RssFile)} MiB | {Mib(end.RssFile)} MiB | {Growth(baseline.RssFile, end.RssFile)} |");
+        Console.WriteLine($"| threads | {baseline.Threads} | {middle.Threads} | {end.Threads} | {Growth(baseline.Threads, end.Threads)} |");
         Console.WriteLine();
         Console.WriteLine($"memory/fd flat: {(flat ? "yes" : "no")} (rule: end vs. after warm-up, fds grow < {FdLimit:0%} and RSS < {RssLimit:0%})");
+        Console.WriteLine($"second half (middle vs. end): RSS {Growth(middle.Rss, end.Rss)}, GC heap {Growth(middle.GcHeap, end.GcHeap)}, fds {Growth(middle.Fds, end.Fds)}");
+        Console.WriteLine();
+        Console.WriteLine($"Time series (every {SeriesEvery.TotalSeconds:N0} s; requests/s over the preceding interval):");
+        Console.WriteLine();
+        Console.WriteLine("| t | requests/s | RSS | anon | file | GC heap | GC committed | SQLite | fds | threads | load |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Sample? previous = null;
+        var every = (int)(SeriesEvery / SampleEvery); // samples are taken every SampleEvery from 0 s on
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var row = samples[i];
+            var last = i == samples.Count - 1;
+            if (!(i % every == 0 || (last && row.At - previous!.At > SampleEvery / 2))) continue;
+            var rate = previous is null ? 0 : (row.Requests - previous.Requests) / Math.Max(1e-9, (row.At - previous.At).TotalSeconds);
+            Console.WriteLine($"| {row.At.TotalSeconds:N0} s | {rate:N0} | {Mib(row.Rss)} | {Mib(row.RssAnon)} | {Mib(row.RssFile)} | {Mib(row.GcHeap)} | {Mib(row.GcCommitted)} | {Mib(row.Sqlite)} | {row.Fds} | {row.Threads} | {row.Load} |");
+            previous = row;
+        }
         foreach (var (op, s) in stats.Where(kv => !kv.Value.FirstErrors.IsEmpty))
             foreach (var e in s.FirstErrors) Console.WriteLine($"  first errors of {op}: {e}");
         return 0;
@@ -285,10 +318,40 @@ public static class SoakBench
     private static double Percentile(List<double> sorted, int p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
 
-    private sealed record Sample(TimeSpan At, long Rss, int Fds)
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Growth(long from, long to) => from <= 0 ? "n/a" : ((double)(to - from) / from).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
+
+    /// <summary>One observation of the server process; memory in bytes, <see cref="Requests"/> answered by then.</summary>
+    private sealed record Sample(TimeSpan At, long Rss, long RssAnon, long RssFile, int Fds, int Threads, long GcHeap, long GcCommitted, long Sqlite,
+        long Requests, string Load)
     {
-        public static Sample Of(ServerProcess server, TimeSpan at) =>
-            new(at, server.ResidentBytes(), Directory.GetFileSystemEntries($"/proc/{server.Pid}/fd").Length);
+        public static async Task<Sample> OfAsync(ServerProcess server, HttpClient http, TimeSpan at, long requests)
+        {
+            var status = File.ReadLines($"/proc/{server.Pid}/status")
+                .Select(line => line.Split(':', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1].Trim());
+            long Kib(string field) => status.TryGetValue(field, out var v) ? long.Parse(v.Split(' ')[0], CultureInfo.InvariantCulture) * 1024 : 0;
+            var metrics = await ScrapeAsync(http);
+            return new Sample(at, Kib("VmRSS"), Kib("RssAnon"), Kib("RssFile") + Kib("RssShmem"),
+                Directory.GetFileSystemEntries($"/proc/{server.Pid}/fd").Length, int.Parse(status["Threads"], CultureInfo.InvariantCulture),
+                (long)metrics.GetValueOrDefault("dotnet_gc_last_collection_heap_size_bytes"),
+                (long)metrics.GetValueOrDefault("dotnet_gc_last_collection_memory_committed_size_bytes"),
+                (long)metrics.GetValueOrDefault("lineage_sqlite_memory_bytes"), requests, LoadAverage());
+        }
+
+        /// <summary>The server's /metrics, each series name summed over its label sets (the heap size is per generation).</summary>
+        private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http)
+        {
+            var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var line in (await Send(http, HttpMethod.Get, "/metrics", null)).Split('\n'))
+            {
+                if (line.Length == 0 || line[0] == '#') continue;
+                var nameEnd = line.IndexOfAny(['{', ' ']);
+                if (nameEnd <= 0 || !double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) continue;
+                sums[line[..nameEnd]] = sums.GetValueOrDefault(line[..nameEnd]) + value;
+            }
+            return sums;
+        }
     }
 
     /// <summary>Timings and errors of one operation; thread-safe.</summary>

@@ -17,7 +17,9 @@ namespace Lineage.Server.Hosting;
 /// requests per commit, committed items by kind) and Npgsql's connection-pool instruments, through
 /// <see cref="MeterBridge"/>, filtered to this server's store meter instance;</item>
 /// <item>blob store bytes and blobs, counted from a listing refreshed at most once a minute (a listing walks the folder);</item>
-/// <item>the audit writer's backlog.</item>
+/// <item>the audit writer's backlog; on SQLite, the bytes SQLite's allocator holds;</item>
+/// <item>the .NET runtime's own instruments (meter <c>System.Runtime</c>: working set, GC heap by generation, committed
+/// memory, collections, thread pool).</item>
 /// </list>
 /// Thread-safe; disposed with the server.
 /// </summary>
@@ -47,16 +49,25 @@ public sealed class ServerMetrics : IDisposable
         _blobBytes = factory.CreateGauge("lineage_blob_store_bytes", "Bytes of content in the blob store (listing at most a minute old)");
         _blobCount = factory.CreateGauge("lineage_blob_store_blobs", "Blobs in the blob store (listing at most a minute old)");
         var auditBacklog = factory.CreateGauge("lineage_audit_backlog", "Audit entries waiting for the audit writer to chain them");
+        // SQLite allocates its page caches and statements outside the managed heap: without this series resident memory
+        // minus the GC heap is a guess (issue 17's soak). Process-wide, so it counts every SQLite store of the process.
+        var sqliteMemory = db.Dialect == SqlDialect.Sqlite
+            ? factory.CreateGauge("lineage_sqlite_memory_bytes", "Bytes held by SQLite's allocator in this process: page caches of the writer and the pooled readers, prepared statements")
+            : null;
         Registry.AddBeforeCollectCallback(async ct =>
         {
             auditBacklog.Set(audit.Backlog);
+            sqliteMemory?.Set(SQLitePCL.raw.sqlite3_memory_used());
             await RefreshBlobsAsync();
         });
         var storeMeter = db.Metrics.Meter;
         _meters = new MeterBridge(Registry,
             // Npgsql: the pool's instruments only; its per-operation ones carry server address and database name.
+            // System.Runtime: the process's memory, GC heap and thread pool, so resident memory can be told apart from
+            // the managed heap (issue 17's soak) without installing dotnet-counters next to a server.
             instrument => ReferenceEquals(instrument.Meter, storeMeter)
-                          || (instrument.Meter.Name == "Npgsql" && instrument.Name.StartsWith("db.client.connection.", StringComparison.Ordinal)),
+                          || (instrument.Meter.Name == "Npgsql" && instrument.Name.StartsWith("db.client.connection.", StringComparison.Ordinal))
+                          || instrument.Meter.Name == "System.Runtime",
             instrument => instrument.Unit == "s" ? LatencyBuckets : [1, 2, 4, 8, 16, 32, 64, 128, 256]);
     }
 

@@ -12,7 +12,8 @@ namespace Lineage.Storage.OpenLineage;
 /// a job namespace/name), datasets (every version of a namespace/name) and the job/dataset graph
 /// around a node. Each public method is one read transaction. Thread-safe.
 /// Every read is of one project's OpenLineage data: the request's (<see cref="OperationContext.Project"/>, named by a
-/// <c>/projects/{name}</c> prefix, else <c>default</c>), where <see cref="OpenLineageStore"/> put its events.
+/// <c>/projects/{name}</c> prefix, else <c>default</c>), where <see cref="OpenLineageStore"/> put its events; a run
+/// read by its id is read in its own project.
 /// </summary>
 public sealed class MarquezReader(Database db)
 {
@@ -79,9 +80,23 @@ public sealed class MarquezReader(Database db)
             return (runs, total);
         });
 
+    /// <summary>
+    /// A run reached by its id is read in its own project, as every entity reached by id is (the access rule
+    /// <c>openlineage-run:id</c> checks the role there), not in the request's: reading it in the request's project
+    /// answered "project 'default' does not exist" for a run of another project, naming a project the run has
+    /// nothing to do with (issue 17). A run the caller may not see is "does not exist", as a missing one.
+    /// </summary>
     public Task<OlRunView> RunAsync(Guid runId) =>
-        db.ReadAsync(async s => await RunAsync(s, await ProjectIdAsync(s), runId.ToString("D"))
-                                ?? throw LineageException.NotFound($"run '{runId:D}' does not exist"));
+        db.ReadAsync(async s =>
+        {
+            var uuid = runId.ToString("D");
+            var pid = await s.Connection.ExecuteScalarAsync<long?>($"""
+                SELECT px.project_id FROM openlineage_runs r JOIN executions px ON px.id = r.execution_id
+                WHERE r.run_uuid = @uuid{s.Visible("px.project_id")}
+                """, new { uuid }, s.Transaction);
+            return (pid is { } owner ? await RunAsync(s, owner, uuid) : null)
+                   ?? throw LineageException.NotFound($"run '{uuid}' does not exist");
+        });
 
     public Task<(IReadOnlyList<OlDatasetView> Datasets, int Total)> DatasetsAsync(string ns, int limit, int offset) =>
         db.ReadAsync<(IReadOnlyList<OlDatasetView>, int)>(async s =>

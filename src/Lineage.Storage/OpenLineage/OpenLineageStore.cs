@@ -28,7 +28,9 @@ public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, 
 /// </summary>
 public sealed class OpenLineageStore(Database db)
 {
-    // (namespace, name) → artifact name: fixed once assigned, so cached after the assigning commit.
+    // (namespace, name) → artifact name: fixed once assigned, so cached after the assigning commit. Bounded: a
+    // server that sees ever new datasets for years must not keep each one (cleared when full; a miss reads the row).
+    private const int MaxCachedNames = 100_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> _names = new();
     // Project name → id: a project is never renamed or removed while the server runs.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _projectIds = new();
@@ -232,14 +234,20 @@ public sealed class OpenLineageStore(Database db)
             "SELECT artifact_name FROM openlineage_datasets WHERE namespace = @Namespace AND name = @Name", new { d.Namespace, d.Name }, s.Transaction);
         if (known is not null)
         {
-            _names.TryAdd(p.Key, known);
+            Remember(p.Key, known);
             return known;
         }
         // Parameter names differ by more than case: Npgsql matches them case-insensitively.
         await s.Connection.ExecuteAsync("INSERT INTO openlineage_datasets (namespace, name, artifact_name) VALUES (@Namespace, @Name, @artifactName) ON CONFLICT DO NOTHING",
             new { d.Namespace, d.Name, artifactName = p.CandidateName }, s.Transaction);
-        s.OnCommitted(() => _names.TryAdd(p.Key, p.CandidateName));
+        s.OnCommitted(() => Remember(p.Key, p.CandidateName));
         return p.CandidateName;
+    }
+
+    private void Remember((string, string) key, string artifactName)
+    {
+        if (_names.Count >= MaxCachedNames) _names.Clear();
+        _names.TryAdd(key, artifactName);
     }
 
     /// <summary>Stable artifact name of a dataset: readable, within the artifact-name alphabet, unique by a hash suffix.</summary>

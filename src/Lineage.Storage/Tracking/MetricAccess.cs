@@ -14,6 +14,9 @@ internal sealed class MetricAccess
 {
     // Key name -> id. Ids never change once committed, so the cache is shared by every
     // operation and process-local; entries are added only after their row is committed.
+    // Bounded: clients that log ever new key names (per layer, per step) must not grow the server for years;
+    // cleared when full, after which a miss costs one indexed read, as the first use of a key does.
+    private const int MaxCachedKeys = 100_000;
     private readonly ConcurrentDictionary<string, long> _keyIds = new(StringComparer.Ordinal);
 
     public async Task<long> KeyIdAsync(DbSession s, string name)
@@ -22,7 +25,11 @@ internal sealed class MetricAccess
         id = await s.Connection.ExecuteScalarAsync<long?>(
                  "INSERT INTO metric_keys (name) VALUES (@name) ON CONFLICT (name) DO NOTHING RETURNING id", new { name }, s.Transaction)
              ?? await s.Connection.ExecuteScalarAsync<long>("SELECT id FROM metric_keys WHERE name = @name", new { name }, s.Transaction);
-        s.OnCommitted(() => _keyIds.TryAdd(name, id));
+        s.OnCommitted(() =>
+        {
+            if (_keyIds.Count >= MaxCachedKeys) _keyIds.Clear();
+            _keyIds.TryAdd(name, id);
+        });
         return id;
     }
 

@@ -29,6 +29,8 @@ public abstract class ProjectPrefixTestBase : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
+    protected void AddToken(string who, string secret) => _tokens[who] = secret;
+
     protected Task<(HttpStatusCode Status, string Text)> SendAs(string method, string path, string? json, string who) => Send(method, path, json, who);
 
     protected async Task<(HttpStatusCode Status, string Text)> Send(string method, string path, string? json, string who, byte[]? bytes = null)
@@ -152,6 +154,38 @@ public abstract class OpenLineageProjectPrefixTests : ProjectPrefixTestBase
         var elsewhere = await Post("/api/v1/lineage", Lineage.Tests.Api.OpenLineageTests.Event(run, "FAIL", "2026-11-25T10:07:00Z", "[]", "[]", "etl"), "root");
         Assert.Equal(HttpStatusCode.Conflict, elsewhere.Status);
         Assert.Contains("another project", elsewhere.Text);
+    }
+
+    [Fact]
+    public async Task marquez_job_run_read_by_id_is_read_in_the_runs_own_project_and_names_no_other()
+    {
+        var run = Guid.CreateVersion7().ToString("D");
+        var created = await Post($"{OlTeamA}/lineage", Lineage.Tests.Api.OpenLineageTests.Event(run, "COMPLETE", "2026-11-25T10:05:00Z", "[]", "[]", "etl"));
+        Assert.True(created.Status == HttpStatusCode.Created, created.Text);
+        var gov = new GovernanceStore(Server.Server.Database);
+        await gov.CreatePrincipalAsync("ben", PrincipalKind.User, null, false, "test");
+        await gov.GrantAsync("ben", "default", Role.Reader, "test");
+        AddToken("ben", (await gov.IssueTokenAsync("ben", null, TimeSpan.FromHours(1), "test")).Secret);
+
+        // ana (team-a) finds her run by id with or without the prefix; this answered 404 "project 'default' does not
+        // exist; existing projects: team-a" without it, naming a project the run has nothing to do with.
+        foreach (var path in new[] { $"/api/v1/jobs/runs/{run}", $"{OlTeamA}/jobs/runs/{run}" })
+        {
+            var (status, text) = await SendAs("GET", path, null, "ana");
+            Assert.True(status == HttpStatusCode.OK, $"{path}: {(int)status} {text}");
+            Assert.Equal(run, (string?)JsonNode.Parse(text)!["id"]);
+        }
+        // ben (reader of default only) gets what a missing run gets, naming no project: neither team-a's name nor a
+        // claim that team-a or default does not exist.
+        var missing = Guid.CreateVersion7().ToString("D");
+        foreach (var (path, id) in new[] { ($"/api/v1/jobs/runs/{run}", run), ($"{OlTeamA}/jobs/runs/{run}", run), ($"/api/v1/jobs/runs/{missing}", missing) })
+        {
+            var (status, text) = await SendAs("GET", path, null, "ben");
+            Assert.True(status == HttpStatusCode.NotFound, $"{path}: {(int)status} {text}");
+            var error = JsonNode.Parse(text)!;
+            Assert.Equal("RESOURCE_DOES_NOT_EXIST", (string?)error["error_code"]);
+            Assert.Equal($"run '{id}' does not exist", (string?)error["message"]);
+        }
     }
 }
 

@@ -70,6 +70,13 @@ public abstract class ObservabilityTests
         // Blob store bytes: the one upload.
         Assert.Equal(1234, metrics.Named("lineage_blob_store_bytes").Single().Value);
         Assert.Equal(1, metrics.Named("lineage_blob_store_blobs").Single().Value);
+        // The runtime's own instruments: resident memory and the managed heap per generation (the soak bench reads them).
+        Assert.Equal("gauge", metrics.Types["dotnet_process_memory_working_set_bytes"]);
+        Assert.True(metrics.Named("dotnet_process_memory_working_set_bytes").Single().Value > 0);
+        Assert.Contains(metrics.Named("dotnet_gc_last_collection_heap_size_bytes"), s => s.Labels["gc_heap_generation"] == "gen2");
+        Assert.True(metrics.Named("dotnet_gc_last_collection_memory_committed_size_bytes").Single().Value > 0);
+        Assert.Equal(Postgres, !metrics.Types.ContainsKey("lineage_sqlite_memory_bytes"));
+        if (!Postgres) Assert.True(metrics.Named("lineage_sqlite_memory_bytes").Single().Value > 0);
         if (Postgres)
         {
             Assert.Contains(metrics.Samples, s => s.Name.StartsWith("db_client_connection", StringComparison.Ordinal));

@@ -38,7 +38,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>As <see cref="StartAsync"/>, with the process's current directory set (relative paths in
     /// <paramref name="extraArgs"/>, such as <c>--key-file ./lineage-data/keys</c>, resolve against it).</summary>
-    public static async Task<ServerProcess> StartInAsync(string? workingDirectory, string database, string artifacts, params string[] extraArgs)
+    public static Task<ServerProcess> StartInAsync(string? workingDirectory, string database, string artifacts, params string[] extraArgs) =>
+        StartWithAsync(workingDirectory, null, database, artifacts, extraArgs);
+
+    /// <summary>As <see cref="StartInAsync"/>, with extra environment variables for the server process (the soak bench
+    /// measures GC and allocator settings such as <c>DOTNET_GCConserveMemory</c> or <c>MALLOC_ARENA_MAX</c> this way).</summary>
+    public static async Task<ServerProcess> StartWithAsync(string? workingDirectory, IReadOnlyDictionary<string, string>? environment,
+        string database, string artifacts, params string[] extraArgs)
     {
         var port = FreePort();
         var start = LineageCommand();
@@ -48,6 +54,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var watch = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start lineage server");
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
