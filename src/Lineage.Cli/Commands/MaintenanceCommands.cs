@@ -27,12 +27,16 @@ public static class MaintenanceCommands
         var command = new Command("gc", """
             Garbage-collect artifact storage: apply retention policies (soft delete; alias holders are
             always kept), purge versions deleted longer ago than --purge-after-days (the record stays,
-            the content goes), and free content no remaining version references.
+            the content goes), and free content no remaining version references. With --runs, also
+            hard-delete runs and experiments deleted longer ago than --purge-after-days, like 'mlflow gc':
+            their params, metrics, tags and MLflow artifacts go, the lineage graph keeps each run's execution
+            as a tombstone, and a run a registered model version was made from is kept. Writes an audit entry.
 
             Examples:
               lineage gc --dry-run
               lineage gc --purge-after-days 0 --db ./lineage-data/lineage.db --artifacts ./lineage-data/artifacts
-            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption, dryRun, purgeAfter, grace };
+              lineage gc --runs --purge-after-days 30
+            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption, dryRun, purgeAfter, grace, runs };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
