@@ -101,6 +101,29 @@ public static class ArtifactBench
         var registerRate = o.SmallVersions / register.Elapsed.TotalSeconds;
 
         var s3Lines = o.S3Endpoint is null ? [] : await S3ComparisonAsync(o, http, server, artifacts, o.S3Endpoint);
+        if (o.S3Endpoint is { } s3Endpoint)
+        {
+            // The ceiling for small versions on S3: the same number of small PUTs sent straight to the S3 server from as many
+            // connections, with no Lineage server in between (each upload + register costs the server one such PUT).
+            var bucket = artifacts["s3://".Length..].Split('/')[0];
+            using var s3 = new Lineage.Storage.Blobs.S3Settings(bucket, "", s3Endpoint).CreateClient();
+            next = -1;
+            var puts = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(_ => Task.Run(async () =>
+            {
+                while (true)
+                {
+                    var i = Interlocked.Increment(ref next);
+                    if (i >= o.SmallVersions) return;
+                    await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+                    {
+                        BucketName = bucket, Key = $"direct/{i}", UseChunkEncoding = false,
+                        InputStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"direct small object {i:D12} ................................")),
+                    });
+                }
+            })));
+            s3Lines.Add($"| S3: small PUTs straight to the S3 server ({o.SmallVersions:N0}, {o.Concurrency} connections, no Lineage) | {o.SmallVersions / puts.Elapsed.TotalSeconds:N0} PUTs/s |");
+        }
 
         Console.WriteLine();
         Console.WriteLine("| measure | value |");

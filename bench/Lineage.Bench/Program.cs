@@ -9,6 +9,7 @@ if (options is null) return 2;
 return options.Suite switch
 {
     "artifacts" => await ArtifactBench.RunAsync(options),
+    "archive" => await ArchiveBench.RunAsync(options),
     "authz" => await AuthzBench.RunAsync(options),
     "graph" => await GraphBench.RunAsync(options),
     "mlflow" => await MlflowBench.RunAsync(options),
@@ -65,7 +66,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|authz|graph|mlflow|registry|soak  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|archive|authz|graph|mlflow|registry|soak  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
                                                         soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)
                               --store sqlite|postgres   store to measure (default sqlite)

@@ -50,12 +50,14 @@ public static class CliApp
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());
         root.Subcommands.Add(MaintenanceCommands.Stats());
+        root.Subcommands.Add(ArchiveCommands.Create());
         root.Subcommands.Add(BackupCommands.Backup());
         root.Subcommands.Add(BackupCommands.Restore());
         root.Subcommands.Add(GovernanceCommands.Users());
         root.Subcommands.Add(GovernanceCommands.Tokens());
         root.Subcommands.Add(GovernanceCommands.Roles());
         root.Subcommands.Add(GovernanceCommands.Audit());
+        root.Subcommands.Add(ErasureCommand.Create());
         root.Subcommands.Add(KeyCommands.Create());
         root.Subcommands.Add(ImportCommands.Create());
 

@@ -3,6 +3,7 @@ using Lineage.Server.Hosting;
 using Lineage.Server.Http;
 using Lineage.Server.MLflow;
 using Lineage.Server.V1;
+using Lineage.Storage.Archive;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Dashboards;
@@ -133,6 +134,8 @@ public static class LineageServer
         builder.Services.AddSingleton(new ManifestBuilder(db, blobs));
         builder.Services.AddSingleton(new DashboardStore(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
+        builder.Services.AddSingleton(new ReadTracker(db));
+        builder.Services.AddHostedService<ReadTrackerFlushService>();
         builder.Services.AddPrincipalRateLimits(options);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {

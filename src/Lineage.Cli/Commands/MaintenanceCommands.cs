@@ -3,6 +3,7 @@ using Lineage.Cli.Output;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Tracking;
 using Spectre.Console;
 
 namespace Lineage.Cli.Commands;
@@ -18,20 +19,31 @@ public static class MaintenanceCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "List what would go and how many bytes; change nothing" };
         var purgeAfter = new Option<double>("--purge-after-days") { Description = "Free the content of versions deleted longer ago than this", DefaultValueFactory = _ => 7 };
         var grace = new Option<double>("--grace-hours") { Description = "Spare unreferenced content uploaded more recently than this", DefaultValueFactory = _ => 1 };
+        var runs = new Option<bool>("--runs")
+        {
+            Description = "Also remove runs and experiments deleted longer ago than --purge-after-days for good (params, metrics, tags, " +
+                          "MLflow artifacts); their lineage nodes stay as tombstones",
+        };
         var command = new Command("gc", """
             Garbage-collect artifact storage: apply retention policies (soft delete; alias holders are
             always kept), purge versions deleted longer ago than --purge-after-days (the record stays,
-            the content goes), and free content no remaining version references.
+            the content goes), and free content no remaining version references. With --runs, also
+            hard-delete runs and experiments deleted longer ago than --purge-after-days, like 'mlflow gc':
+            their params, metrics, tags and MLflow artifacts go, the lineage graph keeps each run's execution
+            as a tombstone, and a run a registered model version was made from is kept. Writes an audit entry.
 
             Examples:
               lineage gc --dry-run
               lineage gc --purge-after-days 0 --db ./lineage-data/lineage.db --artifacts ./lineage-data/artifacts
-            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption, dryRun, purgeAfter, grace };
+              lineage gc --runs --purge-after-days 30
+            """) { ServerCommand.DbOption, ServerCommand.ArtifactsOption, ServerCommand.S3EndpointOption, dryRun, purgeAfter, grace, runs };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             await using var db = await Database.OpenAsync(parse.GetValue(ServerCommand.DbOption)!, ct: ct);
             using var blobStore = await OpenBlobsAsync(parse, ct);
             var maintenance = new ArtifactMaintenance(db, blobStore.Store);
+            if (parse.GetValue(runs))
+                PrintRuns(await new RunPurge(db).PurgeAsync(TimeSpan.FromDays(parse.GetValue(purgeAfter)), parse.GetValue(dryRun), $"cli:{Environment.UserName}", ct));
             var report = await maintenance.CollectAsync(new GcOptions(parse.GetValue(dryRun), TimeSpan.FromDays(parse.GetValue(purgeAfter)),
                 TimeSpan.FromHours(parse.GetValue(grace))), ct);
             var verb = report.DryRun ? "would" : "did";
@@ -50,6 +62,23 @@ public static class MaintenanceCommands
             return 0;
         }));
         return command;
+    }
+
+    private static void PrintRuns(RunPurgeReport report)
+    {
+        var verb = report.DryRun ? "would" : "did";
+        if (report.Runs.Count + report.Experiments.Count > 0)
+        {
+            var table = Terminal.Table("Removed", "Project", "Experiment", "Id", "Name", "Deleted");
+            foreach (var e in report.Experiments) table.AddRow("experiment", Terminal.Esc(e.Project), Terminal.Esc(e.Name), e.Id, Terminal.Esc(e.Name), Terminal.Time(e.DeletedAt));
+            foreach (var r in report.Runs.Take(500))
+                table.AddRow("run", Terminal.Esc(r.Project), Terminal.Esc(r.Experiment), r.RunId, Terminal.Esc(r.Name), Terminal.Time(r.DeletedAt));
+            Terminal.Write(table);
+            if (report.Runs.Count > 500) Terminal.Line($"… and {report.Runs.Count - 500:N0} more run(s)");
+        }
+        foreach (var k in report.Kept) Terminal.Line($"kept {k.RunId}: {k.Reason}");
+        var rows = report.Rows.Count == 0 ? "" : " (" + string.Join(", ", report.Rows.Select(r => $"{r.Key} {r.Value:N0}")) + ")";
+        Terminal.Line($"gc {verb}: remove {report.Runs.Count} run(s) and {report.Experiments.Count} experiment(s){rows}");
     }
 
     public static Command Verify()

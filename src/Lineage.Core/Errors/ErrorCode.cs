@@ -27,6 +27,11 @@ public enum ErrorCode
     /// Nothing was registered; retry after the <c>Retry-After</c> hint (issue 13).
     /// </summary>
     BlobStoreUnavailable,
+    /// <summary>
+    /// The content was moved to cold storage by <c>lineage archive</c>; the version, its digest and lineage are still there.
+    /// The message says how to restore it (<c>lineage archive restore NAME@VERSION</c>) (issue 13).
+    /// </summary>
+    Archived,
     /// <summary>A bug. Never caused by client input.</summary>
     InternalError,
 }
@@ -48,6 +53,7 @@ public static class ErrorCodes
         ErrorCode.UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
         ErrorCode.Unavailable => "TEMPORARILY_UNAVAILABLE",
         ErrorCode.BlobStoreUnavailable => "BLOB_STORE_UNAVAILABLE",
+        ErrorCode.Archived => "ARCHIVED",
         ErrorCode.InsufficientStorage => "INSUFFICIENT_STORAGE",
         _ => "INTERNAL_ERROR",
     };
@@ -63,6 +69,7 @@ public static class ErrorCodes
         ErrorCode.UnsupportedMediaType => 415,
         ErrorCode.ResourceAlreadyExists => 409,
         ErrorCode.Conflict => 409,
+        ErrorCode.Archived => 409,
         ErrorCode.PayloadTooLarge => 413,
         ErrorCode.RateLimited => 429,
         ErrorCode.Unavailable => 503,

@@ -46,11 +46,16 @@ public static class AuditChain
     public static string Hash(AuditEntry e) => Hash(e.Seq, e.Time, e.Actor, e.Address, e.Action, e.Target, e.Status, e.Summary, e.PrevHash);
 
     /// <summary>Checks entries in sequence order, continuing from <paramref name="prevHash"/>/<paramref name="prevSeq"/>.</summary>
-    public static AuditBreak? Check(AuditEntry e, long? prevSeq, string prevHash)
+    /// <param name="redactedHash">
+    /// For an entry a user erasure redacted: the hash of its redacted content, which a later, chained erasure entry vouches
+    /// for. The stored hash still covers the original content (the next entry links to it), so the content may match either.
+    /// </param>
+    public static AuditBreak? Check(AuditEntry e, long? prevSeq, string prevHash, string? redactedHash = null)
     {
         if (prevSeq is { } p && e.Seq != p + 1) return new AuditBreak(e.Seq, $"entries {p + 1}..{e.Seq - 1} are missing (deleted)");
         if (e.PrevHash != prevHash) return new AuditBreak(e.Seq, "its link to the previous entry does not match: an earlier entry was deleted or edited");
-        if (Hash(e) != e.Hash) return new AuditBreak(e.Seq, "its content does not match its hash: the entry was edited");
+        var content = Hash(e);
+        if (content != e.Hash && content != redactedHash) return new AuditBreak(e.Seq, "its content does not match its hash: the entry was edited");
         return null;
     }
 }

@@ -7,12 +7,14 @@ using Lineage.Core.Contracts.V1;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using Lineage.Server.Http;
+using Lineage.Storage.Archive;
 using Lineage.Storage.Artifacts;
 using Lineage.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lineage.Server.V1;
 
@@ -247,6 +249,11 @@ public static class ArtifactsApi
         }
         var format = ctx.Request.QueryText("format") ?? "tar";
         if (format is not ("tar" or "zip")) throw LineageException.Invalid("format", "'format' must be tar or zip");
+        // Checked before the first byte: once the archive stream has started, no error answer can be sent.
+        var digests = files.Select(f => f.Digest).Distinct().ToList();
+        if (await BlobsApi.ArchivedAsync(ctx, digests) is { } archived) throw archived;
+        var reads = ctx.RequestServices.GetRequiredService<ReadTracker>();
+        foreach (var d in digests) reads.Record(d);
         ctx.Response.ContentType = format == "tar" ? "application/x-tar" : "application/zip";
         ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"{version.Name}-v{version.Version}.{format}\"";
         if (format == "tar") await WriteTarAsync(ctx, store.Blobs, files);

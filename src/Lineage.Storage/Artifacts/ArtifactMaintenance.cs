@@ -189,6 +189,8 @@ public sealed class ArtifactMaintenance(Database db, IBlobStore blobs)
             count++;
         }
         var presentSet = present.Select(b => b.Digest).ToHashSet();
+        // Content moved to cold storage by 'lineage archive' is absent here on purpose.
+        presentSet.UnionWith(await db.ReadAsync(async s => (await s.Connection.QueryAsync<string>("SELECT digest FROM archived_blobs")).ToList(), ct));
         foreach (var group in users.Where(g => !presentSet.Contains(g.Key)))
             problems.Add(new BlobProblem(group.Key, "missing", group.ToList()));
         return new VerifyReport(count, rehash ? done : present.Sum(b => b.Size), problems);

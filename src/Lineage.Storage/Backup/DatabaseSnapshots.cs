@@ -17,16 +17,19 @@ internal sealed record Snapshot(IReadOnlyList<(string Entry, string LocalPath)> 
 
 /// <summary>
 /// The content digests a snapshot's rows need from the blob store: file versions and directory entries that are not
-/// purged, and MLflow proxy files (the same references gc keeps).
+/// purged, and MLflow proxy files (the same references gc keeps), except content moved to cold storage by
+/// <c>lineage archive</c>: the archive location is backed up on its own (docs/artifacts.md, "Archival").
 /// </summary>
 internal static class Referenced
 {
     public const string Sql = """
-        SELECT v.digest FROM artifact_versions v WHERE v.kind = 'file' AND v.lifecycle <> 'purged'
-        UNION
-        SELECT f.digest FROM artifact_files f JOIN artifact_versions v ON v.id = f.version_id WHERE v.lifecycle <> 'purged'
-        UNION
-        SELECT digest FROM proxy_files
+        SELECT r.digest FROM (
+            SELECT v.digest FROM artifact_versions v WHERE v.kind = 'file' AND v.lifecycle <> 'purged'
+            UNION
+            SELECT f.digest FROM artifact_files f JOIN artifact_versions v ON v.id = f.version_id WHERE v.lifecycle <> 'purged'
+            UNION
+            SELECT digest FROM proxy_files) r
+        WHERE NOT EXISTS (SELECT 1 FROM archived_blobs a WHERE a.digest = r.digest)
         """;
 }
 

@@ -130,6 +130,14 @@ public sealed class AuditLog(Database db)
             long? prevSeq = null;
             var prevHash = AuditChain.Genesis;
             AuditBreak? broken = null;
+            // Entries redacted by user erasures (UserErasure): the latest erasure's hash of each is its current content's,
+            // and each erasure entry commits to the digest of its rows, checked when the walk reaches it.
+            var redactions = (await s.Connection.QueryAsync<(long Seq, long ErasureSeq, string Hash)>(
+                "SELECT seq, erasure_seq, redacted_hash FROM audit_redactions", transaction: s.Transaction)).ToList();
+            var redacted = redactions.GroupBy(r => r.Seq).ToDictionary(g => g.Key, g => g.MaxBy(r => r.ErasureSeq).Hash);
+            var erasures = redactions.GroupBy(r => r.ErasureSeq)
+                .ToDictionary(g => g.Key, g => (Digest: UserErasure.RedactionsDigest(g.Select(r => (r.Seq, r.Hash))), First: g.Min(r => r.Seq)));
+            var vouched = new HashSet<long>();
             while (broken is null)
             {
                 var page = (await s.Connection.QueryAsync<Row>("""
@@ -140,12 +148,26 @@ public sealed class AuditLog(Database db)
                 foreach (var e in page)
                 {
                     // The first entry must be seq 1: deleting the oldest entries is a break too.
-                    if ((broken = AuditChain.Check(e, prevSeq ?? 0, prevHash)) is not null) break;
+                    if ((broken = AuditChain.Check(e, prevSeq ?? 0, prevHash, redacted.GetValueOrDefault(e.Seq))) is not null) break;
+                    if (e.Action == UserErasure.Action)
+                    {
+                        var recorded = JsonNode.Parse(e.Summary)?["redactionsDigest"]?.GetValue<string>();
+                        var actual = erasures.TryGetValue(e.Seq, out var rows) ? rows.Digest : UserErasure.RedactionsDigest([]);
+                        if (recorded != actual)
+                        {
+                            broken = new AuditBreak(e.Seq, "the redactions this user erasure recorded were altered (audit_redactions)");
+                            break;
+                        }
+                        vouched.Add(e.Seq);
+                    }
                     (prevSeq, prevHash) = (e.Seq, e.Hash);
                     count++;
                 }
                 progress?.Report(count);
             }
+            // A redaction no chained erasure entry vouches for is an edit disguised as one.
+            if (broken is null && erasures.Where(x => !vouched.Contains(x.Key)).OrderBy(x => x.Value.First).FirstOrDefault() is { Key: not 0 } fake)
+                broken = new AuditBreak(fake.Value.First, $"it is marked as redacted by entry {fake.Key}, which is not a user erasure in the chain");
             // Counted after the walk: a row chained meanwhile was counted in the walk, not here as well.
             var pending = await s.Connection.QuerySingleAsync<(long Count, long? Oldest)>(
                 "SELECT COUNT(*), MIN(time) FROM audit_pending", transaction: s.Transaction);
