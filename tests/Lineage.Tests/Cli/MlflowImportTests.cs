@@ -128,7 +128,7 @@ public sealed class MlflowImportTests : IAsyncLifetime
     {
         var src = await FillSourceAsync();
         var report = await ImportJson();
-        Assert.Equal(0, report["failed"]!.AsArray().Count);
+        Assert.Empty(report["failed"]!.AsArray());
         Assert.Equal(2, (int)report["runsCreated"]!);
         Assert.Equal(3, (int)report["artifactFiles"]!);
 
