@@ -12,6 +12,7 @@ return options.Suite switch
     "authz" => await AuthzBench.RunAsync(options),
     "graph" => await GraphBench.RunAsync(options),
     "mlflow" => await MlflowBench.RunAsync(options),
+    "mlflow-import" => await MlflowImportBench.RunAsync(options),
     "registry" => await RegistryBench.RunAsync(options),
     "soak" => await SoakBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
@@ -21,7 +22,7 @@ namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
         long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null,
-        string? S3Endpoint = null, int Clients = 50, double Minutes = 10)
+        string? S3Endpoint = null, int Clients = 50, double Minutes = 10, int Runs = 2000)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -49,6 +50,7 @@ namespace Lineage.Bench
                     case "--auth": o = o with { Auth = true }; break;
                     case "--rate-limit": o = o with { RateLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--clients": o = o with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--runs": o = o with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--minutes": o = o with { Minutes = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--s3": o = o with { S3Endpoint = Next() }; break;
@@ -59,8 +61,9 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|authz|graph|mlflow|registry|soak  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|authz|graph|mlflow|mlflow-import|registry|soak  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
+                                                        mlflow-import: `lineage import mlflow` runs/s between two servers;
                                                         soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
@@ -83,6 +86,7 @@ namespace Lineage.Bench
                               --queries N               graph/registry/authz: queries to time (default 500)
                               --events N                graph: OpenLineage events to ingest (default 20000)
                               --clients N               soak: concurrent clients (default 50)
+                              --runs N                  mlflow-import: runs in the source (default 2000; --rounds, --concurrency apply)
                               --minutes M               soak: how long the mixed traffic runs (default 10; the first minute is the
                                                         warm-up before the memory/fd baseline, a fifth of the run when M < 3)
 
@@ -93,6 +97,7 @@ namespace Lineage.Bench
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite registry --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite authz --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite soak --clients 50 --minutes 10
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite mlflow-import --runs 2000
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }
