@@ -55,6 +55,7 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
     private readonly ConcurrentDictionary<string, string> _sourceRoots = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<ImportProblem> _failed = [];
     private readonly ConcurrentBag<ImportProblem> _warnings = [];
+    private volatile bool _noBulkHistory;
     private long _params, _tags, _points, _datasets, _files, _bytes;
     private int _runsCreated, _runsUpdated, _runsUnchanged, _experimentsCreated, _modelsCreated, _versionsCreated, _stages, _aliases;
 
@@ -89,11 +90,30 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         // Parents before children: a child names its parent's Lineage id, known once the parent exists.
         foreach (var level in Levels(runsByExperiment))
         {
-            await Parallel.ForEachAsync(level, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallel), CancellationToken = ct },
-                async (item, token) =>
+            // Runs go in chunks, each chunk's metric histories read with one bulk request per key; chunks run in parallel.
+            var size = Math.Clamp((level.Count + options.Parallel - 1) / Math.Max(1, options.Parallel), 1, BulkMaxRuns);
+            await Parallel.ForEachAsync(level.Chunk(size), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallel), CancellationToken = ct },
+                async (chunk, token) =>
                 {
-                    await Guard($"run {RunId(item.Run)}", () => ImportRunAsync(item.TargetExperiment, item.Run, token));
-                    progress(Interlocked.Increment(ref done), total);
+                    var pending = new List<(string TargetExperiment, JsonNode Run, string Fingerprint)>();
+                    foreach (var item in chunk)
+                    {
+                        if (item.Run["info"]?["artifact_uri"] is { } root) _sourceRoots[RunId(item.Run)] = Str(root)!;
+                        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(item.Run.ToJsonString())));
+                        if (!options.Recheck && journal.TryGet("run", RunId(item.Run), out var entry) && entry.Fingerprint == fingerprint
+                            && _runMap.ContainsKey(RunId(item.Run)))
+                        {
+                            Interlocked.Increment(ref _runsUnchanged);
+                            progress(Interlocked.Increment(ref done), total);
+                        }
+                        else pending.Add((item.TargetExperiment, item.Run, fingerprint));
+                    }
+                    var histories = await PrefetchHistoriesAsync(pending.Select(p => p.Run).ToList(), token);
+                    foreach (var (targetExperiment, run, fingerprint) in pending)
+                    {
+                        await Guard($"run {RunId(run)}", () => ImportRunAsync(targetExperiment, run, fingerprint, histories, token));
+                        progress(Interlocked.Increment(ref done), total);
+                    }
                 });
         }
         foreach (var model in models)
@@ -188,17 +208,37 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         return all.GroupBy(r => Depth(RunId(r.Run), 0)).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
     }
 
-    private async Task ImportRunAsync(string targetExperiment, JsonNode run, CancellationToken ct)
+    /// <summary>
+    /// The metric histories of these runs, one <c>get-history-bulk</c> request per key for all of them: (run, key) → points.
+    /// Runs a bulk answer did not cover completely are absent (read one by one later); nothing at all when the source lacks the route.
+    /// </summary>
+    private async Task<Dictionary<(string Run, string Key), List<JsonNode>>> PrefetchHistoriesAsync(List<JsonNode> runs, CancellationToken ct)
+    {
+        var found = new Dictionary<(string, string), List<JsonNode>>();
+        if (_noBulkHistory || runs.Count < 2) return found;
+        var runsByKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var run in runs)
+            if (run["data"]?["metrics"] is JsonArray latest)
+                foreach (var key in latest.Select(m => Str(m?["key"])).OfType<string>().Distinct(StringComparer.Ordinal))
+                    (runsByKey.TryGetValue(key, out var list) ? list : runsByKey[key] = []).Add(RunId(run));
+        foreach (var (key, ids) in runsByKey)
+        {
+            var answer = await Retry(() => source.BulkHistoryAsync(ids, key, ct), ct);
+            if (answer is null)
+            {
+                _noBulkHistory = true;
+                return found;
+            }
+            foreach (var (run, points) in answer) found[(run, key)] = points;
+        }
+        return found;
+    }
+
+    private async Task ImportRunAsync(string targetExperiment, JsonNode run, string fingerprint, Dictionary<(string Run, string Key), List<JsonNode>> histories,
+        CancellationToken ct)
     {
         var info = run["info"]!;
         var sourceId = RunId(run);
-        if (Str(info["artifact_uri"]) is { } root) _sourceRoots[sourceId] = root;
-        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(run.ToJsonString())));
-        if (!options.Recheck && journal.TryGet("run", sourceId, out var entry) && entry.Fingerprint == fingerprint && _runMap.ContainsKey(sourceId))
-        {
-            Interlocked.Increment(ref _runsUnchanged);
-            return;
-        }
 
         var data = run["data"];
         var sourceParams = KeyValues(data?["params"]);
@@ -241,7 +281,7 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         if (data?["metrics"] is JsonArray latest)
             foreach (var key in latest.Select(m => Str(m?["key"])).OfType<string>().Distinct(StringComparer.Ordinal))
             {
-                var history = await Retry(() => source.MetricHistoryAsync(sourceId, key, ct), ct);
+                var history = histories.GetValueOrDefault((sourceId, key)) ?? await Retry(() => source.MetricHistoryAsync(sourceId, key, ct), ct);
                 var stored = existing is not null && existing.Metrics.Any(m => m.Key == key)
                     ? (await Retry(() => target.GetFullMetricHistoryAsync(targetId, key, ct), ct)).Count
                     : 0;

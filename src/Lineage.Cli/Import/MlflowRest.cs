@@ -82,6 +82,42 @@ public sealed class MlflowRest : IDisposable
         return all;
     }
 
+    /// <summary>MLflow's cap on the points one <c>get-history-bulk</c> answer holds, and on the runs one request names.</summary>
+    public const int BulkMaxPoints = 25_000, BulkMaxRuns = 100;
+
+    /// <summary>
+    /// One metric's history for many runs in one request (the UI's <c>/ajax-api/2.0/mlflow/metrics/get-history-bulk</c>,
+    /// served by MLflow 2.x and 3.x). The answer holds at most <see cref="BulkMaxPoints"/> points in all, run by run in
+    /// run-id order, so only runs that ended before the cut are complete: they are returned; the caller reads the
+    /// others one by one. Null when the server does not serve the route.
+    /// </summary>
+    public async Task<Dictionary<string, List<JsonNode>>?> BulkHistoryAsync(IReadOnlyList<string> runIds, string key, CancellationToken ct)
+    {
+        JsonNode answer;
+        try
+        {
+            var query = runIds.Select(id => ("run_id", (string?)id)).Append(("metric_key", key)).Append(("max_results", BulkMaxPoints.ToString(CultureInfo.InvariantCulture)));
+            answer = await SendAsync(HttpMethod.Get, $"{_prefix}ajax-api/2.0/mlflow/metrics/get-history-bulk{Query([.. query])}", null, null, ct);
+        }
+        catch (LineageApiException ex) when (ex.HttpStatus is 404 or 405 or 501)
+        {
+            return null;
+        }
+        var byRun = new Dictionary<string, List<JsonNode>>(StringComparer.Ordinal);
+        var points = answer["metrics"] as JsonArray ?? [];
+        string? last = null;
+        foreach (var p in points)
+        {
+            var run = Str(p?["run_id"]);
+            if (run is null) continue;
+            if (!byRun.TryGetValue(run, out var list)) byRun[run] = list = [];
+            list.Add(p!);
+            last = run;
+        }
+        if (points.Count >= BulkMaxPoints && last is not null) byRun.Remove(last); // possibly cut short
+        return byRun;
+    }
+
     /// <summary>Every file under a run's artifact root (recursive <c>artifacts/list</c>), with the root URI.</summary>
     public async Task<(string? Root, List<(string Path, long Size)> Files)> ListArtifactsAsync(string runId, CancellationToken ct)
     {
