@@ -112,9 +112,9 @@ public sealed class MlflowImportTests : IAsyncLifetime
 
     private static string Str(JsonNode node, string field) => node[field]!.GetValue<string>();
 
-    private async Task<RunDto> TargetRun(string sourceRunId)
+    private async Task<RunDto> TargetRun(string sourceRunId, string experimentName = "churn")
     {
-        var experiment = await _target.Client.GetExperimentByNameAsync("churn");
+        var experiment = await _target.Client.GetExperimentByNameAsync(experimentName);
         var runs = (await _target.Client.ListRunsAsync([experiment.Id], lifecycle: "all", limit: 1000)).Runs
             .Where(r => r.Tags.GetValueOrDefault(MlflowImporter.RunIdTag) == sourceRunId).ToList();
         return Assert.Single(runs);
@@ -266,5 +266,36 @@ public sealed class MlflowImportTests : IAsyncLifetime
         var (badCode, _, badErr) = await InProcessCli.RunAsync("import", "mlflow", "--from", "ftp://x", "--server", _target.Address.ToString());
         Assert.Equal(1, badCode);
         Assert.Contains("--from", badErr);
+    }
+
+    [Fact]
+    public async Task histories_of_many_runs_are_read_in_bulk_and_arrive_complete()
+    {
+        var exp = Str(await Ml("experiments/create", new { name = "sweep" }), "experiment_id");
+        var runs = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var run = Str((await Ml("runs/create", new { experiment_id = exp, run_name = $"trial-{i}", start_time = 1_700_000_000_000 + i }))["run"]!["info"]!, "run_id");
+            await Ml("runs/log-batch", new
+            {
+                run_id = run,
+                metrics = Enumerable.Range(0, 30).Select(s => new { key = "a", value = (object)(s == 3 ? "-Infinity" : s * 0.5 + i), timestamp = 1_700_000_000_000L + s, step = s })
+                    .Concat(Enumerable.Range(0, i % 2 == 0 ? 4 : 0).Select(s => new { key = "b", value = (object)(double)s, timestamp = 1_700_000_000_000L, step = s }))
+                    .ToArray(),
+            });
+            runs.Add(run);
+        }
+        var report = await ImportJson("--experiments", "sweep", "--parallel", "1", "--no-models");
+        Assert.Equal(5, (int)report["runsCreated"]!);
+        Assert.Equal(5 * 30 + 3 * 4, (long)report["metricPoints"]!);
+        foreach (var run in runs)
+        {
+            var target = await TargetRun(run, "sweep");
+            foreach (var key in new[] { "a", "b" })
+                Assert.Equal(Points(await _source.Client.GetFullMetricHistoryAsync(run, key)), Points(await _target.Client.GetFullMetricHistoryAsync(target.RunId, key)));
+        }
+        // The source was asked once per key for all five runs, not once per run and key.
+        var served = await _source.Http.GetStringAsync("/metrics");
+        Assert.Contains("get-history-bulk", served);
     }
 }
