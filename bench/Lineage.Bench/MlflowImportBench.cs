@@ -80,7 +80,7 @@ public static class MlflowImportBench
     {
         using var mlflow = new MlflowRest(source);
         using var targetMlflow = new MlflowRest(target.BaseAddress, project: options.Project);
-        using var journal = await ImportJournal.OpenAsync(journalPath, options.Source, CancellationToken.None);
+        using var journal = await ImportJournal.OpenAsync(journalPath, $"{options.Source} -> {target.BaseAddress} project {options.Project}", CancellationToken.None);
         return await new MlflowImporter(target, mlflow, targetMlflow, journal, options).RunAsync((_, _) => { }, CancellationToken.None);
     }
 }

@@ -26,7 +26,7 @@ public sealed class ImportJournal : IDisposable
 
     public string Path { get; }
 
-    /// <summary>Opens (or creates) the journal of an import from <paramref name="source"/>; a journal of another source is refused.</summary>
+    /// <summary>Opens (or creates) the journal of the import <paramref name="source"/> names (source, target, project); a journal of another import is refused.</summary>
     public static async Task<ImportJournal> OpenAsync(string path, string source, CancellationToken ct)
     {
         var entries = new List<JournalEntry>();
@@ -50,7 +50,7 @@ public sealed class ImportJournal : IDisposable
                 }
                 if (entry is null) continue;
                 if (i == 0 && entry.Kind == "source" && entry.Source != source)
-                    throw LineageException.Invalid("--state", $"'{path}' is the journal of an import from {entry.Source}, not {source}; use another --state");
+                    throw LineageException.Invalid("--state", $"'{path}' is the journal of the import {entry.Source}, not {source}; use another --state");
                 entries.Add(entry);
             }
         }

@@ -60,7 +60,8 @@ public static class MlflowImportCommand
 
             using var source = new MlflowRest(sourceUri, Environment.GetEnvironmentVariable("MLFLOW_TRACKING_TOKEN") is { Length: > 0 } t ? t : null);
             using var targetMlflow = new MlflowRest(client.BaseAddress, client.Token, targetProject);
-            using var journal = await ImportJournal.OpenAsync(journalPath, sourceName, ct);
+            // The journal names source, target and project: a journal of another import is refused rather than trusted.
+            using var journal = await ImportJournal.OpenAsync(journalPath, $"{sourceName} -> {client.BaseAddress.AbsoluteUri.TrimEnd('/')} project {targetProject ?? "default"}", ct);
             var importer = new MlflowImporter(client, source, targetMlflow, journal, options);
             MlflowImportReport report;
             if (!Terminal.Interactive)

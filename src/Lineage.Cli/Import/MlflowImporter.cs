@@ -261,7 +261,7 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         {
             var created = await Retry(() => target.CreateRunAsync(new CreateRunRequest(targetExperiment, Str(info["run_name"]) ?? sourceTags.GetValueOrDefault("mlflow.runName"),
                 Long(info["start_time"]), Str(info["user_id"]), parent, Tags: new() { [RunIdTag] = sourceId, [SourceTag] = options.Source }),
-                Key("run", sourceId), ct), ct);
+                Key("run", targetExperiment + "\n" + sourceId), ct), ct); // per target experiment: the same source may go to several projects
             targetId = created.RunId;
             _runMap[sourceId] = targetId;
         }
@@ -506,7 +506,7 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         var body = new JsonObject { ["name"] = name, ["source"] = sourceUri, ["tags"] = tagList };
         if (targetRun is not null) body["run_id"] = targetRun;
         if (!string.IsNullOrEmpty(description)) body["description"] = description;
-        var answer = await Retry(() => targetMlflow.PostAsync("model-versions/create", body, ct, Key("version", name + "\n" + number)), ct);
+        var answer = await Retry(() => targetMlflow.PostAsync("model-versions/create", body, ct, Key("version", (options.Project ?? "default") + "\n" + name + "\n" + number)), ct);
         return Long(answer["model_version"]?["version"]) ?? throw new LineageApiException(ErrorCode.InternalError,
             $"model-versions/create answered without a version: {answer.ToJsonString()}", 200);
     }

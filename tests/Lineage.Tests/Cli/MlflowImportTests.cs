@@ -294,6 +294,18 @@ public sealed class MlflowImportTests : IAsyncLifetime
             foreach (var key in new[] { "a", "b" })
                 Assert.Equal(Points(await _source.Client.GetFullMetricHistoryAsync(run, key)), Points(await _target.Client.GetFullMetricHistoryAsync(target.RunId, key)));
         }
+        // The same source into another project of the same server: a second, complete copy (not a replay of the first).
+        await _target.Client.CreateProjectAsync("copy");
+        var copy = await InProcessCli.RunAsync("import", "mlflow", "--from", SourceUrl, "--server", _target.Address.ToString(), "--state",
+            _dir.File("copy.journal"), "--experiments", "sweep", "--project", "copy", "--no-models", "--json");
+        Assert.True(copy.Code == 0, copy.Out + copy.Err);
+        Assert.Equal(5, (int)JsonNode.Parse(copy.Out)!["runsCreated"]!);
+        // A journal of another import is refused rather than trusted.
+        var wrong = await InProcessCli.RunAsync("import", "mlflow", "--from", SourceUrl, "--server", _target.Address.ToString(), "--state",
+            Journal, "--experiments", "sweep", "--project", "copy");
+        Assert.Equal(1, wrong.Code);
+        Assert.Contains("--state", wrong.Err);
+
         // The source was asked once per key for all five runs, not once per run and key.
         var served = await _source.Http.GetStringAsync("/metrics");
         Assert.Contains("get-history-bulk", served);
