@@ -238,7 +238,8 @@ public sealed class MlflowImportTests : IAsyncLifetime
         await _target.Client.LogBatchAsync(partial.RunId, new BatchRequest(
             history.Take(40).Select(p => new LogMetricRequest("loss", p.Value, p.Step, p.Timestamp)).ToList(),
             [new KeyValueDto("p0", "v0"), new KeyValueDto("p1", "v1")]));
-        await File.WriteAllTextAsync(Journal, $"{{\"kind\":\"source\",\"source\":\"{SourceUrl}\"}}\n{{\"kind\":\"run\",\"sou");
+        var identity = $"{SourceUrl} -> {_target.Address.AbsoluteUri.TrimEnd('/')} project default";
+        await File.WriteAllTextAsync(Journal, $"{{\"kind\":\"source\",\"source\":\"{identity}\"}}\n{{\"kind\":\"run\",\"sou");
 
         var report = await ImportJson();
         Assert.Equal(1, (int)report["runsUpdated"]!);
