@@ -13,6 +13,7 @@ return options.Suite switch
     "authz" => await AuthzBench.RunAsync(options),
     "graph" => await GraphBench.RunAsync(options),
     "mlflow" => await MlflowBench.RunAsync(options),
+    "mlflow-import" => await MlflowImportBench.RunAsync(options),
     "registry" => await RegistryBench.RunAsync(options),
     "soak" => await SoakBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
@@ -22,7 +23,7 @@ namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
         long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null,
-        string? S3Endpoint = null, int Clients = 50, double Minutes = 10, IReadOnlyDictionary<string, string>? ServerEnv = null)
+        string? S3Endpoint = null, int Clients = 50, double Minutes = 10, IReadOnlyDictionary<string, string>? ServerEnv = null, int Runs = 2000)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -50,6 +51,7 @@ namespace Lineage.Bench
                     case "--auth": o = o with { Auth = true }; break;
                     case "--rate-limit": o = o with { RateLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--clients": o = o with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--runs": o = o with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--minutes": o = o with { Minutes = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--s3": o = o with { S3Endpoint = Next() }; break;
@@ -66,8 +68,9 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|archive|authz|graph|mlflow|registry|soak  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|archive|authz|graph|mlflow|mlflow-import|registry|soak  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
+                                                        mlflow-import: `lineage import mlflow` runs/s between two servers;
                                                         soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)
                               --store sqlite|postgres   store to measure (default sqlite)
                               --postgres CONNSTR        admin connection string for --store postgres
@@ -90,6 +93,7 @@ namespace Lineage.Bench
                               --queries N               graph/registry/authz: queries to time (default 500)
                               --events N                graph: OpenLineage events to ingest (default 20000)
                               --clients N               soak: concurrent clients (default 50)
+                              --runs N                  mlflow-import: runs in the source (default 2000; --rounds, --concurrency apply)
                               --minutes M               soak: how long the mixed traffic runs (default 10; the first minute is the
                                                         warm-up before the memory/fd baseline, a fifth of the run when M < 3)
                               --server-env NAME=VALUE   soak: an environment variable for the server process (repeatable), to
@@ -104,6 +108,7 @@ namespace Lineage.Bench
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite authz --store sqlite
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite soak --clients 50 --minutes 10
                               dotnet run -c Release --project bench/Lineage.Bench -- --suite soak --minutes 10 --server-env MALLOC_ARENA_MAX=2
+                              dotnet run -c Release --project bench/Lineage.Bench -- --suite mlflow-import --runs 2000
                             """);
                         return args[i] is "--help" or "-h" ? null : throw new ArgumentException($"unknown option {args[i]}");
                 }

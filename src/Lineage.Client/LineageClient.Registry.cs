@@ -24,6 +24,14 @@ public sealed partial class LineageClient
         SendAsync(HttpMethod.Get, "api/v1/models" + QueryString([("project", project), ("nameContains", nameContains),
             ("limit", limit?.ToString(CultureInfo.InvariantCulture)), ("pageToken", pageToken), .. TagPairs(tags)]), null, LineageJson.Default.ModelListResponse, ct: ct);
 
+    public Task<RegisteredModelDto> UpdateModelAsync(string name, string? description, string? project = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Patch, $"api/v1/models/{Esc(name)}" + QueryString(("project", project)),
+            Json(new UpdateModelRequest(description), LineageJson.Default.UpdateModelRequest), LineageJson.Default.RegisteredModelDto, ct: ct);
+
+    public Task<RegisteredModelDto> SetModelTagAsync(string name, string key, string value, string? project = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, $"api/v1/models/{Esc(name)}/tags" + QueryString(("project", project)),
+            Json(new SetTagRequest(key, value), LineageJson.Default.SetTagRequest), LineageJson.Default.RegisteredModelDto, ct: ct);
+
     public Task<RegisteredModelDto> SetModelApproversAsync(string name, IEnumerable<string> approvers, string? project = null, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Put, $"api/v1/models/{Esc(name)}/approvers" + QueryString(("project", project)),
             Json(new SetApproversRequest(approvers.ToList()), LineageJson.Default.SetApproversRequest), LineageJson.Default.RegisteredModelDto, ct: ct);

@@ -12,8 +12,9 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary>
-/// <c>lineage import …</c> (issue 12, part 2): bringing history over from other tools. So far
-/// <c>lineage import openlineage --file events.jsonl</c>, an OpenLineage event log replayed in order.
+/// <c>lineage import …</c> (issue 12, part 2): bringing history over from other tools:
+/// <c>lineage import openlineage --file events.jsonl</c>, an OpenLineage event log replayed in order, and
+/// <c>lineage import mlflow</c> (src/Lineage.Cli/Import).
 /// </summary>
 public static class ImportCommands
 {
@@ -24,6 +25,7 @@ public static class ImportCommands
     {
         var import = new Command("import", "Bring history over from other tools (idempotent and resumable).");
         import.Subcommands.Add(OpenLineage());
+        import.Subcommands.Add(Import.MlflowImportCommand.Create());
         return import;
     }
 
