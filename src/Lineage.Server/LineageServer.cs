@@ -132,6 +132,7 @@ public static class LineageServer
         builder.Services.AddSingleton(new ManifestBuilder(db, blobs));
         builder.Services.AddSingleton(new DashboardStore(db));
         builder.Services.AddHostedService<IdempotencyPurgeService>();
+        builder.Services.AddEvents(options, db);
         builder.Services.AddPrincipalRateLimits(options);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -163,6 +164,7 @@ public static class LineageServer
         app.MapMlflow();
         app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
         app.MapGroup("/api/v1").MapAudit().MapDashboards();
+        app.MapGroup("/api/v1").MapEvents().MapWebhooks();
         app.UseWebUi(options.UiRoot);
         return app;
     }

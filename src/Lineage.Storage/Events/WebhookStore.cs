@@ -161,6 +161,24 @@ public sealed class WebhookStore(Database db)
     // ---- delivery machinery (the server's delivery service) -------------------------------------------------
 
     /// <summary>
+    /// A read that tells whether <see cref="FanOutAsync"/> or <see cref="ClaimAsync"/> has anything to do, so the delivery loop,
+    /// woken by every commit, costs the write path nothing while no webhook needs work (the SQLite writer is shared).
+    /// </summary>
+    public Task<(bool FanOut, bool Claim)> PendingWorkAsync() =>
+        db.ReadAsync(async s =>
+        {
+            var now = Clock.NowMs();
+            var row = await s.Connection.QuerySingleAsync<(long FanOut, long Claim)>("""
+                SELECT
+                  CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE active = 1 AND fanned_out_seq < (SELECT COALESCE(MAX(seq), 0) FROM events)) THEN 1 ELSE 0 END,
+                  CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.active = 1 AND (w.lease_until IS NULL OR w.lease_until < @now)
+                       AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending'
+                            ORDER BY d.event_seq LIMIT 1) <= @now) THEN 1 ELSE 0 END
+                """, new { now }, s.Transaction);
+            return (row.FanOut != 0, row.Claim != 0);
+        });
+
+    /// <summary>
     /// Moves numbered events past each active webhook's position into its queue (matching project and type filter), at
     /// most <paramref name="batch"/> events a call; returns how many events were read. One server at a time on PostgreSQL
     /// (advisory lock), so positions move forward once.
