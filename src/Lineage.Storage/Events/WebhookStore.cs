@@ -91,7 +91,7 @@ public sealed class WebhookStore(Database db)
                 UPDATE webhooks SET url = COALESCE(@url, url), event_types = COALESCE(@types, event_types), description = COALESCE(@description, description),
                     active = COALESCE(@active, active), updated_at = @now, updated_by = @by
                 WHERE id = @id
-                """, new { id, url, types, change.Description, active = change.Active is { } a ? a ? 1 : 0 : (int?)null, now = Clock.NowMs(), by = s.Actor },
+                """, new { id, url, types, description = change.Description, active = change.Active is { } a ? a ? 1 : 0 : (int?)null, now = Clock.NowMs(), by = s.Actor },
                 s.Transaction);
             return await RequireAsync(s, id);
         });
@@ -208,7 +208,7 @@ public sealed class WebhookStore(Database db)
                         INSERT INTO webhook_deliveries (webhook_id, event_seq, status, attempts, next_attempt_at, created_at)
                         SELECT @id, seq, 'pending', 0, @now, @now FROM events WHERE {s.Dialect.InSet("seq", "seqs")}
                         ON CONFLICT (webhook_id, event_seq) DO NOTHING
-                        """, new { h.Id, now, seqs = s.Dialect.Set(matching) }, s.Transaction);
+                        """, new { id = h.Id, now, seqs = s.Dialect.Set(matching) }, s.Transaction);
                 if (h.FannedOutSeq < last)
                     await s.Connection.ExecuteAsync("UPDATE webhooks SET fanned_out_seq = @last WHERE id = @Id AND fanned_out_seq < @last",
                         new { h.Id, last }, s.Transaction);

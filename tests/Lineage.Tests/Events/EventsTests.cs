@@ -55,7 +55,7 @@ public class EventsTests : IAsyncLifetime
     [Fact]
     public async Task every_committed_write_has_its_event_and_a_rejected_write_has_none()
     {
-        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"ev-exp"}""", HttpStatusCode.Created))["experimentId"]!;
+        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"ev-exp"}""", HttpStatusCode.Created))["id"]!;
         var run = (string)(await Ok("POST", "/api/v1/runs/", $$"""{"experimentId":"{{exp}}","name":"r1"}""", HttpStatusCode.Created))["runId"]!;
         await Ok("POST", $"/api/v1/runs/{run}/batch", """{"params":[{"key":"lr","value":"0.1"}],"metrics":[{"key":"loss","value":0.5,"step":0},{"key":"loss","value":0.25,"step":1}]}""");
         // Rejected: a param changed (400), an experiment name taken (409), a run that does not exist (404).
@@ -130,7 +130,7 @@ public class EventsTests : IAsyncLifetime
     [Fact]
     public async Task the_stream_delivers_new_events_live_and_resumes_after_last_event_id()
     {
-        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"live"}""", HttpStatusCode.Created))["experimentId"]!;
+        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"live"}""", HttpStatusCode.Created))["id"]!;
         var first = (long)(await EventsAsync(atLeast: 1))[0]["id"]!;
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/events/stream?type=run.*");

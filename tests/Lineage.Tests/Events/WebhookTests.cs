@@ -91,11 +91,11 @@ public class WebhookTests : IAsyncLifetime
     public async Task a_failing_receiver_gets_retries_and_every_event_arrives_once_in_order()
     {
         var receiver = Receiver();
-        // The first two requests fail (500, then a stall past the timeout), then everything is accepted.
+        // The first two requests fail (500, then a stall past the 1 s timeout), then everything is accepted.
         receiver.Answer = async r => r.Number switch
         {
             1 => 500,
-            2 => await Task.Delay(1500).ContinueWith(_ => 200),
+            2 => await Task.Delay(1500).ContinueWith(_ => 500),
             _ => 200,
         };
         var (id, _) = await Hook(receiver.Url);
@@ -161,8 +161,8 @@ public class WebhookTests : IAsyncLifetime
         var receiver = Receiver();
         await Hook(receiver.Url, "[\"run.*\"]");
         await Ok("POST", "/api/v1/projects/", """{"name":"other"}""", HttpStatusCode.Created);
-        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"f"}""", HttpStatusCode.Created))["experimentId"]!;
-        var otherExp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"f","project":"other"}""", HttpStatusCode.Created))["experimentId"]!;
+        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"f"}""", HttpStatusCode.Created))["id"]!;
+        var otherExp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"f","project":"other"}""", HttpStatusCode.Created))["id"]!;
         await Ok("POST", "/api/v1/runs/", $$"""{"experimentId":"{{otherExp}}"}""", HttpStatusCode.Created);
         var run = (string)(await Ok("POST", "/api/v1/runs/", $$"""{"experimentId":"{{exp}}"}""", HttpStatusCode.Created))["runId"]!;
         await WebhookReceiver.Until(() => receiver.Accepted.Count == 1, what: "the run event");
