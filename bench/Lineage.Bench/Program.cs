@@ -14,6 +14,7 @@ return options.Suite switch
     "mlflow" => await MlflowBench.RunAsync(options),
     "registry" => await RegistryBench.RunAsync(options),
     "soak" => await SoakBench.RunAsync(options),
+    "webhooks" => await WebhookBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
 };
 
@@ -59,7 +60,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|authz|graph|mlflow|registry|soak  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|authz|graph|mlflow|registry|soak|webhooks  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
                                                         soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)
                               --store sqlite|postgres   store to measure (default sqlite)

@@ -124,7 +124,7 @@ public class EventsTests : IAsyncLifetime
         // The stream is scoped the same way: from the start, the reader gets alpha's event only.
         var streamed = await StreamAsync("?after=0", 1, reader, TimeSpan.FromSeconds(2));
         Assert.DoesNotContain("b-secret", string.Join("\n", streamed));
-        Assert.Single(streamed.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)));
+        Assert.Single(streamed, l => l.StartsWith("data: ", StringComparison.Ordinal));
     }
 
     [Fact]
