@@ -139,7 +139,7 @@ public static class EventCommands
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             using var client = CliApp.Client(parse);
-            var list = await client.ListWebhooksAsync(parse.GetValue(Project), ct);
+            var list = await client.ListWebhooksAsync(parse.GetValue(Project) ?? "default", ct);
             if (parse.GetValue(CliApp.JsonOption))
             {
                 Terminal.Json(list, EventsJson.Default.WebhookListResponse);

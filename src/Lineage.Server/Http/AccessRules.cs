@@ -283,7 +283,7 @@ public static class AccessRules
         DELETE /api/v1/webhooks/{id}                                                 admin webhook:id
         GET    /api/v1/events/                                                       reader any
         GET    /api/v1/events/stream                                                 reader any
-        GET    /api/v1/webhooks/                                                     admin
+        GET    /api/v1/webhooks/                                                     admin any
         GET    /api/v1/webhooks/{id}                                                 admin webhook:id
         GET    /api/v1/webhooks/{id}/deliveries                                      admin webhook:id
         PATCH  /api/v1/webhooks/{id}                                                 admin webhook:id

@@ -37,7 +37,9 @@ public static class WebhooksApi
             .Accepts<CreateWebhookRequest>("application/json").Produces<WebhookDto>(201);
 
         hooks.MapGet("/", async (HttpContext ctx, WebhookStore store) =>
-                Results.Json(new WebhookListResponse((await store.ListAsync(ctx.Request.String("project") ?? TrackingStoreDefault)).Select(ToDto).ToList()),
+                // The project is required: the access rule then checks admin on exactly that project.
+                Results.Json(new WebhookListResponse((await store.ListAsync(ctx.Request.String("project")
+                        ?? throw LineageException.Invalid("project", "'project' is required: webhooks are listed per project"))).Select(ToDto).ToList()),
                     EventsJson.Default.WebhookListResponse))
             .Produces<WebhookListResponse>();
 
@@ -86,8 +88,6 @@ public static class WebhooksApi
 
         return api;
     }
-
-    private const string TrackingStoreDefault = "default";
 
     private static long Id(string id) => Validate.ExperimentId(id, "id");
 

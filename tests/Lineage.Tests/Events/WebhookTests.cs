@@ -185,7 +185,8 @@ public class WebhookTests : IAsyncLifetime
         (status, text) = await Send("POST", "/api/v1/webhooks/", $$"""{"name":"x","url":"{{_server.Address}}api/v1/projects/"}""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("this Lineage server", text);
-        Assert.Empty((await Ok("GET", "/api/v1/webhooks/"))["webhooks"]!.AsArray());
+        Assert.Empty((await Ok("GET", "/api/v1/webhooks/?project=default"))["webhooks"]!.AsArray());
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send("GET", "/api/v1/webhooks/")).Status);
     }
 
     [Fact]
