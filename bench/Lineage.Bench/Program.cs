@@ -16,6 +16,7 @@ return options.Suite switch
     "mlflow-import" => await MlflowImportBench.RunAsync(options),
     "registry" => await RegistryBench.RunAsync(options),
     "soak" => await SoakBench.RunAsync(options),
+    "webhooks" => await WebhookBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
 };
 
@@ -68,7 +69,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|archive|authz|graph|mlflow|mlflow-import|registry|soak  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|archive|authz|graph|mlflow|mlflow-import|registry|soak|webhooks  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
                                                         mlflow-import: `lineage import mlflow` runs/s between two servers;
                                                         soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)

@@ -46,6 +46,8 @@ public static class CliApp
         root.Subcommands.Add(GraphCommands.Create());
         root.Subcommands.Add(ModelCommands.Create());
         root.Subcommands.Add(DeploymentCommands.Create());
+        root.Subcommands.Add(EventCommands.Events());
+        root.Subcommands.Add(EventCommands.Webhooks());
         root.Subcommands.Add(ManifestCommand.Create());
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());

@@ -136,6 +136,7 @@ public static class LineageServer
         builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddSingleton(new ReadTracker(db));
         builder.Services.AddHostedService<ReadTrackerFlushService>();
+        builder.Services.AddEvents(options, db);
         builder.Services.AddPrincipalRateLimits(options);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -167,6 +168,7 @@ public static class LineageServer
         app.MapMlflow();
         app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
         app.MapGroup("/api/v1").MapAudit().MapDashboards();
+        app.MapGroup("/api/v1").MapEvents().MapWebhooks();
         app.UseWebUi(options.UiRoot);
         return app;
     }

@@ -91,4 +91,22 @@ public sealed record ServerOptions
 
     /// <summary>Folder of the built web UI (index.html and assets/); null: <c>wwwroot</c> next to the server assembly.</summary>
     public string? UiRoot { get; init; }
+
+    /// <summary>
+    /// Let webhooks deliver to loopback, private (RFC 1918, unique-local), link-local and other non-public addresses. Off: such
+    /// URLs are refused at creation and any such address a name resolves to is refused before connecting (SSRF). A URL that
+    /// reaches this server itself is refused either way.
+    /// </summary>
+    public bool WebhookAllowPrivate { get; init; }
+
+    /// <summary>How long a receiver has to answer one delivery.</summary>
+    public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts before a delivery is dead-lettered (redeliver it by hand).</summary>
+    public int WebhookMaxAttempts { get; init; } = 10;
+
+    /// <summary>The first retry's delay; each further retry doubles it (with jitter) up to <see cref="WebhookRetryMax"/>.</summary>
+    public TimeSpan WebhookRetryBase { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan WebhookRetryMax { get; init; } = TimeSpan.FromHours(1);
 }

@@ -59,6 +59,12 @@ public static class ServerCommand
         {
             Description = "Answer artifact content downloads with a 302 to a presigned URL of the object store (S3 only), so the bytes bypass the server",
         };
+        var webhookPrivate = new Option<bool>("--webhook-allow-private")
+        {
+            Description = "Let webhooks deliver to loopback and private addresses (refused by default against SSRF; this server itself stays refused)",
+        };
+        var webhookAttempts = new Option<int>("--webhook-max-attempts") { Description = "Delivery attempts before an event is dead-lettered for a webhook", DefaultValueFactory = _ => defaults.WebhookMaxAttempts };
+        var webhookTimeout = new Option<int>("--webhook-timeout-seconds") { Description = "How long a webhook receiver has to answer", DefaultValueFactory = _ => (int)defaults.WebhookTimeout.TotalSeconds };
         var command = new Command("server", """
             Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready, /metrics).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
@@ -80,7 +86,7 @@ public static class ServerCommand
             """)
         {
             DbOption, ArtifactsOption, S3EndpointOption, redirect, host, port, migrate, logRequests, logFormat, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
-            maxJson, maxBatch, maxEvent, maxArtifact, rateLimit, rateBurst, trustedProxy, tlsCert, tlsKey,
+            maxJson, maxBatch, maxEvent, maxArtifact, rateLimit, rateBurst, trustedProxy, tlsCert, tlsKey, webhookPrivate, webhookAttempts, webhookTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -108,6 +114,9 @@ public static class ServerCommand
                 TrustedProxies = parse.GetValue(trustedProxy) ?? [],
                 TlsCertificatePath = parse.GetValue(tlsCert),
                 TlsKeyPath = parse.GetValue(tlsKey),
+                WebhookAllowPrivate = parse.GetValue(webhookPrivate),
+                WebhookMaxAttempts = Math.Max(1, parse.GetValue(webhookAttempts)),
+                WebhookTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(webhookTimeout))),
             };
             if (options.MaxJsonBodyBytes <= 0 || options.MaxBatchBodyBytes <= 0 || options.MaxLineageEventBytes <= 0 || options.MaxArtifactBytes <= 0
                 || options.RateLimitPerSecond < 0 || options.RateLimitBurst < 0)

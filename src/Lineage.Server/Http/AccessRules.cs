@@ -280,6 +280,16 @@ public static class AccessRules
         PUT    /api/v1/models/{name}/aliases/{alias}                                 approver
         PUT    /api/v1/models/{name}/approvers                                       admin
         PUT    /api/v1/retention-policies/                                           admin body-project
+        DELETE /api/v1/webhooks/{id}                                                 admin webhook:id
+        GET    /api/v1/events/                                                       reader any
+        GET    /api/v1/events/stream                                                 reader any
+        GET    /api/v1/webhooks/                                                     admin any
+        GET    /api/v1/webhooks/{id}                                                 admin webhook:id
+        GET    /api/v1/webhooks/{id}/deliveries                                      admin webhook:id
+        PATCH  /api/v1/webhooks/{id}                                                 admin webhook:id
+        POST   /api/v1/webhooks/                                                     admin body-project
+        POST   /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver               admin webhook:id
+        POST   /api/v1/webhooks/{id}/test                                            admin webhook:id
         """;
 
     private static readonly FrozenDictionary<string, AccessRule> Rules = Table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -310,6 +320,7 @@ public static class AccessRules
         "artifact" => EntityKind.ArtifactVersion,
         "openlineage-run" => EntityKind.OpenLineageRun,
         "proxy" => EntityKind.ProxyPath,
+        "webhook" => EntityKind.Webhook,
         _ => throw new FormatException($"unknown entity kind '{word}' in the access table"),
     };
 

@@ -2,7 +2,9 @@ using Lineage.Core.Artifacts;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Blobs;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Events;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.Tracking;
 
@@ -56,6 +58,8 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             foreach (var (key, value) in tags) await ArtifactAccess.SetTagAsync(s, id, key, value);
             // Registered from a run: the run's execution produced it (lineage captured without asking).
             if (producer is { } runRow) await LineageAccess.RecordRunOutputAsync(s, runRow, id, now);
+            await EventOutbox.AppendAsync(s, EventTypes.ArtifactVersionCreated, p.Id, $"artifact_version:{project}/{r.Name}/{name.LatestVersion}",
+                new { artifactVersionId = id, name = r.Name, version = name.LatestVersion, type = r.Type, digest, size, runId });
             // Built from what was just written (a new version has no aliases yet): no read-back on the hot path.
             var shown = s.Fields.ShowMetadata(s, name.Id, name.LatestVersion, $"artifact {project}/{r.Name} v{name.LatestVersion}", metadata);
             s.OnCommitted(() => db.Metrics.Ingested("artifact_versions", 1));
@@ -156,8 +160,12 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             var row = await ResolveAsync(s, project, name, new VersionRef(version, null));
             if (row.Lifecycle != "active")
                 throw LineageException.Invalid("version", $"version {version} of '{name}' is {row.Lifecycle}; an alias must point to an active version");
-            if (await ArtifactAccess.AliasVersionAsync(s, row.NameId, alias) != version)
+            if (await ArtifactAccess.AliasVersionAsync(s, row.NameId, alias) is var from && from != version)
+            {
                 await ArtifactAccess.MoveAliasAsync(s, row.NameId, alias, version, s.Actor);
+                await EventOutbox.AppendAsync(s, EventTypes.ArtifactAliasMoved, EventProject.Named(row.Project), $"artifact:{row.Project}/{name}",
+                    new { name, alias, fromVersion = from, toVersion = version });
+            }
             return (await ArtifactAccess.LoadAsync(s, [row]))[0];
         }, keyed: true);
     }
@@ -168,9 +176,12 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
         return db.WriteAsync(async s =>
         {
             var nameRow = await RequireNameAsync(s, project, name);
-            if (await ArtifactAccess.AliasVersionAsync(s, nameRow.Id, alias) is null)
+            if (await ArtifactAccess.AliasVersionAsync(s, nameRow.Id, alias) is not { } from)
                 throw await AliasMissingAsync(s, nameRow.Id, name, alias);
             await ArtifactAccess.MoveAliasAsync(s, nameRow.Id, alias, null, s.Actor);
+            var projectName = project ?? OperationContext.DefaultProject;
+            await EventOutbox.AppendAsync(s, EventTypes.ArtifactAliasMoved, EventProject.Named(projectName), $"artifact:{projectName}/{name}",
+                new { name, alias, fromVersion = from, toVersion = (long?)null });
             return true;
         }, keyed: true);
     }
@@ -225,6 +236,8 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
                     $"version {version} of '{name}' is registered as {string.Join(", ", models)}; a registered model version keeps its artifact");
             await ArtifactAccess.SetLifecycleAsync(s, row.Id, "active", "deleted", Clock.NowMs());
             await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "active", "deleted", s.Actor);
+            await EventOutbox.AppendAsync(s, EventTypes.ArtifactVersionDeleted, EventProject.Named(row.Project), $"artifact_version:{row.Project}/{name}/{version}",
+                new { artifactVersionId = row.Id, name, version });
         });
 
     public Task<ArtifactVersion> RestoreVersionAsync(string? project, string name, long version) =>
@@ -235,6 +248,8 @@ public sealed class ArtifactStore(Database db, IBlobStore blobs)
             if (row.Lifecycle != "deleted") return;
             await ArtifactAccess.SetLifecycleAsync(s, row.Id, "deleted", "active", null);
             await ArtifactAccess.RecordEditAsync(s, row.Id, "lifecycle", "deleted", "active", s.Actor);
+            await EventOutbox.AppendAsync(s, EventTypes.ArtifactVersionRestored, EventProject.Named(row.Project), $"artifact_version:{row.Project}/{name}/{version}",
+                new { artifactVersionId = row.Id, name, version });
         });
 
     public Task<IReadOnlyList<ArtifactEdit>> EditsAsync(string? project, string name, long version) =>

@@ -5,7 +5,7 @@ using Lineage.Storage.Engine;
 namespace Lineage.Storage.Governance;
 
 /// <summary>Kinds of entity a request can name by a server-wide id, whose project the access rules check.</summary>
-public enum EntityKind { Project, Experiment, Run, Execution, Context, Deployment, Promotion, ArtifactVersion, OpenLineageRun, ProxyPath }
+public enum EntityKind { Project, Experiment, Run, Execution, Context, Deployment, Promotion, ArtifactVersion, OpenLineageRun, ProxyPath, Webhook }
 
 /// <summary>
 /// The project an entity belongs to: one indexed lookup by primary or unique key, for the access middleware
@@ -41,6 +41,7 @@ public sealed class EntityProjects(Database db)
             EntityKind.Deployment => "SELECT e.project_id FROM deployments d JOIN environments e ON e.id = d.environment_id WHERE d.id = @key",
             EntityKind.Promotion => "SELECT m.project_id FROM promotion_requests q JOIN registered_models m ON m.id = q.model_id WHERE q.id = @key",
             EntityKind.ArtifactVersion => "SELECT n.project_id FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id WHERE v.id = @key",
+            EntityKind.Webhook => "SELECT project_id FROM webhooks WHERE id = @key",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         }, id) : (null, null),
     };

@@ -7,7 +7,9 @@ using Lineage.Core.Query;
 using Lineage.Core.Registry;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Artifacts;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Events;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.Query;
 using Lineage.Storage.Registry;
@@ -142,6 +144,8 @@ public sealed class MlflowRegistryStore(Database db)
             await RegistryAccess.MoveAliasAsync(s, m.Id, alias, null, s.Actor, now);
             await RegistryAccess.RecordChangeAsync(s, m.Id, "alias", alias, old, old.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), null,
                 s.Actor, now, null);
+            await EventOutbox.AppendAsync(s, EventTypes.ModelAliasMoved, m.ProjectId, $"registered_model:{m.Project}/{m.Name}",
+                new { name = m.Name, alias, fromVersion = old, toVersion = (long?)null });
             return true;
         }, keyed: true);
 
@@ -182,6 +186,8 @@ public sealed class MlflowRegistryStore(Database db)
             await s.Connection.ExecuteAsync(
                 "INSERT INTO mlflow_model_versions (version_id, source, run_id, run_link) VALUES (@id, @source, @runId, @runLink)",
                 new { id, source, runId = runId ?? "", runLink = runLink ?? "" }, s.Transaction);
+            await EventOutbox.AppendAsync(s, EventTypes.ModelVersionCreated, m.ProjectId, $"model_version:{m.Project}/{m.Name}/{version}",
+                RegistryEvents.VersionCreated(m.Name, version, (linkedRun ?? sourceRun)?.Uuid, source, description, tags.Select(t => KeyValuePair.Create(t.Key, t.Value)), s.Actor));
             return version;
         }, keyed: true);
     }
@@ -208,7 +214,9 @@ public sealed class MlflowRegistryStore(Database db)
         {
             var m = await RegistryAccess.RequireModelAsync(s, null, name);
             var row = await RequireVersionAsync(s, m, version);
-            await s.Connection.ExecuteAsync("DELETE FROM model_version_tags WHERE version_id = @Id AND key = @key", new { row.Id, key }, s.Transaction);
+            if (await s.Connection.ExecuteAsync("DELETE FROM model_version_tags WHERE version_id = @Id AND key = @key", new { row.Id, key }, s.Transaction) > 0)
+                await EventOutbox.AppendAsync(s, EventTypes.ModelVersionTagDeleted, m.ProjectId, $"model_version:{m.Project}/{m.Name}/{version}",
+                    new { name = m.Name, version = $"{version}", key });
             return true;
         }, keyed: true);
 

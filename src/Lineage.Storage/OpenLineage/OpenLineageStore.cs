@@ -7,7 +7,9 @@ using Lineage.Core.Artifacts;
 using Lineage.Core.Lineage;
 using Lineage.Core.OpenLineage;
 using Lineage.Storage.Artifacts;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Events;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.Tracking;
 
@@ -86,6 +88,10 @@ public sealed class OpenLineageStore(Database db)
             // A new execution's updated_at is this moment already: no need to stamp it for its edges.
             await LineageAccess.AddEventsAsync(s, execution, edges, time, touch: !isNew);
             await ContextsAsync(s, projectId, execution, e);
+            if (e.EventType is "COMPLETE" or "FAIL")
+                await EventOutbox.AppendAsync(s, e.EventType == "FAIL" ? EventTypes.OpenLineageRunFailed : EventTypes.OpenLineageRunCompleted, projectId,
+                    $"openlineage_run:{e.RunId:D}", new { runId = e.RunId.ToString("D"), job = new { @namespace = e.JobNamespace, name = e.JobName }, executionId = execution,
+                        inputs = inputIds.Count, outputs = outputIds.Count, eventTime = time });
             s.OnCommitted(() => db.Metrics.Ingested("openlineage_events", 1));
             return new IngestResult(execution, inputIds, outputIds);
         }, keyed: true);

@@ -3,7 +3,9 @@ using Lineage.Core.Errors;
 using Lineage.Core.Registry;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Artifacts;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Events;
 using Lineage.Storage.Tracking;
 
 namespace Lineage.Storage.Registry;
@@ -94,6 +96,9 @@ public sealed class DatasetStore(Database db)
             var row = await RequireDatasetAsync(s, project, name, reference);
             var now = Clock.NowMs();
             foreach (var c in checks) await DatasetAccess.InsertValidationAsync(s, row.Id, c.Name, c.Passed, c.Details, s.Actor, now);
+            if (checks.Any(c => !c.Passed))
+                await EventOutbox.AppendAsync(s, EventTypes.DatasetValidationFailed, EventProject.Named(row.Project), $"artifact_version:{row.Project}/{row.Name}/{row.Version}",
+                    new { name = row.Name, row.Version, failed = checks.Where(c => !c.Passed).Select(c => new { name = c.Name, details = c.Details }).ToList() });
             return await LoadAsync(s, row);
         }, keyed: true);
     }

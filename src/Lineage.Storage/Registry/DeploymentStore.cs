@@ -4,7 +4,9 @@ using Lineage.Core.Errors;
 using Lineage.Core.Lineage;
 using Lineage.Core.Registry;
 using Lineage.Core.Tracking;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Events;
 using Lineage.Storage.Lineage;
 using Lineage.Storage.Tracking;
 
@@ -56,6 +58,8 @@ public sealed class DeploymentStore(Database db)
         var id = await DeploymentAccess.InsertAsync(s, envId, model.Id, version.Id, url, config, rollbackOf, execution, user, now)
                  ?? throw new RetryTransactionException($"another deployment of '{model.Name}' to '{environment}' committed first");
         await DeploymentAccess.AddEventAsync(s, id, DeploymentStatus.Pending, rollbackOf is null ? null : $"rollback of deployment {rollbackOf}", user, now);
+        await EventOutbox.AppendAsync(s, rollbackOf is null ? EventTypes.DeploymentCreated : EventTypes.DeploymentRolledBack, model.ProjectId, $"deployment:{id}",
+            new { deploymentId = id, environment, model = model.Name, version = version.Version, endpointUrl = url, rollbackOf, status = "pending" });
         return id;
     }
 
@@ -70,6 +74,8 @@ public sealed class DeploymentStore(Database db)
             if (!RegistryRules.CanMove(row.StatusValue, status))
                 throw LineageException.Conflict($"deployment {id} is {row.Status}; it cannot move to {RegistryRules.DeploymentText(status)}");
             await MoveAsync(s, row, status, reason, s.Actor, Clock.NowMs());
+            await EventOutbox.AppendAsync(s, EventTypes.DeploymentStatusChanged, EventProject.Named(row.Project), $"deployment:{id}",
+                new { deploymentId = id, row.Environment, row.Model, row.Version, fromStatus = row.Status, toStatus = RegistryRules.DeploymentText(status), reason });
             return await LoadAsync(s, id);
         }, keyed: true);
     }

@@ -4,7 +4,9 @@ using Lineage.Core.Errors;
 using Lineage.Core.Registry;
 using Lineage.Core.Tracking;
 using Lineage.Storage.Artifacts;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
+using Lineage.Storage.Events;
 using Lineage.Storage.Tracking;
 
 namespace Lineage.Storage.Registry;
@@ -40,6 +42,8 @@ public sealed class RegistryStore(Database db)
                      ?? throw LineageException.AlreadyExists($"registered model '{name}' already exists in project '{p.Name}'");
             foreach (var (k, v) in tagList) await RegistryAccess.SetModelTagAsync(s, id, k, v);
             if (approverList.Count > 0) await RegistryAccess.ReplaceApproversAsync(s, id, approverList, s.Actor, now);
+            await EventOutbox.AppendAsync(s, EventTypes.RegisteredModelCreated, p.Id, $"registered_model:{project}/{name}",
+                new { name, description, tags = tags is { Count: > 0 } ? tags : null });
             return await LoadModelAsync(s, p.Id, name);
         }, keyed: true);
     }
@@ -147,6 +151,8 @@ public sealed class RegistryStore(Database db)
             var id = await RegistryAccess.InsertVersionAsync(s, model.Id, version, artifactRow.Id, runRow, r.Status, r.Description, featureSetId, s.Actor, now);
             foreach (var (k, v) in tags) await RegistryAccess.SetVersionTagAsync(s, id, k, v);
             await RegistryAccess.InsertInputFeaturesAsync(s, id, inputs);
+            await EventOutbox.AppendAsync(s, EventTypes.ModelVersionCreated, model.ProjectId, $"model_version:{model.Project}/{model.Name}/{version}",
+                RegistryEvents.VersionCreated(model.Name, version, runId ?? artifactRow.ProducerRunUuid, $"{artifactRow.Name}@{artifactRow.Version}", r.Description, tags, s.Actor));
             return await RegistryAccess.LoadVersionAsync(s, id);
         }, keyed: true);
     }
@@ -191,7 +197,12 @@ public sealed class RegistryStore(Database db)
     {
         Validate.Key(key, "key");
         Validate.Text(value, "value", Limits.MaxTagValueLength);
-        return VersionEdit(project, model, version, (s, row) => RegistryAccess.SetVersionTagAsync(s, row.Id, key, value));
+        return VersionEdit(project, model, version, async (s, row) =>
+        {
+            await RegistryAccess.SetVersionTagAsync(s, row.Id, key, value);
+            await EventOutbox.AppendAsync(s, EventTypes.ModelVersionTagSet, EventProject.Named(row.Project), $"model_version:{row.Project}/{row.Model}/{version}",
+                new { name = row.Model, version = $"{version}", key, value });
+        });
     }
 
     public Task<ModelVersion> DeleteVersionTagAsync(string? project, string model, long version, string key) =>
@@ -199,6 +210,8 @@ public sealed class RegistryStore(Database db)
         {
             if (await RegistryAccess.DeleteVersionTagAsync(s, row.Id, key) == 0)
                 throw LineageException.NotFound($"version {version} of '{model}' has no tag '{key}'");
+            await EventOutbox.AppendAsync(s, EventTypes.ModelVersionTagDeleted, EventProject.Named(row.Project), $"model_version:{row.Project}/{row.Model}/{version}",
+                new { name = row.Model, version = $"{version}", key });
         });
 
     /// <summary>Points an alias at a version, atomically; concurrent moves serialize on the model and all land in the history.</summary>
@@ -256,6 +269,8 @@ public sealed class RegistryStore(Database db)
             var now = Clock.NowMs();
             await RegistryAccess.MoveAliasAsync(s, m.Id, alias, null, s.Actor, now);
             await RegistryAccess.RecordChangeAsync(s, m.Id, "alias", alias, old, Num(old), null, s.Actor, now, null);
+            await EventOutbox.AppendAsync(s, EventTypes.ModelAliasMoved, m.ProjectId, $"registered_model:{m.Project}/{m.Name}",
+                new { name = m.Name, alias, fromVersion = old, toVersion = (long?)null });
             return true;
         }, keyed: true);
     }
@@ -295,6 +310,8 @@ public sealed class RegistryStore(Database db)
             var row = await RegistryAccess.RequireVersionAsync(s, m, version);
             RequireReady(row, kind == "alias" ? $"alias '{target}'" : $"stage {target}");
             var id = await RegistryAccess.InsertPromotionAsync(s, m.Id, version, kind, target, archiveExisting, comment, s.Actor, Clock.NowMs());
+            await EventOutbox.AppendAsync(s, EventTypes.PromotionRequested, m.ProjectId, $"promotion:{id}",
+                new { promotionId = id, name = m.Name, version, kind, target, comment, requestedBy = s.Actor });
             return (await RegistryAccess.FindPromotionAsync(s, id))!.ToModel();
         }, keyed: true);
     }
@@ -341,6 +358,8 @@ public sealed class RegistryStore(Database db)
             }
             if (await RegistryAccess.DecidePromotionAsync(s, id, approve ? PromotionStatus.Approved : PromotionStatus.Rejected, s.Actor, comment, now) == 0)
                 throw new RetryTransactionException($"promotion request {id} was decided concurrently");
+            await EventOutbox.AppendAsync(s, approve ? EventTypes.PromotionApproved : EventTypes.PromotionRejected, m.ProjectId, $"promotion:{id}",
+                new { promotionId = id, name = m.Name, request.Version, request.Kind, request.Target, comment, decidedBy = s.Actor });
             return (await RegistryAccess.FindPromotionAsync(s, id))!.ToModel();
         }, keyed: true);
     }
@@ -353,6 +372,8 @@ public sealed class RegistryStore(Database db)
         var now = Clock.NowMs();
         await RegistryAccess.MoveAliasAsync(s, m.Id, alias, row.Version, user, now);
         await RegistryAccess.RecordChangeAsync(s, m.Id, "alias", alias, row.Version, Num(old), Num(row.Version), user, now, requestId);
+        await EventOutbox.AppendAsync(s, EventTypes.ModelAliasMoved, m.ProjectId, $"registered_model:{m.Project}/{m.Name}",
+            new { name = m.Name, alias, fromVersion = old, toVersion = row.Version, promotionId = requestId });
     }
 
     private static async Task ApplyStageAsync(DbSession s, ModelRow m, ModelVersionRow row, ModelStage stage, bool archiveExisting, string? user,
@@ -371,6 +392,8 @@ public sealed class RegistryStore(Database db)
         await RegistryAccess.SetStageAsync(s, row.Id, stage, now);
         await RegistryAccess.TouchModelAsync(s, m.Id, now);
         await RegistryAccess.RecordChangeAsync(s, m.Id, "stage", null, row.Version, row.Stage, RegistryRules.StageText(stage), user, now, requestId);
+        await EventOutbox.AppendAsync(s, EventTypes.ModelStageChanged, m.ProjectId, $"model_version:{m.Project}/{m.Name}/{row.Version}",
+            new { name = m.Name, version = row.Version, fromStage = row.Stage, toStage = RegistryRules.StageText(stage), archiveExisting, promotionId = requestId });
     }
 
     /// <summary>Validation rule: only READY versions are promoted (to an alias, Staging or Production).</summary>

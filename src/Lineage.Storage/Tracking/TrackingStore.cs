@@ -1,8 +1,10 @@
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using Lineage.Core.Lineage;
+using Lineage.Core.Events;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Query;
+using Lineage.Storage.Events;
 using Lineage.Storage.Lineage;
 
 namespace Lineage.Storage.Tracking;
@@ -65,6 +67,7 @@ public sealed class TrackingStore(Database db)
                     : $"experiment '{name}' already exists in project '{project}' (id {existing?.Id})");
             }
             foreach (var (key, value) in tagList) await ExperimentAccess.SetTagAsync(s, id.Value, key, value);
+            await EventOutbox.AppendAsync(s, EventTypes.ExperimentCreated, p.Id, $"experiment:{id}", new { experimentId = $"{id}", name, project });
             return await LoadExperimentAsync(s, await ExperimentAccess.RequireAsync(s, id.Value));
         }, keyed: true);
     }
@@ -188,6 +191,8 @@ public sealed class TrackingStore(Database db)
             // A run is itself a lineage execution (type 'run'); its state is read from the run.
             await LineageAccess.CreateExecutionAsync(s, experiment.ProjectId, "run", name ?? uuid, ExecutionState.Running, start, null, "{}", id, start);
             await RunAccess.SetTagsAsync(s, id, tagList);
+            await EventOutbox.AppendAsync(s, EventTypes.RunCreated, experiment.ProjectId, $"run:{uuid}",
+                new { runId = uuid, experimentId = $"{experimentId}", name, status = Rows.Text(status), parentRunId });
             return await answer(s, uuid);
         }, keyed: true);
     }
@@ -229,6 +234,9 @@ public sealed class TrackingStore(Database db)
             if (endTime is null && update.Status is RunStatus.Finished or RunStatus.Failed or RunStatus.Killed && row.EndTime is null)
                 endTime = Clock.NowMs();
             await RunAccess.UpdateAsync(s, row.Id, update.Status, endTime, update.Name);
+            if (RunEvents.Ended(row.Status, update.Status) is { } ended)
+                await EventOutbox.AppendAsync(s, ended, EventProject.OfExperiment(row.ExperimentId), $"run:{runId}",
+                    new { runId, experimentId = $"{row.ExperimentId}", name = update.Name ?? row.Name, status = Rows.Text(update.Status!.Value), endTime });
             return (await RunAccess.LoadAsync(s, [await RunAccess.RequireAsync(s, runId)]))[0];
         }, keyed: true);
     }
@@ -273,6 +281,8 @@ public sealed class TrackingStore(Database db)
             // Tags change the run; metric points and write-once params are data logged into it (and the hot path).
             if (batch.Tags.Count > 0) await s.TouchAsync(Touched.Run, run.Id, Clock.NowMs());
             await _metrics.LogAsync(s, run.Id, batch.Metrics);
+            // One event per batch, not per point: counts and the batch's last value of each metric (what alert rules read).
+            await EventOutbox.AppendAsync(s, EventTypes.RunDataLogged, EventProject.OfExperiment(run.ExperimentId), $"run:{runId}", RunEvents.Logged(runId, batch));
             s.OnCommitted(() =>
             {
                 db.Metrics.Ingested("metric_points", batch.Metrics.Count);

@@ -64,7 +64,7 @@ public abstract class LifecycleContract : StoreTestBase
     private async Task<ArtifactVersion> Register(string name, string text, string type = "dataset", bool old = true)
     {
         var blob = await _hot.PutAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)));
-        var v = await _artifacts.RegisterAsync(new ArtifactRegistration(null, name, type, null, new ArtifactContent.File(blob.Digest, blob.Size), User: "ana"));
+        var v = await Acting.As("ana", () => _artifacts.RegisterAsync(new ArtifactRegistration(null, name, type, null, new ArtifactContent.File(blob.Digest, blob.Size))));
         if (old) await Sql("UPDATE artifact_versions SET created_at = @at WHERE id = @id", new { at = DaysAgo200, id = v.Id });
         return v;
     }
@@ -121,7 +121,7 @@ public abstract class LifecycleContract : StoreTestBase
         var dataset = await Register("shared-data", "the same bytes");
         await Register("shared-model", "the same bytes", type: "model");
         var held = await Register("held", "an alias points here");
-        await _artifacts.SetAliasAsync(null, "held", "production", 1, "ana");
+        await Acting.As("ana", () => _artifacts.SetAliasAsync(null, "held", "production", 1));
         var onlyDataset = await Register("alone", "a dataset of its own");
         var archiver = new Archiver(Db, _hot);
 
