@@ -368,7 +368,22 @@ export function mlflowFileUrl(rootUri: string, path: string): string | null {
 
 const seg = encodeURIComponent;
 
+/**
+ * Whether the server accepts a credential not kept yet (the login form checks before remembering it): any read the
+ * server authenticates; 401 means wrong, 403 means right but without a role on the project.
+ */
+async function accepts(authorization: string): Promise<boolean> {
+  let res: Response;
+  try {
+    res = await fetch(url('/projects'), { headers: { Accept: 'application/json', Authorization: authorization } });
+  } catch {
+    throw new ApiError(0, 'UNREACHABLE', 'The Lineage server did not answer; is it running?');
+  }
+  return res.status !== 401;
+}
+
 export const api = {
+  accepts,
   projects: () => get<{ projects: Project[] }>('/projects'),
   experiments: (q: { project: string; nameContains?: string; lifecycle?: string; limit?: number; pageToken?: string }) =>
     get<{ experiments: Experiment[]; nextPageToken?: string }>('/experiments', q),

@@ -17,14 +17,9 @@ import { auditPage } from './pages/audit';
 import { loginView } from './pages/login';
 import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
+import type { PageContext } from './page';
 import { inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
 
-export interface PageContext {
-  root: HTMLElement;
-  params: URLSearchParams;
-  /** True while this page is still the one shown (navigations cancel older pages' late renders). */
-  alive: () => boolean;
-}
 
 type Page = (ctx: PageContext, ...parts: string[]) => Promise<void> | void;
 

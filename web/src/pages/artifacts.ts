@@ -3,7 +3,7 @@
 
 import { api, ApiError, type ArtifactVersion } from '../api';
 import { bytes, clear, errorLine, go, h, kvTable, link, loading, projectChip, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { artifactBrowser } from '../preview';
 import { project } from '../project';
 

@@ -7,7 +7,7 @@ import cytoscape from 'cytoscape';
 import dagre from 'cytoscape-dagre';
 import { api, type Graph, type GraphNode, type Impact } from '../api';
 import { add, artifactHref, clear, errorLine, go, h, link, mark } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { artifactRef } from './run';
 import { layered } from '../layered';
 import { project } from '../project';

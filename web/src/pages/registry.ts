@@ -5,7 +5,7 @@
 import { api, type Promotion } from '../api';
 import { credential } from '../auth';
 import { add, artifactHref, chips, clear, errorLine, go, grid, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { project } from '../project';
 import { modelMetricsChart } from './dashboards';
 

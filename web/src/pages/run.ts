@@ -6,7 +6,7 @@
 import { api, ApiError, type ArtifactVersion, type Graph, type GraphNode, type MetricHistory, type Run } from '../api';
 import { chartPoints, defaultView, lineChart, pointsNote, viewControls, type ChartView } from '../charts';
 import { add, clear, duration, errorLine, fmtValue, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { artifactBrowser, mlflowFilesBrowser } from '../preview';
 import { follow, project } from '../project';
 

@@ -4,7 +4,7 @@
 
 import { api, ApiError, type Run } from '../api';
 import { add, clear, duration, errorLine, errorView, fmtText, fmtValue, go, h, link, mark, projectChip, statusBadge, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { follow } from '../project';
 import { runChartPanel } from '../runcharts';
 
