@@ -76,6 +76,13 @@ export interface MetricHistory {
   totalPoints?: number;
 }
 
+/** One run's series in a many-run history answer (downsampled like MetricHistory with maxPoints). */
+export interface RunSeries {
+  runId: string;
+  points: HistoryPoint[];
+  totalPoints: number;
+}
+
 export interface ArtifactVersion {
   id: string;
   project: string;
@@ -396,6 +403,9 @@ export const api = {
   mlflowFiles,
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
+  /** One metric of many runs (up to 1,000), each downsampled to `maxPoints`, in one request: the runs chart panel. */
+  histories: (runIds: string[], key: string, maxPoints: number) =>
+    send<{ key: string; series: RunSeries[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints }),
   // Artifacts and models are named within a project: every read by name says which.
   artifacts: (q: Query & { project: string }) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
   versions: (project: string, name: string) =>

@@ -34,6 +34,8 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(BatchRequest))]
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(MetricHistoryResponse))]
+[JsonSerializable(typeof(MetricHistoriesRequest))]
+[JsonSerializable(typeof(MetricHistoriesResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(OpenLineageIngestResponse))]
 [JsonSerializable(typeof(ExecutionDto))]

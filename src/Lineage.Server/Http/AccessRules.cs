@@ -266,6 +266,7 @@ public static class AccessRules
         POST   /api/v1/promotions/{id}/approve                                       approver promotion:id
         POST   /api/v1/promotions/{id}/reject                                        approver promotion:id
         POST   /api/v1/runs/                                                         writer experiment:experimentId
+        POST   /api/v1/runs/metrics/history                                          reader read any
         POST   /api/v1/runs/{runId}/batch                                            writer run:runId
         POST   /api/v1/runs/{runId}/inputs                                           writer run:runId
         POST   /api/v1/runs/{runId}/metrics                                          writer run:runId
