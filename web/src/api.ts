@@ -104,6 +104,31 @@ export interface ArtifactVersion {
   fileCount: number;
 }
 
+/** What the datasets API records about a dataset version (docs/registry.md): source, columns, rows, profile, checks. */
+export interface DatasetFacts {
+  source: { uri?: string; system?: string; ingestedAt?: number };
+  schema?: string;
+  columns: { name: string; dtype: string; nullable?: boolean }[];
+  rowCount?: number;
+  profile: Record<string, { missingPct?: number; min?: number; max?: number; mean?: number; distinctCount?: number }>;
+  createdAt: number;
+  createdBy?: string;
+}
+
+export interface ValidationCheck {
+  name: string;
+  passed: boolean;
+  details?: string;
+  runAt?: number;
+  runBy?: string;
+}
+
+export interface DatasetVersion {
+  artifact: ArtifactVersion;
+  facts?: DatasetFacts;
+  validations: ValidationCheck[];
+}
+
 export interface ManifestEntry {
   path: string;
   digest: string;
@@ -339,6 +364,7 @@ async function send<T>(method: string, path: string, query?: Query, body?: unkno
     throw new ApiError(0, 'UNREACHABLE', 'the Lineage server did not answer; is it running?');
   }
   if (!res.ok) return fail(res);
+  if (res.status === 204) return undefined as T; // a delete answers with no body
   return (await res.json()) as T;
 }
 
@@ -395,11 +421,20 @@ export const api = {
   experiments: (q: { project: string; nameContains?: string; lifecycle?: string; limit?: number; pageToken?: string }) =>
     get<{ experiments: Experiment[]; nextPageToken?: string }>('/experiments', q),
   experiment: (id: string) => get<Experiment>(`/experiments/${seg(id)}`),
+  /** The param, metric and tag keys of an experiment's runs (the filter box completes them). */
+  experimentFields: (id: string) => get<{ params: string[]; metrics: string[]; tags: string[] }>(`/experiments/${seg(id)}/fields`),
+  /** The commonest values of one param or tag in an experiment, starting with `prefix`. */
+  fieldValues: (id: string, kind: 'param' | 'tag', key: string, prefix: string) =>
+    get<{ values: string[] }>(`/experiments/${seg(id)}/fields/values`, { kind, key, prefix, limit: 12 }),
   runs: (q: Query) => get<{ runs: Run[]; nextPageToken?: string }>('/runs', q),
   /** The query language (docs/query.md): filter, repeated orderBy, keyset paging by token. */
   searchRuns: (q: { experimentId: string; filter?: string; orderBy?: string[]; limit: number; pageToken?: string }) =>
     get<{ runs: Run[]; nextPageToken?: string }>('/search/runs', q),
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
+  renameRun: (id: string, name: string) => send<Run>('PATCH', `/runs/${seg(id)}`, undefined, { name }),
+  setRunTag: (id: string, key: string, value: string) => send<unknown>('POST', `/runs/${seg(id)}/tags`, undefined, { key, value }),
+  /** Tag keys may hold '/': each segment is encoded on its own (the route takes the rest of the path). */
+  deleteRunTag: (id: string, key: string) => send<void>('DELETE', `/runs/${seg(id)}/tags/${key.split('/').map(seg).join('/')}`),
   mlflowFiles,
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
@@ -413,6 +448,8 @@ export const api = {
   version: (project: string, name: string, ref: string) => get<ArtifactVersion>(`/artifacts/${seg(name)}/versions/${seg(ref)}`, { project }),
   manifest: (project: string, name: string, ref: string) =>
     get<{ digest: string; files: ManifestEntry[] }>(`/artifacts/${seg(name)}/versions/${seg(ref)}/manifest`, { project }),
+  /** A dataset version's recorded facts and validations (404 when the artifact is not a dataset). */
+  dataset: (project: string, name: string, ref: string) => get<DatasetVersion>(`/datasets/${seg(name)}/versions/${seg(ref)}`, { project }),
   aliasHistory: (project: string, name: string) => get<{ changes: AliasChange[] }>(`/artifacts/${seg(name)}/aliases/history`, { project }),
   contentUrl: (project: string, name: string, ref: string, path?: string, format?: string) =>
     url(`/artifacts/${seg(name)}/versions/${seg(ref)}/content`, { project, path, format }),
@@ -428,6 +465,14 @@ export const api = {
     get<{ versions: ModelVersion[]; nextPageToken?: string }>(`/models/${seg(name)}/versions`, { ...q, project }),
   modelHistory: (project: string, name: string) => get<{ changes: RegistryChange[] }>(`/models/${seg(name)}/history`, { project }),
   promotions: (q: Query & { project: string }) => get<{ requests: Promotion[]; nextPageToken?: string }>('/promotions', q),
+  /** Files a promotion request: the version to an alias or to a stage (an approver decides on the Approvals page). */
+  requestPromotion: (project: string, model: string, body: { version: number; alias?: string; stage?: string; comment?: string }, actingAs?: string) =>
+    send<Promotion>('POST', `/models/${seg(model)}/promotions`, { project }, body, actingAs),
+  /** Moves an alias at once (approver role; a model with approvers lets only them). */
+  setModelAlias: (project: string, model: string, alias: string, version: number, actingAs?: string) =>
+    send<unknown>('PUT', `/models/${seg(model)}/aliases/${seg(alias)}`, { project }, { version }, actingAs),
+  transitionStage: (project: string, model: string, version: number, stage: string, actingAs?: string) =>
+    send<unknown>('POST', `/models/${seg(model)}/versions/${version}/stage`, { project }, { stage }, actingAs),
   decide: (id: string, approve: boolean, comment: string, actingAs?: string) =>
     send<Promotion>('POST', `/promotions/${seg(id)}/${approve ? 'approve' : 'reject'}`, undefined, comment ? { comment } : {}, actingAs),
   deployments: (q: Query & { project: string }) => get<{ deployments: Deployment[]; nextPageToken?: string }>('/deployments', q),

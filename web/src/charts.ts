@@ -10,6 +10,7 @@
 import uPlot from 'uplot';
 import { api, num, type HistoryPoint } from './api';
 import { fmtValue, h } from './dom';
+import { themeColour } from './theme';
 
 export const palette = [
   '#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d',
@@ -129,6 +130,9 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
   // A series of one or a few points is drawn as dots: a line needs two points, and uPlot draws none for one.
   const sparse = series.map((s) => s.points.length <= 3);
   const el = h('div', { class: 'chart' });
+  // The canvas cannot follow CSS: the theme's colours are read when the chart is drawn.
+  const axisText = themeColour('--fg') || '#111827';
+  const gridLine = themeColour('--line') || '#e5e7eb';
   const legend = series.length <= legendMax;
   const hover = h('div', { class: 'chart-hover muted small', 'data-testid': 'chart-hover' });
   const xText = (v: number) => (view.x === 'step' ? String(v) : view.x === 'relative' ? relativeLabel(v) : new Date(v * 1000).toLocaleString('en-GB'));
@@ -169,8 +173,8 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
       legend: { show: legend, live: true },
       cursor: { drag: { x: true, y: false }, sync: o.sync ? { key: o.sync } : undefined },
       axes: [
-        { label: xLabel[view.x], values: ticks('x') },
-        { values: ticks('y'), size: 64 },
+        { label: xLabel[view.x], values: ticks('x'), stroke: axisText, grid: { stroke: gridLine }, ticks: { stroke: gridLine } },
+        { values: ticks('y'), size: 64, stroke: axisText, grid: { stroke: gridLine }, ticks: { stroke: gridLine } },
       ],
       series: [
         { label: xLabel[view.x], value: (_u, v) => (v == null ? '—' : xText(v)) },

@@ -18,6 +18,7 @@ import { loginView } from './pages/login';
 import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
 import type { PageContext } from './page';
+import { setUpTheme } from './theme';
 import { inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
 
 
@@ -156,6 +157,8 @@ document.addEventListener('click', (e) => {
   go(href);
 });
 window.addEventListener('popstate', () => void render());
+// A theme change redraws the page: charts painted on canvases took the old colours.
+setUpTheme(document.getElementById('theme'), () => void render());
 // Any 401: the page being shown is dropped (its late answers too) and the login page takes its place; a stale
 // credential (revoked, expired) is forgotten first. Several requests failing together show one form.
 window.addEventListener(unauthenticatedEvent, () => {

@@ -36,6 +36,8 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(MetricHistoryResponse))]
 [JsonSerializable(typeof(MetricHistoriesRequest))]
 [JsonSerializable(typeof(MetricHistoriesResponse))]
+[JsonSerializable(typeof(ExperimentFieldsResponse))]
+[JsonSerializable(typeof(FieldValuesResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(OpenLineageIngestResponse))]
 [JsonSerializable(typeof(ExecutionDto))]

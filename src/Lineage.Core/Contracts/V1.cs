@@ -90,5 +90,9 @@ public sealed record MetricHistoriesRequest(string? Key, List<string>? RunIds, i
 public sealed record RunSeriesDto(string RunId, List<HistoryPointDto> Points, long TotalPoints);
 public sealed record MetricHistoriesResponse(string Key, List<RunSeriesDto> Series);
 
+/// <summary><c>GET /api/v1/experiments/{id}/fields</c> and <c>…/fields/values</c>: what the runs search box completes.</summary>
+public sealed record ExperimentFieldsResponse(IReadOnlyList<string> Params, IReadOnlyList<string> Metrics, IReadOnlyList<string> Tags);
+public sealed record FieldValuesResponse(string Kind, string Key, IReadOnlyList<string> Values);
+
 /// <summary><c>/health</c> and <c>/ready</c>. On <c>/ready</c> only server admins get more than <see cref="Status"/>.</summary>
 public sealed record HealthResponse(string Status, string? Version = null, string? Database = null, IReadOnlyDictionary<string, string>? Checks = null);

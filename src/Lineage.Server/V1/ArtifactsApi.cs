@@ -52,8 +52,14 @@ public static class ArtifactsApi
                 var q = ctx.Request;
                 var metadata = q.Query.Where(kv => kv.Key.StartsWith("metadata.", StringComparison.Ordinal))
                     .ToDictionary(kv => kv.Key["metadata.".Length..], kv => kv.Value.ToString());
+                var latest = q.String("latest") switch
+                {
+                    null or "false" => false,
+                    "true" => true,
+                    var other => throw LineageException.Invalid("latest", $"'latest' must be true or false, got '{other}'"),
+                };
                 var page = await store.ListAsync(new ArtifactQuery(q.String("project"), q.String("name"), q.String("type"), metadata,
-                    Validate.Lifecycle(q.String("lifecycle")), Validate.PageSize(q.Int("limit")), q.String("pageToken")));
+                    Validate.Lifecycle(q.String("lifecycle")), Validate.PageSize(q.Int("limit")), q.String("pageToken"), latest));
                 return List(page);
             })
             .Produces<ArtifactListResponse>();

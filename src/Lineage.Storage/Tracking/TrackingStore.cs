@@ -370,6 +370,35 @@ public sealed class TrackingStore(Database db)
         });
     }
 
+    /// <summary>Keys listed at most per kind by <see cref="GetExperimentFieldsAsync"/>.</summary>
+    public const int MaxFieldKeys = 1_000;
+
+    /// <summary>The param, metric and tag keys of an experiment's active runs, sorted (for search completion).</summary>
+    public Task<ExperimentFields> GetExperimentFieldsAsync(long experimentId) =>
+        db.ReadAsync(async s =>
+        {
+            var experiment = await ExperimentAccess.RequireAsync(s, experimentId);
+            var (parameters, metrics, tags) = await FieldAccess.KeysAsync(s, experiment.Id, MaxFieldKeys);
+            return new ExperimentFields(parameters, metrics, tags);
+        });
+
+    /// <summary>
+    /// The commonest values of one param or tag in an experiment's active runs that start with
+    /// <paramref name="prefix"/>, most used first; never a sensitive one.
+    /// </summary>
+    public Task<IReadOnlyList<string>> GetFieldValuesAsync(long experimentId, string kind, string key, string? prefix, int? limit)
+    {
+        if (kind is not ("param" or "tag")) throw LineageException.Invalid("kind", $"'kind' must be 'param' or 'tag', got '{kind}'");
+        Validate.Key(key, "key");
+        var take = limit ?? 20;
+        if (take is < 1 or > 100) throw LineageException.Invalid("limit", $"'limit' must be between 1 and 100, got {take}");
+        return db.ReadAsync(async s =>
+        {
+            var experiment = await ExperimentAccess.RequireAsync(s, experimentId);
+            return (IReadOnlyList<string>)await FieldAccess.ValuesAsync(s, experiment.Id, kind == "tag", key, prefix ?? "", take);
+        });
+    }
+
     private static List<KeyValue> CheckTags(IReadOnlyDictionary<string, string>? tags)
     {
         var list = new List<KeyValue>();

@@ -27,6 +27,8 @@ public sealed class RunsWorld : IAsyncLifetime
     /// <summary>A RUNNING run alone in experiment "live", for the live page test to log into.</summary>
     public string WatchedId { get; private set; } = "";
     public string MlflowRunId { get; private set; } = "";
+    /// <summary>A run alone in experiment "editing" that the editor test renames and retags.</summary>
+    public string EditableId { get; private set; } = "";
     public List<string> TrialIds { get; } = [];
     public static readonly string LongValue = string.Concat(Enumerable.Repeat("feature_", 223)) + "end";
     public const string Description = "Baseline with the new tokenizer.\nCompare against last week's run.";
@@ -70,6 +72,8 @@ public sealed class RunsWorld : IAsyncLifetime
         }
         RunningId = await api.RunAsync(ExperimentId, "live", startTime: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 90_000);
         WatchedId = await api.RunAsync(await api.ExperimentAsync("live"), "watched");
+        EditableId = await api.RunAsync(await api.ExperimentAsync("editing"), "draft", tags: new() { ["owner"] = "sam", ["stage"] = "dev" });
+        await api.EndAsync(EditableId, "FINISHED");
 
         // A run made by the MLflow client, with files logged through the artifact proxy (mlflow.log_artifact).
         var created = await api.PostAsync("/api/2.0/mlflow/runs/create", new { experiment_id = ExperimentId, run_name = "mlflow-run", start_time = t0 + 50_000 });
@@ -89,6 +93,20 @@ public sealed class RunsWorld : IAsyncLifetime
         {
             name = "lake-orders", type = "dataset",
             external = new { uri = "https://lake.example.com/orders/2026-11.parquet", digest = new string('b', 64), size = 5_000_000 },
+        });
+        // A dataset with three versions; the third has recorded facts and one failed check.
+        for (var v = 1; v <= 3; v++)
+            await api.UploadAsync("houses", "dataset", Encoding.UTF8.GetBytes($"size,city\n{50 + v},Oslo\n120,Bergen\n"), metadata: new { rows = 2, build = v });
+        await api.PutAsync("/api/v1/datasets/houses/versions/3", new
+        {
+            source = new { uri = "s3://lake/houses.csv", system = "s3" },
+            columns = new object[] { new { name = "size", dtype = "double", nullable = false }, new { name = "city", dtype = "str" } },
+            rowCount = 2,
+            profile = new Dictionary<string, object> { ["size"] = new { missingPct = 0.0, min = 53.0, max = 120.0, mean = 86.5, distinctCount = 2 } },
+        });
+        await api.PostAsync("/api/v1/datasets/houses/versions/3/validations", new
+        {
+            checks = new object[] { new { name = "no_missing_size", passed = true }, new { name = "price_positive", passed = false, details = "2 rows with price <= 0" } },
         });
         var longName = "customer_churn_features_" + string.Concat(Enumerable.Repeat("segment_", 20)) + "v2";
         await api.UploadAsync(longName, "dataset", Encoding.UTF8.GetBytes("x\n1\n"));
@@ -415,6 +433,173 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         foreach (var id in world.TrialIds.Take(2))
             await Page.Locator($"tr[data-run='{id}'] td.sel input").UncheckAsync();
         await Expect(TestId("run-scatter").Locator("circle")).ToHaveCountAsync(3);
+    }
+
+    [Fact]
+    public async Task filter_box_completes_keys_of_the_whole_experiment_and_values_and_filters_as_you_type()
+    {
+        // The table shows run a only; the completion still knows every key of the experiment (seed: the probe's).
+        await Page.GotoAsync($"/experiments/{world.ExperimentId}?filter=" + Uri.EscapeDataString("attributes.run_name = 'a'"));
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        var box = TestId("runs-filter");
+        var list = TestId("completions");
+        await box.FillAsync("");
+        await box.PressSequentiallyAsync("par");
+        await Expect(list.Locator("li").First).ToContainTextAsync("params.");
+        await box.PressAsync("Tab");
+        await Expect(box).ToHaveValueAsync("params.");
+        await Expect(list.Locator("li")).ToContainTextAsync(["params.depth", "params.features", "params.lr", "params.seed", "params.wd"]);
+        await box.PressSequentiallyAsync("l");
+        await Expect(list.Locator("li")).ToHaveTextAsync(["params.lr"]);
+        await box.PressAsync("ArrowDown");
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync("params.lr ");
+        // Values of params.lr, from the server; the one taken is quoted.
+        await box.PressSequentiallyAsync("= '");
+        await Expect(list.Locator("li")).ToHaveTextAsync(["0.001", "0.01", "0.1"]);
+        await box.PressAsync("ArrowDown");
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync("params.lr = '0.001' ");
+        // No Enter to apply: a pause in typing runs the filter, and the address keeps it.
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(TestId("runs-table").Locator("tbody tr").First).ToHaveAttributeAsync("data-run", world.TrialIds[2]);
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("filter=params.lr"));
+
+        // Metric keys; an unfinished filter leaves the table as it was, marked as incomplete.
+        await box.FillAsync("");
+        await box.PressSequentiallyAsync("metrics.val");
+        await Expect(list.Locator("li")).ToHaveTextAsync(["metrics.val_loss"]);
+        await box.PressAsync("Escape");
+        await Expect(list).ToBeHiddenAsync();
+        await box.PressSequentiallyAsync("_loss <");
+        await Expect(box).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("incomplete"));
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await box.PressSequentiallyAsync(" 1");
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);   // only the probe has val_loss
+        await Expect(TestId("runs-table").Locator("tbody tr").First).ToHaveAttributeAsync("data-run", world.ProbeId);
+        await Expect(box).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("incomplete"));
+        await BrowserFixture.ScreenshotAsync(Page, "runs-filter-completion");
+    }
+
+    [Fact]
+    public async Task dark_mode_follows_the_system_until_the_toggle_chooses_and_charts_take_the_theme_and_the_page_has_a_favicon()
+    {
+        var dark = "rgb(17, 24, 39)";
+        var light = "rgb(255, 255, 255)";
+        Task<string> Background() => Page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        var loss = TestId("charts").Locator("figure[data-metric='loss']");
+
+        await Page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await Page.GotoAsync($"/runs/{world.ProbeId}");
+        await Expect(loss.Locator("canvas")).ToHaveCountAsync(1);
+        Assert.Equal(dark, await Background());
+        await Expect(TestId("theme")).ToHaveTextAsync("◐ System");
+        // The chart's axis labels are drawn in the dark theme's light text, none in the light theme's near-black.
+        Assert.True(await ColouredPixelsAsync(loss, 229, 231, 235) > 20, "no light axis text on the dark chart");
+        Assert.True(await ColouredPixelsAsync(loss, 17, 24, 39) < 5, "dark axis text on the dark chart");
+        await BrowserFixture.ScreenshotAsync(Page, "run-page-dark");
+
+        // The toggle: light over the system's dark, kept over a reload, charts redrawn in its colours.
+        await TestId("theme").ClickAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("☀ Light");
+        Assert.Equal(light, await Background());
+        await Expect(loss.Locator("canvas")).ToHaveCountAsync(1);
+        Assert.True(await ColouredPixelsAsync(loss, 17, 24, 39) > 20, "no dark axis text on the light chart");
+        await Page.ReloadAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("☀ Light");
+        Assert.Equal(light, await Background());
+
+        // Dark over a light system; then back to following the system.
+        await Page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await TestId("theme").ClickAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("☾ Dark");
+        Assert.Equal(dark, await Background());
+        await TestId("theme").ClickAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("◐ System");
+        Assert.Equal(light, await Background());
+
+        Assert.Equal("/favicon.svg", await Page.Locator("link[rel=icon]").GetAttributeAsync("href"));
+        using var icon = await world.Server.Http.GetAsync("/favicon.svg");
+        Assert.Equal(HttpStatusCode.OK, icon.StatusCode);
+        Assert.Equal("image/svg+xml", icon.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<svg", await icon.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task artifacts_are_listed_one_row_per_name_and_a_datasets_facts_and_failed_checks_are_shown()
+    {
+        await Page.GotoAsync("/artifacts");
+        var list = TestId("artifacts");
+        var houses = list.Locator("tr[data-name='houses']");
+        await Expect(houses).ToHaveCountAsync(1);
+        await Expect(houses).ToHaveAttributeAsync("data-version", "3");
+        await Expect(houses.GetByTestId("version-count")).ToHaveTextAsync("3 versions");
+        await houses.GetByTestId("versions-toggle").ClickAsync();
+        await Expect(list.Locator("tr[data-name='houses']")).ToHaveCountAsync(3);
+        Assert.Equal(["3", "2", "1"], await list.Locator("tr[data-name='houses']").EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.version)"));
+        await list.Locator("tr[data-name='houses']").First.GetByTestId("versions-toggle").ClickAsync();
+        await Expect(list.Locator("tr[data-name='houses']")).ToHaveCountAsync(1);
+
+        await Page.GotoAsync("/artifacts/houses?project=default");
+        var facts = TestId("dataset-facts");
+        await Expect(facts).ToContainTextAsync("2 rows · 2 columns");
+        await Expect(facts).ToContainTextAsync("s3://lake/houses.csv");
+        await Expect(TestId("dataset-columns").Locator("tr[data-column='size'] td")).ToHaveTextAsync(["size", "double", "no", "0", "53", "120", "86.5", "2"]);
+        await Expect(TestId("validation-failed")).ToHaveTextAsync(" 1 failed check");
+        // The failed check comes first.
+        await Expect(TestId("validations").Locator("tbody tr").First).ToHaveAttributeAsync("data-check", "price_positive");
+        await Expect(TestId("validations").Locator("tbody tr").First).ToContainTextAsync("2 rows with price <= 0");
+        // The metadata diff opens on this version against the one before it.
+        await Expect(TestId("diff-a")).ToHaveValueAsync("2");
+        await Expect(TestId("diff-b")).ToHaveValueAsync("3");
+        await Page.GotoAsync("/artifacts/houses?project=default&v=2");
+        await Expect(TestId("diff-a")).ToHaveValueAsync("1");
+        await Expect(TestId("diff-b")).ToHaveValueAsync("2");
+        await Expect(TestId("metadata-diff").Locator("tr[data-key='build']")).ToHaveAttributeAsync("data-change", "changed");
+        // A dataset version without facts has no facts section.
+        await Expect(TestId("dataset-facts")).ToBeEmptyAsync();
+    }
+
+    [Fact]
+    public async Task run_name_description_and_tags_are_edited_on_the_run_page_and_a_refused_change_saves_nothing()
+    {
+        await Page.GotoAsync($"/runs/{world.EditableId}");
+        await TestId("run-edit").Locator("summary").ClickAsync();
+        await TestId("edit-name").FillAsync("final");
+        await TestId("edit-description").FillAsync("Best so far.\nShip it.");
+        var rows = TestId("run-edit").Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+        await rows.Filter(new() { Has = Page.Locator("input[value='stage']") }).GetByTestId("edit-tag-value").FillAsync("prod");
+        await rows.Filter(new() { Has = Page.Locator("input[value='owner']") }).GetByTestId("edit-tag-remove").ClickAsync();
+        await TestId("edit-tag-add").ClickAsync();
+        await rows.Last.GetByTestId("edit-tag-key").FillAsync("team/ml");
+        await rows.Last.GetByTestId("edit-tag-value").FillAsync("vision");
+        await TestId("edit-save").ClickAsync();
+
+        await Expect(TestId("run-name")).ToContainTextAsync("final");
+        await Expect(TestId("run-description")).ToHaveTextAsync("Best so far.\nShip it.");
+        await Expect(TestId("tags")).ToContainTextAsync("prod");
+        await Expect(TestId("tags")).ToContainTextAsync("team/ml");
+        await Expect(TestId("tags")).Not.ToContainTextAsync("owner");
+        var run = JsonDocument.Parse(await world.Server.Http.GetStringAsync($"/api/v1/runs/{world.EditableId}")).RootElement;
+        Assert.Equal("final", run.GetProperty("name").GetString());
+        var tags = run.GetProperty("tags");
+        Assert.Equal("prod", tags.GetProperty("stage").GetString());
+        Assert.Equal("vision", tags.GetProperty("team/ml").GetString());
+        Assert.Equal("Best so far.\nShip it.", tags.GetProperty("mlflow.note.content").GetString());
+        Assert.False(tags.TryGetProperty("owner", out _));
+
+        // A key the server refuses: its message in the form, nothing saved.
+        await TestId("run-edit").Locator("summary").ClickAsync();
+        await TestId("edit-tag-add").ClickAsync();
+        await rows.Last.GetByTestId("edit-tag-key").FillAsync("bad*key");
+        await rows.Last.GetByTestId("edit-tag-value").FillAsync("x");
+        await TestId("edit-save").ClickAsync();
+        await Expect(TestId("edit-error")).ToContainTextAsync("tag bad*key:");
+        await Expect(TestId("edit-error")).ToContainTextAsync("(nothing was saved)");
+        var after = JsonDocument.Parse(await world.Server.Http.GetStringAsync($"/api/v1/runs/{world.EditableId}")).RootElement.GetProperty("tags");
+        Assert.False(after.TryGetProperty("bad*key", out _));
+        Assert.Equal(tags.EnumerateObject().Count(), after.EnumerateObject().Count());
     }
 
     [Fact]
