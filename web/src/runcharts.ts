@@ -133,8 +133,8 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     h('div', { class: 'toolbar' }, h('label', null, 'Metric ', metricSel), modeSel, xSel, note),
     controls,
     body);
-  /** Series already fetched, by run and metric (and points asked): ticking runs refetches nothing. */
-  const cache = new Map<string, RunSeries>();
+  /** Series fetched or being fetched, by run, metric and points asked: ticking runs or redrawing refetches nothing. */
+  const cache = new Map<string, Promise<RunSeries | undefined>>();
   let generation = 0;
 
   const fields = (): { metrics: string[]; params: string[] } => {
@@ -190,13 +190,17 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     const started = performance.now();
     const points = pointsPerCurve(withMetric.length);
     const id = (runId: string) => `${runId}\u0000${key}\u0000${points}`;
-    // One request for every curve not drawn before (a request per run made 1,000 runs cost 1,000 round trips).
+    // One request for every curve not fetched before (a request per run made 1,000 runs cost 1,000 round trips).
     const missing = withMetric.map(({ r }) => r.runId).filter((runId) => !cache.has(id(runId)));
-    (missing.length ? api.histories(missing, key, points) : Promise.resolve({ key, series: [] as RunSeries[] }))
-      .then((answer) => {
-        answer.series.forEach((s) => cache.set(id(s.runId), s));
+    if (missing.length) {
+      const byRun = api.histories(missing, key, points).then((a) => new Map(a.series.map((s) => [s.runId, s])));
+      missing.forEach((runId) => cache.set(id(runId), byRun.then((m) => m.get(runId))));
+      byRun.catch(() => missing.forEach((runId) => cache.delete(id(runId)))); // a failed request is asked again next time
+    }
+    Promise.all(withMetric.map(({ r }) => cache.get(id(r.runId))!))
+      .then((found) => {
         if (gen !== generation) return;
-        const series = withMetric.map(({ r, i }) => ({ label: labels[i], points: cache.get(id(r.runId))?.points ?? [], origin: r.startTime, colour: runColour(i) }));
+        const series = withMetric.map(({ r, i }, j) => ({ label: labels[i], points: found[j]?.points ?? [], origin: r.startTime, colour: runColour(i) }));
         if (series.length === 0) {
           body.replaceChildren(h('p', { class: 'muted' }, `No shown run has ${key}.`));
           return;

@@ -89,6 +89,12 @@ public sealed class RunsWorld : IAsyncLifetime
         await api.UploadAsync("reviews.csv", "dataset", Encoding.UTF8.GetBytes("id,stars\n1,5\n2,3\n"));
         await api.PostAsync($"/api/v1/runs/{TrialIds[0]}/inputs", new { artifact = new { name = "reviews.csv", version = "1" }, role = "training_data" });
         await api.UploadAsync("reviews-model", "model", Encoding.UTF8.GetBytes("weights"), runId: TrialIds[0]);
+        // An evaluation step that read the dataset and failed.
+        await api.PostAsync("/api/v1/executions", new
+        {
+            type = "evaluation", name = "eval-reviews", state = "FAILED",
+            inputs = new[] { new { artifact = new { name = "reviews.csv", version = "1" }, role = "input" } },
+        });
         await api.PostAsync("/api/v1/artifacts", new
         {
             name = "lake-orders", type = "dataset",
@@ -296,6 +302,29 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
             Assert.True(n.GetProperty("drawn").GetDouble() > 30, n.ToString());
         }
         await BrowserFixture.ScreenshotAsync(Page, "lineage-impact-widths");
+    }
+
+    [Fact]
+    public async Task lineage_never_zooms_below_1_marks_failed_steps_colours_runs_and_evaluations_apart_and_names_impacted_runs()
+    {
+        await Page.SetViewportSizeAsync(900, 900);
+        await Page.GotoAsync("/lineage?impact=1&depth=3&node=" + Uri.EscapeDataString("artifact:reviews.csv@1"));
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+        Assert.True(await Page.EvaluateAsync<double>("() => window.__lineageCy.zoom()") >= 1, "the graph was zoomed out below 1 to fit");
+        var nodes = await Page.EvaluateAsync<JsonElement>(
+            "() => window.__lineageCy.nodes().map(n => ({ type: n.data('type'), label: n.data('display'), failed: n.data('failed'), colour: n.data('colour'), border: n.style('border-color'), style: n.style('border-style') }))");
+        var eval = nodes.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "evaluation");
+        Assert.Equal("yes", eval.GetProperty("failed").GetString());
+        Assert.StartsWith("✕ ", eval.GetProperty("label").GetString());
+        Assert.Equal("dashed", eval.GetProperty("style").GetString());
+        var run = nodes.EnumerateArray().First(n => n.GetProperty("type").GetString() == "run");
+        Assert.Equal("no", run.GetProperty("failed").GetString());
+        Assert.NotEqual(run.GetProperty("colour").GetString(), eval.GetProperty("colour").GetString());
+        // The impact panel names runs instead of listing their 32-character ids.
+        await Expect(TestId("impact")).ToContainTextAsync("Runs (1)");
+        var runLink = TestId("impact").Locator($"a[href^='/runs/{world.TrialIds[0]}']");
+        await Expect(runLink).ToHaveTextAsync("a");
+        await BrowserFixture.ScreenshotAsync(Page, "lineage-failed-step");
     }
 
     [Fact]

@@ -29,7 +29,8 @@ const typeColours: Record<string, string> = {
   ingestion: '#0d9488',
   validation: '#65a30d',
   training: '#c2410c',
-  evaluation: '#b45309',
+  // Indigo, not another orange: a run and an evaluation step side by side must be told apart.
+  evaluation: '#4338ca',
   deployment: '#be123c',
 };
 const fallback = ['#0369a1', '#7c3aed', '#15803d', '#a16207', '#9f1239', '#475569'];
@@ -91,10 +92,21 @@ export function toSvg(cy: cytoscape.Core): string {
   return parts.join('\n');
 }
 
+/** Whether a node's state says it failed (runs FAILED or KILLED, executions FAILED, deployments failed). */
+export function failed(n: GraphNode): boolean {
+  return /^(failed|killed|error)$/i.test(n.state ?? '');
+}
+
 interface State {
   nodes: Map<string, GraphNode>;
   edges: Map<string, { from: string; to: string; role: string }>;
   expanded: Set<string>;
+}
+
+/** Runs by name, not by their 32-character ids (the first 50 looked up; the rest by the start of their id). */
+async function runLinks(ids: string[]): Promise<HTMLElement[]> {
+  const names = await Promise.all(ids.slice(0, 50).map((id) => api.run(id).then((r) => r.name, () => undefined)));
+  return ids.map((id, i) => link(`/runs/${id}`, names[i] ?? id.slice(0, 8)));
 }
 
 export async function lineagePage(ctx: PageContext): Promise<void> {
@@ -179,6 +191,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: 'node.root', style: { 'border-width': 3, 'border-color': '#111827' } },
       { selector: 'node.collapsed', style: { 'border-style': 'dashed' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#facc15' } },
+      // A failed run, step or deployment looks failed: a thick red dashed border and a ✕ before its name.
+      { selector: 'node[failed = "yes"]', style: { 'border-width': 3, 'border-color': '#dc2626', 'border-style': 'dashed' } },
       { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(role)', 'font-size': 8, color: '#6b7280', 'text-rotation': 'autorotate' } },
       // Nodes and edges apart: an edge's `width` is its line, a node's its box (a shared rule shrank nodes to 3 px).
       { selector: 'node.path, node.impact', style: { 'border-color': '#f59e0b', 'border-width': 4 } },
@@ -197,7 +211,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         state.nodes.set(n.id, n);
         add.push({
           group: 'nodes',
-          data: { id: n.id, label: n.label, display: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label), h: 26 },
+          data: { id: n.id, label: n.label, display: failed(n) ? `✕ ${n.label}` : n.label, kind: n.kind, type: n.type, colour: colourOf(n.type),
+            w: labelWidth(n.label) + (failed(n) ? 12 : 0), h: 26, failed: failed(n) ? 'yes' : 'no' },
           classes: `${state.expanded.has(n.id) ? '' : 'collapsed'} ${n.id === first.root ? 'root' : ''}`,
         });
       }
@@ -261,7 +276,17 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         options = { name: 'preset', positions: (n: cytoscape.NodeSingular) => positions.get(n.id())!, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
       }
       const l = cy.layout(options);
-      l.one('layoutstop', () => resolve());
+      l.one('layoutstop', () => {
+        // Fitting never zooms out below 1 (labels stay 10 px): a wide graph is shown from the selected node or the
+        // root at full size, and Fit (the button) or the wheel shows the rest.
+        if (cy.zoom() < 1) {
+          const focus = cy.nodes(':selected').first();
+          cy.zoom(1);
+          cy.center(focus.nonempty() ? focus : cy.nodes('.root').first());
+        }
+        container.dataset.zoom = cy.zoom().toFixed(2);
+        resolve();
+      });
       l.run();
     });
 
@@ -322,7 +347,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       const section = (title: string, items: HTMLElement[]) => h('div', null, h('h4', null, `${title} (${items.length})`), items.length ? h('ul', null, items.map((i) => h('li', null, i))) : h('p', { class: 'muted small' }, 'none'));
       box.append(
         section('Model versions', impact.modelVersions.map((v) => link(artifactHref(v), `${v.name} v${v.version}`))),
-        section('Runs', impact.runs.map((r) => link(`/runs/${r}`, r))),
+        section('Runs', await runLinks(impact.runs)),
         section('Artifacts', impact.artifacts.map((v) => link(artifactHref(v), `${v.name} v${v.version} (${v.type})`))),
         section('Executions', impact.executions.map((e) => h('span', null, `${e.name} (${e.type}, ${e.state})`))),
       );
