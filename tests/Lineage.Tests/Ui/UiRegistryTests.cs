@@ -158,6 +158,24 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
     }
 
     [Fact]
+    public async Task models_list_shows_description_version_count_and_stages_and_the_model_page_a_column_per_metric()
+    {
+        await Page.GotoAsync("/models");
+        var churn = TestId("models").Locator("tr", new() { HasText = "churn" });
+        await Expect(churn).ToContainTextAsync("Churn classifier");
+        await Expect(churn.GetByTestId("model-version-count")).ToHaveTextAsync("3");
+        await Expect(churn).ToContainTextAsync("Production v2");
+        await Expect(TestId("models").Locator("tr", new() { HasText = "fraud" }).GetByTestId("model-version-count")).ToHaveTextAsync("1");
+
+        await Page.GotoAsync("/models/churn");
+        await Expect(TestId("versions").Locator("thead")).ToContainTextAsync("auc");
+        await Expect(TestId("versions").Locator("thead")).ToContainTextAsync("logloss");
+        // Newest first: v3's run logged auc 0.83, v1's 0.71.
+        await Expect(TestId("versions").Locator("tbody tr").First.Locator("[data-metric='auc']")).ToHaveTextAsync("0.83");
+        await Expect(TestId("versions").Locator("tbody tr").Last.Locator("[data-metric='auc']")).ToHaveTextAsync("0.71");
+    }
+
+    [Fact]
     public async Task approvals_are_approved_and_rejected_by_clicking_and_a_non_approver_changes_nothing()
     {
         await Page.GotoAsync("/approvals");

@@ -325,6 +325,14 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         var runLink = TestId("impact").Locator($"a[href^='/runs/{world.TrialIds[0]}']");
         await Expect(runLink).ToHaveTextAsync("a");
         await BrowserFixture.ScreenshotAsync(Page, "lineage-failed-step");
+
+        // The empty lineage page: the graphs opened before in this browser, the project's artifacts, suggestions while typing.
+        await Page.GotoAsync("/lineage");
+        await Expect(TestId("recent-nodes").Locator("li").First).ToHaveTextAsync("reviews.csv v1");
+        await Expect(TestId("lineage-artifacts")).ToContainTextAsync("houses v3");
+        Assert.Contains("artifact:reviews.csv@1", await Page.Locator("datalist#node-suggestions option").EvaluateAllAsync<string[]>("os => os.map(o => o.value)"));
+        await TestId("recent-nodes").GetByRole(AriaRole.Link, new() { Name = "reviews.csv v1" }).ClickAsync();
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
     }
 
     [Fact]
@@ -346,6 +354,10 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         await Page.GotoAsync("/artifacts/reviews.csv?project=default");
         await Expect(Page.Locator("h1")).ToContainTextAsync("reviews.csv");
         await Expect(TestId("csv-preview").Locator("thead th")).ToHaveTextAsync(["id", "stars"]);
+        // How many rows of how many, numbers right-aligned, per-column statistics.
+        await Expect(TestId("csv-rows")).ToHaveTextAsync("showing 2 of 2 rows");
+        await Expect(TestId("csv-stats").Locator("td")).ToHaveTextAsync(["min 1 · max 2 · mean 1.5", "min 3 · max 5 · mean 4"]);
+        Assert.Equal("right", await TestId("csv-preview").Locator("tbody td").First.EvaluateAsync<string>("c => getComputedStyle(c).textAlign"));
         await Page.ReloadAsync();
         await Expect(TestId("versions").Locator("tbody tr")).ToHaveCountAsync(1);
     }

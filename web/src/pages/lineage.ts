@@ -6,7 +6,7 @@
 import cytoscape from 'cytoscape';
 import dagre from 'cytoscape-dagre';
 import { api, type Graph, type GraphNode, type Impact } from '../api';
-import { add, artifactHref, clear, errorLine, go, h, link, mark } from '../dom';
+import { add, artifactHref, clear, errorLine, go, h, link, loading, mark } from '../dom';
 import type { PageContext } from '../page';
 import { artifactRef } from './run';
 import { layered } from '../layered';
@@ -97,6 +97,22 @@ export function failed(n: GraphNode): boolean {
   return /^(failed|killed|error)$/i.test(n.state ?? '');
 }
 
+const recentKey = 'lineage.recentNodes';
+
+/** The graphs last opened in this browser, newest first (what the empty lineage page offers). */
+function recentNodes(): { node: string; label: string }[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(recentKey) ?? '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x?.node === 'string' && typeof x?.label === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberNode(node: string, label: string): void {
+  localStorage.setItem(recentKey, JSON.stringify([{ node, label }, ...recentNodes().filter((r) => r.node !== node)].slice(0, 8)));
+}
+
 interface State {
   nodes: Map<string, GraphNode>;
   edges: Map<string, { from: string; to: string; role: string }>;
@@ -131,8 +147,26 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     h('h1', null, 'Lineage'),
     h('div', { class: 'toolbar' }, input, dirSelect, depthSelect, h('button', { onclick: open }, 'Show')),
   );
+  // Suggestions while typing: the project's artifacts (latest version of each name), through a datalist.
+  const suggestions = h('datalist', { id: 'node-suggestions' });
+  input.setAttribute('list', 'node-suggestions');
+  ctx.root.append(suggestions);
+  const named = api.artifacts({ project: project(), latest: 'true', limit: 200 }).then((p) => p.artifacts, () => []);
+  void named.then((list) => suggestions.replaceChildren(...list.map((a) => h('option', { value: `artifact:${a.name}@${a.version}` }, `${a.name} (${a.type})`))));
   if (!nodeRef) {
-    ctx.root.append(h('p', { class: 'muted' }, 'Enter a node, or open one from an artifact or run page.'));
+    const recent = recentNodes();
+    const start = h('div', { class: 'cols', 'data-testid': 'lineage-start' },
+      h('section', null, h('h2', null, 'Recent'),
+        recent.length
+          ? h('ul', { 'data-testid': 'recent-nodes' }, recent.map((r) => h('li', null, link(`/lineage?node=${encodeURIComponent(r.node)}`, r.label))))
+          : h('p', { class: 'muted' }, 'No graph opened yet in this browser.')),
+      h('section', null, h('h2', null, 'Artifacts'), h('div', { 'data-testid': 'lineage-artifacts' }, loading())));
+    ctx.root.append(h('p', { class: 'muted' }, 'Type a name to pick a node (suggestions as you type), or open one below, from an artifact or from a run page.'), start);
+    const list = await named;
+    if (!ctx.alive()) return;
+    start.querySelector('[data-testid=lineage-artifacts]')!.replaceChildren(list.length
+      ? h('ul', null, list.slice(0, 15).map((a) => h('li', null, link(`/lineage?node=${encodeURIComponent(`artifact:${a.name}@${a.version}`)}`, `${a.name} v${a.version}`), h('span', { class: 'muted small' }, ` ${a.type}`))))
+      : h('p', { class: 'muted' }, 'No artifacts in this project.'));
     return;
   }
 
@@ -443,6 +477,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   renderLegend();
   container.dataset.ready = 'true';
   const root = state.nodes.get(first.root);
+  if (root) rememberNode(nodeRef, root.label);
   if (root) {
     showPanel(root);
     cy.getElementById(root.id).select();

@@ -19,13 +19,21 @@ export async function modelsPage(ctx: PageContext): Promise<void> {
   ctx.root.append(h('h1', null, 'Models'), h('div', { class: 'toolbar' }, nameBox), body);
   const page = await api.models({ project: project(), nameContains: name, limit: 200, pageToken: ctx.params.get('page') });
   if (!ctx.alive()) return;
+  // Where each model's versions stand (the first 50 models: one read each, in parallel).
+  const stages = new Map(await Promise.all(page.models.slice(0, 50).map(async (m) => [m.name,
+    await api.modelVersions(m.project, m.name, { limit: 1000 }).then((v) => v.versions.filter((x) => x.stage !== 'None' && x.stage !== 'Archived'), () => [])] as const)));
+  if (!ctx.alive()) return;
   clear(body);
   body.append(
     grid(
-      ['Model', 'Latest version', 'Aliases', 'Tags', 'Approvers', 'Updated'],
+      ['Model', 'Description', 'Latest version', 'Versions', 'Stages', 'Aliases', 'Tags', 'Approvers', 'Updated'],
       page.models.map((m) => [
         link(modelHref(m.project, m.name), m.name),
+        m.description ? h('span', { class: 'cut', title: m.description }, m.description) : '',
         m.latestVersion ? `v${m.latestVersion}` : '',
+        // Versions are numbered from 1 and never renumbered: the latest's number is how many there are.
+        h('span', { 'data-testid': 'model-version-count' }, String(m.latestVersion ?? 0)),
+        chips((stages.get(m.name) ?? []).map((v) => `${v.stage} v${v.version}`)),
         chips(Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`), 'alias'),
         chips(Object.entries(m.tags).map(([k, v]) => `${k}=${v}`)),
         m.approvers.length ? m.approvers.join(', ') : h('span', { class: 'muted' }, 'open'),
@@ -46,15 +54,19 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
   // Independent reads in parallel, in the address's project (names are per project); a missing model fails the
   // first one with the server's not-found message.
   const projectName = project();
-  const [model, versions, history, pending, live] = await Promise.all([
+  const [model, versions, history, pending, live, metrics] = await Promise.all([
     api.model(projectName, name),
     api.modelVersions(projectName, name, { limit: 1000 }),
     api.modelHistory(projectName, name),
     api.promotions({ project: projectName, model: name, status: 'PENDING', limit: 100 }),
     api.deployments({ project: projectName, model: name, live: 'true', limit: 100 }),
+    api.modelMetrics(projectName, name).catch(() => undefined),
   ]);
   if (!ctx.alive()) return;
   const charts = h('div', { 'data-testid': 'model-metrics' }, loading());
+  // Per-version metric columns: the latest value of each metric of the version's producing run (the first six keys).
+  const metricsOf = new Map((metrics?.versions ?? []).map((v) => [v.version, v.metrics]));
+  const metricKeys = [...new Set((metrics?.versions ?? []).flatMap((v) => Object.keys(v.metrics)))].sort().slice(0, 6);
   add(
     ctx.root,
     h('p', { class: 'crumbs' }, link('/models', 'Models'), ' / ', model.name, projectChip(model.project)),
@@ -79,12 +91,13 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
     ),
     h('h2', null, 'Versions'),
     grid(
-      ['Version', 'Status', 'Stage', 'Aliases', 'Tags', 'Artifact', 'Run', 'Registered'],
+      ['Version', 'Status', 'Stage', 'Aliases', ...metricKeys, 'Tags', 'Artifact', 'Run', 'Registered'],
       versions.versions.map((v) => [
         `v${v.version}`,
         statusBadge(v.status),
         h('span', { class: `badge stage-${v.stage.toLowerCase()}` }, v.stage),
         chips(v.aliases, 'alias'),
+        ...metricKeys.map((k) => h('span', { class: 'num', 'data-metric': k }, fmtValue(metricsOf.get(v.version)?.[k] ?? undefined))),
         chips(Object.entries(v.tags).map(([k, x]) => `${k}=${x}`)),
         link(artifactHref(v.artifact), `${v.artifact.name} v${v.artifact.version}`),
         v.runId ? link(`/runs/${v.runId}`, v.runId.slice(0, 8)) : '',
