@@ -1,4 +1,3 @@
-using Lineage.Tests.Docs;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -7,8 +6,8 @@ namespace Lineage.Tests.Ui;
 /// <summary>
 /// The screenshots in docs/ui.md: the run page, the runs table with its chart panel and filter completion, compare,
 /// the lineage page, and the run page in dark mode, taken from the <see cref="RunsWorld"/> in headless Chromium at
-/// 1,400 × 900. Every run writes them to ui-output/docs/; with LINEAGE_UI_DOCS=1 (scripts/ui-screenshots.sh) also
-/// to docs/ui/, the committed copies. Each shot first checks that what it shows is drawn.
+/// 1,400 × 900, written to ui-output/docs/; scripts/ui-screenshots.sh runs this test and copies them to docs/ui/ (the
+/// committed copies). Each shot first checks that what it shows is drawn.
 /// </summary>
 [Collection("browser")]
 public sealed class UiDocScreenshotsTests(BrowserFixture browser, RunsWorld world) : BrowserPageTests(browser), IClassFixture<RunsWorld>
@@ -23,8 +22,6 @@ public sealed class UiDocScreenshotsTests(BrowserFixture browser, RunsWorld worl
         var path = Path.Combine(folder, name + ".png");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
         Assert.True(new FileInfo(path).Length > 10_000, $"{name}.png is nearly empty");
-        if (Environment.GetEnvironmentVariable("LINEAGE_UI_DOCS") == "1")
-            File.Copy(path, Path.Combine(Directory.CreateDirectory(Path.Combine(DocExamplesTests.RepositoryRoot, "docs", "ui")).FullName, name + ".png"), true);
     }
 
     [Fact]

@@ -610,8 +610,8 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         await TestId("edit-description").FillAsync("Best so far.\nShip it.");
         var rows = TestId("run-edit").Locator("tbody tr");
         await Expect(rows).ToHaveCountAsync(2);
-        await rows.Filter(new() { Has = Page.Locator("input[value='stage']") }).GetByTestId("edit-tag-value").FillAsync("prod");
-        await rows.Filter(new() { Has = Page.Locator("input[value='owner']") }).GetByTestId("edit-tag-remove").ClickAsync();
+        await TestId("run-edit").Locator("tr[data-tag='stage']").GetByTestId("edit-tag-value").FillAsync("prod");
+        await TestId("run-edit").Locator("tr[data-tag='owner']").GetByTestId("edit-tag-remove").ClickAsync();
         await TestId("edit-tag-add").ClickAsync();
         await rows.Last.GetByTestId("edit-tag-key").FillAsync("team/ml");
         await rows.Last.GetByTestId("edit-tag-value").FillAsync("vision");

@@ -334,7 +334,7 @@ function runEditor(run: Run, tags: Record<string, string>, description: string |
     const key = h('input', { value: k, placeholder: 'key', 'aria-label': 'Tag key', 'data-testid': 'edit-tag-key' });
     const value = h('input', { value: v, placeholder: 'value', 'aria-label': 'Tag value', 'data-testid': 'edit-tag-value', class: 'wide' });
     const remove = h('button', { type: 'button', 'aria-label': `Remove tag ${k}`, 'data-testid': 'edit-tag-remove' }, '✕');
-    const tr = h('tr', null, h('td', null, key), h('td', null, value), h('td', null, remove));
+    const tr = h('tr', { 'data-tag': k || null }, h('td', null, key), h('td', null, value), h('td', null, remove));
     remove.addEventListener('click', () => tr.remove());
     rows.append(tr);
   };
