@@ -173,6 +173,8 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
         // Newest first: v3's run logged auc 0.83, v1's 0.71.
         await Expect(TestId("versions").Locator("tbody tr").First.Locator("[data-metric='auc']")).ToHaveTextAsync("0.83");
         await Expect(TestId("versions").Locator("tbody tr").Last.Locator("[data-metric='auc']")).ToHaveTextAsync("0.71");
+        // The producing run by its name, not its id.
+        await Expect(TestId("versions").Locator("tbody tr").First.Locator("a[data-run]")).ToHaveTextAsync("train-3");
     }
 
     [Fact]

@@ -578,6 +578,8 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         await houses.GetByTestId("versions-toggle").ClickAsync();
         await Expect(list.Locator("tr[data-name='houses']")).ToHaveCountAsync(3);
         Assert.Equal(["3", "2", "1"], await list.Locator("tr[data-name='houses']").EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.version)"));
+        // Producing runs by name: reviews-model was made by run "a".
+        await Expect(list.Locator($"tr[data-name='reviews-model'] a[data-run='{world.TrialIds[0]}']")).ToHaveTextAsync("a");
         await list.Locator("tr[data-name='houses']").First.GetByTestId("versions-toggle").ClickAsync();
         await Expect(list.Locator("tr[data-name='houses']")).ToHaveCountAsync(1);
 

@@ -5,6 +5,7 @@ import { api, ApiError, type ArtifactVersion, type DatasetVersion } from '../api
 import { add, bytes, clear, errorLine, fmtValue, go, h, kvTable, link, loading, projectChip, time } from '../dom';
 import type { PageContext } from '../page';
 import { artifactBrowser } from '../preview';
+import { runLink } from '../runnames';
 import { project } from '../project';
 
 export async function artifactsPage(ctx: PageContext): Promise<void> {
@@ -39,7 +40,7 @@ export async function artifactsPage(ctx: PageContext): Promise<void> {
         h('td', null, a.aliases.map((al) => h('span', { class: 'chip alias' }, al))),
         h('td', { class: 'num' }, bytes(a.size)),
         h('td', { class: 'date' }, time(a.createdAt)),
-        h('td', null, a.producerRunId ? link(`/runs/${a.producerRunId}`, a.producerRunId.slice(0, 8)) : ''));
+        h('td', null, a.producerRunId ? runLink(a.producerRunId) : ''));
     const rows = page.artifacts.map((a) => {
       const row = versionRow(a, false);
       if (a.version > 1) {
@@ -165,7 +166,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
             h('td', null, h('code', { title: v.digest }, v.digest.slice(0, 12))),
             h('td', null, time(v.createdAt)),
             h('td', null, v.createdBy ?? ''),
-            h('td', null, v.producerRunId ? link(`/runs/${v.producerRunId}`, v.producerRunId.slice(0, 8)) : ''),
+            h('td', null, v.producerRunId ? runLink(v.producerRunId) : ''),
             h('td', null, v.lifecycle),
           ),
         ),

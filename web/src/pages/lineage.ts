@@ -10,6 +10,7 @@ import { add, artifactHref, clear, errorLine, go, h, link, loading, mark } from 
 import type { PageContext } from '../page';
 import { artifactRef } from './run';
 import { layered } from '../layered';
+import { runLink } from '../runnames';
 import { project } from '../project';
 
 /** Above this many nodes the graph is laid out by layered() instead of dagre. */
@@ -117,12 +118,6 @@ interface State {
   nodes: Map<string, GraphNode>;
   edges: Map<string, { from: string; to: string; role: string }>;
   expanded: Set<string>;
-}
-
-/** Runs by name, not by their 32-character ids (the first 50 looked up; the rest by the start of their id). */
-async function runLinks(ids: string[]): Promise<HTMLElement[]> {
-  const names = await Promise.all(ids.slice(0, 50).map((id) => api.run(id).then((r) => r.name, () => undefined)));
-  return ids.map((id, i) => link(`/runs/${id}`, names[i] ?? id.slice(0, 8)));
 }
 
 export async function lineagePage(ctx: PageContext): Promise<void> {
@@ -381,7 +376,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       const section = (title: string, items: HTMLElement[]) => h('div', null, h('h4', null, `${title} (${items.length})`), items.length ? h('ul', null, items.map((i) => h('li', null, i))) : h('p', { class: 'muted small' }, 'none'));
       box.append(
         section('Model versions', impact.modelVersions.map((v) => link(artifactHref(v), `${v.name} v${v.version}`))),
-        section('Runs', await runLinks(impact.runs)),
+        section('Runs', impact.runs.map(runLink)),
         section('Artifacts', impact.artifacts.map((v) => link(artifactHref(v), `${v.name} v${v.version} (${v.type})`))),
         section('Executions', impact.executions.map((e) => h('span', null, `${e.name} (${e.type}, ${e.state})`))),
       );

@@ -8,6 +8,7 @@ import { add, artifactHref, chips, clear, errorLine, fmtValue, go, grid, h, kvTa
 import type { PageContext } from '../page';
 import { project } from '../project';
 import { modelMetricsChart } from './dashboards';
+import { runLink } from '../runnames';
 
 const modelHref = (projectName: string, name: string) => `/models/${encodeURIComponent(name)}?project=${encodeURIComponent(projectName)}`;
 
@@ -100,7 +101,7 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
         ...metricKeys.map((k) => h('span', { class: 'num', 'data-metric': k }, fmtValue(metricsOf.get(v.version)?.[k] ?? undefined))),
         chips(Object.entries(v.tags).map(([k, x]) => `${k}=${x}`)),
         link(artifactHref(v.artifact), `${v.artifact.name} v${v.artifact.version}`),
-        v.runId ? link(`/runs/${v.runId}`, v.runId.slice(0, 8)) : '',
+        v.runId ? runLink(v.runId) : '',
         [time(v.createdAt), v.createdBy ? ` by ${v.createdBy}` : ''],
       ]),
       'versions',

@@ -9,6 +9,7 @@ import { add, clear, duration, errorLine, fmtValue, go, h, kvTable, link, loadin
 import type { PageContext } from '../page';
 import { artifactBrowser, mlflowFilesBrowser } from '../preview';
 import { follow, project } from '../project';
+import { runLink } from '../runnames';
 
 /** Tags the tools write about a run, not the person: the SDK's lineage.* and the MLflow client's mlflow.*. */
 export const isSystemTag = (k: string) => k.startsWith('lineage.') || k.startsWith('mlflow.');
@@ -241,7 +242,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
         h('tr', null, h('th', null, 'Ended'), h('td', null, time(run.endTime), run.endTime ? ` (${duration(run.startTime, run.endTime)})` : '',
           !run.endTime && run.status === 'RUNNING' ? `running for ${duration(run.startTime, Date.now())}` : '')),
         h('tr', null, h('th', null, 'User'), h('td', null, run.user ?? '')),
-        run.parentRunId ? h('tr', null, h('th', null, 'Parent run'), h('td', null, link(`/runs/${run.parentRunId}`, run.parentRunId))) : null,
+        run.parentRunId ? h('tr', null, h('th', null, 'Parent run'), h('td', null, runLink(run.parentRunId))) : null,
         run.lifecycle !== 'active' ? h('tr', null, h('th', null, 'Lifecycle'), h('td', null, run.lifecycle)) : null,
         h('tr', null, h('th', null, 'Lineage'), h('td', null, link(`/lineage?node=${encodeURIComponent(`run:${run.runId}`)}`, 'Open in lineage graph'))),
       ),
