@@ -129,6 +129,45 @@ export interface DatasetVersion {
   validations: ValidationCheck[];
 }
 
+/** OpenLineage jobs, runs and datasets as the Marquez-compatible API answers them (docs/lineage.md). */
+export interface MqId {
+  namespace: string;
+  name: string;
+}
+
+export interface MqRun {
+  id: string;
+  state: string;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  inputDatasetVersions: { datasetVersionId: { namespace: string; name: string; version: string } }[];
+  outputDatasetVersions: { datasetVersionId: { namespace: string; name: string; version: string } }[];
+}
+
+export interface MqJob {
+  id: MqId;
+  type: string;
+  name: string;
+  namespace: string;
+  inputs: MqId[];
+  outputs: MqId[];
+  location?: string;
+  description?: string;
+  latestRun?: MqRun;
+}
+
+export interface MqDataset {
+  id: MqId;
+  name: string;
+  namespace: string;
+  fields: { name: string; type?: string; description?: string }[];
+  facets: Record<string, unknown>;
+  currentVersion: string;
+  lastModifiedAt?: string;
+  description?: string;
+}
+
 export interface ManifestEntry {
   path: string;
   digest: string;
@@ -458,6 +497,11 @@ export const api = {
   path: (project: string, from: string, to: string) => get<Graph>('/lineage/path', { project, from, to }),
   /** `artifact` is an id or name@version (looked up in `project`). */
   impact: (project: string, artifact: string) => get<Impact>('/lineage/impact', { project, artifact }),
+
+  job: (project: string, ns: string, job: string) => get<MqJob>(`/namespaces/${seg(ns)}/jobs/${seg(job)}`, { project }),
+  jobRuns: (project: string, ns: string, job: string) =>
+    get<{ runs: MqRun[]; totalCount: number }>(`/namespaces/${seg(ns)}/jobs/${seg(job)}/runs`, { project, limit: 100 }),
+  openLineageDataset: (project: string, ns: string, name: string) => get<MqDataset>(`/namespaces/${seg(ns)}/datasets/${seg(name)}`, { project }),
 
   models: (q: Query & { project: string }) => get<{ models: Model[]; nextPageToken?: string }>('/models', q),
   model: (project: string, name: string) => get<Model>(`/models/${seg(name)}`, { project }),

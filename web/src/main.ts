@@ -10,6 +10,7 @@ import { runPage } from './pages/run';
 import { comparePage } from './pages/compare';
 import { artifactsPage, artifactPage } from './pages/artifacts';
 import { lineagePage } from './pages/lineage';
+import { jobPage } from './pages/jobs';
 import { approvalsPage, modelPage, modelsPage } from './pages/registry';
 import { deploymentsPage } from './pages/deployments';
 import { dashboardsPage } from './pages/dashboards';
@@ -33,6 +34,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/artifacts\/?$/, artifactsPage, 'artifacts'],
   [/^\/artifacts\/([^/]+)$/, artifactPage, 'artifacts'],
   [/^\/lineage$/, lineagePage, 'lineage'],
+  [/^\/jobs\/([^/]+)\/([^/]+)$/, jobPage, 'lineage'],
   [/^\/models\/?$/, modelsPage, 'models'],
   [/^\/models\/([^/]+)$/, modelPage, 'models'],
   [/^\/approvals$/, approvalsPage, 'approvals'],

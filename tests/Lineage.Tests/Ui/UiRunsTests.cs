@@ -124,7 +124,16 @@ public sealed class RunsWorld : IAsyncLifetime
              "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
              "run":{"runId":"{{Guid.NewGuid()}}"},"job":{"namespace":"airflow","name":"clean_customers"},
              "inputs":[{"namespace":"s3://lake","name":"raw/customers"}],
-             "outputs":[{"namespace":"s3://lake","name":"curated/customers_clean"}]}
+             "outputs":[{"namespace":"s3://lake","name":"curated/customers_clean","facets":{"schema":{
+               "_producer":"https://example.com/airflow","_schemaURL":"https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+               "fields":[{"name":"id","type":"int"},{"name":"email","type":"string"}]}}}]}
+            """);
+        // A second run of the same job that failed.
+        await api.PostAsync("/api/v1/lineage", $$"""
+            {"eventType":"FAIL","eventTime":"2026-12-01T10:05:00Z","producer":"https://example.com/airflow",
+             "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+             "run":{"runId":"{{Guid.NewGuid()}}"},"job":{"namespace":"airflow","name":"clean_customers"},
+             "inputs":[{"namespace":"s3://lake","name":"raw/customers"}]}
             """);
         await Server.Server.App.Services.GetRequiredService<AuditWriter>().FlushAsync();
     }
@@ -690,6 +699,37 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         var width = await Page.EvaluateAsync<double>("() => window.__lineageCy.nodes().filter(n => n.data('olName') === 'curated/customers_clean')[0].width()");
         Assert.True(width >= "curated/customers_clean v1".Length * 6, $"{width}");
         await BrowserFixture.ScreenshotAsync(Page, "lineage-openlineage");
+    }
+
+    [Fact]
+    public async Task an_openlineage_job_page_shows_its_run_history_and_a_datasets_node_panel_its_schema()
+    {
+        var list = await world.Server.Http.GetStringAsync("/api/v1/artifacts?type=dataset&limit=100");
+        var name = JsonDocument.Parse(list).RootElement.GetProperty("artifacts").EnumerateArray()
+            .Select(a => a.GetProperty("name").GetString()!).First(n => n.Contains("customers_clean"));
+        await Page.GotoAsync("/lineage?direction=upstream&depth=2&node=" + Uri.EscapeDataString($"artifact:{name}@1"));
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+        // The dataset's schema facet and its facets, as Marquez shows them.
+        await Expect(TestId("ol-fields")).ToContainTextAsync("email");
+        await Expect(TestId("ol-fields").Locator("tr")).ToHaveCountAsync(2);
+        await Expect(TestId("ol-facets")).ToContainTextAsync("schema");
+
+        // The job's execution links to the job page.
+        await Page.EvaluateAsync("() => window.__lineageCy.nodes().filter(n => n.data('kind') === 'execution')[0].emit('tap')");
+        var jobLink = TestId("node-extras").GetByRole(AriaRole.Link, new() { Name = "Job page (run history)" });
+        await Expect(jobLink).ToBeVisibleAsync();
+        await jobLink.ClickAsync();
+        await Expect(TestId("job-name")).ToContainTextAsync("clean_customers");
+        await Expect(TestId("job-inputs")).ToContainTextAsync("raw/customers");
+        await Expect(TestId("job-outputs")).ToContainTextAsync("curated/customers_clean");
+        await Expect(TestId("job-runs").Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(TestId("job-runs").Locator("tr[data-state='FAILED']")).ToHaveCountAsync(1);
+        await Expect(TestId("run-durations").Locator("rect")).ToHaveCountAsync(2);
+        await Expect(TestId("run-durations").Locator("rect[data-state='FAILED']")).ToHaveAttributeAsync("fill", "#dc2626");
+        // The page survives a reload (its address is the job's namespace and name).
+        await Page.ReloadAsync();
+        await Expect(TestId("job-runs").Locator("tbody tr")).ToHaveCountAsync(2);
+        await BrowserFixture.ScreenshotAsync(Page, "openlineage-job");
     }
 
     [Fact]

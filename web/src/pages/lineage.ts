@@ -98,6 +98,42 @@ export function failed(n: GraphNode): boolean {
   return /^(failed|killed|error)$/i.test(n.state ?? '');
 }
 
+/**
+ * What Marquez shows for OpenLineage nodes, in the side panel: a dataset's schema fields and facets; for a job's
+ * execution (named `<namespace>/<job>`), a link to the job page with its run history. Nothing for other nodes.
+ */
+async function openLineageFacts(n: GraphNode, into: HTMLElement, ns?: string, olName?: string): Promise<void> {
+  if (n.kind === 'artifact' && ns && olName) {
+    try {
+      const d = await api.openLineageDataset(n.project ?? project(), ns, olName);
+      const facets = Object.keys(d.facets ?? {}).sort();
+      into.append(
+        h('h4', null, `Schema (${d.fields.length} field${d.fields.length === 1 ? '' : 's'})`),
+        d.fields.length
+          ? h('table', { class: 'kv', 'data-testid': 'ol-fields' }, h('tbody', null, d.fields.map((f) => h('tr', null, h('th', null, f.name), h('td', null, f.type ?? '')))))
+          : h('p', { class: 'muted small' }, 'No schema facet.'),
+        h('h4', null, 'Facets'),
+        h('p', { class: 'small', 'data-testid': 'ol-facets' }, facets.length ? facets.join(', ') : 'none'));
+    } catch {
+      // not known to the Marquez API (an artifact that only looks like a dataset's name): nothing to add
+    }
+    return;
+  }
+  if (n.kind !== 'execution' || !n.label.includes('/')) return;
+  // The namespace may itself hold '/': try each split until the API knows the job.
+  const parts = n.label.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const [ns, job] = [parts.slice(0, i).join('/'), parts.slice(i).join('/')];
+    try {
+      const j = await api.job(n.project ?? project(), ns, job);
+      into.append(h('p', null, link(`/jobs/${encodeURIComponent(j.namespace)}/${encodeURIComponent(j.name)}`, 'Job page (run history)')));
+      return;
+    } catch {
+      // not this split
+    }
+  }
+}
+
 const recentKey = 'lineage.recentNodes';
 
 /** The graphs last opened in this browser, newest first (what the empty lineage page offers). */
@@ -389,6 +425,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   const showPanel = (n: GraphNode) => {
     clear(panel);
+    const extras = h('div', { 'data-testid': 'node-extras' });
     const ref = artifactRef(n);
     const pathBtn = h('button', { 'data-testid': 'path-from' }, 'Path from here');
     pathBtn.addEventListener('click', () => {
@@ -414,7 +451,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       n.runId ? h('p', null, link(`/runs/${n.runId}`, 'Run page')) : null,
       h('p', null, link(`/lineage?node=${encodeURIComponent(n.id)}`, 'Centre on this node')),
       h('div', { class: 'buttons' }, pathBtn, impactBtn, clearBtn),
+      extras,
     );
+    void openLineageFacts(n, extras, cy.getElementById(n.id).data('ns') as string | undefined, cy.getElementById(n.id).data('olName') as string | undefined);
   };
 
   const expand = async (id: string) => {
