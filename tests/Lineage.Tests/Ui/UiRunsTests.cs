@@ -119,10 +119,10 @@ public sealed class RunsWorld : IAsyncLifetime
         await api.PutAsync($"/api/v1/artifacts/{longName}/aliases/production", new { version = 1 });
 
         // An Airflow-like OpenLineage job: s3://lake raw/customers -> clean_customers -> s3://lake curated/customers_clean.
-        await api.PostAsync("/api/v1/lineage", $$"""
+        await api.PostAsync("/api/v1/lineage", $$$$"""
             {"eventType":"COMPLETE","eventTime":"2026-11-30T10:00:00Z","producer":"https://example.com/airflow",
              "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-             "run":{"runId":"{{Guid.NewGuid()}}"},"job":{"namespace":"airflow","name":"clean_customers"},
+             "run":{"runId":"{{{{Guid.NewGuid()}}}}"},"job":{"namespace":"airflow","name":"clean_customers"},
              "inputs":[{"namespace":"s3://lake","name":"raw/customers"}],
              "outputs":[{"namespace":"s3://lake","name":"curated/customers_clean","facets":{"schema":{
                "_producer":"https://example.com/airflow","_schemaURL":"https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
