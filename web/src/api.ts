@@ -76,6 +76,13 @@ export interface MetricHistory {
   totalPoints?: number;
 }
 
+/** One run's series in a many-run history answer (downsampled like MetricHistory with maxPoints). */
+export interface RunSeries {
+  runId: string;
+  points: HistoryPoint[];
+  totalPoints: number;
+}
+
 export interface ArtifactVersion {
   id: string;
   project: string;
@@ -95,6 +102,70 @@ export interface ArtifactVersion {
   createdAt: number;
   createdBy?: string;
   fileCount: number;
+}
+
+/** What the datasets API records about a dataset version (docs/registry.md): source, columns, rows, profile, checks. */
+export interface DatasetFacts {
+  source: { uri?: string; system?: string; ingestedAt?: number };
+  schema?: string;
+  columns: { name: string; dtype: string; nullable?: boolean }[];
+  rowCount?: number;
+  profile: Record<string, { missingPct?: number; min?: number; max?: number; mean?: number; distinctCount?: number }>;
+  createdAt: number;
+  createdBy?: string;
+}
+
+export interface ValidationCheck {
+  name: string;
+  passed: boolean;
+  details?: string;
+  runAt?: number;
+  runBy?: string;
+}
+
+export interface DatasetVersion {
+  artifact: ArtifactVersion;
+  facts?: DatasetFacts;
+  validations: ValidationCheck[];
+}
+
+/** OpenLineage jobs, runs and datasets as the Marquez-compatible API answers them (docs/lineage.md). */
+export interface MqId {
+  namespace: string;
+  name: string;
+}
+
+export interface MqRun {
+  id: string;
+  state: string;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  inputDatasetVersions: { datasetVersionId: { namespace: string; name: string; version: string } }[];
+  outputDatasetVersions: { datasetVersionId: { namespace: string; name: string; version: string } }[];
+}
+
+export interface MqJob {
+  id: MqId;
+  type: string;
+  name: string;
+  namespace: string;
+  inputs: MqId[];
+  outputs: MqId[];
+  location?: string;
+  description?: string;
+  latestRun?: MqRun;
+}
+
+export interface MqDataset {
+  id: MqId;
+  name: string;
+  namespace: string;
+  fields: { name: string; type?: string; description?: string }[];
+  facets: Record<string, unknown>;
+  currentVersion: string;
+  lastModifiedAt?: string;
+  description?: string;
 }
 
 export interface ManifestEntry {
@@ -332,6 +403,7 @@ async function send<T>(method: string, path: string, query?: Query, body?: unkno
     throw new ApiError(0, 'UNREACHABLE', 'the Lineage server did not answer; is it running?');
   }
   if (!res.ok) return fail(res);
+  if (res.status === 204) return undefined as T; // a delete answers with no body
   return (await res.json()) as T;
 }
 
@@ -368,19 +440,46 @@ export function mlflowFileUrl(rootUri: string, path: string): string | null {
 
 const seg = encodeURIComponent;
 
+/**
+ * Whether the server accepts a credential not kept yet (the login form checks before remembering it): any read the
+ * server authenticates; 401 means wrong, 403 means right but without a role on the project.
+ */
+async function accepts(authorization: string): Promise<boolean> {
+  let res: Response;
+  try {
+    res = await fetch(url('/projects'), { headers: { Accept: 'application/json', Authorization: authorization } });
+  } catch {
+    throw new ApiError(0, 'UNREACHABLE', 'The Lineage server did not answer; is it running?');
+  }
+  return res.status !== 401;
+}
+
 export const api = {
+  accepts,
   projects: () => get<{ projects: Project[] }>('/projects'),
   experiments: (q: { project: string; nameContains?: string; lifecycle?: string; limit?: number; pageToken?: string }) =>
     get<{ experiments: Experiment[]; nextPageToken?: string }>('/experiments', q),
   experiment: (id: string) => get<Experiment>(`/experiments/${seg(id)}`),
+  /** The param, metric and tag keys of an experiment's runs (the filter box completes them). */
+  experimentFields: (id: string) => get<{ params: string[]; metrics: string[]; tags: string[] }>(`/experiments/${seg(id)}/fields`),
+  /** The commonest values of one param or tag in an experiment, starting with `prefix`. */
+  fieldValues: (id: string, kind: 'param' | 'tag', key: string, prefix: string) =>
+    get<{ values: string[] }>(`/experiments/${seg(id)}/fields/values`, { kind, key, prefix, limit: 12 }),
   runs: (q: Query) => get<{ runs: Run[]; nextPageToken?: string }>('/runs', q),
   /** The query language (docs/query.md): filter, repeated orderBy, keyset paging by token. */
   searchRuns: (q: { experimentId: string; filter?: string; orderBy?: string[]; limit: number; pageToken?: string }) =>
     get<{ runs: Run[]; nextPageToken?: string }>('/search/runs', q),
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
+  renameRun: (id: string, name: string) => send<Run>('PATCH', `/runs/${seg(id)}`, undefined, { name }),
+  setRunTag: (id: string, key: string, value: string) => send<unknown>('POST', `/runs/${seg(id)}/tags`, undefined, { key, value }),
+  /** Tag keys may hold '/': each segment is encoded on its own (the route takes the rest of the path). */
+  deleteRunTag: (id: string, key: string) => send<void>('DELETE', `/runs/${seg(id)}/tags/${key.split('/').map(seg).join('/')}`),
   mlflowFiles,
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
+  /** One metric of many runs (up to 1,000), each downsampled to `maxPoints`, in one request: the runs chart panel. */
+  histories: (runIds: string[], key: string, maxPoints: number) =>
+    send<{ key: string; series: RunSeries[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints }),
   // Artifacts and models are named within a project: every read by name says which.
   artifacts: (q: Query & { project: string }) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
   versions: (project: string, name: string) =>
@@ -388,6 +487,8 @@ export const api = {
   version: (project: string, name: string, ref: string) => get<ArtifactVersion>(`/artifacts/${seg(name)}/versions/${seg(ref)}`, { project }),
   manifest: (project: string, name: string, ref: string) =>
     get<{ digest: string; files: ManifestEntry[] }>(`/artifacts/${seg(name)}/versions/${seg(ref)}/manifest`, { project }),
+  /** A dataset version's recorded facts and validations (404 when the artifact is not a dataset). */
+  dataset: (project: string, name: string, ref: string) => get<DatasetVersion>(`/datasets/${seg(name)}/versions/${seg(ref)}`, { project }),
   aliasHistory: (project: string, name: string) => get<{ changes: AliasChange[] }>(`/artifacts/${seg(name)}/aliases/history`, { project }),
   contentUrl: (project: string, name: string, ref: string, path?: string, format?: string) =>
     url(`/artifacts/${seg(name)}/versions/${seg(ref)}/content`, { project, path, format }),
@@ -397,12 +498,25 @@ export const api = {
   /** `artifact` is an id or name@version (looked up in `project`). */
   impact: (project: string, artifact: string) => get<Impact>('/lineage/impact', { project, artifact }),
 
+  job: (project: string, ns: string, job: string) => get<MqJob>(`/namespaces/${seg(ns)}/jobs/${seg(job)}`, { project }),
+  jobRuns: (project: string, ns: string, job: string) =>
+    get<{ runs: MqRun[]; totalCount: number }>(`/namespaces/${seg(ns)}/jobs/${seg(job)}/runs`, { project, limit: 100 }),
+  openLineageDataset: (project: string, ns: string, name: string) => get<MqDataset>(`/namespaces/${seg(ns)}/datasets/${seg(name)}`, { project }),
+
   models: (q: Query & { project: string }) => get<{ models: Model[]; nextPageToken?: string }>('/models', q),
   model: (project: string, name: string) => get<Model>(`/models/${seg(name)}`, { project }),
   modelVersions: (project: string, name: string, q: Query) =>
     get<{ versions: ModelVersion[]; nextPageToken?: string }>(`/models/${seg(name)}/versions`, { ...q, project }),
   modelHistory: (project: string, name: string) => get<{ changes: RegistryChange[] }>(`/models/${seg(name)}/history`, { project }),
   promotions: (q: Query & { project: string }) => get<{ requests: Promotion[]; nextPageToken?: string }>('/promotions', q),
+  /** Files a promotion request: the version to an alias or to a stage (an approver decides on the Approvals page). */
+  requestPromotion: (project: string, model: string, body: { version: number; alias?: string; stage?: string; comment?: string }, actingAs?: string) =>
+    send<Promotion>('POST', `/models/${seg(model)}/promotions`, { project }, body, actingAs),
+  /** Moves an alias at once (approver role; a model with approvers lets only them). */
+  setModelAlias: (project: string, model: string, alias: string, version: number, actingAs?: string) =>
+    send<unknown>('PUT', `/models/${seg(model)}/aliases/${seg(alias)}`, { project }, { version }, actingAs),
+  transitionStage: (project: string, model: string, version: number, stage: string, actingAs?: string) =>
+    send<unknown>('POST', `/models/${seg(model)}/versions/${version}/stage`, { project }, { stage }, actingAs),
   decide: (id: string, approve: boolean, comment: string, actingAs?: string) =>
     send<Promotion>('POST', `/promotions/${seg(id)}/${approve ? 'approve' : 'reject'}`, undefined, comment ? { comment } : {}, actingAs),
   deployments: (q: Query & { project: string }) => get<{ deployments: Deployment[]; nextPageToken?: string }>('/deployments', q),

@@ -10,6 +10,7 @@
 import uPlot from 'uplot';
 import { api, num, type HistoryPoint } from './api';
 import { fmtValue, h } from './dom';
+import { themeColour } from './theme';
 
 export const palette = [
   '#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d',
@@ -103,6 +104,9 @@ function relativeLabel(s: number): string {
   return `${Number((s / 3600).toFixed(1))}h`;
 }
 
+/** Above this many series the legend (a row per series) gives way to one line naming the curve under the cursor. */
+export const legendMax = 20;
+
 const xLabel: Record<XMode, string> = { step: 'step', wall: 'time', relative: 'time since start' };
 
 /** Several series on one x axis (x values merged; gaps where a series has no point). */
@@ -126,6 +130,26 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
   // A series of one or a few points is drawn as dots: a line needs two points, and uPlot draws none for one.
   const sparse = series.map((s) => s.points.length <= 3);
   const el = h('div', { class: 'chart' });
+  // The canvas cannot follow CSS: the theme's colours are read when the chart is drawn.
+  const axisText = themeColour('--fg') || '#111827';
+  const gridLine = themeColour('--line') || '#e5e7eb';
+  const legend = series.length <= legendMax;
+  const hover = h('div', { class: 'chart-hover muted small', 'data-testid': 'chart-hover' });
+  const xText = (v: number) => (view.x === 'step' ? String(v) : view.x === 'relative' ? relativeLabel(v) : new Date(v * 1000).toLocaleString('en-GB'));
+  /** Without a legend: the series whose point at the cursor's x is nearest the cursor, with its value. */
+  const nearest = (u: uPlot) => {
+    const { idx, top } = u.cursor;
+    let best = -1;
+    let dist = Infinity;
+    if (idx != null && top != null && top >= 0)
+      for (let i = 1; i < u.series.length; i++) {
+        const v = u.data[i][idx];
+        if (v == null) continue;
+        const d = Math.abs(u.valToPos(v, 'y') - top);
+        if (d < dist) [best, dist] = [i, d];
+      }
+    hover.textContent = best < 0 ? '' : `${series[best - 1].label} · ${xLabel[view.x]} ${xText(u.data[0][idx!])} · ${fmtValue(u.data[best][idx!]!)}`;
+  };
   const ticks = (axis: 'x' | 'y') => (_u: uPlot, splits: (number | null)[]) => {
     let labels: string[];
     if (axis === 'y' || view.x === 'step') labels = tickLabels(splits);
@@ -146,14 +170,14 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
         },
         y: view.log ? { distr: 3, log: 10 } : {},
       },
-      legend: { show: true, live: true },
+      legend: { show: legend, live: true },
       cursor: { drag: { x: true, y: false }, sync: o.sync ? { key: o.sync } : undefined },
       axes: [
-        { label: xLabel[view.x], values: ticks('x') },
-        { values: ticks('y'), size: 64 },
+        { label: xLabel[view.x], values: ticks('x'), stroke: axisText, grid: { stroke: gridLine }, ticks: { stroke: gridLine } },
+        { values: ticks('y'), size: 64, stroke: axisText, grid: { stroke: gridLine }, ticks: { stroke: gridLine } },
       ],
       series: [
-        { label: xLabel[view.x], value: (_u, v) => (v == null ? '—' : view.x === 'step' ? String(v) : view.x === 'relative' ? relativeLabel(v) : new Date(v * 1000).toLocaleString('en-GB')) },
+        { label: xLabel[view.x], value: (_u, v) => (v == null ? '—' : xText(v)) },
         ...series.map((s, i) => ({
           label: s.label,
           stroke: s.colour ?? palette[i % palette.length],
@@ -164,6 +188,7 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
         })),
       ],
       hooks: {
+        setCursor: legend ? [] : [nearest],
         setScale: [
           (u, key) => {
             if (key !== 'x') return;
@@ -176,6 +201,7 @@ export function lineChart(series: Series[], widthOrOptions: number | ChartOption
     [xs, ...ys] as uPlot.AlignedData,
     el,
   );
+  if (!legend) el.append(hover);
   return { el, plot };
 }
 

@@ -10,6 +10,7 @@ import { runPage } from './pages/run';
 import { comparePage } from './pages/compare';
 import { artifactsPage, artifactPage } from './pages/artifacts';
 import { lineagePage } from './pages/lineage';
+import { jobPage } from './pages/jobs';
 import { approvalsPage, modelPage, modelsPage } from './pages/registry';
 import { deploymentsPage } from './pages/deployments';
 import { dashboardsPage } from './pages/dashboards';
@@ -17,14 +18,10 @@ import { auditPage } from './pages/audit';
 import { loginView } from './pages/login';
 import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
+import type { PageContext } from './page';
+import { setUpTheme } from './theme';
 import { inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
 
-export interface PageContext {
-  root: HTMLElement;
-  params: URLSearchParams;
-  /** True while this page is still the one shown (navigations cancel older pages' late renders). */
-  alive: () => boolean;
-}
 
 type Page = (ctx: PageContext, ...parts: string[]) => Promise<void> | void;
 
@@ -37,6 +34,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/artifacts\/?$/, artifactsPage, 'artifacts'],
   [/^\/artifacts\/([^/]+)$/, artifactPage, 'artifacts'],
   [/^\/lineage$/, lineagePage, 'lineage'],
+  [/^\/jobs\/([^/]+)\/([^/]+)$/, jobPage, 'lineage'],
   [/^\/models\/?$/, modelsPage, 'models'],
   [/^\/models\/([^/]+)$/, modelPage, 'models'],
   [/^\/approvals$/, approvalsPage, 'approvals'],
@@ -161,6 +159,8 @@ document.addEventListener('click', (e) => {
   go(href);
 });
 window.addEventListener('popstate', () => void render());
+// A theme change redraws the page: charts painted on canvases took the old colours.
+setUpTheme(document.getElementById('theme'), () => void render());
 // Any 401: the page being shown is dropped (its late answers too) and the login page takes its place; a stale
 // credential (revoked, expired) is forgotten first. Several requests failing together show one form.
 window.addEventListener(unauthenticatedEvent, () => {

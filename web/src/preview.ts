@@ -2,7 +2,7 @@
 // bytes are (images by magic number, JSON pretty-printed, CSV/TSV as a table, other UTF-8 as text).
 
 import { api, fetchHead, mlflowFileUrl, objectUrl, signedIn, type ArtifactVersion, type MlflowFile } from './api';
-import { bytes, clear, errorLine, h, loading } from './dom';
+import { bytes, clear, errorLine, fmtValue, h, loading } from './dom';
 
 const previewBytes = 256 * 1024;
 const csvRows = 200;
@@ -38,6 +38,21 @@ function splitCsv(line: string, sep: string): string[] {
   return out;
 }
 
+/** Per-column facts of the rows read: numbers get min, max and mean; any column its missing and distinct counts. */
+function columnStats(values: string[]): { numeric: boolean; text: string } {
+  const present = values.filter((v) => v.trim() !== '');
+  const nums = present.map(Number);
+  const numeric = present.length > 0 && nums.every((n) => Number.isFinite(n));
+  const missing = values.length - present.length;
+  const parts: string[] = [];
+  if (numeric) {
+    const mean = nums.reduce((a, b) => a + b, 0) / nums.length;
+    parts.push(`min ${fmtValue(Math.min(...nums))}`, `max ${fmtValue(Math.max(...nums))}`, `mean ${fmtValue(mean)}`);
+  } else parts.push(`${new Set(present).size} distinct`);
+  if (missing) parts.push(`${missing} empty`);
+  return { numeric, text: parts.join(' · ') };
+}
+
 function csvTable(text: string, sep: string, truncated: boolean): HTMLElement | null {
   const lines = text.split(/\r?\n/);
   if (truncated) lines.pop(); // the last line may be cut
@@ -46,16 +61,25 @@ function csvTable(text: string, sep: string, truncated: boolean): HTMLElement | 
   const rows = lines.slice(0, csvRows + 1).map((l) => splitCsv(l, sep));
   const width = rows[0].length;
   if (width < 2 || rows.some((r) => r.length !== width)) return null;
+  const body = rows.slice(1);
+  const stats = rows[0].map((_, c) => columnStats(body.map((r) => r[c])));
+  const total = lines.length - 1;
+  // How many rows the file has is known only when the preview read it whole.
+  const shown = truncated
+    ? `showing the first ${body.length.toLocaleString('en')} rows (the file is larger than the preview)`
+    : `showing ${body.length.toLocaleString('en')} of ${total.toLocaleString('en')} rows`;
   return h(
     'div',
     { class: 'table-wrap' },
+    h('p', { class: 'muted small', 'data-testid': 'csv-rows' }, shown),
     h(
       'table',
       { class: 'grid csv', 'data-testid': 'csv-preview' },
-      h('thead', null, h('tr', null, rows[0].map((c) => h('th', null, c)))),
-      h('tbody', null, rows.slice(1).map((r) => h('tr', null, r.map((c) => h('td', null, c))))),
+      h('thead', null,
+        h('tr', null, rows[0].map((c, i) => h('th', { class: stats[i].numeric ? 'num' : '' }, c))),
+        h('tr', { class: 'stats', 'data-testid': 'csv-stats' }, stats.map((st) => h('td', { class: `muted small${st.numeric ? ' num' : ''}` }, st.text)))),
+      h('tbody', null, body.map((r) => h('tr', null, r.map((c, i) => h('td', { class: stats[i].numeric ? 'num' : '' }, c))))),
     ),
-    lines.length > csvRows + 1 || truncated ? h('p', { class: 'muted small' }, `first ${rows.length - 1} rows`) : null,
   );
 }
 

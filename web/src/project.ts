@@ -17,7 +17,7 @@ let current = defaultProject;
  * in the project) and one artifact or model by name. Runs, experiments by id and compare belong to their
  * entities' projects; the audit log spans every project.
  */
-const scoped = /^\/(?:experiments\/?|artifacts(?:\/[^/]+)?\/?|models(?:\/[^/]+)?\/?|approvals|deployments|dashboards|lineage)?$/;
+const scoped = /^\/(?:experiments\/?|artifacts(?:\/[^/]+)?\/?|models(?:\/[^/]+)?\/?|approvals|deployments|dashboards|lineage|jobs\/[^/]+\/[^/]+)?$/;
 
 export function project(): string {
   return current;

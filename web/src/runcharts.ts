@@ -3,17 +3,20 @@
 // per run as bars, or a scatter of any two columns (metric against param, metric against metric…). It
 // plots exactly the runs of the table, so the table's filter, sort and page apply to it.
 
-import { api, num, type MetricHistory, type Run } from './api';
+import { api, num, type RunSeries, type Run } from './api';
 import { defaultView, lineChart, palette, viewControls, type ChartView } from './charts';
 import { errorLine, fmtValue, h, loading, svg } from './dom';
 
-/** Points per curve: the panel draws many runs at once, each about a pixel per point. */
-const curvePoints = 500;
-/** Histories requested at once (the server answers each in a few ms; more in flight only queue). */
-const parallel = 6;
-/** Curves drawn at most: one request per run, so a 1,000-run page plots its first 100 (tick runs to choose others). */
-export const maxCurves = 100;
+/** Curves drawn at most: the server's limit for one many-run history request, and the table's largest page. */
+export const maxCurves = 1000;
 
+/**
+ * Points asked per curve: about one per pixel for a few runs, fewer as curves pile up (1,000 overlaid curves of
+ * 250 points each already cover every pixel), so 1,000 runs are one request of 250,000 points and one draw.
+ */
+export function pointsPerCurve(runs: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(250_000 / Math.max(1, runs))));
+}
 
 /** A colour per run: the palette first, then hues spread by the golden angle, so 50 runs never repeat one. */
 export function runColour(i: number): string {
@@ -38,18 +41,6 @@ function fieldValue(r: Run, f: Field): number | undefined {
   const m = r.metrics.find((x) => x.key === f.key);
   const n = m ? num(m.value) : NaN;
   return Number.isFinite(n) ? n : undefined;
-}
-
-async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }));
-  return out;
 }
 
 /** Numeric axis ticks for the SVG charts: five, in the shared number format. */
@@ -142,7 +133,8 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     h('div', { class: 'toolbar' }, h('label', null, 'Metric ', metricSel), modeSel, xSel, note),
     controls,
     body);
-  const cache = new Map<string, Promise<MetricHistory>>();
+  /** Series fetched or being fetched, by run, metric and points asked: ticking runs or redrawing refetches nothing. */
+  const cache = new Map<string, Promise<RunSeries | undefined>>();
   let generation = 0;
 
   const fields = (): { metrics: string[]; params: string[] } => {
@@ -196,23 +188,28 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     if (having.length > maxCurves) note.textContent += ` · curves of the first ${maxCurves} of ${having.length} with ${key}; tick runs to choose`;
     body.replaceChildren(loading());
     const started = performance.now();
-    inBatches(withMetric, ({ r }) => {
-      const id = `${r.runId}\u0000${key}`;
-      if (!cache.has(id)) cache.set(id, api.history(r.runId, key, curvePoints));
-      return cache.get(id)!;
-    })
-      .then((hs) => {
+    const points = pointsPerCurve(withMetric.length);
+    const id = (runId: string) => `${runId}\u0000${key}\u0000${points}`;
+    // One request for every curve not fetched before (a request per run made 1,000 runs cost 1,000 round trips).
+    const missing = withMetric.map(({ r }) => r.runId).filter((runId) => !cache.has(id(runId)));
+    if (missing.length) {
+      const byRun = api.histories(missing, key, points).then((a) => new Map(a.series.map((s) => [s.runId, s])));
+      missing.forEach((runId) => cache.set(id(runId), byRun.then((m) => m.get(runId))));
+      byRun.catch(() => missing.forEach((runId) => cache.delete(id(runId)))); // a failed request is asked again next time
+    }
+    Promise.all(withMetric.map(({ r }) => cache.get(id(r.runId))!))
+      .then((found) => {
         if (gen !== generation) return;
-        const series = hs.map((hist, j) => ({ label: labels[withMetric[j].i], points: hist.points, origin: withMetric[j].r.startTime, colour: runColour(withMetric[j].i) }));
+        const series = withMetric.map(({ r, i }, j) => ({ label: labels[i], points: found[j]?.points ?? [], origin: r.startTime, colour: runColour(i) }));
         if (series.length === 0) {
           body.replaceChildren(h('p', { class: 'muted' }, `No shown run has ${key}.`));
           return;
         }
         const { el } = lineChart(series, { width, height: 300, view });
-        body.replaceChildren(h('figure', {
-          class: 'panel metric', 'data-kind': 'curves', 'data-metric': key, 'data-series': series.length,
-          'data-render-ms': Math.round(performance.now() - started),
-        }, el));
+        const figure = h('figure', { class: 'panel metric', 'data-kind': 'curves', 'data-metric': key, 'data-series': series.length, 'data-points-per-curve': points }, el);
+        body.replaceChildren(figure);
+        // Drawn: uPlot paints its canvas before the next frame.
+        requestAnimationFrame(() => (figure.dataset.renderMs = String(Math.round(performance.now() - started))));
       })
       .catch((err) => gen === generation && body.replaceChildren(errorLine(err)));
   };

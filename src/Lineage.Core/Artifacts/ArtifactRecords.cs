@@ -78,6 +78,7 @@ public sealed record ArtifactQuery(
     IReadOnlyDictionary<string, string>? Metadata = null,
     LifecycleFilter Lifecycle = LifecycleFilter.Active,
     int Limit = 100,
-    string? PageToken = null);
+    string? PageToken = null,
+    bool LatestOnly = false);
 
 public sealed record RetentionPolicy(string Project, string Scope, string Target, int? KeepLast, int? KeepDays);

@@ -85,5 +85,14 @@ public sealed record BatchResponse(int Metrics, int Params, int Tags);
 public sealed record HistoryPointDto(double Value, long Step, long Timestamp);
 public sealed record MetricHistoryResponse(string Key, List<HistoryPointDto> Points, string? NextPageToken, long? TotalPoints = null);
 
+/// <summary><c>POST /api/v1/runs/metrics/history</c>: one metric of many runs, downsampled, for a chart across runs.</summary>
+public sealed record MetricHistoriesRequest(string? Key, List<string>? RunIds, int? MaxPoints = null);
+public sealed record RunSeriesDto(string RunId, List<HistoryPointDto> Points, long TotalPoints);
+public sealed record MetricHistoriesResponse(string Key, List<RunSeriesDto> Series);
+
+/// <summary><c>GET /api/v1/experiments/{id}/fields</c> and <c>…/fields/values</c>: what the runs search box completes.</summary>
+public sealed record ExperimentFieldsResponse(IReadOnlyList<string> Params, IReadOnlyList<string> Metrics, IReadOnlyList<string> Tags);
+public sealed record FieldValuesResponse(string Kind, string Key, IReadOnlyList<string> Values);
+
 /// <summary><c>/health</c> and <c>/ready</c>. On <c>/ready</c> only server admins get more than <see cref="Status"/>.</summary>
 public sealed record HealthResponse(string Status, string? Version = null, string? Database = null, IReadOnlyDictionary<string, string>? Checks = null);

@@ -47,6 +47,12 @@ public readonly record struct MetricPoint(string Key, double Value, long Step, l
 /// <summary>A point of a series whose key is known from context (history reads).</summary>
 public readonly record struct SeriesPoint(double Value, long Step, long Timestamp);
 
+/// <summary>The keys used in an experiment's runs, each list sorted.</summary>
+public sealed record ExperimentFields(IReadOnlyList<string> Params, IReadOnlyList<string> Metrics, IReadOnlyList<string> Tags);
+
+/// <summary>One run's series of a metric as a chart draws it (downsampled), with how many points it has in all.</summary>
+public sealed record RunSeries(string RunId, IReadOnlyList<SeriesPoint> Points, long TotalPoints);
+
 public sealed record Run(
     RunInfo Info,
     IReadOnlyDictionary<string, string> Params,

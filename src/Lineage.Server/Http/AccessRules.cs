@@ -121,6 +121,8 @@ public static class AccessRules
         GET    /api/v1/experiments/                                                  reader any
         GET    /api/v1/experiments/by-name                                           reader
         GET    /api/v1/experiments/{id}                                              reader experiment:id
+        GET    /api/v1/experiments/{id}/fields                                       reader experiment:id
+        GET    /api/v1/experiments/{id}/fields/values                                reader experiment:id
         GET    /api/v1/feature-sets/{name}/versions/{reference}                      reader
         GET    /api/v1/features/{name}/usage                                         reader any
         GET    /api/v1/jobs/runs/{id}                                                reader openlineage-run:id
@@ -266,6 +268,7 @@ public static class AccessRules
         POST   /api/v1/promotions/{id}/approve                                       approver promotion:id
         POST   /api/v1/promotions/{id}/reject                                        approver promotion:id
         POST   /api/v1/runs/                                                         writer experiment:experimentId
+        POST   /api/v1/runs/metrics/history                                          reader read any
         POST   /api/v1/runs/{runId}/batch                                            writer run:runId
         POST   /api/v1/runs/{runId}/inputs                                           writer run:runId
         POST   /api/v1/runs/{runId}/metrics                                          writer run:runId

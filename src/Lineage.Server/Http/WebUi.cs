@@ -43,15 +43,18 @@ public static class WebUi
         return Reserved.Any(p => path.StartsWithSegments(p));
     }
 
-    /// <summary>The UI's routes whose last segment is a user-chosen name (web/src/main.ts): <c>/artifacts/{name}</c> and the like.</summary>
-    private static readonly string[] NamedPages = ["/artifacts", "/models", "/runs", "/experiments"];
+    /// <summary>
+    /// The UI's routes whose last segment is a user-chosen name (web/src/main.ts), with how many segments follow the
+    /// prefix: <c>/artifacts/{name}</c> and the like, and <c>/jobs/{namespace}/{job}</c> (OpenLineage jobs).
+    /// </summary>
+    private static readonly (string Prefix, int Segments)[] NamedPages = [("/artifacts", 1), ("/models", 1), ("/runs", 1), ("/experiments", 1), ("/jobs", 2)];
 
     private static bool NamedPage(PathString path)
     {
         var value = path.Value ?? "";
-        // Exactly one segment under the route: /artifacts/reviews.csv, never /artifacts/a/b.js.
-        return NamedPages.Any(p => path.StartsWithSegments(p, out var rest)
-                                   && rest.Value is { Length: > 1 } r && r.IndexOf('/', 1) < 0)
+        // Exactly that many segments under the route: /artifacts/reviews.csv, never /artifacts/a/b.js.
+        return NamedPages.Any(p => path.StartsWithSegments(p.Prefix, out var rest)
+                                   && rest.Value is { Length: > 1 } r && r.Count(c => c == '/') == p.Segments && !r.Contains("//", StringComparison.Ordinal))
                && !value.Contains("..", StringComparison.Ordinal);
     }
 

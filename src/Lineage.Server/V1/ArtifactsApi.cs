@@ -54,8 +54,14 @@ public static class ArtifactsApi
                 var q = ctx.Request;
                 var metadata = q.Query.Where(kv => kv.Key.StartsWith("metadata.", StringComparison.Ordinal))
                     .ToDictionary(kv => kv.Key["metadata.".Length..], kv => kv.Value.ToString());
+                var latest = q.QueryText("latest") switch
+                {
+                    null or "false" => false,
+                    "true" => true,
+                    var other => throw LineageException.Invalid("latest", $"'latest' must be true or false, got '{other}'"),
+                };
                 var page = await store.ListAsync(new ArtifactQuery(q.QueryText("project"), q.QueryText("name"), q.QueryText("type"), metadata,
-                    Validate.Lifecycle(q.QueryText("lifecycle")), Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken")));
+                    Validate.Lifecycle(q.QueryText("lifecycle")), Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"), latest));
                 return List(page);
             })
             .Produces<ArtifactListResponse>();

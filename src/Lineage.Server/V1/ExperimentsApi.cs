@@ -49,6 +49,23 @@ public static class ExperimentsApi
                 Ok(await store.GetExperimentAsync(Validate.ExperimentId(id, "id"))))
             .Produces<ExperimentDto>();
 
+        // What the runs search box completes: the keys of the experiment's runs, then the values of one key.
+        group.MapGet("/{id}/fields", async (string id, TrackingStore store) =>
+            {
+                var f = await store.GetExperimentFieldsAsync(Validate.ExperimentId(id, "id"));
+                return Results.Json(new ExperimentFieldsResponse(f.Params, f.Metrics, f.Tags), LineageJson.Default.ExperimentFieldsResponse);
+            })
+            .Produces<ExperimentFieldsResponse>();
+
+        group.MapGet("/{id}/fields/values", async (string id, HttpContext ctx, TrackingStore store) =>
+            {
+                var kind = ctx.Request.QueryText("kind") ?? throw LineageException.Invalid("kind", "query parameter 'kind' is required (param or tag)");
+                var key = ctx.Request.QueryText("key") ?? throw LineageException.Invalid("key", "query parameter 'key' is required");
+                var values = await store.GetFieldValuesAsync(Validate.ExperimentId(id, "id"), kind, key, ctx.Request.QueryText("prefix"), ctx.Request.QueryInt("limit"));
+                return Results.Json(new FieldValuesResponse(kind, key, values), LineageJson.Default.FieldValuesResponse);
+            })
+            .Produces<FieldValuesResponse>();
+
         group.MapPatch("/{id}", async (string id, HttpContext ctx, TrackingStore store) =>
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.UpdateExperimentRequest);

@@ -12,6 +12,9 @@ namespace Lineage.Server.V1;
 
 public static class RunsApi
 {
+    /// <summary>Points per run when a many-run history request does not say (1,000 runs × 1,000 is the cap).</summary>
+    private const int DefaultChartPoints = 1_000;
+
     public static RouteGroupBuilder MapRuns(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/runs").WithTags("Runs");
@@ -107,6 +110,19 @@ public static class RunsApi
                 return Results.Json(new BatchResponse(result.Metrics, result.Params, result.Tags), LineageJson.Default.BatchResponse);
             })
             .Accepts<BatchRequest>("application/json").Produces<BatchResponse>();
+
+        // Many runs' histories of one metric in one request (the runs table's chart panel): a read sent as POST
+        // because 1,000 run ids do not fit in a URL.
+        group.MapPost("/metrics/history", async (HttpContext ctx, TrackingStore store) =>
+            {
+                var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.MetricHistoriesRequest);
+                var key = body.Key ?? throw LineageException.Invalid("key", "'key' is required");
+                var series = await store.GetMetricHistoriesDownsampledAsync(body.RunIds, key, body.MaxPoints ?? DefaultChartPoints);
+                return Results.Json(new MetricHistoriesResponse(key, series.Select(r => new RunSeriesDto(r.RunId,
+                        r.Points.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), r.TotalPoints)).ToList()),
+                    LineageJson.Default.MetricHistoriesResponse);
+            })
+            .Accepts<MetricHistoriesRequest>("application/json").Produces<MetricHistoriesResponse>();
 
         group.MapGet("/{runId}/metrics/history", async (string runId, HttpContext ctx, TrackingStore store) =>
             {

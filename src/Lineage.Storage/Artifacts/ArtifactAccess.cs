@@ -79,8 +79,17 @@ internal static class ArtifactAccess
         sql.Append(s.Visible("n.project_id"));
         if (q.Name is not null) { sql.Append(" AND n.name = @name"); args.Add("name", q.Name); }
         if (q.Type is not null) { sql.Append(" AND v.type = @type"); args.Add("type", q.Type); }
-        if (q.Lifecycle == LifecycleFilter.Active) sql.Append(" AND v.lifecycle = 'active'");
-        else if (q.Lifecycle == LifecycleFilter.Deleted) sql.Append(" AND v.lifecycle <> 'active'");
+        var lifecycle = q.Lifecycle switch
+        {
+            LifecycleFilter.Active => " AND {0}.lifecycle = 'active'",
+            LifecycleFilter.Deleted => " AND {0}.lifecycle <> 'active'",
+            _ => "",
+        };
+        sql.Append(string.Format(lifecycle, "v"));
+        // One row per name: its highest version among those the other filters let through (the list grouped by name).
+        if (q.LatestOnly)
+            sql.Append(" AND v.version = (SELECT MAX(l.version) FROM artifact_versions l WHERE l.name_id = v.name_id")
+                .Append(q.Type is not null ? " AND l.type = @type" : "").Append(string.Format(lifecycle, "l")).Append(')');
         var i = 0;
         foreach (var (key, value) in q.Metadata ?? new Dictionary<string, string>())
         {

@@ -180,6 +180,20 @@ internal sealed class MetricAccess
         return (points, null);
     }
 
+    /// <summary>The whole history of one metric in several runs (internal ids), each in logged order: one query.</summary>
+    public static async Task<Dictionary<long, List<SeriesPoint>>> HistoriesAsync(DbSession s, IReadOnlyList<long> runIds, long keyId)
+    {
+        var result = new Dictionary<long, List<SeriesPoint>>(runIds.Count);
+        await foreach (var chunk in s.Connection.QueryUnbufferedAsync<RunChunkRow>(
+                           $"SELECT run_id, seq, data FROM metric_chunks WHERE key_id = @keyId AND {s.Dialect.InSet("run_id", "runIds")} ORDER BY run_id, seq",
+                           new { keyId, runIds = s.Dialect.Set(runIds) }, s.Transaction))
+        {
+            if (!result.TryGetValue(chunk.RunId, out var points)) result[chunk.RunId] = points = [];
+            MetricChunkCodec.Decode(chunk.Data, points);
+        }
+        return result;
+    }
+
     private static byte[] Concat(byte[] a, byte[] b)
     {
         var result = new byte[a.Length + b.Length];

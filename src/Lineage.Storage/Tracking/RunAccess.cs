@@ -31,6 +31,15 @@ internal static class RunAccess
     public static Task<RunRow?> FindAsync(DbSession s, string uuid) =>
         s.Connection.QueryFirstOrDefaultAsync<RunRow>($"{SelectRun} WHERE r.uuid = @uuid{s.Visible(ProjectOfRun)}", new { uuid }, s.Transaction);
 
+    /// <summary>Internal ids of the runs with these uuids that exist and the caller may read.</summary>
+    public static async Task<Dictionary<string, long>> IdsOfAsync(DbSession s, IReadOnlyList<string> uuids)
+    {
+        var rows = await s.Connection.QueryAsync<(string Uuid, long Id)>(
+            $"SELECT r.uuid, r.id FROM runs r WHERE {s.Dialect.InSet("r.uuid", "uuids")}{s.Visible(ProjectOfRun)}",
+            new { uuids = s.Dialect.Set(uuids) }, s.Transaction);
+        return rows.ToDictionary(r => r.Uuid, r => r.Id, StringComparer.Ordinal);
+    }
+
     public static async Task<RunRow> RequireAsync(DbSession s, string uuid) =>
         await FindAsync(s, uuid) ?? throw LineageException.NotFound($"run with id '{uuid}' does not exist");
 

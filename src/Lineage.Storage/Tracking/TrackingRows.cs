@@ -104,6 +104,13 @@ internal sealed class ChunkRow
     public byte[] Data { get; set; } = [];
 }
 
+internal sealed class RunChunkRow
+{
+    public long RunId { get; set; }
+    public long Seq { get; set; }
+    public byte[] Data { get; set; } = [];
+}
+
 internal static class Rows
 {
     public static Lifecycle ParseLifecycle(string value) => value == "deleted" ? Lifecycle.Deleted : Lifecycle.Active;

@@ -365,6 +365,78 @@ public sealed class TrackingStore(Database db)
         });
     }
 
+    /// <summary>Most runs one <see cref="GetMetricHistoriesDownsampledAsync"/> reads (the runs table's largest page).</summary>
+    public const int MaxHistoriesRuns = 1_000;
+
+    /// <summary>Most points one <see cref="GetMetricHistoriesDownsampledAsync"/> returns: runs × maxPoints.</summary>
+    public const int MaxHistoriesPoints = 1_000_000;
+
+    /// <summary>
+    /// One metric of many runs for a chart across runs: each run's series reduced like
+    /// <see cref="GetMetricHistoryDownsampledAsync"/>, all read in one transaction with one query over the chunks
+    /// (a request per run would cost 1,000 round trips for the runs table's largest page). Runs come back in the
+    /// order asked (a repeated id once); a run without the metric has an empty series. 404 names the first run that
+    /// does not exist or is not readable.
+    /// </summary>
+    public Task<IReadOnlyList<RunSeries>> GetMetricHistoriesDownsampledAsync(IReadOnlyList<string>? runIds, string key, int maxPoints)
+    {
+        if (runIds is null || runIds.Count == 0) throw LineageException.Invalid("runIds", "'runIds' must name at least one run");
+        if (runIds.Count > MaxHistoriesRuns)
+            throw LineageException.Invalid("runIds", $"'runIds' may name at most {MaxHistoriesRuns} runs, got {runIds.Count}");
+        var ids = runIds.Select((id, i) => Validate.RunId(id, $"runIds[{i}]")).Distinct(StringComparer.Ordinal).ToList();
+        Validate.Key(key, "key");
+        if (maxPoints < MetricDownsampling.MinPoints || maxPoints > MetricDownsampling.MaxPoints)
+            throw LineageException.Invalid("maxPoints",
+                $"'maxPoints' must be between {MetricDownsampling.MinPoints} and {MetricDownsampling.MaxPoints}, got {maxPoints}");
+        if ((long)maxPoints * ids.Count > MaxHistoriesPoints)
+            throw LineageException.Invalid("maxPoints",
+                $"{ids.Count} runs × maxPoints {maxPoints} is more than {MaxHistoriesPoints:N0} points; ask for fewer points per run");
+        return db.ReadAsync(async s =>
+        {
+            var rows = await RunAccess.IdsOfAsync(s, ids);
+            if (ids.FirstOrDefault(id => !rows.ContainsKey(id)) is { } missing)
+                throw LineageException.NotFound($"run with id '{missing}' does not exist");
+            var keyId = await _metrics.FindKeyIdAsync(s, key);
+            var series = keyId is null
+                ? new Dictionary<long, List<SeriesPoint>>()
+                : await MetricAccess.HistoriesAsync(s, rows.Values.ToList(), keyId.Value);
+            return (IReadOnlyList<RunSeries>)ids.Select(id =>
+            {
+                var points = series.GetValueOrDefault(rows[id]) ?? [];
+                return new RunSeries(id, MetricDownsampling.MinMax(points, maxPoints), points.Count);
+            }).ToList();
+        });
+    }
+
+    /// <summary>Keys listed at most per kind by <see cref="GetExperimentFieldsAsync"/>.</summary>
+    public const int MaxFieldKeys = 1_000;
+
+    /// <summary>The param, metric and tag keys of an experiment's active runs, sorted (for search completion).</summary>
+    public Task<ExperimentFields> GetExperimentFieldsAsync(long experimentId) =>
+        db.ReadAsync(async s =>
+        {
+            var experiment = await ExperimentAccess.RequireAsync(s, experimentId);
+            var (parameters, metrics, tags) = await FieldAccess.KeysAsync(s, experiment.Id, MaxFieldKeys);
+            return new ExperimentFields(parameters, metrics, tags);
+        });
+
+    /// <summary>
+    /// The commonest values of one param or tag in an experiment's active runs that start with
+    /// <paramref name="prefix"/>, most used first; never a sensitive one.
+    /// </summary>
+    public Task<IReadOnlyList<string>> GetFieldValuesAsync(long experimentId, string kind, string key, string? prefix, int? limit)
+    {
+        if (kind is not ("param" or "tag")) throw LineageException.Invalid("kind", $"'kind' must be 'param' or 'tag', got '{kind}'");
+        Validate.Key(key, "key");
+        var take = limit ?? 20;
+        if (take is < 1 or > 100) throw LineageException.Invalid("limit", $"'limit' must be between 1 and 100, got {take}");
+        return db.ReadAsync(async s =>
+        {
+            var experiment = await ExperimentAccess.RequireAsync(s, experimentId);
+            return (IReadOnlyList<string>)await FieldAccess.ValuesAsync(s, experiment.Id, kind == "tag", key, prefix ?? "", take);
+        });
+    }
+
     private static List<KeyValue> CheckTags(IReadOnlyDictionary<string, string>? tags)
     {
         var list = new List<KeyValue>();

@@ -6,7 +6,7 @@ using Lineage.Tests.Support;
 
 namespace Lineage.Tests.Api;
 
-/// <summary>GET …/metrics/history?maxPoints= and the min/max buckets behind it.</summary>
+/// <summary>GET …/metrics/history?maxPoints=, POST /api/v1/runs/metrics/history (many runs) and the min/max buckets behind them.</summary>
 public sealed class MetricDownsamplingTests
 {
     private static SeriesPoint P(long step, double value) => new(value, step, 1000 + step);
@@ -70,5 +70,70 @@ public sealed class MetricDownsamplingTests
         Assert.Contains("maxPoints", await bad.Content.ReadAsStringAsync());
         using var missing = await server.Http.GetAsync("/api/v1/runs/0123456789abcdef0123456789abcdef/metrics/history?key=loss&maxPoints=500");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> PostHistories(TestServer server, string json)
+    {
+        using var res = await server.Http.PostAsync("/api/v1/runs/metrics/history", new StringContent(json, Encoding.UTF8, "application/json"));
+        return (res.StatusCode, JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task many_runs_histories_come_back_downsampled_in_the_order_asked_from_one_request()
+    {
+        await using var server = await TestServer.StartAsync();
+        var runs = new List<string>();
+        for (var r = 0; r < 3; r++)
+        {
+            var run = await server.Client.CreateRunAsync(new Lineage.Core.Contracts.V1.CreateRunRequest("0", $"r{r}"));
+            runs.Add(run.RunId);
+            if (r == 2) continue;   // the third run has no loss
+            var metrics = string.Join(",", Enumerable.Range(0, 3_000).Select(s => $"{{\"key\":\"loss\",\"value\":{(s == 1_234 ? 100 + r : r + 1.0 / (s + 1))},\"step\":{s}}}"));
+            using var posted = await server.Http.PostAsync($"/api/v1/runs/{run.RunId}/batch", new StringContent($"{{\"metrics\":[{metrics}]}}", Encoding.UTF8, "application/json"));
+            posted.EnsureSuccessStatusCode();
+        }
+
+        var asked = new[] { runs[1], runs[2], runs[0], runs[1] };   // a repeated id comes back once
+        var (status, body) = await PostHistories(server, $$"""{"key":"loss","runIds":{{JsonSerializer.Serialize(asked)}},"maxPoints":100}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("loss", body.GetProperty("key").GetString());
+        var series = body.GetProperty("series").EnumerateArray().ToList();
+        Assert.Equal([runs[1], runs[2], runs[0]], series.Select(s => s.GetProperty("runId").GetString()));
+        foreach (var (s, r) in new[] { (series[0], 1), (series[2], 0) })
+        {
+            Assert.Equal(3_000, s.GetProperty("totalPoints").GetInt64());
+            var points = s.GetProperty("points").EnumerateArray().ToList();
+            Assert.InRange(points.Count, 2, 100);
+            // The spike survives the buckets; points are in step order.
+            Assert.Contains(points, p => p.GetProperty("step").GetInt64() == 1_234 && p.GetProperty("value").GetDouble() == 100 + r);
+            Assert.Equal(points.Select(p => p.GetProperty("step").GetInt64()).Order(), points.Select(p => p.GetProperty("step").GetInt64()));
+        }
+        Assert.Equal(0, series[1].GetProperty("totalPoints").GetInt64());
+        Assert.Empty(series[1].GetProperty("points").EnumerateArray());
+
+        // Without maxPoints: up to 1,000 a run (3,000 points come back as at most 1,000).
+        var (_, whole) = await PostHistories(server, $$"""{"key":"loss","runIds":["{{runs[0]}}"]}""");
+        Assert.InRange(whole.GetProperty("series")[0].GetProperty("points").GetArrayLength(), 500, 1_000);
+
+        // Bad requests name their field; an unknown run is 404.
+        var tooMany = JsonSerializer.Serialize(Enumerable.Range(0, 1_001).Select(i => i.ToString("x32")));
+        var elevenRuns = JsonSerializer.Serialize(Enumerable.Range(0, 11).Select(i => i.ToString("x32")));
+        foreach (var (json, code, field) in new[]
+                 {
+                     ($$"""{"runIds":["{{runs[0]}}"]}""", HttpStatusCode.BadRequest, "key"),
+                     ("""{"key":"loss","runIds":[]}""", HttpStatusCode.BadRequest, "runIds"),
+                     ("""{"key":"loss"}""", HttpStatusCode.BadRequest, "runIds"),
+                     ($$"""{"key":"loss","runIds":{{tooMany}}}""", HttpStatusCode.BadRequest, "runIds"),
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}","nope"]}""", HttpStatusCode.BadRequest, "runIds[1]"),
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":1}""", HttpStatusCode.BadRequest, "maxPoints"),
+                     ($$"""{"key":"loss","runIds":{{elevenRuns}},"maxPoints":100000}""", HttpStatusCode.BadRequest, "maxPoints"),   // 1,100,000 points
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}","0123456789abcdef0123456789abcdef"]}""", HttpStatusCode.NotFound, null),
+                 })
+        {
+            var (s, b) = await PostHistories(server, json);
+            Assert.True(s == code, $"{json[..Math.Min(json.Length, 200)]}: {(int)s} {b.ToString()[..Math.Min(b.ToString().Length, 300)]}");
+            if (field is not null) Assert.Equal(field, b.GetProperty("field").GetString());
+            else Assert.Contains("0123456789abcdef0123456789abcdef", b.GetProperty("message").GetString());
+        }
     }
 }

@@ -267,7 +267,8 @@ public sealed class UiPagesTests(BrowserFixture browser, UiWorld world) : Browse
         var impact = TestId("impact");
         await Expect(impact).ToContainTextAsync("Model versions (1)");
         await Expect(impact).ToContainTextAsync("churn-model v1");
-        await Expect(impact).ToContainTextAsync(world.TrialIds[0]);
+        // The run by its name, linked by its id.
+        await Expect(impact.Locator($"a[href^='/runs/{world.TrialIds[0]}']")).ToHaveTextAsync("trial-1");
         await Expect(impact).ToContainTextAsync("eval-report v1");
         await BrowserFixture.ScreenshotAsync(Page, "lineage-impact");
     }

@@ -104,6 +104,80 @@ public sealed class UiRegistryTests(BrowserFixture browser, RegistryWorld world)
     }
 
     [Fact]
+    public async Task a_promotion_is_requested_from_the_model_page_and_the_approval_row_compares_it_with_the_champion()
+    {
+        // Project "ranking" (the other tests' counts stay as they are): model "ranker" guarded by dora, two versions from
+        // runs with ndcg 0.61 and 0.66, champion on v1; model "open-model" with no approvers.
+        const string P = "ranking";
+        var api = new ApiWriter(world.Server.Http);
+        await api.PostAsync("/api/v1/projects", new { name = P });
+        var experiment = (string)(await api.PostAsync("/api/v1/experiments", new { name = "ranking-runs", project = P }))["id"]!;
+        await api.PostAsync("/api/v1/models", new { name = "ranker", project = P, approvers = new[] { "dora" } });
+        await api.PostAsync("/api/v1/models", new { name = "open-model", project = P });
+        foreach (var (ndcg, i) in new[] { 0.61, 0.66 }.Select((x, i) => (x, i)))
+        {
+            var run = await api.RunAsync(experiment, $"rank-{i + 1}");
+            await api.BatchAsync(run, new { metrics = new[] { new { key = "ndcg", value = ndcg, step = 0 } } });
+            await api.UploadAsync("ranker-weights", "model", Encoding.UTF8.GetBytes($"w{i}"), runId: run, project: P);
+            await api.PostAsync($"/api/v1/models/ranker/versions?project={P}", new { artifact = new { name = "ranker-weights", version = (i + 1).ToString() } });
+        }
+        await api.PostAsync($"/api/v1/models/open-model/versions?project={P}", new { artifact = new { name = "ranker-weights", version = "1" } });
+        using (var asDora = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/models/ranker/aliases/champion?project={P}")
+               { Content = new StringContent("""{"version":1}""", Encoding.UTF8, "application/json") })
+        {
+            asDora.Headers.Add("Lineage-User", "dora");
+            using var res = await world.Server.Http.SendAsync(asDora);
+            res.EnsureSuccessStatusCode();
+        }
+
+        await Page.GotoAsync($"/models/ranker?project={P}");
+        await Expect(TestId("promote-form")).ToBeVisibleAsync();
+        await Expect(TestId("promote")).ToHaveTextAsync("Request promotion");
+        await TestId("promote-version").SelectOptionAsync("2");
+        await TestId("promote-alias").FillAsync("champion");
+        await TestId("promote-comment").FillAsync("higher ndcg");
+        await TestId("promote").ClickAsync();
+        await Expect(TestId("promote-outcome")).ToContainTextAsync("filed");
+        await Expect(TestId("model-aliases")).ToContainTextAsync("v1");   // nothing moved: it waits for dora
+
+        await Page.GotoAsync($"/approvals?project={P}");
+        var row = TestId("pending").Locator("tbody tr", new() { HasText = "ranker" });
+        await Expect(row).ToContainTextAsync("higher ndcg");
+        await Expect(row.GetByTestId("against-current")).ToContainTextAsync("against v1 (champion now)");
+        await Expect(row.GetByTestId("against-current").Locator("[data-metric='ndcg']")).ToHaveTextAsync("ndcg 0.66 vs 0.61");
+        await BrowserFixture.ScreenshotAsync(Page, "approvals-against-champion");
+
+        // A model without approvers: the change applies at once.
+        await Page.GotoAsync($"/models/open-model?project={P}");
+        await Expect(TestId("promote")).ToHaveTextAsync("Apply");
+        await TestId("promote-kind").SelectOptionAsync("stage");
+        await TestId("promote-stage").SelectOptionAsync("Staging");
+        await TestId("promote").ClickAsync();
+        await Expect(TestId("versions").Locator("tbody tr").First).ToContainTextAsync("Staging");
+        await Expect(TestId("history")).ToContainTextAsync(new System.Text.RegularExpressions.Regex("stage of v1: .* → Staging"));
+    }
+
+    [Fact]
+    public async Task models_list_shows_description_version_count_and_stages_and_the_model_page_a_column_per_metric()
+    {
+        await Page.GotoAsync("/models");
+        var churn = TestId("models").Locator("tr", new() { HasText = "churn" });
+        await Expect(churn).ToContainTextAsync("Churn classifier");
+        await Expect(churn.GetByTestId("model-version-count")).ToHaveTextAsync("3");
+        await Expect(churn).ToContainTextAsync("Production v2");
+        await Expect(TestId("models").Locator("tr", new() { HasText = "fraud" }).GetByTestId("model-version-count")).ToHaveTextAsync("1");
+
+        await Page.GotoAsync("/models/churn");
+        await Expect(TestId("versions").Locator("thead")).ToContainTextAsync("auc");
+        await Expect(TestId("versions").Locator("thead")).ToContainTextAsync("logloss");
+        // Newest first: v3's run logged auc 0.83, v1's 0.71.
+        await Expect(TestId("versions").Locator("tbody tr").First.Locator("[data-metric='auc']")).ToHaveTextAsync("0.83");
+        await Expect(TestId("versions").Locator("tbody tr").Last.Locator("[data-metric='auc']")).ToHaveTextAsync("0.71");
+        // The producing run by its name, not its id.
+        await Expect(TestId("versions").Locator("tbody tr").First.Locator("a[data-run]")).ToHaveTextAsync("train-3");
+    }
+
+    [Fact]
     public async Task approvals_are_approved_and_rejected_by_clicking_and_a_non_approver_changes_nothing()
     {
         await Page.GotoAsync("/approvals");

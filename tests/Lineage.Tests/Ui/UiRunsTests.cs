@@ -27,6 +27,8 @@ public sealed class RunsWorld : IAsyncLifetime
     /// <summary>A RUNNING run alone in experiment "live", for the live page test to log into.</summary>
     public string WatchedId { get; private set; } = "";
     public string MlflowRunId { get; private set; } = "";
+    /// <summary>A run alone in experiment "editing" that the editor test renames and retags.</summary>
+    public string EditableId { get; private set; } = "";
     public List<string> TrialIds { get; } = [];
     public static readonly string LongValue = string.Concat(Enumerable.Repeat("feature_", 223)) + "end";
     public const string Description = "Baseline with the new tokenizer.\nCompare against last week's run.";
@@ -70,6 +72,8 @@ public sealed class RunsWorld : IAsyncLifetime
         }
         RunningId = await api.RunAsync(ExperimentId, "live", startTime: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 90_000);
         WatchedId = await api.RunAsync(await api.ExperimentAsync("live"), "watched");
+        EditableId = await api.RunAsync(await api.ExperimentAsync("editing"), "draft", tags: new() { ["owner"] = "sam", ["stage"] = "dev" });
+        await api.EndAsync(EditableId, "FINISHED");
 
         // A run made by the MLflow client, with files logged through the artifact proxy (mlflow.log_artifact).
         var created = await api.PostAsync("/api/2.0/mlflow/runs/create", new { experiment_id = ExperimentId, run_name = "mlflow-run", start_time = t0 + 50_000 });
@@ -85,22 +89,51 @@ public sealed class RunsWorld : IAsyncLifetime
         await api.UploadAsync("reviews.csv", "dataset", Encoding.UTF8.GetBytes("id,stars\n1,5\n2,3\n"));
         await api.PostAsync($"/api/v1/runs/{TrialIds[0]}/inputs", new { artifact = new { name = "reviews.csv", version = "1" }, role = "training_data" });
         await api.UploadAsync("reviews-model", "model", Encoding.UTF8.GetBytes("weights"), runId: TrialIds[0]);
+        // An evaluation step that read the dataset and failed.
+        await api.PostAsync("/api/v1/executions", new
+        {
+            type = "evaluation", name = "eval-reviews", state = "FAILED",
+            inputs = new[] { new { artifact = new { name = "reviews.csv", version = "1" }, role = "input" } },
+        });
         await api.PostAsync("/api/v1/artifacts", new
         {
             name = "lake-orders", type = "dataset",
             external = new { uri = "https://lake.example.com/orders/2026-11.parquet", digest = new string('b', 64), size = 5_000_000 },
+        });
+        // A dataset with three versions; the third has recorded facts and one failed check.
+        for (var v = 1; v <= 3; v++)
+            await api.UploadAsync("houses", "dataset", Encoding.UTF8.GetBytes($"size,city\n{50 + v},Oslo\n120,Bergen\n"), metadata: new { rows = 2, build = v });
+        await api.PutAsync("/api/v1/datasets/houses/versions/3", new
+        {
+            source = new { uri = "s3://lake/houses.csv", system = "s3" },
+            columns = new object[] { new { name = "size", dtype = "double", nullable = false }, new { name = "city", dtype = "str" } },
+            rowCount = 2,
+            profile = new Dictionary<string, object> { ["size"] = new { missingPct = 0.0, min = 53.0, max = 120.0, mean = 86.5, distinctCount = 2 } },
+        });
+        await api.PostAsync("/api/v1/datasets/houses/versions/3/validations", new
+        {
+            checks = new object[] { new { name = "no_missing_size", passed = true }, new { name = "price_positive", passed = false, details = "2 rows with price <= 0" } },
         });
         var longName = "customer_churn_features_" + string.Concat(Enumerable.Repeat("segment_", 20)) + "v2";
         await api.UploadAsync(longName, "dataset", Encoding.UTF8.GetBytes("x\n1\n"));
         await api.PutAsync($"/api/v1/artifacts/{longName}/aliases/production", new { version = 1 });
 
         // An Airflow-like OpenLineage job: s3://lake raw/customers -> clean_customers -> s3://lake curated/customers_clean.
-        await api.PostAsync("/api/v1/lineage", $$"""
+        await api.PostAsync("/api/v1/lineage", $$$$"""
             {"eventType":"COMPLETE","eventTime":"2026-11-30T10:00:00Z","producer":"https://example.com/airflow",
              "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-             "run":{"runId":"{{Guid.NewGuid()}}"},"job":{"namespace":"airflow","name":"clean_customers"},
+             "run":{"runId":"{{{{Guid.NewGuid()}}}}"},"job":{"namespace":"airflow","name":"clean_customers"},
              "inputs":[{"namespace":"s3://lake","name":"raw/customers"}],
-             "outputs":[{"namespace":"s3://lake","name":"curated/customers_clean"}]}
+             "outputs":[{"namespace":"s3://lake","name":"curated/customers_clean","facets":{"schema":{
+               "_producer":"https://example.com/airflow","_schemaURL":"https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+               "fields":[{"name":"id","type":"int"},{"name":"email","type":"string"}]}}}]}
+            """);
+        // A second run of the same job that failed.
+        await api.PostAsync("/api/v1/lineage", $$"""
+            {"eventType":"FAIL","eventTime":"2026-12-01T10:05:00Z","producer":"https://example.com/airflow",
+             "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+             "run":{"runId":"{{Guid.NewGuid()}}"},"job":{"namespace":"airflow","name":"clean_customers"},
+             "inputs":[{"namespace":"s3://lake","name":"raw/customers"}]}
             """);
         await Server.Server.App.Services.GetRequiredService<AuditWriter>().FlushAsync();
     }
@@ -281,6 +314,37 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
     }
 
     [Fact]
+    public async Task lineage_never_zooms_below_1_marks_failed_steps_colours_runs_and_evaluations_apart_and_names_impacted_runs()
+    {
+        await Page.SetViewportSizeAsync(900, 900);
+        await Page.GotoAsync("/lineage?impact=1&depth=3&node=" + Uri.EscapeDataString("artifact:reviews.csv@1"));
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+        Assert.True(await Page.EvaluateAsync<double>("() => window.__lineageCy.zoom()") >= 1, "the graph was zoomed out below 1 to fit");
+        var nodes = await Page.EvaluateAsync<JsonElement>(
+            "() => window.__lineageCy.nodes().map(n => ({ type: n.data('type'), label: n.data('display'), failed: n.data('failed'), colour: n.data('colour'), border: n.style('border-color'), style: n.style('border-style') }))");
+        var eval = nodes.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "evaluation");
+        Assert.Equal("yes", eval.GetProperty("failed").GetString());
+        Assert.StartsWith("✕ ", eval.GetProperty("label").GetString());
+        Assert.Equal("dashed", eval.GetProperty("style").GetString());
+        var run = nodes.EnumerateArray().First(n => n.GetProperty("type").GetString() == "run");
+        Assert.Equal("no", run.GetProperty("failed").GetString());
+        Assert.NotEqual(run.GetProperty("colour").GetString(), eval.GetProperty("colour").GetString());
+        // The impact panel names runs instead of listing their 32-character ids.
+        await Expect(TestId("impact")).ToContainTextAsync("Runs (1)");
+        var runLink = TestId("impact").Locator($"a[href^='/runs/{world.TrialIds[0]}']");
+        await Expect(runLink).ToHaveTextAsync("a");
+        await BrowserFixture.ScreenshotAsync(Page, "lineage-failed-step");
+
+        // The empty lineage page: the graphs opened before in this browser, the project's artifacts, suggestions while typing.
+        await Page.GotoAsync("/lineage");
+        await Expect(TestId("recent-nodes").Locator("li").First).ToHaveTextAsync("reviews.csv v1");
+        await Expect(TestId("lineage-artifacts")).ToContainTextAsync("houses v3");
+        Assert.Contains("artifact:reviews.csv@1", await Page.Locator("datalist#node-suggestions option").EvaluateAllAsync<string[]>("os => os.map(o => o.value)"));
+        await TestId("recent-nodes").GetByRole(AriaRole.Link, new() { Name = "reviews.csv v1" }).ClickAsync();
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+    }
+
+    [Fact]
     public async Task reloading_an_artifact_whose_name_has_a_dot_serves_the_ui_not_json()
     {
         using (var res = await world.Server.Http.GetAsync("/artifacts/reviews.csv?project=default"))
@@ -299,6 +363,10 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         await Page.GotoAsync("/artifacts/reviews.csv?project=default");
         await Expect(Page.Locator("h1")).ToContainTextAsync("reviews.csv");
         await Expect(TestId("csv-preview").Locator("thead th")).ToHaveTextAsync(["id", "stars"]);
+        // How many rows of how many, numbers right-aligned, per-column statistics.
+        await Expect(TestId("csv-rows")).ToHaveTextAsync("showing 2 of 2 rows");
+        await Expect(TestId("csv-stats").Locator("td")).ToHaveTextAsync(["min 1 · max 2 · mean 1.5", "min 3 · max 5 · mean 4"]);
+        Assert.Equal("right", await TestId("csv-preview").Locator("tbody td").First.EvaluateAsync<string>("c => getComputedStyle(c).textAlign"));
         await Page.ReloadAsync();
         await Expect(TestId("versions").Locator("tbody tr")).ToHaveCountAsync(1);
     }
@@ -418,6 +486,175 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
     }
 
     [Fact]
+    public async Task filter_box_completes_keys_of_the_whole_experiment_and_values_and_filters_as_you_type()
+    {
+        // The table shows run a only; the completion still knows every key of the experiment (seed: the probe's).
+        await Page.GotoAsync($"/experiments/{world.ExperimentId}?filter=" + Uri.EscapeDataString("attributes.run_name = 'a'"));
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        var box = TestId("runs-filter");
+        var list = TestId("completions");
+        await box.FillAsync("");
+        await box.PressSequentiallyAsync("par");
+        await Expect(list.Locator("li").First).ToContainTextAsync("params.");
+        await box.PressAsync("Tab");
+        await Expect(box).ToHaveValueAsync("params.");
+        await Expect(list.Locator("li")).ToContainTextAsync(["params.depth", "params.features", "params.lr", "params.seed", "params.wd"]);
+        await box.PressSequentiallyAsync("l");
+        await Expect(list.Locator("li")).ToHaveTextAsync(["params.lr"]);
+        await box.PressAsync("ArrowDown");
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync("params.lr ");
+        // Values of params.lr, from the server; the one taken is quoted.
+        await box.PressSequentiallyAsync("= '");
+        await Expect(list.Locator("li")).ToHaveTextAsync(["0.001", "0.01", "0.1"]);
+        await box.PressAsync("ArrowDown");
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync("params.lr = '0.001' ");
+        // No Enter to apply: a pause in typing runs the filter, and the address keeps it.
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(TestId("runs-table").Locator("tbody tr").First).ToHaveAttributeAsync("data-run", world.TrialIds[2]);
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("filter=params.lr"));
+
+        // Metric keys; an unfinished filter leaves the table as it was, marked as incomplete.
+        await box.FillAsync("");
+        await box.PressSequentiallyAsync("metrics.val");
+        await Expect(list.Locator("li")).ToHaveTextAsync(["metrics.val_loss"]);
+        await box.PressAsync("Escape");
+        await Expect(list).ToBeHiddenAsync();
+        await box.PressSequentiallyAsync("_loss <");
+        await Expect(box).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("incomplete"));
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await box.PressSequentiallyAsync(" 1");
+        await Expect(TestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(1);   // only the probe has val_loss
+        await Expect(TestId("runs-table").Locator("tbody tr").First).ToHaveAttributeAsync("data-run", world.ProbeId);
+        await Expect(box).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("incomplete"));
+        await BrowserFixture.ScreenshotAsync(Page, "runs-filter-completion");
+    }
+
+    [Fact]
+    public async Task dark_mode_follows_the_system_until_the_toggle_chooses_and_charts_take_the_theme_and_the_page_has_a_favicon()
+    {
+        var dark = "rgb(17, 24, 39)";
+        var light = "rgb(255, 255, 255)";
+        Task<string> Background() => Page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        var loss = TestId("charts").Locator("figure[data-metric='loss']");
+
+        await Page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await Page.GotoAsync($"/runs/{world.ProbeId}");
+        await Expect(loss.Locator("canvas")).ToHaveCountAsync(1);
+        Assert.Equal(dark, await Background());
+        await Expect(TestId("theme")).ToHaveTextAsync("◐ System");
+        // The chart's axis labels are drawn in the dark theme's light text, none in the light theme's near-black.
+        Assert.True(await ColouredPixelsAsync(loss, 229, 231, 235) > 20, "no light axis text on the dark chart");
+        Assert.True(await ColouredPixelsAsync(loss, 17, 24, 39) < 5, "dark axis text on the dark chart");
+        await BrowserFixture.ScreenshotAsync(Page, "run-page-dark");
+
+        // The toggle: light over the system's dark, kept over a reload, charts redrawn in its colours.
+        await TestId("theme").ClickAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("☀ Light");
+        Assert.Equal(light, await Background());
+        await Expect(loss.Locator("canvas")).ToHaveCountAsync(1);
+        Assert.True(await ColouredPixelsAsync(loss, 17, 24, 39) > 20, "no dark axis text on the light chart");
+        await Page.ReloadAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("☀ Light");
+        Assert.Equal(light, await Background());
+
+        // Dark over a light system; then back to following the system.
+        await Page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await TestId("theme").ClickAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("☾ Dark");
+        Assert.Equal(dark, await Background());
+        await TestId("theme").ClickAsync();
+        await Expect(TestId("theme")).ToHaveTextAsync("◐ System");
+        Assert.Equal(light, await Background());
+
+        Assert.Equal("/favicon.svg", await Page.Locator("link[rel=icon]").GetAttributeAsync("href"));
+        using var icon = await world.Server.Http.GetAsync("/favicon.svg");
+        Assert.Equal(HttpStatusCode.OK, icon.StatusCode);
+        Assert.Equal("image/svg+xml", icon.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<svg", await icon.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task artifacts_are_listed_one_row_per_name_and_a_datasets_facts_and_failed_checks_are_shown()
+    {
+        await Page.GotoAsync("/artifacts");
+        var list = TestId("artifacts");
+        var houses = list.Locator("tr[data-name='houses']");
+        await Expect(houses).ToHaveCountAsync(1);
+        await Expect(houses).ToHaveAttributeAsync("data-version", "3");
+        await Expect(houses.GetByTestId("version-count")).ToHaveTextAsync("3 versions");
+        await houses.GetByTestId("versions-toggle").ClickAsync();
+        await Expect(list.Locator("tr[data-name='houses']")).ToHaveCountAsync(3);
+        Assert.Equal(["3", "2", "1"], await list.Locator("tr[data-name='houses']").EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.version)"));
+        // Producing runs by name: reviews-model was made by run "a".
+        await Expect(list.Locator($"tr[data-name='reviews-model'] a[data-run='{world.TrialIds[0]}']")).ToHaveTextAsync("a");
+        await list.Locator("tr[data-name='houses']").First.GetByTestId("versions-toggle").ClickAsync();
+        await Expect(list.Locator("tr[data-name='houses']")).ToHaveCountAsync(1);
+
+        await Page.GotoAsync("/artifacts/houses?project=default");
+        var facts = TestId("dataset-facts");
+        await Expect(facts).ToContainTextAsync("2 rows · 2 columns");
+        await Expect(facts).ToContainTextAsync("s3://lake/houses.csv");
+        await Expect(TestId("dataset-columns").Locator("tr[data-column='size'] td")).ToHaveTextAsync(["size", "double", "no", "0", "53", "120", "86.5", "2"]);
+        await Expect(TestId("validation-failed")).ToHaveTextAsync(" 1 failed check");
+        // The failed check comes first.
+        await Expect(TestId("validations").Locator("tbody tr").First).ToHaveAttributeAsync("data-check", "price_positive");
+        await Expect(TestId("validations").Locator("tbody tr").First).ToContainTextAsync("2 rows with price <= 0");
+        // The metadata diff opens on this version against the one before it.
+        await Expect(TestId("diff-a")).ToHaveValueAsync("2");
+        await Expect(TestId("diff-b")).ToHaveValueAsync("3");
+        await Page.GotoAsync("/artifacts/houses?project=default&v=2");
+        await Expect(TestId("diff-a")).ToHaveValueAsync("1");
+        await Expect(TestId("diff-b")).ToHaveValueAsync("2");
+        await Expect(TestId("metadata-diff").Locator("tr[data-key='build']")).ToHaveAttributeAsync("data-change", "changed");
+        // A dataset version without facts has no facts section.
+        await Expect(TestId("dataset-facts")).ToBeEmptyAsync();
+    }
+
+    [Fact]
+    public async Task run_name_description_and_tags_are_edited_on_the_run_page_and_a_refused_change_saves_nothing()
+    {
+        await Page.GotoAsync($"/runs/{world.EditableId}");
+        await TestId("run-edit").Locator("summary").ClickAsync();
+        await TestId("edit-name").FillAsync("final");
+        await TestId("edit-description").FillAsync("Best so far.\nShip it.");
+        var rows = TestId("run-edit").Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+        await TestId("run-edit").Locator("tr[data-tag='stage']").GetByTestId("edit-tag-value").FillAsync("prod");
+        await TestId("run-edit").Locator("tr[data-tag='owner']").GetByTestId("edit-tag-remove").ClickAsync();
+        await TestId("edit-tag-add").ClickAsync();
+        await rows.Last.GetByTestId("edit-tag-key").FillAsync("team/ml");
+        await rows.Last.GetByTestId("edit-tag-value").FillAsync("vision");
+        await TestId("edit-save").ClickAsync();
+
+        await Expect(TestId("run-name")).ToContainTextAsync("final");
+        await Expect(TestId("run-description")).ToHaveTextAsync("Best so far.\nShip it.");
+        await Expect(TestId("tags")).ToContainTextAsync("prod");
+        await Expect(TestId("tags")).ToContainTextAsync("team/ml");
+        await Expect(TestId("tags")).Not.ToContainTextAsync("owner");
+        var run = JsonDocument.Parse(await world.Server.Http.GetStringAsync($"/api/v1/runs/{world.EditableId}")).RootElement;
+        Assert.Equal("final", run.GetProperty("name").GetString());
+        var tags = run.GetProperty("tags");
+        Assert.Equal("prod", tags.GetProperty("stage").GetString());
+        Assert.Equal("vision", tags.GetProperty("team/ml").GetString());
+        Assert.Equal("Best so far.\nShip it.", tags.GetProperty("mlflow.note.content").GetString());
+        Assert.False(tags.TryGetProperty("owner", out _));
+
+        // A key the server refuses: its message in the form, nothing saved.
+        await TestId("run-edit").Locator("summary").ClickAsync();
+        await TestId("edit-tag-add").ClickAsync();
+        await rows.Last.GetByTestId("edit-tag-key").FillAsync("bad*key");
+        await rows.Last.GetByTestId("edit-tag-value").FillAsync("x");
+        await TestId("edit-save").ClickAsync();
+        await Expect(TestId("edit-error")).ToContainTextAsync("tag bad*key:");
+        await Expect(TestId("edit-error")).ToContainTextAsync("(nothing was saved)");
+        var after = JsonDocument.Parse(await world.Server.Http.GetStringAsync($"/api/v1/runs/{world.EditableId}")).RootElement.GetProperty("tags");
+        Assert.False(after.TryGetProperty("bad*key", out _));
+        Assert.Equal(tags.EnumerateObject().Count(), after.EnumerateObject().Count());
+    }
+
+    [Fact]
     public async Task compare_marks_best_and_worst_hides_constant_params_uses_a_log_axis_for_learning_rate_and_one_number_format()
     {
         await Page.GotoAsync("/compare?runs=" + string.Join(",", world.TrialIds));
@@ -462,6 +699,37 @@ public sealed class UiRunsTests(BrowserFixture browser, RunsWorld world) : Brows
         var width = await Page.EvaluateAsync<double>("() => window.__lineageCy.nodes().filter(n => n.data('olName') === 'curated/customers_clean')[0].width()");
         Assert.True(width >= "curated/customers_clean v1".Length * 6, $"{width}");
         await BrowserFixture.ScreenshotAsync(Page, "lineage-openlineage");
+    }
+
+    [Fact]
+    public async Task an_openlineage_job_page_shows_its_run_history_and_a_datasets_node_panel_its_schema()
+    {
+        var list = await world.Server.Http.GetStringAsync("/api/v1/artifacts?type=dataset&limit=100");
+        var name = JsonDocument.Parse(list).RootElement.GetProperty("artifacts").EnumerateArray()
+            .Select(a => a.GetProperty("name").GetString()!).First(n => n.Contains("customers_clean"));
+        await Page.GotoAsync("/lineage?direction=upstream&depth=2&node=" + Uri.EscapeDataString($"artifact:{name}@1"));
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+        // The dataset's schema facet and its facets, as Marquez shows them.
+        await Expect(TestId("ol-fields")).ToContainTextAsync("email");
+        await Expect(TestId("ol-fields").Locator("tr")).ToHaveCountAsync(2);
+        await Expect(TestId("ol-facets")).ToContainTextAsync("schema");
+
+        // The job's execution links to the job page.
+        await Page.EvaluateAsync("() => window.__lineageCy.nodes().filter(n => n.data('kind') === 'execution')[0].emit('tap')");
+        var jobLink = TestId("node-extras").GetByRole(AriaRole.Link, new() { Name = "Job page (run history)" });
+        await Expect(jobLink).ToBeVisibleAsync();
+        await jobLink.ClickAsync();
+        await Expect(TestId("job-name")).ToContainTextAsync("clean_customers");
+        await Expect(TestId("job-inputs")).ToContainTextAsync("raw/customers");
+        await Expect(TestId("job-outputs")).ToContainTextAsync("curated/customers_clean");
+        await Expect(TestId("job-runs").Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(TestId("job-runs").Locator("tr[data-state='FAILED']")).ToHaveCountAsync(1);
+        await Expect(TestId("run-durations").Locator("rect")).ToHaveCountAsync(2);
+        await Expect(TestId("run-durations").Locator("rect[data-state='FAILED']")).ToHaveAttributeAsync("fill", "#dc2626");
+        // The page survives a reload (its address is the job's namespace and name).
+        await Page.ReloadAsync();
+        await Expect(TestId("job-runs").Locator("tbody tr")).ToHaveCountAsync(2);
+        await BrowserFixture.ScreenshotAsync(Page, "openlineage-job");
     }
 
     [Fact]

@@ -124,6 +124,56 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task chart_panel_plots_1000_runs_of_1000_steps_from_one_request()
+    {
+        const int runs = 1_000, steps = 1_000;
+        var experiment = await _api.ExperimentAsync("panel");
+        var t0 = 1_700_000_000_000L;
+        var seed = Stopwatch.StartNew();
+        await ParallelAsync(runs, 8, async i =>
+        {
+            var id = await _api.RunAsync(experiment, $"trial-{i:D4}", startTime: t0 + i * 1000L);
+            await _api.BatchAsync(id, new
+            {
+                @params = new[] { new { key = "lr", value = (0.001 * (i % 10 + 1)).ToString("G3") } },
+                metrics = Enumerable.Range(0, steps).Select(s => new { key = "loss", value = (1 + i % 50) / (s + 10.0) + 0.01 * Math.Sin(s + i), step = s, timestamp = t0 + s * 100L }),
+            });
+        });
+        Report($"seeded {runs} runs x {steps} steps of loss in {seed.Elapsed.TotalSeconds:F0} s");
+
+        var page = await browser.NewPageAsync(_server.Address);
+        var historyRequests = 0;
+        page.Request += (_, r) => { if (r.Url.Contains("/metrics/history")) Interlocked.Increment(ref historyRequests); };
+        var draws = new List<double>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            historyRequests = 0;
+            await page.GotoAsync($"/experiments/{experiment}?size=1000");
+            await Expect(page.GetByTestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(runs, new() { Timeout = 30_000 });
+            // loss is the only metric: the panel draws it without a choice (a change event would draw again).
+            var curves = page.GetByTestId("chart-panel").Locator("figure[data-kind='curves']");
+            await Expect(curves).ToHaveAttributeAsync("data-series", runs.ToString(), new() { Timeout = 30_000 });
+            await Expect(curves).ToHaveAttributeAsync("data-render-ms", new System.Text.RegularExpressions.Regex(@"^\d+$"), new() { Timeout = 30_000 });
+            draws.Add(double.Parse((await curves.GetAttributeAsync("data-render-ms"))!));
+            // Every run's curve from one request (not one per run), each downsampled on the server.
+            Assert.Equal(1, historyRequests);
+            Assert.Equal("250", await curves.GetAttributeAsync("data-points-per-curve"));
+            await Expect(page.GetByTestId("panel-note")).ToHaveTextAsync("1000 visible runs");
+            // No 1,000-row legend: the curve under the cursor is named instead; the canvas is drawn.
+            await Expect(curves.Locator(".u-legend")).ToHaveCountAsync(0);
+            var box = (await curves.Locator(".u-over").BoundingBoxAsync())!;
+            await page.Mouse.MoveAsync(box.X + box.Width / 3, box.Y + box.Height - 5);
+            await Expect(curves.GetByTestId("chart-hover")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^trial-\d{4} · step \d+ · -?\d"));
+            var painted = await curves.Locator("canvas").EvaluateAsync<int>(
+                "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }");
+            Assert.True(painted > 10_000, $"{painted} pixels drawn");
+        }
+        await BrowserFixture.ScreenshotAsync(page, "runs-panel-1000");
+        await page.Context.CloseAsync();
+        Report($"runs chart panel, {runs} runs x {steps} steps, one metric: one history request (250 points a run) + draw, median {Median(draws):F0} ms (of {string.Join(", ", draws.Select(x => x.ToString("F0")))})");
+    }
+
+    [Fact]
     public async Task a_1000000_step_metric_is_drawn_from_a_downsampled_history()
     {
         var experiment = await _api.ExperimentAsync("long");

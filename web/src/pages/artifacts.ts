@@ -1,10 +1,11 @@
 // Artifacts: the list of versions; one name's versions with aliases, metadata, alias history, files and
 // previews; and a diff of two versions' metadata (schema included: it is part of the metadata).
 
-import { api, ApiError, type ArtifactVersion } from '../api';
-import { bytes, clear, errorLine, go, h, kvTable, link, loading, projectChip, time } from '../dom';
-import type { PageContext } from '../main';
+import { api, ApiError, type ArtifactVersion, type DatasetVersion } from '../api';
+import { add, bytes, clear, errorLine, fmtValue, go, h, kvTable, link, loading, projectChip, time } from '../dom';
+import type { PageContext } from '../page';
 import { artifactBrowser } from '../preview';
+import { runLink } from '../runnames';
 import { project } from '../project';
 
 export async function artifactsPage(ctx: PageContext): Promise<void> {
@@ -23,36 +24,51 @@ export async function artifactsPage(ctx: PageContext): Promise<void> {
   const body = h('div', null, loading());
   ctx.root.append(h('h1', null, 'Artifacts'), h('div', { class: 'toolbar' }, nameBox, typeBox, h('button', { onclick: apply }, 'Filter')), body);
   try {
-    const page = await api.artifacts({ project: project(), name, type, limit: 200, pageToken });
+    const page = await api.artifacts({ project: project(), name, type, latest: 'true', limit: 200, pageToken });
     if (!ctx.alive()) return;
     clear(body);
     if (page.artifacts.length === 0) {
       body.append(h('p', { class: 'muted' }, 'No artifacts.'));
       return;
     }
+    // One row per name (its latest version); ▸ unfolds the name's versions under it.
+    const versionRow = (a: ArtifactVersion, nested: boolean) =>
+      h('tr', { class: nested ? 'child' : '', 'data-name': a.name, 'data-version': a.version },
+        h('td', { class: 'name' }, nested ? h('span', { class: 'twisty-space' }) : null, nested ? '' : link(`/artifacts/${encodeURIComponent(a.name)}`, a.name)),
+        h('td', { class: 'num' }, link(`/artifacts/${encodeURIComponent(a.name)}?v=${a.version}`, `v${a.version}`)),
+        h('td', null, h('span', { class: `type type-${a.type}` }, a.type)),
+        h('td', null, a.aliases.map((al) => h('span', { class: 'chip alias' }, al))),
+        h('td', { class: 'num' }, bytes(a.size)),
+        h('td', { class: 'date' }, time(a.createdAt)),
+        h('td', null, a.producerRunId ? runLink(a.producerRunId) : ''));
+    const rows = page.artifacts.map((a) => {
+      const row = versionRow(a, false);
+      if (a.version > 1) {
+        // Versions are numbered from 1 and never renumbered: the latest's number is how many there are.
+        const twisty = h('button', { class: 'twisty', 'aria-label': `Versions of ${a.name}`, 'data-testid': 'versions-toggle' }, '▸');
+        const count = h('span', { class: 'muted small', 'data-testid': 'version-count' }, ` ${a.version} versions`);
+        let open: HTMLTableRowElement[] = [];
+        twisty.addEventListener('click', async () => {
+          if (open.length) {
+            open.forEach((r) => r.remove());
+            open = [];
+            twisty.textContent = '▸';
+            return;
+          }
+          twisty.textContent = '▾';
+          const all = (await api.versions(a.project, a.name)).artifacts.sort((x, y) => y.version - x.version).filter((v) => v.id !== a.id);
+          open = all.map((v) => versionRow(v, true));
+          row.after(...open);
+        });
+        row.firstElementChild!.prepend(twisty);
+        row.firstElementChild!.append(count);
+      } else row.firstElementChild!.prepend(h('span', { class: 'twisty-space' }));
+      return row;
+    });
     body.append(
-      h(
-        'table',
-        { class: 'grid', 'data-testid': 'artifacts' },
-        h('thead', null, h('tr', null, ['Name', 'Version', 'Type', 'Aliases', 'Size', 'Created', 'Producer'].map((c) => h('th', null, c)))),
-        h(
-          'tbody',
-          null,
-          page.artifacts.map((a) =>
-            h(
-              'tr',
-              null,
-              h('td', null, link(`/artifacts/${encodeURIComponent(a.name)}`, a.name)),
-              h('td', { class: 'num' }, link(`/artifacts/${encodeURIComponent(a.name)}?v=${a.version}`, `v${a.version}`)),
-              h('td', null, h('span', { class: `type type-${a.type}` }, a.type)),
-              h('td', null, a.aliases.map((al) => h('span', { class: 'chip alias' }, al))),
-              h('td', { class: 'num' }, bytes(a.size)),
-              h('td', null, time(a.createdAt)),
-              h('td', null, a.producerRunId ? link(`/runs/${a.producerRunId}`, a.producerRunId.slice(0, 8)) : ''),
-            ),
-          ),
-        ),
-      ),
+      h('table', { class: 'grid', 'data-testid': 'artifacts' },
+        h('thead', null, h('tr', null, ['Name', 'Latest', 'Type', 'Aliases', 'Size', 'Created', 'Producer'].map((c) => h('th', null, c)))),
+        h('tbody', null, rows)),
     );
     if (page.nextPageToken) {
       const q = new URLSearchParams(ctx.params);
@@ -114,8 +130,10 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
   // `latest` is implicit: the highest active version.
   const latest = versions.find((v) => v.lifecycle === 'active');
 
-  const diffA = h('select', { 'aria-label': 'First version', 'data-testid': 'diff-a' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('a') ?? String(versions[Math.min(1, versions.length - 1)].version)) }, `v${v.version}`)));
-  const diffB = h('select', { 'aria-label': 'Second version', 'data-testid': 'diff-b' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('b') ?? String(versions[0].version)) }, `v${v.version}`)));
+  // The diff opens on the selected version against the one before it (versions are sorted newest first).
+  const predecessor = versions[Math.min(versions.indexOf(current) + 1, versions.length - 1)];
+  const diffA = h('select', { 'aria-label': 'First version', 'data-testid': 'diff-a' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('a') ?? String(predecessor.version)) }, `v${v.version}`)));
+  const diffB = h('select', { 'aria-label': 'Second version', 'data-testid': 'diff-b' }, versions.map((v) => h('option', { value: v.version, selected: String(v.version) === (ctx.params.get('b') ?? String(current.version)) }, `v${v.version}`)));
   const diffOut = h('div', null);
   const showDiff = () => {
     const a = versions.find((v) => String(v.version) === diffA.value)!;
@@ -126,6 +144,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
   diffB.addEventListener('change', showDiff);
 
   const history = h('div', null, loading());
+  const facts = h('div', { 'data-testid': 'dataset-facts' });
   ctx.root.append(
     h('p', { class: 'crumbs' }, link('/artifacts', 'Artifacts'), ' / ', name, projectChip(current.project)),
     h('h1', null, name, ' ', h('span', { class: `type type-${current.type}` }, current.type)),
@@ -147,7 +166,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
             h('td', null, h('code', { title: v.digest }, v.digest.slice(0, 12))),
             h('td', null, time(v.createdAt)),
             h('td', null, v.createdBy ?? ''),
-            h('td', null, v.producerRunId ? link(`/runs/${v.producerRunId}`, v.producerRunId.slice(0, 8)) : ''),
+            h('td', null, v.producerRunId ? runLink(v.producerRunId) : ''),
             h('td', null, v.lifecycle),
           ),
         ),
@@ -176,6 +195,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
       h('div', { class: 'cols' },
         h('div', null, h('h3', null, 'Metadata'), h('pre', { class: 'json', 'data-testid': 'metadata' }, JSON.stringify(current.metadata, null, 2))),
         h('div', null, h('h3', null, 'Tags'), kvTable(current.tags, 'No tags.', 'artifact-tags'))),
+      current.type === 'dataset' ? facts : null,
       h('h3', null, 'Files'),
       artifactBrowser(current),
     ),
@@ -183,6 +203,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
     h('section', null, h('h2', null, 'Alias history'), history),
   );
   showDiff();
+  if (current.type === 'dataset') void showFacts(facts, current, ctx.alive);
 
   try {
     const changes = (await api.aliasHistory(current.project, name)).changes;
@@ -200,4 +221,52 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
   } catch (err) {
     history.replaceChildren(errorLine(err));
   }
+}
+
+/** The dataset facts of a version (schema, rows, source, per-column profile) and its validations, failures first. */
+async function showFacts(el: HTMLElement, v: ArtifactVersion, alive: () => boolean): Promise<void> {
+  let d: DatasetVersion;
+  try {
+    d = await api.dataset(v.project, v.name, String(v.version));
+  } catch (err) {
+    if (alive()) el.replaceChildren(errorLine(err));
+    return;
+  }
+  if (!alive()) return;
+  const f = d.facts;
+  if (!f && d.validations.length === 0) return; // nothing recorded: no section
+  const failed = d.validations.filter((c) => !c.passed);
+  const stat = (n?: number) => (n === undefined || n === null ? '' : fmtValue(n));
+  el.replaceChildren();
+  add(
+    el,
+    h('h3', null, 'Dataset facts',
+      failed.length ? h('span', { class: 'badge status-failed', 'data-testid': 'validation-failed' }, ` ${failed.length} failed check${failed.length === 1 ? '' : 's'}`) : null),
+    f
+      ? h('p', { class: 'muted small' },
+          f.rowCount !== undefined && f.rowCount !== null ? `${f.rowCount.toLocaleString('en')} rows · ` : '',
+          `${f.columns.length} column${f.columns.length === 1 ? '' : 's'}`,
+          f.schema ? ` · schema ${f.schema}` : '',
+          f.source.uri ? ` · from ${f.source.uri}` : '', f.source.system ? ` (${f.source.system})` : '',
+          f.source.ingestedAt ? ` · ingested ${time(f.source.ingestedAt)}` : '')
+      : null,
+    f && f.columns.length
+      ? h('table', { class: 'grid', 'data-testid': 'dataset-columns' },
+          h('thead', null, h('tr', null, ['Column', 'Type', 'Nullable', 'Missing %', 'Min', 'Max', 'Mean', 'Distinct'].map((c) => h('th', null, c)))),
+          h('tbody', null, f.columns.map((c) => {
+            const p = f.profile[c.name] ?? {};
+            return h('tr', { 'data-column': c.name }, h('td', null, c.name), h('td', null, h('code', null, c.dtype)), h('td', null, c.nullable === false ? 'no' : 'yes'),
+              h('td', { class: 'num' }, stat(p.missingPct)), h('td', { class: 'num' }, stat(p.min)), h('td', { class: 'num' }, stat(p.max)),
+              h('td', { class: 'num' }, stat(p.mean)), h('td', { class: 'num' }, stat(p.distinctCount)));
+          })))
+      : null,
+    d.validations.length
+      ? h('table', { class: 'grid', 'data-testid': 'validations' },
+          h('thead', null, h('tr', null, ['Check', 'Result', 'Details', 'When', 'By'].map((c) => h('th', null, c)))),
+          h('tbody', null, [...failed, ...d.validations.filter((c) => c.passed)].map((c) =>
+            h('tr', { 'data-check': c.name, class: c.passed ? '' : 'failed' }, h('td', null, c.name),
+              h('td', null, h('span', { class: `badge ${c.passed ? 'ok' : 'status-failed'}` }, c.passed ? 'passed' : 'failed')),
+              h('td', null, c.details ?? ''), h('td', { class: 'date' }, time(c.runAt)), h('td', null, c.runBy ?? '')))))
+      : null,
+  );
 }

@@ -3,7 +3,7 @@
 
 import { api, ApiError } from '../api';
 import { clear, errorLine, go, grid, h, link, loading, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 
 /** datetime-local text (the browser's local time) ⇄ Unix ms. */
 const toMs = (local: string) => (local ? new Date(local).getTime() : undefined);

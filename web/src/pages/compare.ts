@@ -5,7 +5,7 @@
 import { api, num, type Run } from '../api';
 import { chartPoints, lineChart } from '../charts';
 import { errorLine, fmtText, fmtValue, h, link, loading, statusBadge, svg, svgNs } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { runColour, runLabels } from '../runcharts';
 
 /** Metrics where lower is better (loss, error rates, distances, times); for the rest higher is better. */

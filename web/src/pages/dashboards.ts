@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import { api, type EnvironmentStats } from '../api';
 import { palette } from '../charts';
 import { go, grid, h, loading, mark } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { project } from '../project';
 
 /** Most series one chart draws (the legend stays readable); the rest are named under it. */

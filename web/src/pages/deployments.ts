@@ -3,7 +3,7 @@
 
 import { api, type Deployment } from '../api';
 import { clear, go, grid, h, link, loading, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { project } from '../project';
 
 const badge = (status: string) => h('span', { class: `badge deploy-${status}` }, status);

@@ -2,7 +2,7 @@
 
 import { api } from '../api';
 import { clear, errorLine, go, h, link, loading, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { project } from '../project';
 
 export async function experimentsPage(ctx: PageContext): Promise<void> {

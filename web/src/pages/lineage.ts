@@ -6,10 +6,11 @@
 import cytoscape from 'cytoscape';
 import dagre from 'cytoscape-dagre';
 import { api, type Graph, type GraphNode, type Impact } from '../api';
-import { add, artifactHref, clear, errorLine, go, h, link, mark } from '../dom';
-import type { PageContext } from '../main';
+import { add, artifactHref, clear, errorLine, go, h, link, loading, mark } from '../dom';
+import type { PageContext } from '../page';
 import { artifactRef } from './run';
 import { layered } from '../layered';
+import { runLink } from '../runnames';
 import { project } from '../project';
 
 /** Above this many nodes the graph is laid out by layered() instead of dagre. */
@@ -29,7 +30,8 @@ const typeColours: Record<string, string> = {
   ingestion: '#0d9488',
   validation: '#65a30d',
   training: '#c2410c',
-  evaluation: '#b45309',
+  // Indigo, not another orange: a run and an evaluation step side by side must be told apart.
+  evaluation: '#4338ca',
   deployment: '#be123c',
 };
 const fallback = ['#0369a1', '#7c3aed', '#15803d', '#a16207', '#9f1239', '#475569'];
@@ -91,6 +93,63 @@ export function toSvg(cy: cytoscape.Core): string {
   return parts.join('\n');
 }
 
+/** Whether a node's state says it failed (runs FAILED or KILLED, executions FAILED, deployments failed). */
+export function failed(n: GraphNode): boolean {
+  return /^(failed|killed|error)$/i.test(n.state ?? '');
+}
+
+/**
+ * What Marquez shows for OpenLineage nodes, in the side panel: a dataset's schema fields and facets; for a job's
+ * execution (named `<namespace>/<job>`), a link to the job page with its run history. Nothing for other nodes.
+ */
+async function openLineageFacts(n: GraphNode, into: HTMLElement, ns?: string, olName?: string): Promise<void> {
+  if (n.kind === 'artifact' && ns && olName) {
+    try {
+      const d = await api.openLineageDataset(n.project ?? project(), ns, olName);
+      const facets = Object.keys(d.facets ?? {}).sort();
+      into.append(
+        h('h4', null, `Schema (${d.fields.length} field${d.fields.length === 1 ? '' : 's'})`),
+        d.fields.length
+          ? h('table', { class: 'kv', 'data-testid': 'ol-fields' }, h('tbody', null, d.fields.map((f) => h('tr', null, h('th', null, f.name), h('td', null, f.type ?? '')))))
+          : h('p', { class: 'muted small' }, 'No schema facet.'),
+        h('h4', null, 'Facets'),
+        h('p', { class: 'small', 'data-testid': 'ol-facets' }, facets.length ? facets.join(', ') : 'none'));
+    } catch {
+      // not known to the Marquez API (an artifact that only looks like a dataset's name): nothing to add
+    }
+    return;
+  }
+  if (n.kind !== 'execution' || !n.label.includes('/')) return;
+  // The namespace may itself hold '/': try each split until the API knows the job.
+  const parts = n.label.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const [ns, job] = [parts.slice(0, i).join('/'), parts.slice(i).join('/')];
+    try {
+      const j = await api.job(n.project ?? project(), ns, job);
+      into.append(h('p', null, link(`/jobs/${encodeURIComponent(j.namespace)}/${encodeURIComponent(j.name)}`, 'Job page (run history)')));
+      return;
+    } catch {
+      // not this split
+    }
+  }
+}
+
+const recentKey = 'lineage.recentNodes';
+
+/** The graphs last opened in this browser, newest first (what the empty lineage page offers). */
+function recentNodes(): { node: string; label: string }[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(recentKey) ?? '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x?.node === 'string' && typeof x?.label === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberNode(node: string, label: string): void {
+  localStorage.setItem(recentKey, JSON.stringify([{ node, label }, ...recentNodes().filter((r) => r.node !== node)].slice(0, 8)));
+}
+
 interface State {
   nodes: Map<string, GraphNode>;
   edges: Map<string, { from: string; to: string; role: string }>;
@@ -119,8 +178,26 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     h('h1', null, 'Lineage'),
     h('div', { class: 'toolbar' }, input, dirSelect, depthSelect, h('button', { onclick: open }, 'Show')),
   );
+  // Suggestions while typing: the project's artifacts (latest version of each name), through a datalist.
+  const suggestions = h('datalist', { id: 'node-suggestions' });
+  input.setAttribute('list', 'node-suggestions');
+  ctx.root.append(suggestions);
+  const named = api.artifacts({ project: project(), latest: 'true', limit: 200 }).then((p) => p.artifacts, () => []);
+  void named.then((list) => suggestions.replaceChildren(...list.map((a) => h('option', { value: `artifact:${a.name}@${a.version}` }, `${a.name} (${a.type})`))));
   if (!nodeRef) {
-    ctx.root.append(h('p', { class: 'muted' }, 'Enter a node, or open one from an artifact or run page.'));
+    const recent = recentNodes();
+    const start = h('div', { class: 'cols', 'data-testid': 'lineage-start' },
+      h('section', null, h('h2', null, 'Recent'),
+        recent.length
+          ? h('ul', { 'data-testid': 'recent-nodes' }, recent.map((r) => h('li', null, link(`/lineage?node=${encodeURIComponent(r.node)}`, r.label))))
+          : h('p', { class: 'muted' }, 'No graph opened yet in this browser.')),
+      h('section', null, h('h2', null, 'Artifacts'), h('div', { 'data-testid': 'lineage-artifacts' }, loading())));
+    ctx.root.append(h('p', { class: 'muted' }, 'Type a name to pick a node (suggestions as you type), or open one below, from an artifact or from a run page.'), start);
+    const list = await named;
+    if (!ctx.alive()) return;
+    start.querySelector('[data-testid=lineage-artifacts]')!.replaceChildren(list.length
+      ? h('ul', null, list.slice(0, 15).map((a) => h('li', null, link(`/lineage?node=${encodeURIComponent(`artifact:${a.name}@${a.version}`)}`, `${a.name} v${a.version}`), h('span', { class: 'muted small' }, ` ${a.type}`))))
+      : h('p', { class: 'muted' }, 'No artifacts in this project.'));
     return;
   }
 
@@ -179,6 +256,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       { selector: 'node.root', style: { 'border-width': 3, 'border-color': '#111827' } },
       { selector: 'node.collapsed', style: { 'border-style': 'dashed' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#facc15' } },
+      // A failed run, step or deployment looks failed: a thick red dashed border and a ✕ before its name.
+      { selector: 'node[failed = "yes"]', style: { 'border-width': 3, 'border-color': '#dc2626', 'border-style': 'dashed' } },
       { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(role)', 'font-size': 8, color: '#6b7280', 'text-rotation': 'autorotate' } },
       // Nodes and edges apart: an edge's `width` is its line, a node's its box (a shared rule shrank nodes to 3 px).
       { selector: 'node.path, node.impact', style: { 'border-color': '#f59e0b', 'border-width': 4 } },
@@ -197,7 +276,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         state.nodes.set(n.id, n);
         add.push({
           group: 'nodes',
-          data: { id: n.id, label: n.label, display: n.label, kind: n.kind, type: n.type, colour: colourOf(n.type), w: labelWidth(n.label), h: 26 },
+          data: { id: n.id, label: n.label, display: failed(n) ? `✕ ${n.label}` : n.label, kind: n.kind, type: n.type, colour: colourOf(n.type),
+            w: labelWidth(n.label) + (failed(n) ? 12 : 0), h: 26, failed: failed(n) ? 'yes' : 'no' },
           classes: `${state.expanded.has(n.id) ? '' : 'collapsed'} ${n.id === first.root ? 'root' : ''}`,
         });
       }
@@ -261,7 +341,17 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         options = { name: 'preset', positions: (n: cytoscape.NodeSingular) => positions.get(n.id())!, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
       }
       const l = cy.layout(options);
-      l.one('layoutstop', () => resolve());
+      l.one('layoutstop', () => {
+        // Fitting never zooms out below 1 (labels stay 10 px): a wide graph is shown from the selected node or the
+        // root at full size, and Fit (the button) or the wheel shows the rest.
+        if (cy.zoom() < 1) {
+          const focus = cy.nodes(':selected').first();
+          cy.zoom(1);
+          cy.center(focus.nonempty() ? focus : cy.nodes('.root').first());
+        }
+        container.dataset.zoom = cy.zoom().toFixed(2);
+        resolve();
+      });
       l.run();
     });
 
@@ -322,7 +412,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       const section = (title: string, items: HTMLElement[]) => h('div', null, h('h4', null, `${title} (${items.length})`), items.length ? h('ul', null, items.map((i) => h('li', null, i))) : h('p', { class: 'muted small' }, 'none'));
       box.append(
         section('Model versions', impact.modelVersions.map((v) => link(artifactHref(v), `${v.name} v${v.version}`))),
-        section('Runs', impact.runs.map((r) => link(`/runs/${r}`, r))),
+        section('Runs', impact.runs.map(runLink)),
         section('Artifacts', impact.artifacts.map((v) => link(artifactHref(v), `${v.name} v${v.version} (${v.type})`))),
         section('Executions', impact.executions.map((e) => h('span', null, `${e.name} (${e.type}, ${e.state})`))),
       );
@@ -335,6 +425,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   const showPanel = (n: GraphNode) => {
     clear(panel);
+    const extras = h('div', { 'data-testid': 'node-extras' });
     const ref = artifactRef(n);
     const pathBtn = h('button', { 'data-testid': 'path-from' }, 'Path from here');
     pathBtn.addEventListener('click', () => {
@@ -360,7 +451,9 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       n.runId ? h('p', null, link(`/runs/${n.runId}`, 'Run page')) : null,
       h('p', null, link(`/lineage?node=${encodeURIComponent(n.id)}`, 'Centre on this node')),
       h('div', { class: 'buttons' }, pathBtn, impactBtn, clearBtn),
+      extras,
     );
+    void openLineageFacts(n, extras, cy.getElementById(n.id).data('ns') as string | undefined, cy.getElementById(n.id).data('olName') as string | undefined);
   };
 
   const expand = async (id: string) => {
@@ -418,6 +511,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   renderLegend();
   container.dataset.ready = 'true';
   const root = state.nodes.get(first.root);
+  if (root) rememberNode(nodeRef, root.label);
   if (root) {
     showPanel(root);
     cy.getElementById(root.id).select();

@@ -1,6 +1,7 @@
 // The login page, shown when the API answers 401 (authentication is on and this tab has no valid credential).
 // The credential is checked with one read before it is kept; a wrong one is said plainly and nothing is kept.
 
+import { ApiError, api } from '../api';
 import { makeCredential, remember } from '../auth';
 import { h } from '../dom';
 
@@ -30,16 +31,14 @@ export function loginView(onSignedIn: () => void, reason?: string): HTMLElement 
     const c = makeCredential(user.value.trim(), secret.value);
     submit.disabled = true;
     try {
-      // Any read the server authenticates: 401 means the credential is wrong; 403 means it is right but has no role on the default project.
-      const res = await fetch('/api/v1/projects', { headers: { Accept: 'application/json', Authorization: c.header } });
-      if (res.status === 401) {
+      if (!(await api.accepts(c.header))) {
         message.textContent = 'Wrong user name, password or token.';
         return;
       }
       remember(c);
       onSignedIn();
-    } catch {
-      message.textContent = 'The Lineage server did not answer; is it running?';
+    } catch (err) {
+      message.textContent = err instanceof ApiError ? err.message : String(err);
     } finally {
       submit.disabled = false;
     }

@@ -2,12 +2,13 @@
 // requests, live deployments, metrics across versions and its full alias/stage history; and the approvals
 // queue, where an approver approves or rejects a promotion request (the server applies it in the same step).
 
-import { api, type Promotion } from '../api';
+import { api, type Model, type ModelMetrics, type ModelVersion, type Promotion } from '../api';
 import { credential } from '../auth';
-import { add, artifactHref, chips, clear, errorLine, go, grid, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
-import type { PageContext } from '../main';
+import { add, artifactHref, chips, clear, errorLine, fmtValue, go, grid, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
+import type { PageContext } from '../page';
 import { project } from '../project';
 import { modelMetricsChart } from './dashboards';
+import { runLink } from '../runnames';
 
 const modelHref = (projectName: string, name: string) => `/models/${encodeURIComponent(name)}?project=${encodeURIComponent(projectName)}`;
 
@@ -19,13 +20,21 @@ export async function modelsPage(ctx: PageContext): Promise<void> {
   ctx.root.append(h('h1', null, 'Models'), h('div', { class: 'toolbar' }, nameBox), body);
   const page = await api.models({ project: project(), nameContains: name, limit: 200, pageToken: ctx.params.get('page') });
   if (!ctx.alive()) return;
+  // Where each model's versions stand (the first 50 models: one read each, in parallel).
+  const stages = new Map(await Promise.all(page.models.slice(0, 50).map(async (m) => [m.name,
+    await api.modelVersions(m.project, m.name, { limit: 1000 }).then((v) => v.versions.filter((x) => x.stage !== 'None' && x.stage !== 'Archived'), () => [])] as const)));
+  if (!ctx.alive()) return;
   clear(body);
   body.append(
     grid(
-      ['Model', 'Latest version', 'Aliases', 'Tags', 'Approvers', 'Updated'],
+      ['Model', 'Description', 'Latest version', 'Versions', 'Stages', 'Aliases', 'Tags', 'Approvers', 'Updated'],
       page.models.map((m) => [
         link(modelHref(m.project, m.name), m.name),
+        m.description ? h('span', { class: 'cut', title: m.description }, m.description) : '',
         m.latestVersion ? `v${m.latestVersion}` : '',
+        // Versions are numbered from 1 and never renumbered: the latest's number is how many there are.
+        h('span', { 'data-testid': 'model-version-count' }, String(m.latestVersion ?? 0)),
+        chips((stages.get(m.name) ?? []).map((v) => `${v.stage} v${v.version}`)),
         chips(Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`), 'alias'),
         chips(Object.entries(m.tags).map(([k, v]) => `${k}=${v}`)),
         m.approvers.length ? m.approvers.join(', ') : h('span', { class: 'muted' }, 'open'),
@@ -46,15 +55,19 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
   // Independent reads in parallel, in the address's project (names are per project); a missing model fails the
   // first one with the server's not-found message.
   const projectName = project();
-  const [model, versions, history, pending, live] = await Promise.all([
+  const [model, versions, history, pending, live, metrics] = await Promise.all([
     api.model(projectName, name),
     api.modelVersions(projectName, name, { limit: 1000 }),
     api.modelHistory(projectName, name),
     api.promotions({ project: projectName, model: name, status: 'PENDING', limit: 100 }),
     api.deployments({ project: projectName, model: name, live: 'true', limit: 100 }),
+    api.modelMetrics(projectName, name).catch(() => undefined),
   ]);
   if (!ctx.alive()) return;
   const charts = h('div', { 'data-testid': 'model-metrics' }, loading());
+  // Per-version metric columns: the latest value of each metric of the version's producing run (the first six keys).
+  const metricsOf = new Map((metrics?.versions ?? []).map((v) => [v.version, v.metrics]));
+  const metricKeys = [...new Set((metrics?.versions ?? []).flatMap((v) => Object.keys(v.metrics)))].sort().slice(0, 6);
   add(
     ctx.root,
     h('p', { class: 'crumbs' }, link('/models', 'Models'), ' / ', model.name, projectChip(model.project)),
@@ -79,21 +92,23 @@ export async function modelPage(ctx: PageContext, name: string): Promise<void> {
     ),
     h('h2', null, 'Versions'),
     grid(
-      ['Version', 'Status', 'Stage', 'Aliases', 'Tags', 'Artifact', 'Run', 'Registered'],
+      ['Version', 'Status', 'Stage', 'Aliases', ...metricKeys, 'Tags', 'Artifact', 'Run', 'Registered'],
       versions.versions.map((v) => [
         `v${v.version}`,
         statusBadge(v.status),
         h('span', { class: `badge stage-${v.stage.toLowerCase()}` }, v.stage),
         chips(v.aliases, 'alias'),
+        ...metricKeys.map((k) => h('span', { class: 'num', 'data-metric': k }, fmtValue(metricsOf.get(v.version)?.[k] ?? undefined))),
         chips(Object.entries(v.tags).map(([k, x]) => `${k}=${x}`)),
         link(artifactHref(v.artifact), `${v.artifact.name} v${v.artifact.version}`),
-        v.runId ? link(`/runs/${v.runId}`, v.runId.slice(0, 8)) : '',
+        v.runId ? runLink(v.runId) : '',
         [time(v.createdAt), v.createdBy ? ` by ${v.createdBy}` : ''],
       ]),
       'versions',
       'No versions registered.',
     ),
     versions.nextPageToken ? h('p', { class: 'muted' }, 'Showing the first 1,000 versions.') : null,
+    promoteForm(model, versions.versions),
     h('h2', null, 'Pending requests'),
     grid(
       ['Request', 'Version', 'Wants', 'By', 'Comment'],
@@ -154,12 +169,82 @@ const wants = (p: Promotion) => (p.kind === 'alias' ? `alias ${p.target}` : `sta
 
 const actingKey = 'lineage.actingAs';
 
+/**
+ * Point an alias at a version or move it to a stage. A model with approvers gets a promotion request (an approver
+ * decides on the Approvals page); an open model is changed at once (the server still asks for the approver role).
+ */
+function promoteForm(model: Model, versions: ModelVersion[]): HTMLElement {
+  const guarded = model.approvers.length > 0;
+  const version = h('select', { 'aria-label': 'Version', 'data-testid': 'promote-version' }, versions.map((v) => h('option', { value: v.version }, `v${v.version}`)));
+  const kind = h('select', { 'aria-label': 'Alias or stage', 'data-testid': 'promote-kind' }, h('option', { value: 'alias' }, 'alias'), h('option', { value: 'stage' }, 'stage'));
+  const alias = h('input', { value: 'champion', 'aria-label': 'Alias', 'data-testid': 'promote-alias' });
+  const stage = h('select', { 'aria-label': 'Stage', 'data-testid': 'promote-stage', hidden: true }, ['Staging', 'Production', 'Archived'].map((x) => h('option', { value: x }, x)));
+  const comment = h('input', { placeholder: 'why (optional)', 'aria-label': 'Comment', 'data-testid': 'promote-comment', hidden: !guarded });
+  kind.addEventListener('change', () => {
+    alias.hidden = kind.value !== 'alias';
+    stage.hidden = kind.value !== 'stage';
+  });
+  const submit = h('button', { type: 'submit', 'data-testid': 'promote' }, guarded ? 'Request promotion' : 'Apply');
+  const outcome = h('div', { 'data-testid': 'promote-outcome' });
+  const form = h('form', { class: 'toolbar', 'data-testid': 'promote-form' }, version, kind, alias, stage, comment, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    outcome.replaceChildren();
+    submit.disabled = true;
+    const v = Number(version.value);
+    const acting = credential() ? undefined : sessionStorage.getItem(actingKey) || undefined;
+    try {
+      if (guarded) {
+        const r = await api.requestPromotion(model.project, model.name,
+          { version: v, ...(kind.value === 'alias' ? { alias: alias.value.trim() } : { stage: stage.value }), comment: comment.value.trim() || undefined }, acting);
+        outcome.append(`Request #${r.id} filed: `, link('/approvals', 'an approver decides on the Approvals page'), '.');
+      } else {
+        if (kind.value === 'alias') await api.setModelAlias(model.project, model.name, alias.value.trim(), v, acting);
+        else await api.transitionStage(model.project, model.name, v, stage.value, acting);
+        go(`/models/${encodeURIComponent(model.name)}?project=${encodeURIComponent(model.project)}`, true);
+      }
+    } catch (err) {
+      outcome.append(errorLine(err));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return h('section', null, h('h2', null, guarded ? 'Request a promotion' : 'Move an alias or a stage'),
+    h('p', { class: 'muted small' }, guarded
+      ? `This model has approvers (${model.approvers.join(', ')}): the change waits for one of them.`
+      : 'This model has no approvers: the change applies at once (it needs the approver role).'),
+    form, outcome);
+}
+
+/** The candidate's metrics against the version that holds the alias or stage now, per metric they share. */
+function againstCurrent(p: Promotion, model: Model | undefined, metrics: ModelMetrics | undefined, versions: ModelVersion[]): HTMLElement {
+  const current = p.kind === 'alias'
+    ? model?.aliases[p.target]
+    : versions.filter((v) => v.stage === p.target && v.version !== p.version).map((v) => v.version).sort((a, b) => b - a)[0];
+  const of = (n: number | undefined) => metrics?.versions.find((v) => v.version === n)?.metrics ?? {};
+  const mine = of(p.version);
+  const theirs = of(current);
+  const keys = Object.keys(mine).filter((k) => k in theirs).sort();
+  if (current === undefined || current === p.version) return h('span', { class: 'muted', 'data-testid': 'against-current' }, `nothing holds ${p.target} now`);
+  if (keys.length === 0) return h('span', { class: 'muted', 'data-testid': 'against-current' }, `v${current} holds it now; no shared metrics`);
+  return h('div', { 'data-testid': 'against-current' }, h('div', { class: 'muted small' }, `against v${current} (${p.target} now)`),
+    keys.map((k) => h('div', { 'data-metric': k }, `${k} `, h('strong', null, fmtValue(mine[k])), ' vs ', fmtValue(theirs[k]))));
+}
+
 export async function approvalsPage(ctx: PageContext): Promise<void> {
   const projectName = project();
   const [pending, decided] = await Promise.all([
     api.promotions({ project: projectName, status: 'PENDING', limit: 200 }),
     api.promotions({ project: projectName, status: 'APPROVED', limit: 20 }).then(async (a) => [...a.requests, ...(await api.promotions({ project: projectName, status: 'REJECTED', limit: 20 })).requests]),
   ]);
+  if (!ctx.alive()) return;
+  // Each pending request's candidate against what holds its alias or stage now: the models' aliases, versions and metrics.
+  const names = [...new Set(pending.requests.map((p) => p.model))];
+  const context = new Map(await Promise.all(names.map(async (n) => [n, await Promise.all([
+    api.model(projectName, n).catch(() => undefined),
+    api.modelMetrics(projectName, n).catch(() => undefined),
+    api.modelVersions(projectName, n, { limit: 1000 }).then((v) => v.versions).catch(() => [] as ModelVersion[]),
+  ])] as const)));
   if (!ctx.alive()) return;
   // Signed in, the server knows who decides. With authentication off it takes the name the person gives (unverified).
   const signedIn = credential() !== null;
@@ -200,6 +285,7 @@ export async function approvalsPage(ctx: PageContext): Promise<void> {
       h('td', null, wants(p)),
       h('td', null, p.requestedBy ?? '', h('div', { class: 'muted small' }, time(p.requestedAt))),
       h('td', null, p.comment ?? ''),
+      h('td', null, againstCurrent(p, context.get(p.model)?.[0], context.get(p.model)?.[1], context.get(p.model)?.[2] ?? [])),
       h('td', { class: 'decide' }, comment, approve, reject, outcome),
     );
   };
@@ -217,7 +303,7 @@ export async function approvalsPage(ctx: PageContext): Promise<void> {
       : h(
           'table',
           { class: 'grid', 'data-testid': 'pending' },
-          h('thead', null, h('tr', null, ['Request', 'Model', 'Wants', 'Requested by', 'Comment', 'Decision'].map((c) => h('th', null, c)))),
+          h('thead', null, h('tr', null, ['Request', 'Model', 'Wants', 'Requested by', 'Comment', 'Against current', 'Decision'].map((c) => h('th', null, c)))),
           h('tbody', null, pending.requests.map(row)),
         ),
     h('h2', null, 'Recently decided'),

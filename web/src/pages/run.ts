@@ -5,10 +5,11 @@
 
 import { api, ApiError, type ArtifactVersion, type Graph, type GraphNode, type MetricHistory, type Run } from '../api';
 import { chartPoints, defaultView, lineChart, pointsNote, viewControls, type ChartView } from '../charts';
-import { add, clear, duration, errorLine, fmtValue, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
-import type { PageContext } from '../main';
+import { add, clear, duration, errorLine, fmtValue, go, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
+import type { PageContext } from '../page';
 import { artifactBrowser, mlflowFilesBrowser } from '../preview';
 import { follow, project } from '../project';
+import { runLink } from '../runnames';
 
 /** Tags the tools write about a run, not the person: the SDK's lineage.* and the MLflow client's mlflow.*. */
 export const isSystemTag = (k: string) => k.startsWith('lineage.') || k.startsWith('mlflow.');
@@ -229,6 +230,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
     ),
     h('h1', { 'data-testid': 'run-name' }, run.name ?? run.runId, ' ', badge),
     description ? h('p', { class: 'description', 'data-testid': 'run-description' }, description) : null,
+    run.lifecycle === 'active' ? runEditor(run, user, description) : null,
     h(
       'table',
       { class: 'kv facts' },
@@ -240,7 +242,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
         h('tr', null, h('th', null, 'Ended'), h('td', null, time(run.endTime), run.endTime ? ` (${duration(run.startTime, run.endTime)})` : '',
           !run.endTime && run.status === 'RUNNING' ? `running for ${duration(run.startTime, Date.now())}` : '')),
         h('tr', null, h('th', null, 'User'), h('td', null, run.user ?? '')),
-        run.parentRunId ? h('tr', null, h('th', null, 'Parent run'), h('td', null, link(`/runs/${run.parentRunId}`, run.parentRunId))) : null,
+        run.parentRunId ? h('tr', null, h('th', null, 'Parent run'), h('td', null, runLink(run.parentRunId))) : null,
         run.lifecycle !== 'active' ? h('tr', null, h('th', null, 'Lifecycle'), h('td', null, run.lifecycle)) : null,
         h('tr', null, h('th', null, 'Lineage'), h('td', null, link(`/lineage?node=${encodeURIComponent(`run:${run.runId}`)}`, 'Open in lineage graph'))),
       ),
@@ -317,4 +319,68 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
   }));
   browser.append(tabs, pane);
   if (versions.length) pick(versions[0]);
+}
+
+/**
+ * Edit the run's name, description (MLflow's `mlflow.note.content` tag) and tags. Saving sends only what changed, one
+ * request per change (PATCH for the name, a tag set or delete for the rest), then shows the run again; a refusal stops
+ * there and says what the server answered and which changes were saved before it.
+ */
+function runEditor(run: Run, tags: Record<string, string>, description: string | undefined): HTMLElement {
+  const name = h('input', { value: run.name ?? '', 'aria-label': 'Run name', 'data-testid': 'edit-name', class: 'wide' });
+  const text = h('textarea', { rows: 3, cols: 70, 'aria-label': 'Description', 'data-testid': 'edit-description' });
+  text.value = description ?? '';
+  const rows = h('tbody', null);
+  const tagRow = (k = '', v = '') => {
+    const key = h('input', { value: k, placeholder: 'key', 'aria-label': 'Tag key', 'data-testid': 'edit-tag-key' });
+    const value = h('input', { value: v, placeholder: 'value', 'aria-label': 'Tag value', 'data-testid': 'edit-tag-value', class: 'wide' });
+    const remove = h('button', { type: 'button', 'aria-label': `Remove tag ${k}`, 'data-testid': 'edit-tag-remove' }, '✕');
+    const tr = h('tr', { 'data-tag': k || null }, h('td', null, key), h('td', null, value), h('td', null, remove));
+    remove.addEventListener('click', () => tr.remove());
+    rows.append(tr);
+  };
+  Object.entries(tags).forEach(([k, v]) => tagRow(k, v));
+  const addTag = h('button', { type: 'button', 'data-testid': 'edit-tag-add' }, 'Add tag');
+  addTag.addEventListener('click', () => tagRow());
+  const message = h('p', { class: 'error', role: 'alert', 'data-testid': 'edit-error' });
+  const save = h('button', { type: 'submit', 'data-testid': 'edit-save' }, 'Save');
+  const form = h('form', { class: 'run-edit' },
+    h('label', null, 'Name ', name),
+    h('label', null, 'Description', text),
+    h('table', { class: 'kv' }, h('thead', null, h('tr', null, h('th', null, 'Tag'), h('th', null, 'Value'), h('th', null, ''))), rows),
+    h('div', { class: 'toolbar' }, addTag, save),
+    message);
+  const panel = h('details', { class: 'edit', 'data-testid': 'run-edit' }, h('summary', null, 'Edit name, description and tags'), form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    message.textContent = '';
+    const wanted = new Map<string, string>();
+    for (const tr of rows.querySelectorAll('tr')) {
+      const [k, v] = [...tr.querySelectorAll('input')].map((i) => i.value);
+      if (k.trim()) wanted.set(k.trim(), v);
+    }
+    const changes: [string, () => Promise<unknown>][] = [];
+    if (name.value.trim() && name.value.trim() !== (run.name ?? '')) changes.push([`name`, () => api.renameRun(run.runId, name.value.trim())]);
+    if (text.value !== (description ?? ''))
+      changes.push(['description', () => (text.value.trim() ? api.setRunTag(run.runId, descriptionTag, text.value) : api.deleteRunTag(run.runId, descriptionTag))]);
+    for (const [k, v] of wanted) if (tags[k] !== v) changes.push([`tag ${k}`, () => api.setRunTag(run.runId, k, v)]);
+    for (const k of Object.keys(tags)) if (!wanted.has(k)) changes.push([`removal of tag ${k}`, () => api.deleteRunTag(run.runId, k)]);
+    save.disabled = true;
+    const done: string[] = [];
+    try {
+      for (const [what, change] of changes) {
+        try {
+          await change();
+        } catch (err) {
+          message.textContent = `${what}: ${err instanceof ApiError ? err.message : String(err)}` + (done.length ? ` (saved before it: ${done.join(', ')})` : ' (nothing was saved)');
+          return;
+        }
+        done.push(what);
+      }
+      go(location.pathname + location.search, true);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return panel;
 }

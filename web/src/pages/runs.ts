@@ -4,9 +4,10 @@
 
 import { api, ApiError, type Run } from '../api';
 import { add, clear, duration, errorLine, errorView, fmtText, fmtValue, go, h, link, mark, projectChip, statusBadge, time } from '../dom';
-import type { PageContext } from '../main';
+import type { PageContext } from '../page';
 import { follow } from '../project';
 import { runChartPanel } from '../runcharts';
+import { attachCompletion } from '../completion';
 
 type Kind = 'attr' | 'param' | 'metric' | 'tag';
 
@@ -57,13 +58,13 @@ const colId = (c: Column) => `${c.kind}:${c.key}`;
 
 export async function runsPage(ctx: PageContext, experimentId: string): Promise<void> {
   const storeKey = `lineage.columns.${experimentId}`;
-  const filterText = ctx.params.get('filter') ?? '';
+  let filterText = ctx.params.get('filter') ?? '';
   const pageSize = Number(ctx.params.get('size') ?? '100');
   const sortCol = parseColumn(ctx.params.get('sort'));
   const sortField = sortCol ? orderField(sortCol) : undefined;
   const sort = sortCol && sortField ? { col: sortCol, desc: ctx.params.get('desc') === '1' } : null;
   const orderBy = sort ? [`${sortField} ${sort.desc ? 'DESC' : 'ASC'}`] : undefined;
-  const search = (pageToken?: string) => api.searchRuns({ experimentId, filter: filterText || undefined, orderBy, limit: pageSize, pageToken });
+  const search = (pageToken?: string, filter = filterText) => api.searchRuns({ experimentId, filter: filter || undefined, orderBy, limit: pageSize, pageToken });
 
   // The first page is requested together with the experiment (one round trip less before first paint).
   let firstRequest: ReturnType<typeof api.searchRuns> | null = search();
@@ -114,7 +115,42 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     go(`/experiments/${encodeURIComponent(experimentId)}${q.toString() ? `?${q}` : ''}`, true);
   };
   const applyFilter = () => reload(sort);
-  filterBox.addEventListener('keydown', (e) => e.key === 'Enter' && applyFilter());
+  let fields: ReturnType<typeof api.experimentFields> | null = null;
+  const completions = attachCompletion(filterBox, {
+    fields: () => (fields ??= api.experimentFields(experimentId)),
+    values: async (kind, key, prefix) => (await api.fieldValues(experimentId, kind, key, prefix)).values,
+  });
+  // Enter applies the filter (with its error shown) unless it took a completion.
+  filterBox.addEventListener('keydown', (e) => e.key === 'Enter' && !e.defaultPrevented && applyFilter());
+  // Search as you type: a pause in typing runs the filter; an unfinished filter (400) keeps the table as it is.
+  let typing: ReturnType<typeof setTimeout> | undefined;
+  let typed = 0;
+  filterBox.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(async () => {
+      const text = filterBox.value.trim();
+      if (text === filterText) return;
+      const n = ++typed;
+      try {
+        const page = await search(undefined, text);
+        if (n !== typed || !ctx.alive()) return;
+        filterText = text;
+        filterBox.classList.remove('incomplete');
+        filterBox.title = '';
+        filterError.replaceChildren();
+        const q = new URLSearchParams(location.search);
+        if (text) q.set('filter', text);
+        else q.delete('filter');
+        history.replaceState(null, '', `${location.pathname}?${q}`);
+        show(0, page);
+        panel.refresh();
+      } catch (err) {
+        if (n !== typed || !ctx.alive()) return;
+        filterBox.classList.add('incomplete');
+        filterBox.title = err instanceof ApiError ? err.message : String(err);
+      }
+    }, 350);
+  });
   sizeSelect.addEventListener('change', applyFilter);
 
   const columnsPanel = h('details', { class: 'columns' }, h('summary', null, 'Columns'));
@@ -130,7 +166,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     h('p', { class: 'crumbs' }, link('/', 'Experiments'), ' / ', experiment.name, projectChip(experiment.project)),
     h('h1', null, experiment.name, h('span', { class: 'muted small' }, ` experiment ${experiment.id}`)),
     experiment.description ? h('p', null, experiment.description) : null,
-    h('div', { class: 'toolbar' }, filterBox, h('button', { onclick: applyFilter }, 'Apply'), sizeSelect, columnsPanel, compareBtn, count),
+    h('div', { class: 'toolbar' }, h('div', { class: 'filter-box' }, filterBox, completions), h('button', { onclick: applyFilter }, 'Apply'), sizeSelect, columnsPanel, compareBtn, count),
     filterError,
     panel.el,
     table,
@@ -335,6 +371,16 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     pager.append(prev, h('span', { 'data-testid': 'page-label' }, ` Page ${pageIndex + 1} · ${range} `), nextBtn);
   };
 
+  const show = (index: number, page: { runs: Run[]; nextPageToken?: string }) => {
+    if (index === 0) tokens.length = 1;
+    pageIndex = index;
+    runs = page.runs;
+    next = page.nextPageToken;
+    renderColumnsPanel();
+    renderTable();
+    renderPager();
+  };
+
   const load = async (index: number) => {
     mark('runs-page-start');
     filterError.replaceChildren();
@@ -343,12 +389,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
       firstRequest = null;
       const page = await request;
       if (!ctx.alive()) return;
-      pageIndex = index;
-      runs = page.runs;
-      next = page.nextPageToken;
-      renderColumnsPanel();
-      renderTable();
-      renderPager();
+      show(index, page);
       if (firstPaint) {
         firstPaint = false;
         mark('runs-first-paint');
