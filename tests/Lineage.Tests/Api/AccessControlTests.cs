@@ -47,8 +47,9 @@ public abstract class AccessControlTests : IAsyncLifetime
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         request.Headers.Authorization = auth ?? (who is null ? null : new AuthenticationHeaderValue("Bearer", _tokens[who]));
         if (method is not ("GET" or "HEAD" or "DELETE")) request.Content = new StringContent(json ?? "{}", Encoding.UTF8, contentType);
-        using var response = await Server.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
+        // Headers first: an accepted event stream (text/event-stream) never ends, so its body is not read.
+        using var response = await Server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var text = response.Content.Headers.ContentType?.MediaType == "text/event-stream" ? "" : await response.Content.ReadAsStringAsync();
         JsonNode? body = null;
         try { body = text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null; } catch (System.Text.Json.JsonException) { }
         return (response.StatusCode, body);

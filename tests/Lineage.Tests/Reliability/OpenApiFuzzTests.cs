@@ -79,10 +79,11 @@ public abstract class OpenApiFuzzContract(ITestOutputHelper output) : IAsyncLife
             try
             {
                 using var message = request.ToMessage();
-                using var response = await _server.Http.SendAsync(message);
+                // Headers first: an accepted event stream (text/event-stream) never ends, so its body is not read.
+                using var response = await _server.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
                 status = (int)response.StatusCode;
-                text = await response.Content.ReadAsStringAsync();
                 contentType = response.Content.Headers.ContentType?.MediaType ?? "";
+                text = contentType == "text/event-stream" ? "" : await response.Content.ReadAsStringAsync();
             }
             catch (HttpRequestException ex)
             {

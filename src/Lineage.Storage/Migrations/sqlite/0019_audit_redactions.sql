@@ -1,4 +1,4 @@
--- Erasure of one user's name (issue 13, docs/governance.md "Erasing a user"). Kept in lockstep with postgres/0020_audit_redactions.sql.
+-- Erasure of one user's name (issue 13, docs/governance.md "Erasing a user"). Kept in lockstep with postgres/0019_audit_redactions.sql.
 
 -- An audit entry whose actor, target or summary had a user's name replaced by a pseudonym. Its stored hash (which
 -- the next entry links to) still covers the original text; redacted_hash is the same hash computed over the

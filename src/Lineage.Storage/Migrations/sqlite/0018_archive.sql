@@ -1,4 +1,4 @@
--- Archival to cold storage (issue 13, docs/artifacts.md "Archival"). Kept in lockstep with postgres/0019_archive.sql.
+-- Archival to cold storage (issue 13, docs/artifacts.md "Archival"). Kept in lockstep with postgres/0018_archive.sql.
 
 -- When a blob's content was last read. The server gathers the digests it served in memory and writes them here
 -- in one statement every minute (and at shutdown), so a download never pays a write. A blob never read since
