@@ -197,7 +197,8 @@ public sealed class AuditLog(Database db)
         }
     }
 
-    private sealed class Row
+    /// <summary>An audit_log row as stored (also read by <see cref="UserErasure"/>, which rewrites entries).</summary>
+    internal sealed class Row
     {
         public long Seq { get; set; }
         public long Time { get; set; }

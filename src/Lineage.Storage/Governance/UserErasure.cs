@@ -126,7 +126,7 @@ public sealed class UserErasure(Database db)
     {
         // A coarse LIKE finds candidates; the exact rules below decide. The name is a bound parameter, escaped for LIKE.
         var like = "%" + name.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-        var entries = (await s.Connection.QueryAsync<EntryRow>("""
+        var entries = (await s.Connection.QueryAsync<AuditLog.Row>("""
             SELECT seq, time, actor, address, action, target, status, summary, prev_hash AS PrevHash FROM audit_log
             WHERE actor LIKE @like ESCAPE '\' OR target LIKE @like ESCAPE '\' OR summary LIKE @like ESCAPE '\'
             ORDER BY seq
@@ -202,18 +202,5 @@ public sealed class UserErasure(Database db)
         var result = Replacement(root) ?? root;
         Walk(result);
         return changed ? result!.ToJsonString() : json;
-    }
-
-    private sealed class EntryRow
-    {
-        public long Seq { get; set; }
-        public long Time { get; set; }
-        public string Actor { get; set; } = "";
-        public string? Address { get; set; }
-        public string Action { get; set; } = "";
-        public string Target { get; set; } = "";
-        public long Status { get; set; }
-        public string Summary { get; set; } = "";
-        public string PrevHash { get; set; } = "";
     }
 }
