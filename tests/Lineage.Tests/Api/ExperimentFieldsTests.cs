@@ -35,9 +35,9 @@ public sealed class ExperimentFieldsTests
         Assert.Equal(["val_loss"], fields.GetProperty("metrics").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["team"], fields.GetProperty("tags").EnumerateArray().Select(e => e.GetString()));
 
-        async Task<string?[]> Values(string query) =>
+        async Task<string[]> Values(string query) =>
             JsonDocument.Parse(await server.Http.GetStringAsync($"/api/v1/experiments/{experiment}/fields/values?{query}")).RootElement
-                .GetProperty("values").EnumerateArray().Select(e => e.GetString()).ToArray();
+                .GetProperty("values").EnumerateArray().Select(e => e.GetString()!).ToArray();
         Assert.Equal(["adam", "adamw", "sgd"], await Values("kind=param&key=optimizer"));   // adam twice: first
         Assert.Equal(["adam", "adamw"], await Values("kind=param&key=optimizer&prefix=ad"));
         Assert.Equal(["adam"], await Values("kind=param&key=optimizer&limit=1"));
