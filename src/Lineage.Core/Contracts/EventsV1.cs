@@ -18,7 +18,7 @@ public sealed record WebhookDto(long Id, string Project, string Name, string Url
 public sealed record CreateWebhookRequest(string? Project, string? Name, string? Url, List<string>? EventTypes, string? Format, string? Description,
     bool? Active, string? Secret);
 
-public sealed record UpdateWebhookRequest(string? Url, List<string>? EventTypes, string? Description, bool? Active);
+public sealed record UpdateWebhookRequest(string? Url, List<string>? EventTypes, string? Description, bool? Active, string? Name = null, string? Secret = null);
 
 public sealed record WebhookListResponse(List<WebhookDto> Webhooks);
 

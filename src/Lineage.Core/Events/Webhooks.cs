@@ -7,8 +7,11 @@ public sealed record Webhook(long Id, string Project, string Name, string Url, I
 /// <summary>What to create: <see cref="Format"/> is <c>lineage</c> (native events) or <c>mlflow</c> (MLflow 3 event names and payloads).</summary>
 public sealed record WebhookSpec(string? Project, string Name, string Url, IReadOnlyList<string> EventTypes, string Format, string? Description, bool Active);
 
-/// <summary>A change; null members stay as they are.</summary>
-public sealed record WebhookChange(string? Url, IReadOnlyList<string>? EventTypes, string? Description, bool? Active);
+/// <summary>
+/// A change; null members stay as they are. A new <see cref="Secret"/> signs every delivery sent from the commit on (rotation is
+/// immediate: receivers accept both secrets while they switch).
+/// </summary>
+public sealed record WebhookChange(string? Url, IReadOnlyList<string>? EventTypes, string? Description, bool? Active, string? Name = null, string? Secret = null);
 
 /// <summary>One event's delivery to one webhook, with its last attempt (the delivery log).</summary>
 public sealed record WebhookDelivery(long Id, long WebhookId, long EventId, string EventType, string Status, int Attempts, long? NextAttemptAt,

@@ -11,6 +11,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Lineage.Server.Hosting;
 
+/// <summary>What a receiver answered one POST: success (2xx), its status and (the start of) its body, or why there was no answer.</summary>
+public sealed record WebhookTestResult(bool Succeeded, int? Status, string? ResponseBody, string? Error, long LatencyMs);
+
 /// <summary>
 /// The event pump and webhook sender (issue 14). Woken by every local commit that carried an event (and by a timer, for other
 /// servers' commits and for retries that fall due), it numbers new events (PostgreSQL), fans them out into webhook queues,
@@ -101,53 +104,73 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
 
     private async Task<AttemptResult> SendAsync(ClaimedWebhook w, ClaimedDelivery d, CancellationToken ct)
     {
-        var id = $"evt_{d.Event.Seq}";
+        var body = w.Format == WebhookFormat.Mlflow ? MlflowWebhookEvents.Body(d.Event) : JsonSerializer.Serialize(EventsApi.ToDto(d.Event), EventsJson.Default.EventDto);
+        var sent = await PostAsync(w.Url, w.Format, w.Secret, $"evt_{d.Event.Seq}", body, ct);
+        if (sent.Succeeded) return new AttemptResult(d.Id, true, sent.Status, sent.LatencyMs, null, null);
+        var attempts = d.Attempts + 1;
+        long? next = attempts >= options.WebhookMaxAttempts ? null : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)Backoff(attempts).TotalMilliseconds;
+        if (next is null) log.LogWarning("webhook {Webhook}: event {Event} dead-lettered after {Attempts} attempts: {Error}", w.Id, d.Event.Seq, attempts, sent.Error);
+        return new AttemptResult(d.Id, false, sent.Status, sent.LatencyMs, sent.Error, next);
+    }
+
+    /// <summary>
+    /// Sends a test delivery now, outside the queue, and reports what the receiver answered (MLflow's <c>webhooks/{id}/test</c>):
+    /// an MLflow webhook gets MLflow's example payload for <paramref name="mlflowEvent"/> (default: its first event), a Lineage one
+    /// a <c>webhook.test</c> event. Signed like any delivery; nothing is stored.
+    /// </summary>
+    public async Task<WebhookTestResult> TestAsync(Webhook hook, string secret, string? mlflowEvent, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var id = $"test_{Guid.NewGuid():N}";
+        var body = hook.Format == WebhookFormat.Mlflow
+            ? MlflowWebhookEvents.TestBody(mlflowEvent ?? hook.EventTypes[0], now)
+            : JsonSerializer.Serialize(EventsApi.ToDto(new DomainEvent(0, EventTypes.WebhookTest, hook.Project, now, null, $"webhook:{hook.Id}",
+                JsonSerializer.Serialize(new { webhookId = hook.Id, name = hook.Name, message = "test event sent from Lineage" }))), EventsJson.Default.EventDto);
+        return await PostAsync(hook.Url, hook.Format, secret, id, body, ct);
+    }
+
+    /// <summary>One signed POST: MLflow's <c>X-MLflow-*</c> headers for an MLflow webhook, Standard Webhooks' for a Lineage one.</summary>
+    private async Task<WebhookTestResult> PostAsync(string url, string format, string secret, string id, string body, CancellationToken ct)
+    {
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, w.Url);
-        string body;
-        if (w.Format == WebhookFormat.Mlflow)
+        var stamp = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url);
+        if (format == WebhookFormat.Mlflow)
         {
-            body = MlflowWebhookEvents.Body(d.Event);
             request.Headers.Add("X-MLflow-Delivery-Id", id);
-            request.Headers.Add("X-MLflow-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add("X-MLflow-Signature", WebhookSignature.Sign(Encoding.UTF8.GetBytes(w.Secret), id, timestamp, body));
+            request.Headers.Add("X-MLflow-Timestamp", stamp);
+            request.Headers.Add("X-MLflow-Signature", WebhookSignature.Sign(Encoding.UTF8.GetBytes(secret), id, timestamp, body));
         }
         else
         {
-            body = JsonSerializer.Serialize(EventsApi.ToDto(d.Event), EventsJson.Default.EventDto);
             request.Headers.Add("webhook-id", id);
-            request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add("webhook-signature", WebhookSignature.Sign(WebhookSignature.StandardKey(w.Secret), id, timestamp, body));
+            request.Headers.Add("webhook-timestamp", stamp);
+            request.Headers.Add("webhook-signature", WebhookSignature.Sign(WebhookSignature.StandardKey(secret), id, timestamp, body));
         }
         request.Headers.UserAgent.Add(ProductInfoHeaderValue.Parse(UserAgent));
         request.Content = new StringContent(body, Encoding.UTF8, "application/json");
 
         var clock = Stopwatch.StartNew();
-        int? code = null;
-        string? error;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.WebhookTimeout);
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            code = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
-                return new AttemptResult(d.Id, true, code, clock.ElapsedMilliseconds, null, null);
+            var code = (int)response.StatusCode;
             var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            error = $"HTTP {code}{(text.Length == 0 ? "" : ": " + (text.Length > 200 ? text[..200] : text))}";
+            if (text.Length > 1000) text = text[..1000];
+            return response.IsSuccessStatusCode
+                ? new WebhookTestResult(true, code, text, null, clock.ElapsedMilliseconds)
+                : new WebhookTestResult(false, code, text, $"HTTP {code}{(text.Length == 0 ? "" : ": " + (text.Length > 200 ? text[..200] : text))}", clock.ElapsedMilliseconds);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            error = $"no answer within {options.WebhookTimeout.TotalSeconds:0.###} s";
+            return new WebhookTestResult(false, null, null, $"no answer within {options.WebhookTimeout.TotalSeconds:0.###} s", clock.ElapsedMilliseconds);
         }
         catch (HttpRequestException ex)
         {
-            error = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+            return new WebhookTestResult(false, null, null, ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message, clock.ElapsedMilliseconds);
         }
-        var attempts = d.Attempts + 1;
-        long? next = attempts >= options.WebhookMaxAttempts ? null : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)Backoff(attempts).TotalMilliseconds;
-        if (next is null) log.LogWarning("webhook {Webhook}: event {Event} dead-lettered after {Attempts} attempts: {Error}", w.Id, d.Event.Seq, attempts, error);
-        return new AttemptResult(d.Id, false, code, clock.ElapsedMilliseconds, error, next);
     }
 
     /// <summary>base × 2^(n−1), capped, then "equal jitter": half fixed, half random, so receivers coming back are not hit in step.</summary>

@@ -41,12 +41,14 @@ public static class AccessRules
         DELETE /ajax-api/2.0/mlflow/registered-models/alias                          approver
         DELETE /ajax-api/2.0/mlflow/registered-models/delete                         writer
         DELETE /ajax-api/2.0/mlflow/registered-models/delete-tag                     writer
+        DELETE /ajax-api/2.0/mlflow/webhooks/{webhook_id}                            admin webhook:webhook_id
         DELETE /api/2.0/mlflow-artifacts/artifacts/{**path}                          writer proxy:path
         DELETE /api/2.0/mlflow/model-versions/delete                                 writer
         DELETE /api/2.0/mlflow/model-versions/delete-tag                             writer
         DELETE /api/2.0/mlflow/registered-models/alias                               approver
         DELETE /api/2.0/mlflow/registered-models/delete                              writer
         DELETE /api/2.0/mlflow/registered-models/delete-tag                          writer
+        DELETE /api/2.0/mlflow/webhooks/{webhook_id}                                 admin webhook:webhook_id
         DELETE /api/v1/artifacts/{name}/aliases/{alias}                              writer
         DELETE /api/v1/artifacts/{name}/versions/{version}                           writer
         DELETE /api/v1/artifacts/{name}/versions/{version}/tags/{**key}              writer
@@ -77,6 +79,8 @@ public static class AccessRules
         GET    /ajax-api/2.0/mlflow/registered-models/search                         reader
         GET    /ajax-api/2.0/mlflow/runs/get                                         reader any
         GET    /ajax-api/2.0/mlflow/runs/search                                      reader any
+        GET    /ajax-api/2.0/mlflow/webhooks                                         admin
+        GET    /ajax-api/2.0/mlflow/webhooks/{webhook_id}                            admin webhook:webhook_id
         GET    /api/2.0/mlflow-artifacts/artifacts/{**path}                          reader proxy:path
         GET    /api/2.0/mlflow/artifacts/list                                        reader any
         GET    /api/2.0/mlflow/experiments/get                                       reader any
@@ -94,6 +98,8 @@ public static class AccessRules
         GET    /api/2.0/mlflow/registered-models/search                              reader
         GET    /api/2.0/mlflow/runs/get                                              reader any
         GET    /api/2.0/mlflow/runs/search                                           reader any
+        GET    /api/2.0/mlflow/webhooks                                              admin
+        GET    /api/2.0/mlflow/webhooks/{webhook_id}                                 admin webhook:webhook_id
         GET    /api/v1/artifacts/                                                    reader any
         GET    /api/v1/artifacts/by-id/{id}                                          reader artifact:id
         GET    /api/v1/artifacts/{name}/aliases/history                              reader
@@ -167,8 +173,10 @@ public static class AccessRules
         HEAD   /api/v1/blobs/{digest}                                                reader any
         PATCH  /ajax-api/2.0/mlflow/model-versions/update                            writer
         PATCH  /ajax-api/2.0/mlflow/registered-models/update                         writer
+        PATCH  /ajax-api/2.0/mlflow/webhooks/{webhook_id}                            admin webhook:webhook_id
         PATCH  /api/2.0/mlflow/model-versions/update                                 writer
         PATCH  /api/2.0/mlflow/registered-models/update                              writer
+        PATCH  /api/2.0/mlflow/webhooks/{webhook_id}                                 admin webhook:webhook_id
         PATCH  /api/v1/artifacts/{name}/versions/{version}                           writer
         PATCH  /api/v1/executions/{id}                                               writer execution:id
         PATCH  /api/v1/experiments/{id}                                              writer experiment:id
@@ -207,6 +215,8 @@ public static class AccessRules
         POST   /ajax-api/2.0/mlflow/runs/search                                      reader read any
         POST   /ajax-api/2.0/mlflow/runs/set-tag                                     writer run:run_id/run_uuid
         POST   /ajax-api/2.0/mlflow/runs/update                                      writer run:run_id/run_uuid
+        POST   /ajax-api/2.0/mlflow/webhooks                                         admin
+        POST   /ajax-api/2.0/mlflow/webhooks/{webhook_id}/test                       admin webhook:webhook_id
         POST   /api/2.0/mlflow-artifacts/mpu/abort/{**path}                          writer proxy:path
         POST   /api/2.0/mlflow-artifacts/mpu/complete/{**path}                       writer proxy:path
         POST   /api/2.0/mlflow-artifacts/mpu/create/{**path}                         writer proxy:path
@@ -239,6 +249,8 @@ public static class AccessRules
         POST   /api/2.0/mlflow/runs/search                                           reader read any
         POST   /api/2.0/mlflow/runs/set-tag                                          writer run:run_id/run_uuid
         POST   /api/2.0/mlflow/runs/update                                           writer run:run_id/run_uuid
+        POST   /api/2.0/mlflow/webhooks                                              admin
+        POST   /api/2.0/mlflow/webhooks/{webhook_id}/test                            admin webhook:webhook_id
         POST   /api/v1/artifacts/                                                    writer body-project
         POST   /api/v1/artifacts/upload                                              writer
         POST   /api/v1/artifacts/{name}/versions/{version}/restore                   writer

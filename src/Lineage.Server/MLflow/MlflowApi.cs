@@ -42,6 +42,7 @@ public static class MlflowApi
             ArtifactsEndpoints.MapTracking(g);
             RegisteredModelsEndpoints.Map(g);
             ModelVersionsEndpoints.Map(g);
+            WebhooksEndpoints.Map(g);
             var proxy = app.MapGroup(prefix + "-artifacts").WithMetadata(MlflowErrorShape.Instance).ExcludeFromDescription();
             ArtifactsEndpoints.MapProxy(proxy);
         }

@@ -50,7 +50,7 @@ public static class WebhooksApi
                 var body = await ctx.Request.ReadJsonAsync(EventsJson.Default.UpdateWebhookRequest);
                 var url = body.Url is null ? null : WebhookStore.CheckUrl(body.Url);
                 if (url is not null) await targets.CheckAsync(url, ctx.RequestAborted);
-                return Ok(await store.UpdateAsync(Id(id), new WebhookChange(url, body.EventTypes, body.Description, body.Active)));
+                return Ok(await store.UpdateAsync(Id(id), new WebhookChange(url, body.EventTypes, body.Description, body.Active, body.Name, body.Secret)));
             })
             .Accepts<UpdateWebhookRequest>("application/json").Produces<WebhookDto>();
 

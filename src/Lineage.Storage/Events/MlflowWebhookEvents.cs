@@ -38,13 +38,7 @@ public static class MlflowWebhookEvents
         var p = JsonNode.Parse(e.Payload)!.AsObject();
         string? Text(string key) => p[key] is JsonValue v ? v.ToString() : null;
         JsonObject Tags() => p["tags"] is JsonObject t ? (JsonObject)t.DeepClone() : [];
-        if (e.Type == EventTypes.WebhookTest)
-            // A test delivery to an MLflow webhook carries MLflow's own example payload, as MLflow's test endpoint does.
-            return new JsonObject
-            {
-                ["name"] = "example_model", ["version"] = "1", ["source"] = "models:/123", ["run_id"] = "abcd1234abcd5678",
-                ["tags"] = new JsonObject { ["example_key"] = "example_value" }, ["description"] = "An example model version",
-            };
+        if (e.Type == EventTypes.WebhookTest) return Example(mlflowName);
         return mlflowName switch
         {
             RegisteredModelCreated => new JsonObject { ["name"] = Text("name"), ["tags"] = Tags(), ["description"] = Text("description") },
@@ -61,17 +55,47 @@ public static class MlflowWebhookEvents
         };
     }
 
+    /// <summary>
+    /// The example <c>data</c> of a test delivery, as MLflow's test endpoint sends for the chosen event: a made-up model, so a receiver
+    /// can tell a test from a real change only by its names.
+    /// </summary>
+    public static JsonObject Example(string mlflowName) => mlflowName switch
+    {
+        RegisteredModelCreated => new JsonObject
+        {
+            ["name"] = "example_model", ["tags"] = new JsonObject { ["example_key"] = "example_value" }, ["description"] = "An example registered model",
+        },
+        ModelVersionCreated => new JsonObject
+        {
+            ["name"] = "example_model", ["version"] = "1", ["source"] = "models:/123", ["run_id"] = "abcd1234abcd5678",
+            ["tags"] = new JsonObject { ["example_key"] = "example_value" }, ["description"] = "An example model version",
+        },
+        ModelVersionTagSet => new JsonObject { ["name"] = "example_model", ["version"] = "1", ["key"] = "example_key", ["value"] = "example_value" },
+        ModelVersionTagDeleted => new JsonObject { ["name"] = "example_model", ["version"] = "1", ["key"] = "example_key" },
+        ModelVersionAliasCreated => new JsonObject { ["name"] = "example_model", ["alias"] = "example_alias", ["version"] = "1" },
+        ModelVersionAliasDeleted => new JsonObject { ["name"] = "example_model", ["alias"] = "example_alias" },
+        _ => throw new ArgumentOutOfRangeException(nameof(mlflowName), mlflowName, null),
+    };
+
+    /// <summary>A test delivery's body for one MLflow event.</summary>
+    public static string TestBody(string mlflowName, long time) => Envelope(mlflowName, time, Example(mlflowName));
+
     /// <summary>The body MLflow posts: <c>{"entity", "action", "timestamp" (ISO 8601), "data"}</c>.</summary>
     public static string Body(DomainEvent e)
     {
         var name = NameOf(e.Type, e.Payload) ?? throw new ArgumentException($"event type {e.Type} has no MLflow webhook event", nameof(e));
+        return Envelope(name, e.Time, Data(name, e));
+    }
+
+    private static string Envelope(string name, long time, JsonObject data)
+    {
         var dot = name.IndexOf('.');
         var body = new JsonObject
         {
             ["entity"] = name[..dot],
             ["action"] = name[(dot + 1)..],
-            ["timestamp"] = DateTimeOffset.FromUnixTimeMilliseconds(e.Time).ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", System.Globalization.CultureInfo.InvariantCulture),
-            ["data"] = Data(name, e),
+            ["timestamp"] = DateTimeOffset.FromUnixTimeMilliseconds(time).ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", System.Globalization.CultureInfo.InvariantCulture),
+            ["data"] = data,
         };
         return body.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
     }

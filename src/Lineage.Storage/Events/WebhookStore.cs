@@ -42,7 +42,6 @@ public sealed class WebhookStore(Database db)
     /// <summary>Creates a webhook that receives the events committed from now on. Returns it with its signing secret (shown only here).</summary>
     public Task<(Webhook Webhook, string Secret)> CreateAsync(WebhookSpec spec, string? secret = null)
     {
-        var project = spec.Project ?? OperationContext.DefaultProject;
         Validate.Name(spec.Name, "name");
         var url = CheckUrl(spec.Url);
         var types = CheckTypes(spec.EventTypes, spec.Format);
@@ -50,6 +49,7 @@ public sealed class WebhookStore(Database db)
         secret = secret is null ? NewSecret() : CheckSecret(secret);
         return db.WriteAsync(async s =>
         {
+            var project = spec.Project ?? s.RequestProject;
             var p = await ExperimentAccess.RequireProjectAsync(s, project);
             var now = Clock.NowMs();
             var sealedSecret = s.Fields.Seal(s, SecretBinding(p.Id, spec.Name), "secret", secret, marked: false, "secret");
@@ -83,19 +83,42 @@ public sealed class WebhookStore(Database db)
     {
         var url = change.Url is null ? null : CheckUrl(change.Url);
         Validate.Text(change.Description, "description", Limits.MaxDescriptionLength, required: false);
+        if (change.Name is not null) Validate.Name(change.Name, "name");
+        var newSecret = change.Secret is null ? null : CheckSecret(change.Secret);
         return db.WriteAsync(async s =>
         {
             var current = await RequireAsync(s, id);
             var types = change.EventTypes is null ? null : JsonSerializer.Serialize(CheckTypes(change.EventTypes, current.Format));
+            var row = await s.Connection.QuerySingleAsync<(long ProjectId, string Secret)>("SELECT project_id, secret FROM webhooks WHERE id = @id", new { id }, s.Transaction);
+            var name = change.Name ?? current.Name;
+            if (name != current.Name && await s.Connection.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM webhooks WHERE project_id = @projectId AND name = @name", new { projectId = row.ProjectId, name }, s.Transaction) > 0)
+                throw LineageException.AlreadyExists($"webhook '{name}' already exists in project '{current.Project}'");
+            // The sealed secret is bound to the webhook's name: a rename seals the same secret again under the new one.
+            var secret = newSecret ?? (name != current.Name ? s.Fields.Open(SecretBinding(row.ProjectId, current.Name), row.Secret) : null);
+            var sealedSecret = secret is null ? null : s.Fields.Seal(s, SecretBinding(row.ProjectId, name), "secret", secret, marked: false, "secret");
             await s.Connection.ExecuteAsync("""
                 UPDATE webhooks SET url = COALESCE(@url, url), event_types = COALESCE(@types, event_types), description = COALESCE(@description, description),
-                    active = COALESCE(@active, active), updated_at = @now, updated_by = @by
+                    active = COALESCE(@active, active), name = @name, secret = COALESCE(@secret, secret), updated_at = @now, updated_by = @by
                 WHERE id = @id
-                """, new { id, url, types, description = change.Description, active = change.Active is { } a ? a ? 1 : 0 : (int?)null, now = Clock.NowMs(), by = s.Actor },
+                """, new
+                {
+                    id, url, types, description = change.Description, active = change.Active is { } a ? a ? 1 : 0 : (int?)null, name, secret = sealedSecret,
+                    now = Clock.NowMs(), by = s.Actor,
+                },
                 s.Transaction);
             return await RequireAsync(s, id);
         });
     }
+
+    /// <summary>The webhook with its signing secret in clear, for a delivery sent outside the queue (a synchronous test).</summary>
+    public Task<(Webhook Webhook, string Secret)> SigningTargetAsync(long id) =>
+        db.ReadAsync(async s =>
+        {
+            var hook = await RequireAsync(s, id);
+            var row = await s.Connection.QuerySingleAsync<(long ProjectId, string Secret)>("SELECT project_id, secret FROM webhooks WHERE id = @id", new { id }, s.Transaction);
+            return (hook, s.Fields.Open(SecretBinding(row.ProjectId, hook.Name), row.Secret));
+        });
 
     /// <summary>Deletes the webhook and its delivery log.</summary>
     public Task<bool> DeleteAsync(long id) =>
