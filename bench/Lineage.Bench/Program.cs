@@ -24,7 +24,8 @@ namespace Lineage.Bench
 {
     public sealed record BenchOptions(string Suite, string Store, string? Postgres, long Points, int BatchSize, int Keys, int Concurrency, int Restarts,
         long FileBytes, int Rounds, int SmallVersions, long Nodes, int Window, int Queries, int Events, bool Auth = false, int? RateLimit = null,
-        string? S3Endpoint = null, int Clients = 50, double Minutes = 10, IReadOnlyDictionary<string, string>? ServerEnv = null, int Runs = 2000)
+        string? S3Endpoint = null, int Clients = 50, double Minutes = 10, IReadOnlyDictionary<string, string>? ServerEnv = null, int Runs = 2000,
+        int Webhooks = 1, double OutageMinutes = 0)
     {
         public static BenchOptions? Parse(string[] args)
         {
@@ -53,6 +54,8 @@ namespace Lineage.Bench
                     case "--rate-limit": o = o with { RateLimit = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--clients": o = o with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--runs": o = o with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--webhooks": o = o with { Webhooks = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                    case "--outage-minutes": o = o with { OutageMinutes = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--minutes": o = o with { Minutes = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--restarts": o = o with { Restarts = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                     case "--s3": o = o with { S3Endpoint = Next() }; break;
@@ -92,7 +95,12 @@ namespace Lineage.Bench
                               --nodes N                 graph: nodes of the synthetic graph (default 1000000; edges = 3 x nodes)
                               --window N                graph: how far back (in artifacts) inputs are drawn (default 16: about 100 nodes upstream at depth 10)
                               --queries N               graph/registry/authz: queries to time (default 500)
-                              --events N                graph: OpenLineage events to ingest (default 20000)
+                              --events N                graph: OpenLineage events to ingest (default 20000); webhooks: backlog events
+                              --webhooks N              webhooks: webhooks subscribed (all to the one local receiver, default 1); every
+                                                        event is delivered to each, so the backlog is N x events deliveries
+                              --outage-minutes M        webhooks: the receiver fails for M minutes while the backlog is queued and
+                                                        delivery resumes by the server's own retries (default 0: at once, by a manual
+                                                        redelivery of each webhook's head)
                               --clients N               soak: concurrent clients (default 50)
                               --runs N                  mlflow-import: runs in the source (default 2000; --rounds, --concurrency apply)
                               --minutes M               soak: how long the mixed traffic runs (default 10; the first minute is the

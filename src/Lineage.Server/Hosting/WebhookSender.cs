@@ -19,9 +19,9 @@ public sealed record WebhookTestResult(bool Succeeded, int? Status, string? Resp
 /// servers' commits and for retries that fall due), it numbers new events (PostgreSQL), fans them out into webhook queues,
 /// claims due queues under a lease and sends each queue's deliveries in event order, one at a time per webhook and up to
 /// <see cref="ParallelWebhooks"/> webhooks at once. A failed delivery blocks its webhook's queue until it succeeds or is
-/// dead-lettered (per-webhook ordering); retries back off exponentially with jitter. At least once: a crash after the send and
-/// before <see cref="WebhookStore.CompleteAsync"/> sends that delivery again when the lease expires (receivers dedupe on
-/// <c>webhook-id</c>).
+/// dead-lettered (per-webhook ordering); retries back off exponentially with jitter. At least once: each attempt is recorded
+/// (<see cref="WebhookStore.CompleteAsync"/>) before the next delivery is sent, so a crash between a send and its record sends
+/// that one delivery again when the lease expires (receivers dedupe on <c>webhook-id</c>).
 /// </summary>
 public sealed class WebhookSender(WebhookStore webhooks, EventStore events, ServerOptions options, WebhookTargets targets, ILogger<WebhookSender> log)
     : BackgroundService
@@ -84,21 +84,22 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
 
     private async Task SendQueueAsync(ClaimedWebhook w, CancellationToken ct)
     {
-        var results = new List<AttemptResult>(w.Deliveries.Count);
         var started = Stopwatch.StartNew();
         try
         {
             foreach (var d in w.Deliveries)
             {
                 var attempt = await SendAsync(w, d, ct);
-                results.Add(attempt);
+                // Recorded before the next is sent (even when stopping: what was sent is known), so a crash re-sends at most the
+                // delivery in flight, never the ones before it in the batch.
+                await webhooks.CompleteAsync(_server, w.Id, [attempt], release: false, CancellationToken.None);
                 if (!attempt.Succeeded || started.Elapsed > Lease / 2) break;
             }
         }
         finally
         {
-            // Recorded even when stopping: what was sent is known, and the lease is released for another server.
-            await webhooks.CompleteAsync(_server, w.Id, results, CancellationToken.None);
+            // The lease is released for another server (or this one's next round).
+            await webhooks.CompleteAsync(_server, w.Id, [], release: true, CancellationToken.None);
         }
     }
 

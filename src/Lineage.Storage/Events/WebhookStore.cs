@@ -290,8 +290,11 @@ public sealed class WebhookStore(Database db)
         return claimed;
     }
 
-    /// <summary>Records attempts and releases the lease, in one transaction. A delivery another server already finished is left as it is.</summary>
-    public Task CompleteAsync(string server, long webhookId, IReadOnlyList<AttemptResult> results, CancellationToken ct = default) =>
+    /// <summary>
+    /// Records attempts and, when <paramref name="release"/>, releases the lease, in one transaction. A delivery another server
+    /// already finished is left as it is.
+    /// </summary>
+    public Task CompleteAsync(string server, long webhookId, IReadOnlyList<AttemptResult> results, bool release, CancellationToken ct = default) =>
         db.WriteAsync(async s =>
         {
             var now = Clock.NowMs();
@@ -305,8 +308,9 @@ public sealed class WebhookStore(Database db)
                     WHERE id = @DeliveryId AND status = 'pending'
                     """, new { now, r.ResponseCode, r.LatencyMs, Error = r.Error is { Length: > 1000 } e ? e[..1000] : r.Error, r.Succeeded, r.NextAttemptAt, r.DeliveryId },
                     s.Transaction);
-            await s.Connection.ExecuteAsync("UPDATE webhooks SET leased_by = NULL, lease_until = NULL WHERE id = @webhookId AND leased_by = @server",
-                new { webhookId, server }, s.Transaction);
+            if (release)
+                await s.Connection.ExecuteAsync("UPDATE webhooks SET leased_by = NULL, lease_until = NULL WHERE id = @webhookId AND leased_by = @server",
+                    new { webhookId, server }, s.Transaction);
             return true;
         }, ct: ct);
 

@@ -10,7 +10,8 @@ namespace Lineage.Tests.Events;
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    public sealed record Received(int Number, Dictionary<string, string> Headers, string Body, DateTime At);
+    /// <summary>One request; <see cref="Path"/> tells apart webhooks pointed at different paths under <see cref="Url"/>.</summary>
+    public sealed record Received(int Number, Dictionary<string, string> Headers, string Body, DateTime At, string Path);
 
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
@@ -57,7 +58,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 using var reader = new StreamReader(ctx.Request.InputStream);
                 var body = await reader.ReadToEndAsync();
                 var headers = ctx.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!.ToLowerInvariant(), k => ctx.Request.Headers[k]!);
-                var received = new Received(Interlocked.Increment(ref _count), headers, body, DateTime.UtcNow);
+                var received = new Received(Interlocked.Increment(ref _count), headers, body, DateTime.UtcNow, ctx.Request.Url?.AbsolutePath ?? "");
                 Requests.Enqueue(received);
                 int status;
                 try
