@@ -17,6 +17,7 @@ return options.Suite switch
     "registry" => await RegistryBench.RunAsync(options),
     "soak" => await SoakBench.RunAsync(options),
     "webhooks" => await WebhookBench.RunAsync(options),
+    "sse" => await SseBench.RunAsync(options),
     _ => await IngestionBench.RunAsync(options),
 };
 
@@ -72,7 +73,7 @@ namespace Lineage.Bench
                             idle memory. Prints a Markdown table for docs/benchmarks.md.
 
                             Options:
-                              --suite ingest|artifacts|archive|authz|graph|mlflow|mlflow-import|registry|soak|webhooks  what to measure (default ingest: metric points;
+                              --suite ingest|artifacts|archive|authz|graph|mlflow|mlflow-import|registry|soak|sse|webhooks  what to measure (default ingest: metric points;
                                                         mlflow: search/history/log-batch over N runs, N from $LINEAGE_BENCH_RUNS, default 100000;
                                                         mlflow-import: `lineage import mlflow` runs/s between two servers;
                                                         soak: mixed traffic, per-operation errors and p50/p99, server RSS and fd growth)
@@ -101,7 +102,8 @@ namespace Lineage.Bench
                               --outage-minutes M        webhooks: the receiver fails for M minutes while the backlog is queued and
                                                         delivery resumes by the server's own retries (default 0: at once, by a manual
                                                         redelivery of each webhook's head)
-                              --clients N               soak: concurrent clients (default 50)
+                              --clients N               soak: concurrent clients (default 50); sse: stream subscribers
+                                                        (sse: --events is the event rate per second, --minutes each phase's length)
                               --runs N                  mlflow-import: runs in the source (default 2000; --rounds, --concurrency apply)
                               --minutes M               soak: how long the mixed traffic runs (default 10; the first minute is the
                                                         warm-up before the memory/fd baseline, a fifth of the run when M < 3)

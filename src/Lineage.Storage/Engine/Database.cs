@@ -104,8 +104,11 @@ public abstract class Database : IAsyncDisposable
     /// request's Idempotency-Key a request seen before returns the stored result and the body does not run. The first
     /// keyed operation of a request claims the key, so a second one can never be answered with the first one's result.
     /// The context's <see cref="OperationContext.BeforeCommit"/> hook runs after the body, in the same transaction.
+    /// A write that is not <paramref name="durable"/> commits without waiting for the disk to sync: a crash of the process never
+    /// loses it, a power loss may — only for bookkeeping whose loss repeats work and loses nothing else (webhook delivery records:
+    /// at worst a delivery is sent again).
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, bool keyed = false, CancellationToken ct = default)
+    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> body, bool keyed = false, CancellationToken ct = default, bool durable = true)
     {
         var operation = OperationContext.Current;
         var key = keyed ? operation.Idempotency?.Claim() : null;
@@ -116,10 +119,10 @@ public abstract class Database : IAsyncDisposable
             await hook.BeforeCommitAsync(s);
             return result;
         };
-        return key is null ? ExecuteWriteAsync(operation, hooked, ct) : ExecuteWriteAsync(operation, s => IdempotentAsync(s, hooked, key), ct);
+        return key is null ? ExecuteWriteAsync(operation, hooked, durable, ct) : ExecuteWriteAsync(operation, s => IdempotentAsync(s, hooked, key), durable, ct);
     }
 
-    protected abstract Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct);
+    protected abstract Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct);
 
     protected abstract Task MigrateAsync(bool upgrade, CancellationToken ct);
 

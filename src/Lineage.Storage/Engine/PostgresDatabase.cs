@@ -88,7 +88,7 @@ public sealed class PostgresDatabase : Database
         }
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
+    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -99,6 +99,8 @@ public sealed class PostgresDatabase : Database
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
+                // Not durable: the commit does not wait for the WAL flush (a server crash loses nothing; an OS crash may lose it).
+                if (!durable) await connection.ExecuteAsync("SET LOCAL synchronous_commit = off", transaction: transaction);
                 var session = Session(connection, transaction, operation);
                 var result = await body(session);
                 await transaction.CommitAsync(ct);
@@ -128,7 +130,7 @@ public sealed class PostgresDatabase : Database
             // Several servers may start at once on a new database: one migrates, the others wait.
             await s.Dialect.TransactionLockAsync(s, MigrationLockId);
             return (await Migrator.ApplyAsync(s, upgrade)).Count;
-        }, ct);
+        }, durable: true, ct);
 
     public override Task<long> SizeOnDiskAsync(CancellationToken ct = default) =>
         ReadAsync(s => s.Connection.ExecuteScalarAsync<long>("SELECT pg_database_size(current_database())"), ct);

@@ -77,9 +77,9 @@ public sealed class SqliteDatabase : Database
         }
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
+    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
     {
-        var item = new WorkItem(async s => await body(s), operation);
+        var item = new WorkItem(async s => await body(s), operation, durable);
         Metrics.Enqueued(); // before the writer can take it, so the queue gauge never dips below zero
         if (!_queue.Writer.TryWrite(item))
         {
@@ -93,7 +93,7 @@ public sealed class SqliteDatabase : Database
     protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
         // Through the writer queue: BEGIN IMMEDIATE takes the file's write lock, so two
         // processes opening one new file do not both create the schema.
-        ExecuteWriteAsync(OperationContext.Background, async s => (await Migrator.ApplyAsync(s, upgrade)).Count, ct);
+        ExecuteWriteAsync(OperationContext.Background, async s => (await Migrator.ApplyAsync(s, upgrade)).Count, durable: true, ct);
 
     private async Task WriterLoopAsync()
     {
@@ -106,8 +106,12 @@ public sealed class SqliteDatabase : Database
             var size = group.Count;
             Metrics.Dequeued(size);
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            // A group of only non-durable writes commits without syncing the WAL (kept in the OS's cache, so a process crash loses
+            // nothing); the next durable commit syncs it along with its own.
+            var lazy = group.TrueForAll(g => !g.Item.Durable);
             try
             {
+                if (lazy) _writer.Execute("PRAGMA synchronous=NORMAL");
                 await RunGroupAsync(group);
                 Metrics.WriteEnded(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, size, committed: true);
             }
@@ -118,6 +122,10 @@ public sealed class SqliteDatabase : Database
                 try { _writer.Execute("ROLLBACK"); } catch (SqliteException) { /* no transaction open */ }
                 var error = Dialect.Translate(ex);
                 foreach (var (item, _) in group) item.Completion.TrySetException(error);
+            }
+            finally
+            {
+                if (lazy) _writer.Execute("PRAGMA synchronous=FULL");
             }
         }
     }
@@ -179,9 +187,11 @@ public sealed class SqliteDatabase : Database
         DisposeMetrics();
     }
 
-    private sealed class WorkItem(Func<DbSession, Task<object?>> body, OperationContext operation)
+    private sealed class WorkItem(Func<DbSession, Task<object?>> body, OperationContext operation, bool durable)
     {
         public Func<DbSession, Task<object?>> Body { get; } = body;
+
+        public bool Durable { get; } = durable;
 
         // The writer loop runs outside the caller's async flow, so the caller's context travels with the item.
         public OperationContext Operation { get; } = operation;

@@ -312,7 +312,7 @@ public sealed class WebhookStore(Database db)
                 await s.Connection.ExecuteAsync("UPDATE webhooks SET leased_by = NULL, lease_until = NULL WHERE id = @webhookId AND leased_by = @server",
                     new { webhookId, server }, s.Transaction);
             return true;
-        }, ct: ct);
+        }, ct: ct, durable: false);
 
     // ---- rules ------------------------------------------------------------------------------------------------
 
