@@ -448,7 +448,11 @@ public sealed class AlertEvaluator(Database db)
 
     private static string? Text(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var t) ? t : null;
 
-    private static long? Number(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<long>(out var n) ? n : null;
+    /// <summary>A number, or a number spelled as text (model versions are strings in their events, as MLflow spells them).</summary>
+    private static long? Number(JsonObject o, string key) =>
+        o[key] is not JsonValue v ? null
+        : v.TryGetValue<long>(out var n) ? n
+        : v.TryGetValue<string>(out var t) && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out n) ? n : null;
 
     private static string Fmt(double? d) => d?.ToString("0.####", CultureInfo.InvariantCulture) ?? "none";
 
