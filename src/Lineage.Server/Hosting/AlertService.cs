@@ -9,8 +9,8 @@ namespace Lineage.Server.Hosting;
 /// <summary>
 /// Runs the alert evaluator (issue 14, part 5): woken when events are numbered (a local commit; a timer for other servers'),
 /// it evaluates the rules the new events concern, and every <see cref="ServerOptions.AlertInterval"/> it runs the time-based
-/// pass. The position in the event log is kept in memory and saved with every evaluation (and every few seconds otherwise); a
-/// restart reads on from the saved position, and reading an event twice changes nothing.
+/// pass. The position in the event log is kept in memory and saved with every evaluation (and every few seconds otherwise,
+/// while rules exist); a restart reads on from the saved position, and reading an event twice changes nothing.
 /// </summary>
 public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options, ILogger<AlertService> log) : BackgroundService
 {
@@ -29,7 +29,7 @@ public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options
             try
             {
                 if (position < 0) position = saved = await evaluator.PositionAsync();
-                var (read, next) = await evaluator.EvaluateEventsAsync(position, stoppingToken);
+                var (read, next, anyRules) = await evaluator.EvaluateEventsAsync(position, stoppingToken);
                 busy = read == AlertEvaluator.EventBatch;
                 position = next;
                 if (DateTime.UtcNow >= nextTimed)
@@ -37,7 +37,8 @@ public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options
                     await evaluator.EvaluateTimedAsync(Clock.NowMs(), stoppingToken);
                     nextTimed = DateTime.UtcNow + options.AlertInterval;
                 }
-                if (position > saved && DateTime.UtcNow >= nextSave)
+                // Without rules there is nothing to resume, so nothing is written (the first rule moves the saved position).
+                if (anyRules && position > saved && DateTime.UtcNow >= nextSave)
                 {
                     await evaluator.SavePositionAsync(position, stoppingToken);
                     saved = position;

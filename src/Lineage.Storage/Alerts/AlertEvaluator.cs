@@ -41,9 +41,10 @@ public sealed class AlertEvaluator(Database db)
     /// <summary>
     /// Reads up to <see cref="EventBatch"/> events after <paramref name="after"/> and evaluates the rules they concern, in one
     /// write transaction that also saves the position; a batch that concerns no rule costs one read. Returns how many events
-    /// were read and the new position. With no rules at all the position jumps to the head without reading events.
+    /// were read, the new position and whether any rule exists. With no rules at all the position jumps to the head without
+    /// reading events (and need not be saved: the first rule's creation moves the saved position to the head).
     /// </summary>
-    public async Task<(int Read, long Position)> EvaluateEventsAsync(long after, CancellationToken ct = default)
+    public async Task<(int Read, long Position, bool AnyRules)> EvaluateEventsAsync(long after, CancellationToken ct = default)
     {
         var (kinds, events, head) = await db.ReadAsync(async s =>
         {
@@ -54,11 +55,11 @@ public sealed class AlertEvaluator(Database db)
                 new { after, batch = EventBatch }, s.Transaction)).ToList();
             return (k, rows, 0L);
         }, ct);
-        if (kinds.Count == 0) return (0, Math.Max(after, head));
-        if (events.Count == 0) return (0, after);
+        if (kinds.Count == 0) return (0, Math.Max(after, head), false);
+        if (events.Count == 0) return (0, after, true);
         var last = events[^1].Seq;
         var relevant = events.Where(e => kinds.Any(k => k.ProjectId == e.ProjectId && Concerns(k.Kind, e.Type))).ToList();
-        if (relevant.Count == 0) return (events.Count, last);
+        if (relevant.Count == 0) return (events.Count, last, true);
         await db.WriteAsync(async s =>
         {
             await LockAsync(s);
@@ -76,7 +77,7 @@ public sealed class AlertEvaluator(Database db)
             await s.Connection.ExecuteAsync("UPDATE alert_cursor SET seq = @last WHERE id = 1 AND seq < @last", new { last }, s.Transaction);
             return true;
         }, ct: ct);
-        return (events.Count, last);
+        return (events.Count, last, true);
     }
 
     /// <summary>

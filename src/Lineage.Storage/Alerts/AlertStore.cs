@@ -33,6 +33,10 @@ public sealed class AlertStore(Database db)
         {
             var p = await ExperimentAccess.RequireProjectAsync(s, project);
             CheckCompiles(s, condition);
+            // The first rule: the evaluator saved no position while there were none; it starts from here.
+            await s.Connection.ExecuteAsync("""
+                UPDATE alert_cursor SET seq = (SELECT COALESCE(MAX(seq), 0) FROM events) WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM alert_rules)
+                """, transaction: s.Transaction);
             var now = Clock.NowMs();
             var id = await s.Connection.QueryFirstOrDefaultAsync<long?>("""
                 INSERT INTO alert_rules (project_id, name, kind, spec, severity, description, created_at, created_by, updated_at, updated_by)
