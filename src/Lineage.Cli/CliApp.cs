@@ -48,6 +48,7 @@ public static class CliApp
         root.Subcommands.Add(DeploymentCommands.Create());
         root.Subcommands.Add(EventCommands.Events());
         root.Subcommands.Add(EventCommands.Webhooks());
+        root.Subcommands.Add(AlertCommands.Alerts());
         root.Subcommands.Add(ManifestCommand.Create());
         root.Subcommands.Add(MaintenanceCommands.Gc());
         root.Subcommands.Add(MaintenanceCommands.Verify());

@@ -168,7 +168,7 @@ public static class LineageServer
         app.MapMlflow();
         app.MapGroup("/api/v1").MapModels().MapDeployments().MapDatasets().MapFeatures();
         app.MapGroup("/api/v1").MapAudit().MapDashboards();
-        app.MapGroup("/api/v1").MapEvents().MapWebhooks();
+        app.MapGroup("/api/v1").MapEvents().MapWebhooks().MapAlerts();
         app.UseWebUi(options.UiRoot);
         return app;
     }

@@ -109,4 +109,7 @@ public sealed record ServerOptions
     public TimeSpan WebhookRetryBase { get; init; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan WebhookRetryMax { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the time-based alert rules (pending promotions, failed deployments, runs without data) are checked.</summary>
+    public TimeSpan AlertInterval { get; init; } = TimeSpan.FromSeconds(30);
 }

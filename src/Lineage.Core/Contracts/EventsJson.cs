@@ -4,7 +4,7 @@ using Lineage.Core.Contracts.V1;
 
 namespace Lineage.Core.Contracts;
 
-/// <summary>The JSON context of the events and webhooks contracts (options as <see cref="LineageJson"/>).</summary>
+/// <summary>The JSON context of the events, webhooks and alerts contracts (options as <see cref="LineageJson"/>).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     AllowDuplicateProperties = false,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -18,4 +18,11 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(WebhookListResponse))]
 [JsonSerializable(typeof(WebhookDeliveryDto))]
 [JsonSerializable(typeof(WebhookDeliveryListResponse))]
+[JsonSerializable(typeof(AlertRuleDto))]
+[JsonSerializable(typeof(CreateAlertRuleRequest))]
+[JsonSerializable(typeof(UpdateAlertRuleRequest))]
+[JsonSerializable(typeof(AlertRuleListResponse))]
+[JsonSerializable(typeof(MuteAlertRuleRequest))]
+[JsonSerializable(typeof(AlertDto))]
+[JsonSerializable(typeof(AlertListResponse))]
 public sealed partial class EventsJson : JsonSerializerContext;

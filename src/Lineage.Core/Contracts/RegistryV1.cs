@@ -77,7 +77,14 @@ public sealed record DatasetSchemaDto(string Project, string Name, long Version,
 
 public sealed record DatasetSourceDto(string? Uri = null, string? System = null, long? IngestedAt = null);
 
-public sealed record ColumnProfileDto(double? MissingPct = null, double? Min = null, double? Max = null, double? Mean = null, long? DistinctCount = null);
+public sealed record ColumnProfileDto(double? MissingPct = null, double? Min = null, double? Max = null, double? Mean = null, long? DistinctCount = null,
+    ColumnHistogramDto? Histogram = null, ColumnQuantilesDto? Quantiles = null, Dictionary<string, double>? Frequencies = null);
+
+/// <summary>Bin edges (strictly increasing) and one count per bin: what PSI drift rules compare.</summary>
+public sealed record ColumnHistogramDto(List<double>? Edges, List<double>? Counts);
+
+/// <summary>Quantile values at increasing probabilities: what KS drift rules compare.</summary>
+public sealed record ColumnQuantilesDto(List<double>? Probabilities, List<double>? Values);
 
 /// <summary>The facts of a dataset version; <c>schema</c> ("name@version") declares a schema the columns must match.</summary>
 public sealed record DatasetFactsRequest(List<ColumnSpecDto>? Columns, DatasetSourceDto? Source = null, string? Schema = null, long? RowCount = null,

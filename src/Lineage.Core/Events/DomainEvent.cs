@@ -35,16 +35,19 @@ public static class EventTypes
     public const string DeploymentStatusChanged = "deployment.status_changed";
     public const string DeploymentRolledBack = "deployment.rolled_back";
     public const string DatasetValidationFailed = "dataset.validation_failed";
+    public const string DatasetFactsRecorded = "dataset.facts_recorded";
     public const string OpenLineageRunCompleted = "openlineage_run.completed";
     public const string OpenLineageRunFailed = "openlineage_run.failed";
     public const string WebhookTest = "webhook.test";
+    public const string AlertFired = "alert.fired";
+    public const string AlertResolved = "alert.resolved";
 
     public static IReadOnlyList<string> All { get; } =
     [
         ExperimentCreated, RunCreated, RunFinished, RunFailed, RunKilled, RunDataLogged, ArtifactVersionCreated, ArtifactVersionDeleted,
         ArtifactVersionRestored, ArtifactAliasMoved, RegisteredModelCreated, ModelVersionCreated, ModelVersionTagSet, ModelVersionTagDeleted,
         ModelAliasMoved, ModelStageChanged, PromotionRequested, PromotionApproved, PromotionRejected, DeploymentCreated, DeploymentStatusChanged,
-        DeploymentRolledBack, DatasetValidationFailed, OpenLineageRunCompleted, OpenLineageRunFailed, WebhookTest,
+        DeploymentRolledBack, DatasetValidationFailed, DatasetFactsRecorded, OpenLineageRunCompleted, OpenLineageRunFailed, WebhookTest, AlertFired, AlertResolved,
     ];
 
     /// <summary>True when <paramref name="type"/> is matched by <paramref name="pattern"/>: <c>*</c>, an exact type, or <c>entity.*</c>.</summary>

@@ -7,7 +7,18 @@ public sealed record ColumnSpec(string Name, string Dtype, bool Nullable);
 
 public sealed record DatasetSchema(string Project, string Name, long Version, IReadOnlyList<ColumnSpec> Columns, long CreatedAt, string? CreatedBy);
 
-public sealed record ColumnProfile(double? MissingPct, double? Min, double? Max, double? Mean, long? DistinctCount);
+/// <summary>
+/// A column's profile. <see cref="Histogram"/>, <see cref="Quantiles"/> and <see cref="Frequencies"/> (categorical counts)
+/// are what drift alert rules compare (docs/events.md, "Alert rules").
+/// </summary>
+public sealed record ColumnProfile(double? MissingPct, double? Min, double? Max, double? Mean, long? DistinctCount, ColumnHistogram? Histogram = null,
+    ColumnQuantiles? Quantiles = null, IReadOnlyDictionary<string, double>? Frequencies = null);
+
+/// <summary>Bin <see cref="Edges"/> (strictly increasing) and one count per bin.</summary>
+public sealed record ColumnHistogram(IReadOnlyList<double> Edges, IReadOnlyList<double> Counts);
+
+/// <summary>Quantile values at increasing probabilities (0–1), e.g. probabilities [0, 0.25, 0.5, 0.75, 1].</summary>
+public sealed record ColumnQuantiles(IReadOnlyList<double> Probabilities, IReadOnlyList<double> Values);
 
 public sealed record ValidationCheck(string Name, bool Passed, string? Details, long RunAt, string? RunBy);
 

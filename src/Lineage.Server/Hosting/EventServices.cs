@@ -1,3 +1,4 @@
+using Lineage.Storage.Alerts;
 using Lineage.Storage.Engine;
 using Lineage.Storage.Events;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Lineage.Server.Hosting;
 
-/// <summary>Wiring of the event log, webhooks and their delivery service (issue 14), so start-up adds them with one line.</summary>
+/// <summary>Wiring of the event log, webhooks and their delivery service, and alert rules and their evaluator (issue 14), so start-up adds them with one line.</summary>
 public static class EventServices
 {
     public static IServiceCollection AddEvents(this IServiceCollection services, ServerOptions options, Database db)
@@ -16,6 +17,9 @@ public static class EventServices
         services.AddSingleton(sp => new WebhookTargets(options, () => ListeningPorts(sp)));
         services.AddSingleton<WebhookSender>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
+        services.AddSingleton(new AlertStore(db));
+        services.AddSingleton(new AlertEvaluator(db));
+        services.AddHostedService<AlertService>();
         return services;
     }
 

@@ -305,6 +305,17 @@ public static class AccessRules
         POST   /api/v1/webhooks/                                                     admin body-project
         POST   /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver               admin webhook:id
         POST   /api/v1/webhooks/{id}/test                                            admin webhook:id
+        DELETE /api/v1/alerts/rules/{id}                                             admin alert-rule:id
+        DELETE /api/v1/alerts/rules/{id}/mute                                        writer alert-rule:id
+        GET    /api/v1/alerts/                                                       reader any
+        GET    /api/v1/alerts/rules/                                                 reader any
+        GET    /api/v1/alerts/rules/{id}                                             reader alert-rule:id
+        GET    /api/v1/alerts/{id}                                                   reader alert:id
+        PATCH  /api/v1/alerts/rules/{id}                                             admin alert-rule:id
+        POST   /api/v1/alerts/rules/                                                 admin body-project
+        POST   /api/v1/alerts/rules/{id}/mute                                        writer alert-rule:id
+        POST   /api/v1/alerts/{id}/acknowledge                                       writer alert:id
+        POST   /api/v1/alerts/{id}/resolve                                           writer alert:id
         """;
 
     private static readonly FrozenDictionary<string, AccessRule> Rules = Table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -336,6 +347,8 @@ public static class AccessRules
         "openlineage-run" => EntityKind.OpenLineageRun,
         "proxy" => EntityKind.ProxyPath,
         "webhook" => EntityKind.Webhook,
+        "alert-rule" => EntityKind.AlertRule,
+        "alert" => EntityKind.Alert,
         _ => throw new FormatException($"unknown entity kind '{word}' in the access table"),
     };
 

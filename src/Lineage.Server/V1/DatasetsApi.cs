@@ -35,8 +35,7 @@ public static class DatasetsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.DatasetFactsRequest);
                 var facts = new DatasetFactsInput(body.Source?.Uri, body.Source?.System, body.Source?.IngestedAt, body.Schema, Columns(body.Columns),
-                    body.RowCount, body.Profile?.ToDictionary(p => p.Key, p => new ColumnProfile(p.Value.MissingPct, p.Value.Min, p.Value.Max, p.Value.Mean,
-                        p.Value.DistinctCount)));
+                    body.RowCount, body.Profile?.ToDictionary(p => p.Key, p => p.Value.ToProfile()));
                 return Ok(await store.SetFactsAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference), facts));
             })
             .Accepts<DatasetFactsRequest>("application/json").Produces<DatasetVersionDto>();

@@ -42,11 +42,22 @@ public static class RegistryMapping
     public static DatasetSchemaDto ToDto(this DatasetSchema s) =>
         new(s.Project, s.Name, s.Version, s.Columns.Select(c => c.ToDto()).ToList(), s.CreatedAt, s.CreatedBy);
 
+    public static ColumnProfileDto ToDto(this ColumnProfile p) => new(p.MissingPct, p.Min, p.Max, p.Mean, p.DistinctCount,
+        p.Histogram is { } h ? new ColumnHistogramDto(h.Edges.ToList(), h.Counts.ToList()) : null,
+        p.Quantiles is { } q ? new ColumnQuantilesDto(q.Probabilities.ToList(), q.Values.ToList()) : null,
+        p.Frequencies?.ToDictionary(f => f.Key, f => f.Value));
+
+    /// <summary>Missing lists become empty ones, which the store's profile check refuses with the field's name.</summary>
+    public static ColumnProfile ToProfile(this ColumnProfileDto p) => new(p.MissingPct, p.Min, p.Max, p.Mean, p.DistinctCount,
+        p.Histogram is { } h ? new ColumnHistogram(h.Edges ?? [], h.Counts ?? []) : null,
+        p.Quantiles is { } q ? new ColumnQuantiles(q.Probabilities ?? [], q.Values ?? []) : null,
+        p.Frequencies);
+
     public static DatasetVersionDto ToDto(this DatasetVersion d) => new(d.Artifact.ToDto(),
         d.Facts is { } f
             ? new DatasetFactsDto(new DatasetSourceDto(f.SourceUri, f.SourceSystem, f.IngestedAt), f.SchemaName is null ? null : $"{f.SchemaName}@{f.SchemaVersion}",
                 f.Columns.Select(c => c.ToDto()).ToList(), f.RowCount,
-                f.Profile.ToDictionary(p => p.Key, p => new ColumnProfileDto(p.Value.MissingPct, p.Value.Min, p.Value.Max, p.Value.Mean, p.Value.DistinctCount)),
+                f.Profile.ToDictionary(p => p.Key, p => p.Value.ToDto()),
                 f.CreatedAt, f.CreatedBy)
             : null,
         d.Validations.Select(v => new ValidationCheckDto(v.Name, v.Passed, v.Details, v.RunAt, v.RunBy)).ToList());

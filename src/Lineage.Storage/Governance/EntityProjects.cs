@@ -5,7 +5,7 @@ using Lineage.Storage.Engine;
 namespace Lineage.Storage.Governance;
 
 /// <summary>Kinds of entity a request can name by a server-wide id, whose project the access rules check.</summary>
-public enum EntityKind { Project, Experiment, Run, Execution, Context, Deployment, Promotion, ArtifactVersion, OpenLineageRun, ProxyPath, Webhook }
+public enum EntityKind { Project, Experiment, Run, Execution, Context, Deployment, Promotion, ArtifactVersion, OpenLineageRun, ProxyPath, Webhook, AlertRule, Alert }
 
 /// <summary>
 /// The project an entity belongs to: one indexed lookup by primary or unique key, for the access middleware
@@ -42,6 +42,8 @@ public sealed class EntityProjects(Database db)
             EntityKind.Promotion => "SELECT m.project_id FROM promotion_requests q JOIN registered_models m ON m.id = q.model_id WHERE q.id = @key",
             EntityKind.ArtifactVersion => "SELECT n.project_id FROM artifact_versions v JOIN artifact_names n ON n.id = v.name_id WHERE v.id = @key",
             EntityKind.Webhook => "SELECT project_id FROM webhooks WHERE id = @key",
+            EntityKind.AlertRule => "SELECT project_id FROM alert_rules WHERE id = @key",
+            EntityKind.Alert => "SELECT r.project_id FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = @key",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         }, id) : (null, null),
     };

@@ -1,3 +1,4 @@
+using Lineage.Core.Alerts;
 using Lineage.Core.Artifacts;
 using Lineage.Core.Errors;
 using Lineage.Core.Registry;
@@ -57,6 +58,7 @@ public sealed class DatasetStore(Database db)
             if (columns.All(c => c.Name != column)) throw LineageException.Invalid($"profile.{column}", $"profile names column '{column}', which is not in 'columns'");
             if (p.MissingPct is < 0 or > 100) throw LineageException.Invalid($"profile.{column}.missingPct", "'missingPct' is a percentage, 0-100");
             if (p.DistinctCount is < 0) throw LineageException.Invalid($"profile.{column}.distinctCount", "'distinctCount' must not be negative");
+            Drift.CheckProfile(column, p);
         }
         (string Name, long? Version)? schemaRef = null;
         if (f.Schema is { } schemaText)
@@ -79,6 +81,9 @@ public sealed class DatasetStore(Database db)
             }
             if (await DatasetAccess.InsertFactsAsync(s, row.Id, f, schemaId, columns, profile, Clock.NowMs()) == 0)
                 throw LineageException.AlreadyExists($"the facts of dataset '{name}' v{row.Version} are already recorded; they never change (register a new version)");
+            // Drift alert rules compare profiles: this is when a version's profile exists.
+            await EventOutbox.AppendAsync(s, EventTypes.DatasetFactsRecorded, EventProject.Named(row.Project), $"artifact_version:{row.Project}/{row.Name}/{row.Version}",
+                new { name = row.Name, version = row.Version, rowCount = f.RowCount, profiledColumns = profile.Keys.ToList() });
             return await LoadAsync(s, row);
         }, keyed: true);
     }

@@ -60,6 +60,14 @@ public sealed partial class MigrationCatalogTests
         }
     }
 
+    [Fact]
+    public void migration_0020_is_the_alert_rules_in_both_dialects()
+    {
+        // Issue 14, part 5 took number 0020; a rename or renumbering would make upgraded stores apply it twice.
+        foreach (var dialect in Dialects)
+            Assert.Contains(Migrator.For(dialect), m => m.Version == 20 && m.Name == "alerts");
+    }
+
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
