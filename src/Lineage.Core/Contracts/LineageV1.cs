@@ -43,4 +43,5 @@ public sealed record ProvenanceResponse(string Root, List<ArtifactVersionDto> Da
     List<ExecutionDto> Executions, Dictionary<string, Dictionary<string, string>> RunParams);
 
 /// <summary>What an OpenLineage event became: the execution and the artifact versions linked as inputs and outputs.</summary>
-public sealed record OpenLineageIngestResponse(string ExecutionId, List<string> InputArtifactIds, List<string> OutputArtifactIds);
+/// <param name="Repeat">The server had this event already (same run, type and time) and changed nothing.</param>
+public sealed record OpenLineageIngestResponse(string ExecutionId, List<string> InputArtifactIds, List<string> OutputArtifactIds, bool Repeat = false);

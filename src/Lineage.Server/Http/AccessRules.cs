@@ -116,6 +116,7 @@ public static class AccessRules
         GET    /api/v1/deployments/{id}                                              reader deployment:id
         GET    /api/v1/environments/stats                                            reader any
         GET    /api/v1/environments/{environment}/history                            reader
+        GET    /api/v1/events/lineage                                                reader
         GET    /api/v1/executions/                                                   reader any
         GET    /api/v1/executions/{id}                                               reader execution:id
         GET    /api/v1/experiments/                                                  reader any
