@@ -36,6 +36,9 @@ public sealed class OpenLineageSourceImporter(LineageClient target, HttpClient s
         var (read, imported, repeats) = (0L, 0L, 0L);
         var executions = new HashSet<string>(StringComparer.Ordinal);
         long? total = null;
+        // Keys are made per import: a retry within it is answered from the target's idempotency store, while an event sent by
+        // an earlier import is sent anew and recognised by the target as a repeat (a replayed answer would not say so).
+        var nonce = Guid.NewGuid().ToString("N");
         while (true)
         {
             var offset = state.AtAfter;
@@ -46,7 +49,7 @@ public sealed class OpenLineageSourceImporter(LineageClient target, HttpClient s
             {
                 read++;
                 var raw = e.GetRawText();
-                var key = "ol-import-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(raw)));
+                var key = "ol-import-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(nonce + raw)));
                 try
                 {
                     var answer = await WithRetriesAsync(() => target.IngestOpenLineageAsync(raw, project, key, ct), ct);

@@ -23,6 +23,8 @@ public sealed record ExecutionListResponse(List<ExecutionDto> Executions, string
 public sealed record ContextDto(string Id, string Project, string Type, string Name, string? ParentId, JsonElement Properties, long CreatedAt,
     string? CreatedBy = null, long? UpdatedAt = null, string? UpdatedBy = null);
 
+public sealed record ContextListResponse(List<ContextDto> Contexts, string? NextPageToken);
+
 public sealed record CreateContextRequest(string? Type, string? Name, string? Project = null, string? ParentId = null, JsonElement? Properties = null);
 
 public sealed record ContextMembersRequest(List<string>? Executions = null, List<ArtifactRefDto>? Artifacts = null);

@@ -105,6 +105,7 @@ public static class AccessRules
         GET    /api/v1/blobs/{digest}                                                reader any
         GET    /api/v1/audit/                                                        server-admin
         GET    /api/v1/audit/verify                                                  server-admin
+        GET    /api/v1/contexts/                                                     reader any
         GET    /api/v1/contexts/{id}                                                 reader context:id
         GET    /api/v1/dataset-schemas/{name}/versions/{version}                     reader
         GET    /api/v1/dashboards/model-metrics                                      reader
