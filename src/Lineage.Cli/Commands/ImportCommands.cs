@@ -13,7 +13,8 @@ namespace Lineage.Cli.Commands;
 
 /// <summary>
 /// <c>lineage import …</c> (issue 12, part 2): bringing history over from other tools:
-/// <c>lineage import openlineage --file events.jsonl</c>, an OpenLineage event log replayed in order, and
+/// <c>lineage import openlineage --file events.jsonl</c>, an OpenLineage event log replayed in order,
+/// <c>lineage import openlineage --from URL</c>, a Marquez-compatible server's events (Import/OpenLineageSourceImporter), and
 /// <c>lineage import mlflow</c> (src/Lineage.Cli/Import).
 /// </summary>
 public static class ImportCommands
