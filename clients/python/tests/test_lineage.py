@@ -76,6 +76,40 @@ def test_contexts_group_executions_and_artifacts(client, unique, workdir):
     assert {e.execution_id for e in client.executions(context_id=run_ctx.context_id)} == {ex.execution_id, other.execution_id}
 
 
+def test_contexts_by_type_like_mlmd(client, unique):
+    pipeline = client.create_context(f"pipeline{unique}", f"churn-{unique}")
+    runs = [client.create_context(f"PipelineRun{unique}".lower(), f"churn-{unique}-{i}", parent_id=pipeline.context_id) for i in range(3)]
+    listed = client.contexts(type=f"PipelineRun{unique}")  # TFX-style name, lowercased like executions(type=...)
+    assert [c.context_id for c in listed] == [c.context_id for c in reversed(runs)]  # newest first
+    assert all(c.type == f"pipelinerun{unique}" and c.parent_id == pipeline.context_id for c in listed)
+    assert [c.context_id for c in client.contexts(type=f"pipeline{unique}")] == [pipeline.context_id]
+    assert {c.context_id for c in client.contexts(parent_id=pipeline.context_id)} == {c.context_id for c in runs}
+    first = client.contexts(type=f"pipelinerun{unique}", limit=2)
+    assert len(first) == 2 and first.next_page_token
+    rest = client.contexts(type=f"pipelinerun{unique}", limit=2, page_token=first.next_page_token)
+    assert [c.context_id for c in rest] == [runs[0].context_id] and not rest.next_page_token
+    assert client.contexts(type=f"nothing{unique}").to_records() == []
+    with pytest.raises(lineage.InvalidParameter):
+        client.contexts(type="not a type!")
+
+
+def test_an_openlineage_parent_run_is_a_context_of_its_child_runs(client, unique):
+    parent = {"run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "airflow", "name": f"dag-{unique}"}}
+    children = []
+    for task in ("extract", "load"):
+        run_id = str(uuid.uuid4())
+        answer = client.send_openlineage_event({
+            "eventType": "COMPLETE", "eventTime": "2026-12-01T10:00:00Z", "run": {"runId": run_id, "facets": {"parent": {
+                "_producer": "https://example.com/test", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/ParentRunFacet.json",
+                **parent}}},
+            "job": {"namespace": "airflow", "name": f"dag-{unique}.{task}"}, "inputs": [], "outputs": [],
+            "producer": "https://example.com/test", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"})
+        children.append(answer["executionId"])
+    dag = [c for c in client.contexts(type="openlineage_run", limit=1000) if f"dag-{unique}" in c.name]
+    assert len(dag) == 1
+    assert {e.execution_id for e in client.get_context(dag[0].context_id).executions} == set(children)
+
+
 def test_graph_formats_path_impact_and_provenance(client, unique, workdir):
     data = artifact(client, workdir, f"sales-{unique}")
     code = artifact(client, workdir, f"code-{unique}", artifact_type="code")

@@ -13,7 +13,8 @@ namespace Lineage.Cli.Commands;
 
 /// <summary>
 /// <c>lineage import …</c> (issue 12, part 2): bringing history over from other tools:
-/// <c>lineage import openlineage --file events.jsonl</c>, an OpenLineage event log replayed in order, and
+/// <c>lineage import openlineage --file events.jsonl</c>, an OpenLineage event log replayed in order,
+/// <c>lineage import openlineage --from URL</c>, a Marquez-compatible server's events (Import/OpenLineageSourceImporter), and
 /// <c>lineage import mlflow</c> (src/Lineage.Cli/Import).
 /// </summary>
 public static class ImportCommands
@@ -31,30 +32,43 @@ public static class ImportCommands
 
     private static Command OpenLineage()
     {
-        var file = new Option<string>("--file") { Description = "An OpenLineage event log: one RunEvent JSON object per line", Required = true };
+        var file = new Option<string?>("--file") { Description = "An OpenLineage event log: one RunEvent JSON object per line" };
+        var from = new Option<string?>("--from") { Description = "A Marquez-compatible server (Marquez, another Lineage) whose events to replay, e.g. http://marquez:5000" };
         var project = new Option<string?>("--project") { Description = "Project to import into (default: default)" };
-        var state = new Option<string?>("--state") { Description = "Where progress is kept for resuming (default: <file>.lineage-import)" };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Where progress is kept for resuming (default: <file>.lineage-import; with --from ./lineage-import-openlineage-<hash>.json)",
+        };
+        var pageSize = new Option<int>("--page-size") { Description = "Events asked for per request with --from (default 500)", DefaultValueFactory = _ => 500 };
+        var restart = new Option<bool>("--restart") { Description = "With --from: read the source from its first event again (events the target has are recognised and skipped)" };
         var command = new Command("openlineage", """
-            Replay OpenLineage RunEvents into Lineage, in the order of the file, as an OpenLineage client would
-            have sent them (POST /api/v1/lineage): runs become executions, datasets artifact versions.
+            Replay OpenLineage RunEvents into Lineage, oldest first, as an OpenLineage client would have sent them
+            (POST /api/v1/lineage): runs become executions, datasets artifact versions, parent runs contexts.
+            Read them from an event log (--file, in the order of the file) or from a server that keeps them
+            (--from: Marquez, or another Lineage server, through GET /api/v1/events/lineage, in event-time order).
+            Send the source's token, if it needs one, with LINEAGE_SOURCE_TOKEN.
 
-            Idempotent: the server adds nothing for an event it has, and each event is sent with an idempotency
-            key made from its bytes. Resumable: progress is kept in a state file after every event; run the same
-            command again after an interruption and it continues after the last stored event (if the file
-            still starts with the same lines; otherwise it starts over, which is safe). A rejected event is
-            reported with its line number and skipped; exit code 1 when any was rejected.
+            Idempotent: the server recognises an event it has (same run, type and time) and changes nothing; each
+            event is sent with an idempotency key made from its bytes. Resumable: progress is kept in a state file
+            after every event; run the same command again after an interruption, or later for new events, and it
+            continues after the last event sent. A rejected event is reported and skipped; exit code 1 when any was.
 
             Examples:
               lineage import openlineage --file events.jsonl
               lineage import openlineage --file marquez-export.jsonl --project team-a
-            """) { file, project, state };
+              lineage import openlineage --from http://marquez:5000
+              lineage import openlineage --from http://other-lineage:5000/projects/etl --project etl
+            """) { file, from, project, state, pageSize, restart };
         command.SetAction(CliApp.Handle(async (parse, ct) =>
         {
             using var client = CliApp.Client(parse);
-            var path = parse.GetValue(file)!;
+            var (path, url) = (parse.GetValue(file), parse.GetValue(from));
+            if ((path is null) == (url is null)) throw LineageException.Invalid("--from", "name the events to import with either --file or --from (one of them)");
+            if (url is not null) return await FromSourceAsync(client, url, parse.GetValue(project), parse.GetValue(state), parse.GetValue(pageSize),
+                parse.GetValue(restart), parse.GetValue(CliApp.JsonOption), ct);
             if (!File.Exists(path)) throw LineageException.Invalid("--file", $"'{path}' is not a file");
             var statePath = parse.GetValue(state) ?? path + ".lineage-import";
-            var report = await ImportOpenLineageAsync(client, path, statePath, parse.GetValue(project), ct);
+            var report = await ImportOpenLineageAsync(client, path!, statePath, parse.GetValue(project), ct);
             if (parse.GetValue(CliApp.JsonOption))
                 Terminal.Json(report, ImportJson.Default.OpenLineageImportReport);
             else
@@ -62,6 +76,49 @@ public static class ImportCommands
             return report.Rejected.Count == 0 ? 0 : 1;
         }));
         return command;
+    }
+
+    private static async Task<int> FromSourceAsync(LineageClient client, string url, string? project, string? state, int pageSize, bool restart, bool json,
+        CancellationToken ct)
+    {
+        if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var source) || source.Scheme is not ("http" or "https"))
+            throw LineageException.Invalid("--from", $"'{url}' is not an http(s) URL");
+        if (pageSize is < 1 or > 1000) throw LineageException.Invalid("--page-size", $"--page-size must be between 1 and 1000, got {pageSize}");
+        // One state file per (source, target, project), in the working directory.
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{source.AbsoluteUri}\n{client.BaseAddress.AbsoluteUri}\n{project}")))[..12];
+        var statePath = state ?? Path.GetFullPath($"lineage-import-openlineage-{hash}.json");
+        using var http = Import.OpenLineageSourceImporter.SourceClient(Environment.GetEnvironmentVariable("LINEAGE_SOURCE_TOKEN") is { Length: > 0 } t ? t : null);
+        var importer = new Import.OpenLineageSourceImporter(client, http, source, project, statePath, pageSize);
+        Import.OpenLineageSourceReport report;
+        if (!Terminal.Interactive)
+            report = await importer.RunAsync(restart, (_, _) => { }, ct);
+        else
+            report = await Terminal.Console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask(Terminal.Esc($"importing events from {source.Host}"), maxValue: 1);
+                    var r = await importer.RunAsync(restart, (done, total) =>
+                    {
+                        task.MaxValue = Math.Max(1, total);
+                        task.Value = done;
+                    }, ct);
+                    task.Value = task.MaxValue;
+                    return r;
+                });
+        if (json)
+        {
+            Terminal.Json(report, Import.OpenLineageSourceJson.Default.OpenLineageSourceReport);
+        }
+        else
+        {
+            var rate = (report.Imported + report.Repeats) / Math.Max(0.001, report.Seconds);
+            Terminal.Line($"imported from {report.Source}: {report.Read:N0} events read ({rate:N0}/s), {report.Imported:N0} imported, " +
+                          $"{report.Repeats:N0} the target had already, {report.Rejected.Count:N0} rejected; {report.Executions:N0} executions touched " +
+                          $"in {report.Seconds:0.0}s; {report.SentBefore:N0} sent by earlier imports; state: {report.State}");
+            foreach (var e in report.Rejected) Terminal.Error($"{e.Event}: {e.Code}: {e.Message}");
+        }
+        return report.Rejected.Count == 0 ? 0 : 1;
     }
 
     private static async Task<OpenLineageImportReport> ImportOpenLineageAsync(LineageClient client, string path, string statePath, string? project,

@@ -23,6 +23,8 @@ public sealed record ExecutionListResponse(List<ExecutionDto> Executions, string
 public sealed record ContextDto(string Id, string Project, string Type, string Name, string? ParentId, JsonElement Properties, long CreatedAt,
     string? CreatedBy = null, long? UpdatedAt = null, string? UpdatedBy = null);
 
+public sealed record ContextListResponse(List<ContextDto> Contexts, string? NextPageToken);
+
 public sealed record CreateContextRequest(string? Type, string? Name, string? Project = null, string? ParentId = null, JsonElement? Properties = null);
 
 public sealed record ContextMembersRequest(List<string>? Executions = null, List<ArtifactRefDto>? Artifacts = null);
@@ -43,4 +45,5 @@ public sealed record ProvenanceResponse(string Root, List<ArtifactVersionDto> Da
     List<ExecutionDto> Executions, Dictionary<string, Dictionary<string, string>> RunParams);
 
 /// <summary>What an OpenLineage event became: the execution and the artifact versions linked as inputs and outputs.</summary>
-public sealed record OpenLineageIngestResponse(string ExecutionId, List<string> InputArtifactIds, List<string> OutputArtifactIds);
+/// <param name="Repeat">The server had this event already (same run, type and time) and changed nothing.</param>
+public sealed record OpenLineageIngestResponse(string ExecutionId, List<string> InputArtifactIds, List<string> OutputArtifactIds, bool Repeat = false);

@@ -42,6 +42,9 @@ public sealed record MqNode(string Id, string Type, JsonElement Data, List<MqEdg
 
 public sealed record MqLineage(List<MqNode> Graph);
 
+/// <summary><c>GET /api/v1/events/lineage</c>: raw OpenLineage events (each as received) and how many the time window holds.</summary>
+public sealed record MqEventList(List<JsonElement> Events, int TotalCount);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(MqNamespace))]
 [JsonSerializable(typeof(MqNamespaceList))]
@@ -52,4 +55,5 @@ public sealed record MqLineage(List<MqNode> Graph);
 [JsonSerializable(typeof(MqDataset))]
 [JsonSerializable(typeof(MqDatasetList))]
 [JsonSerializable(typeof(MqLineage))]
+[JsonSerializable(typeof(MqEventList))]
 public sealed partial class MarquezJson : JsonSerializerContext;

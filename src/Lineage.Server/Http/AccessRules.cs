@@ -111,6 +111,7 @@ public static class AccessRules
         GET    /api/v1/blobs/{digest}                                                reader any
         GET    /api/v1/audit/                                                        server-admin
         GET    /api/v1/audit/verify                                                  server-admin
+        GET    /api/v1/contexts/                                                     reader any
         GET    /api/v1/contexts/{id}                                                 reader context:id
         GET    /api/v1/dataset-schemas/{name}/versions/{version}                     reader
         GET    /api/v1/dashboards/model-metrics                                      reader
@@ -122,6 +123,7 @@ public static class AccessRules
         GET    /api/v1/deployments/{id}                                              reader deployment:id
         GET    /api/v1/environments/stats                                            reader any
         GET    /api/v1/environments/{environment}/history                            reader
+        GET    /api/v1/events/lineage                                                reader
         GET    /api/v1/executions/                                                   reader any
         GET    /api/v1/executions/{id}                                               reader execution:id
         GET    /api/v1/experiments/                                                  reader any

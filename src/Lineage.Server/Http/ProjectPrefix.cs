@@ -28,6 +28,7 @@ public static class ProjectPrefix
     public static bool Takes(PathString path) =>
         MlflowApi.Serves(path)
         || path == "/api/v1/lineage" // OpenLineage ingestion, and Marquez's lineage graph read
+        || path == "/api/v1/events/lineage" // Marquez's raw event read
         || path.StartsWithSegments("/api/v1/namespaces") || path.StartsWithSegments("/api/v1/jobs"); // Marquez reads
 
     public static IApplicationBuilder UseProjectPrefix(this IApplicationBuilder app) =>

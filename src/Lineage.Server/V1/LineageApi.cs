@@ -84,6 +84,17 @@ public static class LineageApi
             })
             .Accepts<CreateContextRequest>("application/json").Produces<ContextDto>(201);
 
+        contexts.MapGet("/", async (HttpContext ctx, LineageStore lineage) =>
+            {
+                var q = ctx.Request;
+                var parent = q.QueryText("parentId");
+                var page = await lineage.ListContextsAsync(q.QueryText("project"), q.QueryText("type"), parent is null ? null : Id(parent, "parentId"),
+                    Validate.PageSize(q.QueryInt("limit")), q.QueryText("pageToken"));
+                return Results.Json(new ContextListResponse(page.Items.Select(c => c.ToDto()).ToList(), page.NextPageToken),
+                    LineageJson.Default.ContextListResponse);
+            })
+            .Produces<ContextListResponse>();
+
         contexts.MapGet("/{id}", async (string id, LineageStore lineage) => await MembersAsync(lineage, Id(id, "id")))
             .Produces<ContextMembersResponse>();
 

@@ -74,6 +74,25 @@ public static class MarquezApi
                 Results.Json(ToDto(await reader.DatasetAsync(Unescape(ns), Unescape(dataset))), MarquezJson.Default.MqDataset))
             .Produces<MqDataset>();
 
+        // The raw events, as Marquez serves them to its UI and to tools that copy its history (lineage import openlineage --from).
+        group.MapGet("/events/lineage", async (HttpContext ctx, MarquezReader reader) =>
+            {
+                var (limit, offset) = Paging(ctx.Request);
+                var direction = ctx.Request.QueryText("sortDirection")?.ToLowerInvariant() ?? "desc";
+                if (direction is not ("asc" or "desc"))
+                    throw LineageException.Invalid("sortDirection", $"'sortDirection' must be asc or desc, got '{direction}'");
+                // Stored times are whole milliseconds: a bound between two is widened to the millisecond around it.
+                var after = EventTime(ctx.Request, "after", ceiling: false);
+                var before = EventTime(ctx.Request, "before", ceiling: true);
+                var (events, total) = await reader.LineageEventsAsync(after, before, direction == "asc", limit, offset);
+                // The events are written as they were received (a JSON object each), not re-serialized.
+                var body = new System.Text.StringBuilder("{\"events\":[");
+                for (var i = 0; i < events.Count; i++) body.Append(i == 0 ? "" : ",").Append(events[i]);
+                body.Append("],\"totalCount\":").Append(total.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('}');
+                return Results.Text(body.ToString(), "application/json");
+            })
+            .Produces<MqEventList>();
+
         group.MapGet("/lineage", async (HttpContext ctx, MarquezReader reader) =>
             {
                 var nodeId = ctx.Request.QueryText("nodeId") ?? throw LineageException.Invalid("nodeId", "'nodeId' is required: job:<namespace>:<name> or dataset:<namespace>:<name>");
@@ -91,6 +110,16 @@ public static class MarquezApi
         var limit = Validate.PageSize(request.QueryInt("limit"));
         var offset = request.QueryInt("offset") ?? 0;
         return offset >= 0 ? (limit, offset) : throw LineageException.Invalid("offset", $"'offset' must be 0 or more, got {offset}");
+    }
+
+    /// <summary>An ISO-8601 time with offset (Marquez's <c>ZonedDateTimeParam</c>), as whole milliseconds rounded down or up.</summary>
+    private static long? EventTime(HttpRequest request, string name, bool ceiling)
+    {
+        if (request.QueryText(name) is not { } text) return null;
+        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
+            throw LineageException.Invalid(name, $"'{name}' must be an ISO-8601 time such as 2026-01-31T10:00:00Z, got '{text}'");
+        var ms = time.ToUnixTimeMilliseconds();
+        return ceiling && time.UtcTicks % TimeSpan.TicksPerMillisecond != 0 ? ms + 1 : ms;
     }
 
     // Route values keep an encoded slash (%2F) encoded; dataset names and URI namespaces contain them.

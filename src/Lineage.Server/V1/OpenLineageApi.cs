@@ -29,10 +29,10 @@ public static class OpenLineageApi
                 }
                 using (document)
                 {
-                    var result = await store.IngestAsync(RunEventParser.Parse(document.RootElement));
+                    var result = await store.IngestAsync(RunEventParser.Parse(document.RootElement), document.RootElement.GetRawText());
                     return Results.Json(new OpenLineageIngestResponse(result.ExecutionId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                         result.Inputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(),
-                        result.Outputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList()),
+                        result.Outputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), result.Repeat),
                         LineageJson.Default.OpenLineageIngestResponse, statusCode: 201);
                 }
             })

@@ -163,6 +163,17 @@ internal static class LineageAccess
             FROM contexts c JOIN projects p ON p.id = c.project_id WHERE c.id = @id{s.Visible("c.project_id")}
             """, new { id }, s.Transaction))?.ToModel();
 
+    /// <summary>Contexts newest first (keyset by id), optionally of one project, one type and one parent, within the visible projects.</summary>
+    public static async Task<IReadOnlyList<Context>> ListContextsAsync(DbSession s, long? projectId, string? type, long? parentId, long? beforeId, int limit) =>
+        (await s.Connection.QueryAsync<ContextRow>($"""
+            SELECT c.id, p.name AS project, c.type, c.name, c.parent_id, c.properties, c.created_at, c.created_by,
+                   COALESCE(c.updated_at, c.created_at) AS updated_at, c.updated_by
+            FROM contexts c JOIN projects p ON p.id = c.project_id
+            WHERE (@projectId IS NULL OR c.project_id = @projectId){s.Visible("c.project_id")} AND (@type IS NULL OR c.type = @type)
+              AND (@parentId IS NULL OR c.parent_id = @parentId) AND (@beforeId IS NULL OR c.id < @beforeId)
+            ORDER BY c.id DESC LIMIT @limit
+            """, new { projectId, type, parentId, beforeId, limit }, s.Transaction)).Select(r => r.ToModel()).ToList();
+
     public static Task AttributeAsync(DbSession s, long contextId, long artifactId) =>
         s.Connection.ExecuteAsync("INSERT INTO context_artifacts (context_id, artifact_id) VALUES (@contextId, @artifactId) ON CONFLICT DO NOTHING",
             new { contextId, artifactId }, s.Transaction);

@@ -137,6 +137,24 @@ public sealed class LineageStore(Database db)
         }, keyed: true);
     }
 
+    /// <summary>
+    /// Contexts by type, MLMD's <c>GetContextsByType</c>: OpenLineage parent runs (<c>openlineage_run</c>), and the pipelines,
+    /// experiments or other groupings clients create. Newest first; a project narrows to it, else every readable project.
+    /// </summary>
+    public Task<Page<Context>> ListContextsAsync(string? project, string? type, long? parentId, int limit = 100, string? pageToken = null)
+    {
+        Validate.PageSize(limit);
+        if (type is not null) ArtifactRules.Type(type);
+        var before = PageToken.DecodeOne(pageToken);
+        return db.ReadAsync(async s =>
+        {
+            long? projectId = project is null ? null : (await ExperimentAccess.RequireProjectAsync(s, project)).Id;
+            var rows = await LineageAccess.ListContextsAsync(s, projectId, type, parentId, before, limit + 1);
+            var page = rows.Take(limit).ToList();
+            return new Page<Context>(page, rows.Count > limit ? PageToken.Encode(page[^1].Id) : null);
+        });
+    }
+
     public Task<Context> GetContextAsync(long id) =>
         db.ReadAsync(async s => await LineageAccess.FindContextAsync(s, id) ?? throw LineageException.NotFound($"context {id} does not exist"));
 

@@ -46,6 +46,23 @@ public sealed class MarquezReader(Database db)
                 """, transaction: s.Transaction)).Select(r => new OlNamespaceView(r.Name, r.CreatedAt, r.UpdatedAt)).ToList();
         });
 
+    /// <summary>
+    /// The project's raw events as ingestion received them, in Marquez's window (<c>after</c> ≤ eventTime &lt; <c>before</c>, both
+    /// optional, in milliseconds) and order (event time, then arrival, so that paging by offset is stable), with the window's count.
+    /// </summary>
+    public Task<(IReadOnlyList<string> Events, int Total)> LineageEventsAsync(long? after, long? before, bool ascending, int limit, int offset) =>
+        db.ReadAsync<(IReadOnlyList<string>, int)>(async s =>
+        {
+            var pid = await ProjectIdAsync(s);
+            var window = new { pid, after = after ?? long.MinValue, before = before ?? long.MaxValue, limit, offset };
+            const string where = "project_id = @pid AND event_time >= @after AND event_time < @before";
+            var total = await s.Connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM openlineage_events WHERE {where}", window, s.Transaction);
+            var order = ascending ? "event_time, id" : "event_time DESC, id DESC";
+            var bodies = await s.Connection.QueryAsync<string>(
+                $"SELECT body FROM openlineage_events WHERE {where} ORDER BY {order} LIMIT @limit OFFSET @offset", window, s.Transaction);
+            return (bodies.ToList(), total);
+        });
+
     public Task<(IReadOnlyList<OlJobView> Jobs, int Total)> JobsAsync(string ns, int limit, int offset) =>
         db.ReadAsync<(IReadOnlyList<OlJobView>, int)>(async s =>
         {

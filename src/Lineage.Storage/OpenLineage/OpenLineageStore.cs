@@ -15,7 +15,8 @@ using Lineage.Storage.Tracking;
 
 namespace Lineage.Storage.OpenLineage;
 
-public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, IReadOnlyList<long> Outputs);
+/// <param name="Repeat">The event was a repeat of one stored (same run, type and time): nothing was written.</param>
+public sealed record IngestResult(long ExecutionId, IReadOnlyList<long> Inputs, IReadOnlyList<long> Outputs, bool Repeat = false);
 
 /// <summary>
 /// Maps OpenLineage RunEvents onto the lineage graph, one transaction per event:
@@ -37,7 +38,12 @@ public sealed class OpenLineageStore(Database db)
     // Project name → id: a project is never renamed or removed while the server runs.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _projectIds = new();
 
-    public Task<IngestResult> IngestAsync(OlRunEvent e)
+    /// <summary>
+    /// Ingests one event and keeps its text (<paramref name="raw"/>, the JSON as posted) for replay (<c>GET /api/v1/events/lineage</c>).
+    /// An event whose run, type and time (to the millisecond) match a stored one is a repeat: it is answered with the run's
+    /// execution and changes nothing, so replaying an event log or another server's events twice imports each event once.
+    /// </summary>
+    public Task<IngestResult> IngestAsync(OlRunEvent e, string raw)
     {
         // Everything that needs no database is worked out here, before the event joins the single writer's queue.
         var inputs = e.Inputs.Select(d => new PreparedDataset(d, e.Producer)).ToList();
@@ -49,6 +55,7 @@ public sealed class OpenLineageStore(Database db)
             if (!_projectIds.TryGetValue(s.RequestProject, out var projectId))
                 _projectIds.TryAdd(s.RequestProject, projectId = (await ExperimentAccess.RequireProjectAsync(s, s.RequestProject)).Id);
             var time = e.EventTime.ToUnixTimeMilliseconds();
+            if (await RepeatAsync(s, projectId, e, raw, time) is { } repeat) return repeat;
             var (execution, isNew) = await ExecutionAsync(s, projectId, e, fresh, time);
 
             // What the run already has: a repeated START/COMPLETE names the same datasets again, which then costs
@@ -95,6 +102,29 @@ public sealed class OpenLineageStore(Database db)
             s.OnCommitted(() => db.Metrics.Ingested("openlineage_events", 1));
             return new IngestResult(execution, inputIds, outputIds);
         }, keyed: true);
+    }
+
+    /// <summary>
+    /// Keeps the event's text, unless the run already has an event of this type at this time: then the answer for the repeat
+    /// (the run's execution, nothing new). A run recorded in another project is refused as for any of its events.
+    /// </summary>
+    private static async Task<IngestResult?> RepeatAsync(DbSession s, long projectId, OlRunEvent e, string raw, long time)
+    {
+        var runUuid = e.RunId.ToString("D");
+        var inserted = await s.Connection.ExecuteAsync("""
+            INSERT INTO openlineage_events (project_id, run_uuid, event_type, event_time, body, received_at)
+            VALUES (@projectId, @runUuid, @type, @time, @raw, @now) ON CONFLICT (run_uuid, event_type, event_time) DO NOTHING
+            """, new { projectId, runUuid, type = e.EventType, time, raw, now = global::Lineage.Core.Tracking.Clock.NowMs() }, s.Transaction);
+        if (inserted == 1) return null;
+        var known = await s.Connection.QueryFirstOrDefaultAsync<OlRunRow>("""
+            SELECT r.execution_id, r.last_event_time, x.project_id FROM openlineage_runs r JOIN executions x ON x.id = r.execution_id
+            WHERE r.run_uuid = @runUuid
+            """, new { runUuid }, s.Transaction);
+        // The stored event always comes with its run (same transaction); a missing run would be a bug, not a repeat.
+        if (known is null) throw new InvalidOperationException($"OpenLineage event of run {runUuid} is stored without its run");
+        if (known.ProjectId != projectId)
+            throw new Core.Errors.LineageException(Core.Errors.ErrorCode.Conflict, $"OpenLineage run {runUuid} was recorded in another project");
+        return new IngestResult(known.ExecutionId, [], [], Repeat: true);
     }
 
     /// <summary>

@@ -173,6 +173,50 @@ public abstract class LineageApiTests : IAsyncLifetime
         Assert.Equal(runId, (string?)body["executions"]![0]!["runId"]);
         Assert.Equal("sales", (string?)body["artifacts"]![0]!["name"]);
     }
+
+    [Fact]
+    public async Task contexts_are_listed_by_type_parent_and_project_newest_first_in_pages()
+    {
+        var http = Server.Http;
+        async Task<string> Create(string json, string? project = null)
+        {
+            using var response = await http.PostAsync("/api/v1/contexts", new StringContent(json, Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Created, text);
+            return (string)JsonNode.Parse(text)!["id"]!;
+        }
+        async Task<(List<string> Ids, string? Next)> List(string query)
+        {
+            var body = JsonNode.Parse(await http.GetStringAsync($"/api/v1/contexts?{query}"))!;
+            return (body["contexts"]!.AsArray().Select(c => (string)c!["id"]!).ToList(), (string?)body["nextPageToken"]);
+        }
+        using (var project = await http.PostAsync("/api/v1/projects", new StringContent("""{"name":"team-b"}""", Encoding.UTF8, "application/json")))
+            Assert.True(project.IsSuccessStatusCode);
+        var pipeline = await Create("""{"type":"pipeline","name":"churn"}""");
+        var runs = new List<string>();
+        for (var i = 0; i < 3; i++) runs.Add(await Create($$"""{"type":"pipeline_run","name":"churn-{{i}}","parentId":"{{pipeline}}"}"""));
+        var other = await Create("""{"type":"pipeline_run","name":"fraud-1","project":"team-b"}""");
+
+        Assert.Equal([other, runs[2], runs[1], runs[0]], (await List("type=pipeline_run")).Ids); // every readable project
+        Assert.Equal([runs[2], runs[1], runs[0]], (await List("type=pipeline_run&project=default")).Ids);
+        Assert.Equal([other], (await List("type=pipeline_run&project=team-b")).Ids);
+        Assert.Equal([pipeline], (await List("type=pipeline")).Ids);
+        Assert.Equal([runs[2], runs[1], runs[0]], (await List($"parentId={pipeline}")).Ids);
+        var first = await List("type=pipeline_run&project=default&limit=2");
+        Assert.Equal([runs[2], runs[1]], first.Ids);
+        var rest = await List($"type=pipeline_run&project=default&limit=2&pageToken={first.Next}");
+        Assert.Equal([runs[0]], rest.Ids);
+        Assert.Null(rest.Next);
+        Assert.Empty((await List("type=nothing_here")).Ids);
+
+        foreach (var (query, field) in new[] { ("type=Not%20A%20Type", "type"), ("parentId=x", "parentId"), ("limit=0", "limit"), ("project=nowhere", "") })
+        {
+            using var bad = await http.GetAsync($"/api/v1/contexts?{query}");
+            var text = await bad.Content.ReadAsStringAsync();
+            Assert.True(bad.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"{query}: {(int)bad.StatusCode} {text}");
+            Assert.Contains(field, text);
+        }
+    }
 }
 
 public sealed class LineageApiSqliteTests : LineageApiTests

@@ -475,6 +475,14 @@ class Client:
         return from_wire(Context, self._send("POST", _http.path("contexts"), {"type": type, "name": name, "project": self.project,
                                                                               "parentId": parent_id, "properties": properties}))
 
+    def contexts(self, type: Optional[str] = None, parent_id: Optional[str] = None, limit: Optional[int] = None,
+                 page_token: Optional[str] = None) -> ResultList[Context]:
+        """Contexts of the client's project, newest first, by ``type`` (MLMD's ``get_contexts_by_type``) or parent:
+        ``"openlineage_run"`` (an OpenLineage parent run, grouping its child runs' executions) and the types clients
+        create (``"pipeline"``, ``"pipeline_run"``, …). TFX-style names are lowercased (``"PipelineRun"`` → ``"pipelinerun"``)."""
+        answer = self._get(_http.path("contexts"), self._pq(type=type.lower() if type else None, parentId=parent_id, limit=limit, pageToken=page_token))
+        return result_list(Context, answer["contexts"], answer.get("nextPageToken"))
+
     def get_context(self, context_id: str) -> ContextMembers:
         """A context with its executions and artifacts."""
         return from_wire(ContextMembers, self._get(_http.path("contexts", context_id)))
