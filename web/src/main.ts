@@ -20,6 +20,7 @@ import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
 import type { PageContext } from './page';
 import { setUpTheme } from './theme';
+import { notificationBell } from './notifications';
 import { inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
 
 
@@ -59,6 +60,21 @@ function renderSession(): void {
   el.append(h('span', { 'data-testid': 'signed-in' }, `Signed in as ${c.user}`), ' ', out);
 }
 
+/** The header's notifications follow the event stream as the current credential (none with authentication off). */
+let bell: { who: string | null; stop: () => void } | null = null;
+function followNotifications(): void {
+  const host = document.getElementById('bell');
+  const who = credential()?.header ?? null;
+  if (!host || (bell && bell.who === who)) return;
+  bell?.stop();
+  bell = { who, stop: notificationBell(host) };
+}
+function stopNotifications(): void {
+  bell?.stop();
+  bell = null;
+  document.getElementById('bell')?.replaceChildren();
+}
+
 const picker = document.getElementById('project-picker') as HTMLSelectElement;
 /** The projects last listed for this credential; the current one is shown even when not among them. */
 let listed: string[] = [];
@@ -92,12 +108,21 @@ window.addEventListener(projectFollowedEvent, renderProject);
 
 const app = document.getElementById('app')!;
 let generation = 0;
+/** What the shown page asked to be done when it is left (closing its event streams). */
+let leaving: (() => void)[] = [];
+const leave = () => {
+  const fns = leaving;
+  leaving = [];
+  fns.forEach((fn) => fn());
+};
 
 async function render(): Promise<void> {
   const gen = ++generation;
+  leave();
   const path = location.pathname.replace(/\/+$/, '') || '/';
   clear(app);
   renderSession();
+  followNotifications();
   const params = new URLSearchParams(location.search);
   const named = params.get('project');
   if (named) useProject(named);
@@ -112,7 +137,12 @@ async function render(): Promise<void> {
   }
   renderProject();
   void fillPicker(gen);
-  const ctx: PageContext = { root: app, params, alive: () => gen === generation };
+  const ctx: PageContext = {
+    root: app,
+    params,
+    alive: () => gen === generation,
+    onLeave: (fn) => (gen === generation ? leaving.push(fn) : fn()),
+  };
   for (const [re, page, nav] of routes) {
     const m = re.exec(path);
     if (!m) continue;
@@ -166,6 +196,8 @@ setUpTheme(document.getElementById('theme'), () => void render());
 window.addEventListener(unauthenticatedEvent, () => {
   if (app.querySelector('form.login')) return;
   generation++;
+  leave();
+  stopNotifications();
   const stale = credential() !== null;
   forget();
   listed = [];
