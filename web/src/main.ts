@@ -84,7 +84,8 @@ function renderProject(): void {
   const names = listed.includes(project()) ? listed : [...listed, project()].sort();
   picker.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
   picker.value = project();
-  document.querySelectorAll<HTMLAnchorElement>('header.top a[href^="/"]').forEach((a) => a.setAttribute('href', inProject(a.pathname)));
+  // The brand and the sections (not the notifications' links, which name their own project and version).
+  document.querySelectorAll<HTMLAnchorElement>('header.top > a[href^="/"], header.top nav a[href^="/"]').forEach((a) => a.setAttribute('href', inProject(a.pathname)));
 }
 
 async function fillPicker(gen: number): Promise<void> {

@@ -104,7 +104,7 @@ public sealed class UiLiveTests(BrowserFixture browser, LiveWorld world, ITestOu
         await api.BatchAsync(running, new { metrics = new[] { new { key = "loss", value = 0.5, step = 0 } } });
 
         var searches = new List<string>();
-        Page.Request += (_, r) => { if (r.Url.Contains("/api/v1/search/runs")) lock (searches) searches.Add(Uri.UnescapeDataString(r.Url)); };
+        Page.Request += (_, r) => { if (r.Url.Contains("/api/v1/search/runs")) lock (searches) searches.Add(Uri.UnescapeDataString(r.Url.Replace('+', ' '))); };
         await Page.GotoAsync($"/experiments/{experiment}");
         var table = TestId("runs-table");
         await Expect(table.Locator("tbody tr")).ToHaveCountAsync(2);
