@@ -9,7 +9,6 @@ import { runsPage } from './pages/runs';
 import { runPage } from './pages/run';
 import { comparePage } from './pages/compare';
 import { artifactsPage, artifactPage } from './pages/artifacts';
-import { lineagePage } from './pages/lineage';
 import { jobPage } from './pages/jobs';
 import { approvalsPage, modelPage, modelsPage } from './pages/registry';
 import { deploymentsPage } from './pages/deployments';
@@ -25,6 +24,10 @@ import { inProject, isScoped, project, projectFollowedEvent, resolveProject, use
 
 
 type Page = (ctx: PageContext, ...parts: string[]) => Promise<void> | void;
+
+// The lineage page brings Cytoscape and dagre (most of the bundle's weight): loaded when first opened, so the other
+// pages parse less before their first paint.
+const lineagePage: Page = async (ctx) => (await import('./pages/lineage')).lineagePage(ctx);
 
 const routes: [RegExp, Page, string][] = [
   [/^\/$/, experimentsPage, 'experiments'],

@@ -3,7 +3,7 @@
 // last looked at; a click lists them, newest first, with links.
 
 import type { LineageEvent } from './api';
-import { artifactHref, h, link, time } from './dom';
+import { artifactHref, h, link, svg, time } from './dom';
 import { followEvents } from './live';
 import { runLink } from './runnames';
 
@@ -42,7 +42,10 @@ export function notificationBell(host: HTMLElement): () => void {
   const items: { e: LineageEvent; text: (string | HTMLElement)[] }[] = [];
   let unseen = 0;
   const count = h('span', { class: 'bell-count', 'data-testid': 'notification-count' });
-  const button = h('button', { type: 'button', class: 'bell', 'aria-label': 'Notifications', 'aria-expanded': 'false', 'data-testid': 'notifications' }, '🔔', count);
+  // A drawn bell: an emoji needs a font the machine may not have.
+  const icon = svg('svg', { width: 16, height: 16, viewBox: '0 0 24 24', fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'aria-hidden': 'true' });
+  icon.append(svg('path', { d: 'M12 3a5 5 0 0 0-5 5v4l-2 3h14l-2-3V8a5 5 0 0 0-5-5z' }), svg('path', { d: 'M10 18a2 2 0 0 0 4 0' }));
+  const button = h('button', { type: 'button', class: 'bell', 'aria-label': 'Notifications', 'aria-expanded': 'false', 'data-testid': 'notifications' }, icon, count);
   const list = h('div', { class: 'bell-list', hidden: true, 'data-testid': 'notification-list' });
   const render = () => {
     count.textContent = unseen ? String(unseen) : '';

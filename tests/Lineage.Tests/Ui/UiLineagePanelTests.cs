@@ -101,9 +101,9 @@ public sealed class UiLineagePanelTests(BrowserFixture browser, LineagePanelWorl
 
         // Who read it: the run (by name, linked) and the three checks with their states.
         var readers = panel.GetByTestId("node-consumers");
-        await Expect(readers.Locator("tr")).ToHaveCountAsync(5);
+        await Expect(readers.Locator("li")).ToHaveCountAsync(5);
         await Expect(readers.Locator($"a[href='/runs/{world.TrainId}']")).ToHaveTextAsync("train-1");
-        await Expect(readers.Locator("tr[data-state='FAILED']")).ToHaveCountAsync(1);
+        await Expect(readers.Locator("li[data-state='FAILED']")).ToHaveCountAsync(1);
         await Expect(readers).ToContainTextAsync("append");
 
         // In the graph, v2 looks failed (red dashed border, ✕); v1, whose check was fixed, and v3 do not.

@@ -180,12 +180,10 @@ async function nodeFacts(n: GraphNode, into: HTMLElement): Promise<void> {
       into.append(
         h('h4', null, `Read by (${readers.length})`),
         readers.length
-          ? h('table', { class: 'grid compact', 'data-testid': 'node-consumers' },
-              h('tbody', null, readers.map(({ node, role }) => h('tr', { 'data-state': node.state ?? '' },
-                h('td', null, node.runId ? runLink(node.runId) : node.label),
-                h('td', { class: 'muted small' }, node.type),
-                h('td', null, node.state ? h('span', { class: `badge status-${node.state.toLowerCase()}` }, node.state) : ''),
-                h('td', { class: 'muted small' }, role)))))
+          ? h('ul', { class: 'readers', 'data-testid': 'node-consumers' }, readers.map(({ node, role }) => h('li', { 'data-state': node.state ?? '' },
+              node.runId ? runLink(node.runId) : h('strong', null, node.label), ' ',
+              node.state ? h('span', { class: `badge status-${node.state.toLowerCase()}` }, node.state) : null,
+              h('span', { class: 'muted small' }, ` ${node.type} · ${role}`))))
           : h('p', { class: 'muted small', 'data-testid': 'node-consumers' }, 'No step or run has read this version.'));
     }
     return;
@@ -651,7 +649,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         return h('li', { 'data-version': ref.version },
           link(m.project ? artifactHref({ project: m.project, name: ref.name, version: ref.version }) : `/artifacts/${encodeURIComponent(ref.name)}?v=${ref.version}`, `v${ref.version}`),
           bad ? h('span', { class: 'badge status-failed' }, ` ✕ ${bad} failed`) : null,
-          ' ', link(`/lineage?node=${encodeURIComponent(m.id)}`, 'versions graph'));
+          ' · ', link(`/lineage?node=${encodeURIComponent(m.id)}`, 'its graph'));
       })),
       h('h4', null, `Newest here: v${artifactRef(members[0])!.version}`),
     );
