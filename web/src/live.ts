@@ -33,6 +33,8 @@ export function followEvents(q: { types: string[]; project?: string }, on: Strea
           lastId = e.id;
           on.event(e);
         });
+        // The server ended the stream (a restart): open it again after a pause, resuming after the last event.
+        await new Promise((r) => setTimeout(r, retryMs(0)));
       } catch (err) {
         if (abort.signal.aborted) return;
         if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
