@@ -211,6 +211,8 @@ export interface Execution {
   name: string;
   state: string;
   runId?: string;
+  startTime?: number;
+  endTime?: number;
 }
 
 export interface Impact {
@@ -489,11 +491,16 @@ export const api = {
     get<{ digest: string; files: ManifestEntry[] }>(`/artifacts/${seg(name)}/versions/${seg(ref)}/manifest`, { project }),
   /** A dataset version's recorded facts and validations (404 when the artifact is not a dataset). */
   dataset: (project: string, name: string, ref: string) => get<DatasetVersion>(`/datasets/${seg(name)}/versions/${seg(ref)}`, { project }),
+  /** Dataset versions of a project whose latest result of some check failed, newest first: what lists and graphs flag. */
+  failingDatasets: (project: string) =>
+    get<{ versions: { name: string; version: number; failedChecks: number }[] }>('/datasets/failing', { project, limit: 1000 }),
   aliasHistory: (project: string, name: string) => get<{ changes: AliasChange[] }>(`/artifacts/${seg(name)}/aliases/history`, { project }),
   contentUrl: (project: string, name: string, ref: string, path?: string, format?: string) =>
     url(`/artifacts/${seg(name)}/versions/${seg(ref)}/content`, { project, path, format }),
   /** `node` as typed (artifact:name@version is looked up in `project`) or from a graph (artifact:<id>, run:<id>…). */
   graph: (project: string, node: string, direction = 'both', depth = 1) => get<Graph>('/lineage/graph', { project, node, direction, depth }),
+  execution: (id: string) => get<Execution>(`/executions/${seg(id)}`),
+  executions: (q: { project: string; type?: string; limit?: number }) => get<{ executions: Execution[]; nextPageToken?: string }>('/executions', q),
   path: (project: string, from: string, to: string) => get<Graph>('/lineage/path', { project, from, to }),
   /** `artifact` is an id or name@version (looked up in `project`). */
   impact: (project: string, artifact: string) => get<Impact>('/lineage/impact', { project, artifact }),
@@ -529,6 +536,36 @@ export const api = {
   audit: (q: Query) => get<{ entries: AuditEntry[]; nextPageToken?: string }>('/audit', q),
   verifyAudit: () => get<AuditVerification>('/audit/verify'),
 };
+
+/** One event of the store's event log (docs/events.md), as the stream delivers it. */
+export interface LineageEvent {
+  id: number;
+  type: string;
+  project: string;
+  time: number;
+  actor?: string;
+  entity: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Opens `GET /api/v1/events/stream` (Server-Sent Events) with the signed-in credential (an EventSource cannot send
+ * one), resuming after `lastId` when given. A refusal (400, 401, 403) throws as any API error does.
+ */
+export async function openEventStream(q: { types: string[]; project?: string }, lastId: number | null, signal: AbortSignal): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url('/events/stream', { type: q.types.join(','), project: q.project }), {
+      headers: headers({ Accept: 'text/event-stream', ...(lastId !== null ? { 'Last-Event-ID': String(lastId) } : {}) }),
+      signal,
+    });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new ApiError(0, 'UNREACHABLE', 'the Lineage server did not answer; is it running?');
+  }
+  if (!res.ok || !res.body) return fail(res);
+  return res;
+}
 
 /** The first `bytes` bytes of a URL (HTTP Range), and the full size when the server tells it. */
 export async function fetchHead(u: string, bytes: number): Promise<{ data: Uint8Array; total: number; contentType: string }> {

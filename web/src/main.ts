@@ -9,7 +9,6 @@ import { runsPage } from './pages/runs';
 import { runPage } from './pages/run';
 import { comparePage } from './pages/compare';
 import { artifactsPage, artifactPage } from './pages/artifacts';
-import { lineagePage } from './pages/lineage';
 import { jobPage } from './pages/jobs';
 import { approvalsPage, modelPage, modelsPage } from './pages/registry';
 import { deploymentsPage } from './pages/deployments';
@@ -20,10 +19,15 @@ import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
 import type { PageContext } from './page';
 import { setUpTheme } from './theme';
-import { inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
+import { notificationBell } from './notifications';
+import { followCount, inProject, isScoped, project, projectFollowedEvent, resolveProject, useProject, visibleProjects } from './project';
 
 
 type Page = (ctx: PageContext, ...parts: string[]) => Promise<void> | void;
+
+// The lineage page brings Cytoscape and dagre (most of the bundle's weight): loaded when first opened, so the other
+// pages parse less before their first paint.
+const lineagePage: Page = async (ctx) => (await import('./pages/lineage')).lineagePage(ctx);
 
 const routes: [RegExp, Page, string][] = [
   [/^\/$/, experimentsPage, 'experiments'],
@@ -59,6 +63,21 @@ function renderSession(): void {
   el.append(h('span', { 'data-testid': 'signed-in' }, `Signed in as ${c.user}`), ' ', out);
 }
 
+/** The header's notifications follow the event stream as the current credential (none with authentication off). */
+let bell: { who: string | null; stop: () => void } | null = null;
+function followNotifications(): void {
+  const host = document.getElementById('bell');
+  const who = credential()?.header ?? null;
+  if (!host || (bell && bell.who === who)) return;
+  bell?.stop();
+  bell = { who, stop: notificationBell(host) };
+}
+function stopNotifications(): void {
+  bell?.stop();
+  bell = null;
+  document.getElementById('bell')?.replaceChildren();
+}
+
 const picker = document.getElementById('project-picker') as HTMLSelectElement;
 /** The projects last listed for this credential; the current one is shown even when not among them. */
 let listed: string[] = [];
@@ -68,7 +87,8 @@ function renderProject(): void {
   const names = listed.includes(project()) ? listed : [...listed, project()].sort();
   picker.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
   picker.value = project();
-  document.querySelectorAll<HTMLAnchorElement>('header.top a[href^="/"]').forEach((a) => a.setAttribute('href', inProject(a.pathname)));
+  // The brand and the sections (not the notifications' links, which name their own project and version).
+  document.querySelectorAll<HTMLAnchorElement>('header.top > a[href^="/"], header.top nav a[href^="/"]').forEach((a) => a.setAttribute('href', inProject(a.pathname)));
 }
 
 async function fillPicker(gen: number): Promise<void> {
@@ -92,27 +112,48 @@ window.addEventListener(projectFollowedEvent, renderProject);
 
 const app = document.getElementById('app')!;
 let generation = 0;
+/** What the shown page asked to be done when it is left (closing its event streams). */
+let leaving: (() => void)[] = [];
+const leave = () => {
+  const fns = leaving;
+  leaving = [];
+  fns.forEach((fn) => fn());
+};
 
 async function render(): Promise<void> {
   const gen = ++generation;
+  leave();
   const path = location.pathname.replace(/\/+$/, '') || '/';
   clear(app);
   renderSession();
+  followNotifications();
   const params = new URLSearchParams(location.search);
   const named = params.get('project');
   if (named) useProject(named);
-  else {
+  else if (isScoped(location.pathname)) {
     useProject(await resolveProject());
     if (gen !== generation) return;
     // The address names the project from now on, so a reload or a bookmark keeps it.
-    if (isScoped(location.pathname)) {
-      params.set('project', project());
-      history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
-    }
+    params.set('project', project());
+    history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
+  } else {
+    // A run or an experiment by id follows its own project: its page need not wait for the project list (one
+    // round trip less before its first paint). The list decides the picker only if the page followed nothing.
+    const followed = followCount();
+    void resolveProject().then((p) => {
+      if (gen !== generation || followCount() !== followed) return;
+      useProject(p);
+      renderProject();
+    });
   }
   renderProject();
   void fillPicker(gen);
-  const ctx: PageContext = { root: app, params, alive: () => gen === generation };
+  const ctx: PageContext = {
+    root: app,
+    params,
+    alive: () => gen === generation,
+    onLeave: (fn) => (gen === generation ? leaving.push(fn) : fn()),
+  };
   for (const [re, page, nav] of routes) {
     const m = re.exec(path);
     if (!m) continue;
@@ -166,6 +207,8 @@ setUpTheme(document.getElementById('theme'), () => void render());
 window.addEventListener(unauthenticatedEvent, () => {
   if (app.querySelector('form.login')) return;
   generation++;
+  leave();
+  stopNotifications();
   const stale = credential() !== null;
   forget();
   listed = [];

@@ -5,4 +5,6 @@ export interface PageContext {
   params: URLSearchParams;
   /** True while this page is still the one shown (navigations cancel older pages' late renders). */
   alive: () => boolean;
+  /** Runs `fn` when the page is left (another page, a 401): live streams close there. */
+  onLeave: (fn: () => void) => void;
 }

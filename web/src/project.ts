@@ -11,6 +11,8 @@ export const projectFollowedEvent = 'lineage:project-followed';
 
 const storeKey = 'lineage.project';
 let current = defaultProject;
+/** How many times an entity page followed its project (main.ts keeps a late project choice from undoing one). */
+let follows = 0;
 
 /**
  * Addresses that carry ?project=: the list pages, the lineage page (a typed `artifact:name@version` is looked up
@@ -47,9 +49,14 @@ export function useProject(name: string): void {
 
 /** An entity page shows a thing of project `name`: the UI moves there (picker and links follow). */
 export function follow(name: string): void {
+  follows++;
   if (name === current) return;
   useProject(name);
   window.dispatchEvent(new CustomEvent(projectFollowedEvent));
+}
+
+export function followCount(): number {
+  return follows;
 }
 
 /** An in-app address with the current project added, when it is project-scoped and names none yet. */

@@ -200,13 +200,15 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     Promise.all(withMetric.map(({ r }) => cache.get(id(r.runId))!))
       .then((found) => {
         if (gen !== generation) return;
+        const fetched = Math.round(performance.now() - started);
         const series = withMetric.map(({ r, i }, j) => ({ label: labels[i], points: found[j]?.points ?? [], origin: r.startTime, colour: runColour(i) }));
         if (series.length === 0) {
           body.replaceChildren(h('p', { class: 'muted' }, `No shown run has ${key}.`));
           return;
         }
         const { el } = lineChart(series, { width, height: 300, view });
-        const figure = h('figure', { class: 'panel metric', 'data-kind': 'curves', 'data-metric': key, 'data-series': series.length, 'data-points-per-curve': points }, el);
+        const figure = h('figure', { class: 'panel metric', 'data-kind': 'curves', 'data-metric': key, 'data-series': series.length, 'data-points-per-curve': points,
+          'data-fetch-ms': fetched }, el);
         body.replaceChildren(figure);
         // Drawn: uPlot paints its canvas before the next frame.
         requestAnimationFrame(() => (figure.dataset.renderMs = String(Math.round(performance.now() - started))));

@@ -93,6 +93,7 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(ValidationsRequest))]
 [JsonSerializable(typeof(DatasetVersionDto))]
 [JsonSerializable(typeof(SchemaDiffResponse))]
+[JsonSerializable(typeof(FailingDatasetsResponse))]
 [JsonSerializable(typeof(CreateFeatureSetRequest))]
 [JsonSerializable(typeof(FeatureSetDto))]
 [JsonSerializable(typeof(FeatureUsageResponse))]

@@ -99,6 +99,11 @@ public sealed record DatasetFactsDto(DatasetSourceDto Source, string? Schema, Li
 
 public sealed record DatasetVersionDto(ArtifactVersionDto Artifact, DatasetFactsDto? Facts, List<ValidationCheckDto> Validations);
 
+public sealed record FailingDatasetDto(string Name, long Version, int FailedChecks);
+
+/// <summary><c>GET /api/v1/datasets/failing</c>: dataset versions whose latest result of some check failed, newest first.</summary>
+public sealed record FailingDatasetsResponse(List<FailingDatasetDto> Versions);
+
 public sealed record ColumnChangeDto(string Column, string Change, string? From, string? To);
 
 public sealed record SchemaDiffResponse(string Name, long From, long To, List<ColumnChangeDto> Changes);

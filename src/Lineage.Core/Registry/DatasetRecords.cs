@@ -35,6 +35,9 @@ public sealed record DatasetFacts(
     long CreatedAt,
     string? CreatedBy);
 
+/// <summary>A dataset version whose latest result of <paramref name="FailedChecks"/> of its checks is a failure.</summary>
+public sealed record FailingDatasetVersion(string Name, long Version, int FailedChecks);
+
 /// <summary>A dataset version: an artifact version of type dataset, with its facts and validation results.</summary>
 public sealed record DatasetVersion(ArtifactVersion Artifact, DatasetFacts? Facts, IReadOnlyList<ValidationCheck> Validations);
 

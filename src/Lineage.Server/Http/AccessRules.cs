@@ -116,6 +116,7 @@ public static class AccessRules
         GET    /api/v1/dataset-schemas/{name}/versions/{version}                     reader
         GET    /api/v1/dashboards/model-metrics                                      reader
         GET    /api/v1/dashboards/usage                                              reader
+        GET    /api/v1/datasets/failing                                              reader
         GET    /api/v1/datasets/{name}/diff                                          reader
         GET    /api/v1/datasets/{name}/versions/{reference}                          reader
         GET    /api/v1/datasets/{name}/versions/{reference}/usage                    reader

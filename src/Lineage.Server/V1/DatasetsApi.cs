@@ -40,6 +40,15 @@ public static class DatasetsApi
             })
             .Accepts<DatasetFactsRequest>("application/json").Produces<DatasetVersionDto>();
 
+        // Which dataset versions to flag as failed in lists and graphs: one request for a page, not one per version.
+        datasets.MapGet("/failing", async (HttpContext ctx, DatasetStore store) =>
+            {
+                var failing = await store.FailingAsync(ctx.Request.QueryText("project"), ctx.Request.QueryInt("limit") ?? 1000);
+                return Results.Json(new FailingDatasetsResponse(failing.Select(f => new FailingDatasetDto(f.Name, f.Version, f.FailedChecks)).ToList()),
+                    LineageJson.Default.FailingDatasetsResponse);
+            })
+            .Produces<FailingDatasetsResponse>();
+
         datasets.MapGet("/{name}/versions/{reference}", async (string name, string reference, HttpContext ctx, DatasetStore store) =>
                 Ok(await store.GetAsync(ctx.Request.QueryText("project"), name, ArtifactRules.Ref(reference))))
             .Produces<DatasetVersionDto>();

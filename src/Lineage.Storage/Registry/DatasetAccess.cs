@@ -76,6 +76,20 @@ internal static class DatasetAccess
             $"SELECT artifact_id, check_name, passed, details, run_at, run_by FROM dataset_validations WHERE {s.Dialect.InSet("artifact_id", "ids")} ORDER BY id",
             new { ids = s.Dialect.Set(ids) }, s.Transaction)).ToLookup(v => v.ArtifactId, v => new ValidationCheck(v.Name, v.Passed != 0, v.Details, v.RunAt, v.RunBy));
 
+    /// <summary>Active dataset versions of a project whose latest result of some check is a failure, newest first.</summary>
+    public static async Task<IReadOnlyList<FailingDatasetVersion>> FailingAsync(DbSession s, long projectId, int limit) =>
+        (await s.Connection.QueryAsync<(string Name, long Version, long Failed)>("""
+            SELECT n.name, a.version, COUNT(*) AS failed
+            FROM dataset_validations v
+            JOIN artifact_versions a ON a.id = v.artifact_id
+            JOIN artifact_names n ON n.id = a.name_id
+            WHERE n.project_id = @projectId AND a.lifecycle = 'active' AND v.passed = 0
+              AND NOT EXISTS (SELECT 1 FROM dataset_validations w WHERE w.artifact_id = v.artifact_id AND w.check_name = v.check_name AND w.id > v.id)
+            GROUP BY a.id, n.name, a.version
+            ORDER BY a.id DESC
+            LIMIT @limit
+            """, new { projectId, limit }, s.Transaction)).Select(r => new FailingDatasetVersion(r.Name, r.Version, (int)r.Failed)).ToList();
+
     public static Task InsertValidationAsync(DbSession s, long artifactId, string name, bool passed, string? details, string? user, long now) =>
         s.Connection.ExecuteAsync("""
             INSERT INTO dataset_validations (artifact_id, check_name, passed, details, run_at, run_by) VALUES (@artifactId, @name, @passed, @details, @now, @user)

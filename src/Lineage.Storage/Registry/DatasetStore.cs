@@ -108,6 +108,20 @@ public sealed class DatasetStore(Database db)
         }, keyed: true);
     }
 
+    /// <summary>
+    /// Active dataset versions of a project whose latest result of at least one check is a failure (a check that failed
+    /// and then passed is fixed), newest first, at most <paramref name="limit"/>: what lists and graphs flag.
+    /// </summary>
+    public Task<IReadOnlyList<FailingDatasetVersion>> FailingAsync(string? project, int limit)
+    {
+        if (limit < 1 || limit > 1000) throw LineageException.Invalid("limit", $"'limit' must be between 1 and 1000, got {limit}");
+        return db.ReadAsync(async s =>
+        {
+            var p = await ExperimentAccess.RequireProjectAsync(s, project ?? OperationContext.DefaultProject);
+            return await DatasetAccess.FailingAsync(s, p.Id, limit);
+        });
+    }
+
     public Task<DatasetVersion> GetAsync(string? project, string name, VersionRef reference) =>
         db.ReadAsync(async s => await LoadAsync(s, await RequireDatasetAsync(s, project, name, reference)));
 

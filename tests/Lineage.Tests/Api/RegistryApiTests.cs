@@ -228,6 +228,37 @@ public abstract class RegistryApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task failing_datasets_are_the_versions_whose_latest_result_of_a_check_failed()
+    {
+        foreach (var (name, text) in new[] { ("orders", "v1"), ("orders", "v2"), ("orders", "v3"), ("clean", "c1") })
+        {
+            using var upload = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/artifacts/upload?name={name}&type=dataset") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(text)) };
+            (await Server.Http.SendAsync(upload)).Dispose();
+        }
+        var none = await Ok(HttpMethod.Get, "/api/v1/datasets/failing");
+        Assert.Empty(none["versions"]!.AsArray());
+
+        // v1: failed, then fixed (the same check passed later). v2: two checks failed. v3: one of two failed, then another run failed it again.
+        await Ok(HttpMethod.Post, "/api/v1/datasets/orders/versions/1/validations", """{"checks":[{"name":"ids","passed":false}]}""");
+        await Ok(HttpMethod.Post, "/api/v1/datasets/orders/versions/1/validations", """{"checks":[{"name":"ids","passed":true}]}""");
+        await Ok(HttpMethod.Post, "/api/v1/datasets/orders/versions/2/validations", """{"checks":[{"name":"ids","passed":false},{"name":"amounts","passed":false},{"name":"dates","passed":true}]}""");
+        await Ok(HttpMethod.Post, "/api/v1/datasets/orders/versions/3/validations", """{"checks":[{"name":"ids","passed":true},{"name":"amounts","passed":false}]}""");
+        await Ok(HttpMethod.Post, "/api/v1/datasets/orders/versions/3/validations", """{"checks":[{"name":"amounts","passed":false}]}""");
+        await Ok(HttpMethod.Post, "/api/v1/datasets/clean/versions/1/validations", """{"checks":[{"name":"ids","passed":true}]}""");
+
+        var failing = (await Ok(HttpMethod.Get, "/api/v1/datasets/failing?project=default"))["versions"]!.AsArray();
+        Assert.Equal(["orders v3: 1", "orders v2: 2"], failing.Select(f => $"{f!["name"]} v{f["version"]}: {f["failedChecks"]}"));
+        var first = (await Ok(HttpMethod.Get, "/api/v1/datasets/failing?limit=1"))["versions"]!.AsArray();
+        Assert.Equal("3", first.Single()!["version"]!.ToJsonString());
+        // A deleted version is not flagged.
+        await Ok(HttpMethod.Delete, "/api/v1/artifacts/orders/versions/3", expected: HttpStatusCode.OK);
+        Assert.Equal("2", (await Ok(HttpMethod.Get, "/api/v1/datasets/failing"))["versions"]!.AsArray().Single()!["version"]!.ToJsonString());
+
+        await Error(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", HttpMethod.Get, "/api/v1/datasets/failing?limit=0", field: "limit");
+        await Error(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", HttpMethod.Get, "/api/v1/datasets/failing?project=nowhere");
+    }
+
+    [Fact]
     public async Task the_manifest_endpoint_and_verify_agree_on_an_untouched_store()
     {
         await ModelWithVersions("m", 1);

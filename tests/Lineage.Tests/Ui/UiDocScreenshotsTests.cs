@@ -5,7 +5,7 @@ namespace Lineage.Tests.Ui;
 
 /// <summary>
 /// The screenshots in docs/ui.md: the run page, the runs table with its chart panel and filter completion, compare,
-/// the lineage page, and the run page in dark mode, taken from the <see cref="RunsWorld"/> in headless Chromium at
+/// the lineage page, the run page in dark mode and the header's notifications over the lineage page's dataset view, taken from the <see cref="RunsWorld"/> in headless Chromium at
 /// 1,400 × 900, written to ui-output/docs/; scripts/ui-screenshots.sh runs this test and copies them to docs/ui/ (the
 /// committed copies). Each shot first checks that what it shows is drawn.
 /// </summary>
@@ -56,5 +56,18 @@ public sealed class UiDocScreenshotsTests(BrowserFixture browser, RunsWorld worl
         await Page.GotoAsync($"/runs/{world.ProbeId}");
         await Expect(TestId("charts").Locator("figure.metric canvas")).ToHaveCountAsync(3);
         await ShotAsync("run-page-dark");
+
+        // The header's notifications after a failed check and a failed run, arriving over the event stream.
+        await Page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await Page.GotoAsync("/lineage?view=datasets&depth=3&node=" + Uri.EscapeDataString("artifact:reviews.csv@1"));
+        await Expect(TestId("graph")).ToHaveAttributeAsync("data-ready", "true");
+        await Expect(TestId("notifications")).ToHaveAttributeAsync("data-live", "on");
+        var api = new ApiWriter(world.Server.Http);
+        await api.PostAsync("/api/v1/datasets/houses/versions/2/validations", new { checks = new object[] { new { name = "size_positive", passed = false, details = "1 row" } } });
+        await api.EndAsync(world.RunningId, "FAILED");
+        await Expect(TestId("notification-count")).ToHaveTextAsync("2");
+        await TestId("notifications").ClickAsync();
+        await Expect(TestId("notification-list").Locator("li").First).ToContainTextAsync("Run live failed");
+        await ShotAsync("notifications");
     }
 }

@@ -145,6 +145,7 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
         var historyRequests = 0;
         page.Request += (_, r) => { if (r.Url.Contains("/metrics/history")) Interlocked.Increment(ref historyRequests); };
         var draws = new List<double>();
+        var fetches = new List<double>();
         for (var attempt = 0; attempt < 3; attempt++)
         {
             historyRequests = 0;
@@ -155,6 +156,7 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
             await Expect(curves).ToHaveAttributeAsync("data-series", runs.ToString(), new() { Timeout = 30_000 });
             await Expect(curves).ToHaveAttributeAsync("data-render-ms", new System.Text.RegularExpressions.Regex(@"^\d+$"), new() { Timeout = 30_000 });
             draws.Add(double.Parse((await curves.GetAttributeAsync("data-render-ms"))!));
+            fetches.Add(double.Parse((await curves.GetAttributeAsync("data-fetch-ms"))!));
             // Every run's curve from one request (not one per run), each downsampled on the server.
             Assert.Equal(1, historyRequests);
             Assert.Equal("250", await curves.GetAttributeAsync("data-points-per-curve"));
@@ -170,7 +172,8 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
         }
         await BrowserFixture.ScreenshotAsync(page, "runs-panel-1000");
         await page.Context.CloseAsync();
-        Report($"runs chart panel, {runs} runs x {steps} steps, one metric: one history request (250 points a run) + draw, median {Median(draws):F0} ms (of {string.Join(", ", draws.Select(x => x.ToString("F0")))})");
+        Report($"runs chart panel, {runs} runs x {steps} steps, one metric: one history request (250 points a run) + draw, median {Median(draws):F0} ms (of {string.Join(", ", draws.Select(x => x.ToString("F0")))}), " +
+               $"of which the history answer {Median(fetches):F0} ms (of {string.Join(", ", fetches.Select(x => x.ToString("F0")))})");
     }
 
     [Fact]

@@ -24,7 +24,9 @@ export async function artifactsPage(ctx: PageContext): Promise<void> {
   const body = h('div', null, loading());
   ctx.root.append(h('h1', null, 'Artifacts'), h('div', { class: 'toolbar' }, nameBox, typeBox, h('button', { onclick: apply }, 'Filter')), body);
   try {
+    const failing = failedChecks(project());
     const page = await api.artifacts({ project: project(), name, type, latest: 'true', limit: 200, pageToken });
+    const failed = await failing;
     if (!ctx.alive()) return;
     clear(body);
     if (page.artifacts.length === 0) {
@@ -35,7 +37,7 @@ export async function artifactsPage(ctx: PageContext): Promise<void> {
     const versionRow = (a: ArtifactVersion, nested: boolean) =>
       h('tr', { class: nested ? 'child' : '', 'data-name': a.name, 'data-version': a.version },
         h('td', { class: 'name' }, nested ? h('span', { class: 'twisty-space' }) : null, nested ? '' : link(`/artifacts/${encodeURIComponent(a.name)}`, a.name)),
-        h('td', { class: 'num' }, link(`/artifacts/${encodeURIComponent(a.name)}?v=${a.version}`, `v${a.version}`)),
+        h('td', { class: 'num' }, link(`/artifacts/${encodeURIComponent(a.name)}?v=${a.version}`, `v${a.version}`), failedBadge(failed, a)),
         h('td', null, h('span', { class: `type type-${a.type}` }, a.type)),
         h('td', null, a.aliases.map((al) => h('span', { class: 'chip alias' }, al))),
         h('td', { class: 'num' }, bytes(a.size)),
@@ -82,6 +84,22 @@ export async function artifactsPage(ctx: PageContext): Promise<void> {
   }
 }
 
+/** `name@version` → how many of its checks failed last time, for a project's dataset versions that fail some (one request). */
+export async function failedChecks(inProject: string): Promise<Map<string, number>> {
+  try {
+    const { versions } = await api.failingDatasets(inProject);
+    return new Map(versions.map((v) => [`${v.name}@${v.version}`, v.failedChecks]));
+  } catch {
+    return new Map(); // the flags are a hint: a list without them is still the list
+  }
+}
+
+/** A red ✕ after a dataset version whose latest result of some check failed. */
+export function failedBadge(failed: Map<string, number>, a: { name: string; version: number }): HTMLElement | null {
+  const n = failed.get(`${a.name}@${a.version}`);
+  return n ? h('span', { class: 'badge status-failed', 'data-testid': 'failed-checks', title: `${n} check${n === 1 ? '' : 's'} failed (latest result)` }, `✕ ${n} failed`) : null;
+}
+
 /** Flattens JSON into path → value text, so two versions' metadata can be compared key by key. */
 export function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
   if (value !== null && typeof value === 'object' && !(Array.isArray(value) && value.length === 0) && Object.keys(value as object).length > 0) {
@@ -117,6 +135,7 @@ function metadataDiff(a: ArtifactVersion, b: ArtifactVersion): HTMLElement {
 
 export async function artifactPage(ctx: PageContext, name: string): Promise<void> {
   // Names are per project: the address names it (main.ts adds the current one when it does not).
+  const failing = failedChecks(project());
   const list = await api.versions(project(), name);
   if (!ctx.alive()) return;
   const versions = list.artifacts.sort((x, y) => y.version - x.version);
@@ -145,6 +164,8 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
 
   const history = h('div', null, loading());
   const facts = h('div', { 'data-testid': 'dataset-facts' });
+  const failed = current.type === 'dataset' ? await failing : new Map<string, number>();
+  if (!ctx.alive()) return;
   ctx.root.append(
     h('p', { class: 'crumbs' }, link('/artifacts', 'Artifacts'), ' / ', name, projectChip(current.project)),
     h('h1', null, name, ' ', h('span', { class: `type type-${current.type}` }, current.type)),
@@ -159,7 +180,7 @@ export async function artifactPage(ctx: PageContext, name: string): Promise<void
           h(
             'tr',
             { class: v.id === current.id ? 'selected' : '', 'data-version': v.version },
-            h('td', null, link(`${base}?v=${v.version}`, `v${v.version}`)),
+            h('td', null, link(`${base}?v=${v.version}`, `v${v.version}`), failedBadge(failed, v)),
             h('td', null, v.id === latest?.id ? h('span', { class: 'chip latest' }, 'latest') : null, v.aliases.map((a) => h('span', { class: 'chip alias' }, a))),
             h('td', null, v.kind),
             h('td', { class: 'num' }, bytes(v.size)),

@@ -6,13 +6,16 @@ import { add, duration, h, link, svg } from '../dom';
 import type { PageContext } from '../page';
 import { project } from '../project';
 
-const stateColour: Record<string, string> = { COMPLETED: '#16a34a', FAILED: '#dc2626', ABORTED: '#d97706', RUNNING: '#2563eb', NEW: '#9ca3af' };
+const stateColour: Record<string, string> = {
+  COMPLETED: '#16a34a', COMPLETE: '#16a34a', FINISHED: '#16a34a', CACHED: '#16a34a', FAILED: '#dc2626', ABORTED: '#d97706', CANCELED: '#d97706', KILLED: '#d97706',
+  RUNNING: '#2563eb', NEW: '#9ca3af',
+};
 
 /** A run's duration: milliseconds below a second, else as the rest of the UI writes durations. */
-const took = (d?: number | null) => (d === undefined || d === null ? '' : d < 1000 ? `${d} ms` : duration(1, 1 + d));
+export const took = (d?: number | null) => (d === undefined || d === null ? '' : d < 1000 ? `${d} ms` : duration(1, 1 + d));
 
-/** One bar per run, oldest on the left, as tall as the run took; hovering says which run, its state and time. */
-function durationBars(runs: MqRun[], width: number): SVGSVGElement {
+/** One bar per run (newest first in `runs`), oldest on the left, as tall as the run took; hovering says which run, its state and time. */
+export function durationBars(runs: Pick<MqRun, 'id' | 'state' | 'durationMs'>[], width: number): SVGSVGElement {
   const height = 140;
   const pad = { l: 50, r: 10, t: 10, b: 20 };
   const list = [...runs].reverse();

@@ -5,8 +5,10 @@
 
 import cytoscape from 'cytoscape';
 import dagre from 'cytoscape-dagre';
-import { api, type Graph, type GraphNode, type Impact } from '../api';
-import { add, artifactHref, clear, errorLine, go, h, link, loading, mark } from '../dom';
+import { api, type Graph, type GraphNode, type Impact, type ValidationCheck } from '../api';
+import { add, artifactHref, clear, errorLine, go, h, link, loading, mark, time } from '../dom';
+import { failedChecks } from './artifacts';
+import { durationBars, took } from './jobs';
 import type { PageContext } from '../page';
 import { artifactRef } from './run';
 import { layered } from '../layered';
@@ -134,6 +136,82 @@ async function openLineageFacts(n: GraphNode, into: HTMLElement, ns?: string, ol
   }
 }
 
+/** The latest result of each check (a check run again counts by its last result), failed ones first. */
+function latestChecks(checks: ValidationCheck[]): ValidationCheck[] {
+  const last = new Map<string, ValidationCheck>();
+  for (const c of checks) last.set(c.name, c);
+  return [...last.values()].sort((a, b) => Number(a.passed) - Number(b.passed) || a.name.localeCompare(b.name));
+}
+
+/**
+ * What Marquez's node panel shows. An artifact: its recorded schema and checks (dataset facts, docs/registry.md) and the
+ * steps and runs that read it. An execution: its state and how long it took, and the state and duration of the
+ * executions of the same name before it (a run history, as a job's in Marquez).
+ */
+async function nodeFacts(n: GraphNode, into: HTMLElement): Promise<void> {
+  const p = n.project ?? project();
+  const ref = artifactRef(n);
+  if (ref) {
+    const [dataset, down] = await Promise.all([
+      n.type === 'dataset' ? api.dataset(p, ref.name, ref.version).catch(() => null) : Promise.resolve(null),
+      api.graph(p, n.id, 'downstream', 1).catch(() => null),
+    ]);
+    const facts = dataset?.facts;
+    if (facts)
+      into.append(
+        h('h4', null, `Schema (${facts.columns.length} column${facts.columns.length === 1 ? '' : 's'})`),
+        h('table', { class: 'kv', 'data-testid': 'node-schema' }, h('tbody', null, facts.columns.map((c) =>
+          h('tr', null, h('th', null, c.name), h('td', null, c.dtype, c.nullable === false ? h('span', { class: 'muted small' }, ' not null') : null))))),
+        h('p', { class: 'small', 'data-testid': 'node-facts' }, [
+          facts.rowCount !== undefined && facts.rowCount !== null ? `${facts.rowCount.toLocaleString('en-US')} rows` : null,
+          facts.source?.uri ? `source ${facts.source.uri}` : null,
+          facts.schema ? `declared schema ${facts.schema}` : null,
+        ].filter((x) => x).join(' · ')));
+    const checks = latestChecks(dataset?.validations ?? []);
+    if (checks.length)
+      into.append(
+        h('h4', null, `Checks (${checks.filter((c) => !c.passed).length} of ${checks.length} failed)`),
+        h('ul', { class: 'checks', 'data-testid': 'node-checks' }, checks.map((c) =>
+          h('li', { 'data-check': c.name, class: c.passed ? '' : 'failed' }, h('span', { class: `badge ${c.passed ? 'ok' : 'status-failed'}` }, c.passed ? 'passed' : 'failed'), ` ${c.name}`,
+            c.details ? h('span', { class: 'muted small' }, ` ${c.details}`) : null))));
+    if (down) {
+      const byId = new Map(down.nodes.map((x) => [x.id, x]));
+      const readers = down.edges.filter((e) => e.from === n.id).map((e) => ({ node: byId.get(e.to)!, role: e.role })).filter((r) => r.node);
+      into.append(
+        h('h4', null, `Read by (${readers.length})`),
+        readers.length
+          ? h('ul', { class: 'readers', 'data-testid': 'node-consumers' }, readers.map(({ node, role }) => h('li', { 'data-state': node.state ?? '' },
+              node.runId ? runLink(node.runId) : h('strong', null, node.label), ' ',
+              node.state ? h('span', { class: `badge status-${node.state.toLowerCase()}` }, node.state) : null,
+              h('span', { class: 'muted small' }, ` ${node.type} · ${role}`))))
+          : h('p', { class: 'muted small', 'data-testid': 'node-consumers' }, 'No step or run has read this version.'));
+    }
+    return;
+  }
+  if (n.kind !== 'execution') return;
+  const [exec, list] = await Promise.all([
+    api.execution(n.id.slice('execution:'.length)).catch(() => null),
+    api.executions({ project: p, type: n.type, limit: 1000 }).catch(() => null),
+  ]);
+  if (exec) {
+    const span = exec.startTime && exec.endTime ? took(exec.endTime - exec.startTime) : exec.startTime && exec.state === 'RUNNING' ? `running for ${took(Date.now() - exec.startTime)}` : '';
+    into.append(h('p', { 'data-testid': 'node-state' }, h('span', { class: `badge status-${exec.state.toLowerCase()}` }, exec.state), span ? ` · ${span}` : ''));
+  }
+  const name = exec?.name ?? n.label;
+  const same = (list?.executions ?? []).filter((e) => e.name === name).sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0)).slice(0, 30);
+  if (same.length > 1) {
+    const history = same.map((e) => ({ id: e.id, state: e.state, durationMs: e.startTime && e.endTime ? e.endTime - e.startTime : undefined }));
+    const failedRuns = same.filter((e) => /^(FAILED|KILLED)$/.test(e.state)).length;
+    into.append(
+      h('h4', null, `History of ${name} (${same.length}${failedRuns ? `, ${failedRuns} failed` : ''})`),
+      h('div', { 'data-testid': 'node-history' }, durationBars(history, 260),
+        h('table', { class: 'grid compact' }, h('tbody', null, same.slice(0, 10).map((e) => h('tr', { 'data-state': e.state, class: e.id === n.id.slice('execution:'.length) ? 'selected' : '' },
+          h('td', { class: 'date' }, time(e.startTime)),
+          h('td', null, h('span', { class: `badge status-${e.state.toLowerCase()}` }, e.state)),
+          h('td', { class: 'num' }, e.startTime && e.endTime ? took(e.endTime - e.startTime) : '')))))));
+  }
+}
+
 const recentKey = 'lineage.recentNodes';
 
 /** The graphs last opened in this browser, newest first (what the empty lineage page offers). */
@@ -201,6 +279,14 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     return;
   }
 
+  // The project's failing dataset versions, asked while the graph is fetched (one request a project, once).
+  const failingOf = new Map<string, Promise<Map<string, number>>>();
+  const failingIn = (p: string) => {
+    if (!failingOf.has(p)) failingOf.set(p, failedChecks(p));
+    return failingOf.get(p)!;
+  };
+  void failingIn(project());
+
   mark('lineage-fetch-start');
   let first: Graph;
   try {
@@ -214,6 +300,13 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   mark('lineage-fetched');
 
   const state: State = { nodes: new Map(), edges: new Map(), expanded: new Set() };
+  /** OpenLineage datasets' names (node id → namespace and name) and failed checks (node id → how many), found once a node. */
+  const olNames = new Map<string, { ns: string; name: string }>();
+  const checksFailed = new Map<string, number>();
+  const decorated = new Set<string>();
+  /** Versions: a node per artifact version. Datasets: a node per artifact name, its versions inside (`&view=datasets`). */
+  let view: 'versions' | 'datasets' = ctx.params.get('view') === 'datasets' ? 'datasets' : 'versions';
+
   const status = h('p', { class: 'muted small', 'data-testid': 'graph-status' });
   const panel = h('aside', { class: 'side', 'data-testid': 'side-panel' });
   const container = h('div', { class: 'cy', 'data-testid': 'graph' });
@@ -222,10 +315,17 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   const exportPng = h('button', { 'data-testid': 'export-png' }, 'Export PNG');
   const exportSvg = h('button', { 'data-testid': 'export-svg' }, 'Export SVG');
   const fit = h('button', null, 'Fit');
+  const viewButtons = (['versions', 'datasets'] as const).map((v) =>
+    h('button', { type: 'button', class: v === view ? 'active' : '', 'aria-pressed': String(v === view), 'data-testid': `view-${v}`,
+      title: v === 'versions' ? 'A node per artifact version' : 'A node per artifact name, its versions inside' }, v === 'versions' ? 'Versions' : 'Datasets'));
   // Find a node by its label (and expand it): the keyboard's way into the canvas, and a search in big graphs.
   const labels = h('datalist', { id: 'node-labels' });
   const find = h('input', { type: 'search', list: 'node-labels', placeholder: 'Find a node…', 'aria-label': 'Find a node', 'data-testid': 'find-node' });
-  ctx.root.append(h('div', { class: 'toolbar' }, exportPng, exportSvg, fit, find, labels, status), legend, h('div', { class: 'graph-area' }, container, panel));
+  ctx.root.append(
+    h('div', { class: 'toolbar' }, h('span', { class: 'segmented', role: 'group', 'aria-label': 'Graph level' }, viewButtons), exportPng, exportSvg, fit, find, labels, status),
+    legend,
+    h('div', { class: 'graph-area' }, container, panel),
+  );
 
   const cy = cytoscape({
     container,
@@ -253,10 +353,13 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
         },
       },
       { selector: 'node[kind = "execution"]', style: { shape: 'ellipse' } },
+      // A dataset-level node holds several versions: drawn as a stack (a double border).
+      { selector: 'node[level = "dataset"]', style: { 'border-width': 3, 'border-style': 'double', 'border-color': '#1f2937' } },
       { selector: 'node.root', style: { 'border-width': 3, 'border-color': '#111827' } },
       { selector: 'node.collapsed', style: { 'border-style': 'dashed' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#facc15' } },
-      // A failed run, step or deployment looks failed: a thick red dashed border and a ✕ before its name.
+      // A failed run, step or deployment, or a dataset version whose checks failed, looks failed: a thick red dashed
+      // border and a ✕ before its name.
       { selector: 'node[failed = "yes"]', style: { 'border-width': 3, 'border-color': '#dc2626', 'border-style': 'dashed' } },
       { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(role)', 'font-size': 8, color: '#6b7280', 'text-rotation': 'autorotate' } },
       // Nodes and edges apart: an edge's `width` is its line, a node's its box (a shared rule shrank nodes to 3 px).
@@ -269,58 +372,134 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   });
   (window as unknown as { __lineageCy: cytoscape.Core }).__lineageCy = cy;
 
-  const merge = (g: Graph) => {
+  /** The drawn node of a graph node: itself, or in the dataset view its artifact name's node. */
+  const groupOf = (n: GraphNode) => {
+    const ref = artifactRef(n);
+    return ref ? `dataset:${n.project ?? ''}/${ref.name}` : n.id;
+  };
+  const drawnId = (id: string) => {
+    const n = state.nodes.get(id);
+    return view === 'datasets' && n ? groupOf(n) : id;
+  };
+  const edgeId = (e: { from: string; to: string; role: string }) => `${drawnId(e.from)}->${drawnId(e.to)}:${e.role}`;
+  /** The graph nodes a drawn node stands for, newest version first. */
+  const membersOf = (drawn: string): GraphNode[] =>
+    state.nodes.has(drawn)
+      ? [state.nodes.get(drawn)!]
+      : [...state.nodes.values()].filter((n) => groupOf(n) === drawn).sort((a, b) => Number(artifactRef(b)?.version) - Number(artifactRef(a)?.version));
+  const looksFailed = (n: GraphNode) => failed(n) || checksFailed.has(n.id);
+
+  /** A version-level node: OpenLineage datasets as Marquez draws them (name and version over the namespace). */
+  const versionData = (n: GraphNode) => {
+    const ol = olNames.get(n.id);
+    const ref = artifactRef(n);
+    const title = `${looksFailed(n) ? '✕ ' : ''}${ol && ref ? `${ol.name} v${ref.version}` : n.label}`;
+    return {
+      id: n.id, label: n.label, display: ol ? `${title}\n${ol.ns}` : title, kind: n.kind, type: n.type, colour: colourOf(n.type),
+      w: labelWidth(ol && ol.ns.length > title.length ? ol.ns : title), h: ol ? 38 : 26, failed: looksFailed(n) ? 'yes' : 'no',
+      ns: ol?.ns, olName: ol?.name, level: 'version',
+    };
+  };
+
+  /** A dataset-level node: the artifact's name, and which of its versions the graph holds. */
+  const datasetData = (id: string, members: GraphNode[]) => {
+    const ol = members.map((m) => olNames.get(m.id)).find((x) => x);
+    const name = ol?.name ?? artifactRef(members[0])!.name;
+    const bad = members.some(looksFailed);
+    const versions = members.map((m) => Number(artifactRef(m)!.version)).sort((a, b) => a - b);
+    const listed = versions.length > 4 ? `v${versions[0]} … v${versions[versions.length - 1]}` : versions.map((v) => `v${v}`).join(', ');
+    const title = `${bad ? '✕ ' : ''}${name}`;
+    const sub = `${versions.length} version${versions.length === 1 ? '' : 's'}: ${listed}`;
+    return {
+      id, label: name, display: `${title}\n${sub}${ol ? `\n${ol.ns}` : ''}`, kind: 'artifact', type: members[0].type, colour: colourOf(members[0].type),
+      w: labelWidth([title, sub, ol?.ns ?? ''].reduce((a, b) => (b.length > a.length ? b : a))), h: ol ? 50 : 38, failed: bad ? 'yes' : 'no',
+      ns: ol?.ns, olName: ol?.name, level: 'dataset', versions: versions.length,
+    };
+  };
+
+  const classesOf = (drawn: string, members: GraphNode[]) =>
+    `${members.every((m) => state.expanded.has(m.id)) ? '' : 'collapsed'} ${members.some((m) => m.id === first.root) || drawn === first.root ? 'root' : ''}`;
+
+  /**
+   * Draws what `state` holds: the version view adds the nodes and edges not drawn yet; the dataset view is drawn
+   * again whole (one node may now stand for more versions). Returns how many elements were added.
+   */
+  const sync = () => {
     const add: cytoscape.ElementDefinition[] = [];
-    for (const n of g.nodes)
-      if (!state.nodes.has(n.id)) {
-        state.nodes.set(n.id, n);
-        add.push({
-          group: 'nodes',
-          data: { id: n.id, label: n.label, display: failed(n) ? `✕ ${n.label}` : n.label, kind: n.kind, type: n.type, colour: colourOf(n.type),
-            w: labelWidth(n.label) + (failed(n) ? 12 : 0), h: 26, failed: failed(n) ? 'yes' : 'no' },
-          classes: `${state.expanded.has(n.id) ? '' : 'collapsed'} ${n.id === first.root ? 'root' : ''}`,
-        });
+    if (view === 'versions') {
+      for (const n of state.nodes.values())
+        if (cy.getElementById(n.id).empty()) add.push({ group: 'nodes', data: versionData(n), classes: classesOf(n.id, [n]) });
+      for (const e of state.edges.values()) {
+        const id = edgeId(e);
+        if (cy.getElementById(id).empty()) add.push({ group: 'edges', data: { id, source: e.from, target: e.to, role: e.role } });
       }
-    for (const e of g.edges) {
-      const id = `${e.from}->${e.to}:${e.role}`;
-      if (!state.edges.has(id)) {
-        state.edges.set(id, e);
-        add.push({ group: 'edges', data: { id, source: e.from, target: e.to, role: e.role } });
+    } else {
+      const selected = cy.nodes(':selected').map((n) => n.id());
+      cy.elements().remove();
+      const groups = new Map<string, GraphNode[]>();
+      for (const n of state.nodes.values()) groups.set(groupOf(n), [...(groups.get(groupOf(n)) ?? []), n]);
+      for (const [id, members] of groups)
+        add.push({ group: 'nodes', data: artifactRef(members[0]) ? datasetData(id, members) : versionData(members[0]), classes: classesOf(id, members), selected: selected.includes(id) });
+      const seen = new Set<string>();
+      for (const e of state.edges.values()) {
+        const id = edgeId(e);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        add.push({ group: 'edges', data: { id, source: drawnId(e.from), target: drawnId(e.to), role: e.role } });
       }
     }
     // One batch: styles are computed once for all the new elements, not per element.
     cy.batch(() => {
       if (add.length) cy.add(add);
-      cy.edges().toggleClass('quiet', state.nodes.size > 150);
+      cy.edges().toggleClass('quiet', cy.nodes().length > 150);
     });
     return add.length;
   };
 
   /**
-   * OpenLineage datasets are artifacts named `<namespace.name, mangled>-<hash>` (docs/lineage.md): drawn as
-   * Marquez draws them, the name with the namespace under it (`curated/customers_clean v3` / `s3://lake`),
-   * read from the version's metadata.openlineage. Done before the layout, which needs the nodes' sizes.
+   * What a node's label needs beyond the graph answer, found once per node before it is drawn (the layout needs the
+   * sizes): an OpenLineage dataset's namespace and name (an artifact named `s3___lake.curated_customers_clean-24a5345bdc`,
+   * docs/lineage.md, from the version's metadata.openlineage) and whether a dataset version's checks failed.
    */
-  const openLineageNames = async () => {
-    const pending = cy.nodes().filter((n) => n.data('kind') === 'artifact' && !n.data('named') && /-[0-9a-f]{10} v\d+$/.test(n.data('label') as string));
-    pending.forEach((n) => {
-      n.data('named', true);
-    });
-    const nodes = pending.toArray().slice(0, 200);
-    await Promise.all(nodes.map(async (el) => {
-      const g = state.nodes.get(el.id());
-      const ref = g ? artifactRef(g) : null;
-      if (!g || !ref) return;
-      try {
-        const v = await api.version(g.project ?? project(), ref.name, ref.version);
-        const ol = (v.metadata as { openlineage?: { namespace?: string; name?: string } } | null)?.openlineage;
-        if (!ol?.name) return;
-        const title = `${ol.name} v${ref.version}`;
-        el.data({ display: `${title}\n${ol.namespace ?? ''}`, w: labelWidth(title.length > (ol.namespace ?? '').length ? title : ol.namespace!), h: 38, ns: ol.namespace, olName: ol.name });
-      } catch {
-        // unreadable (another project, removed): the artifact name stays the label
-      }
-    }));
+  const decorate = async (nodes: GraphNode[]) => {
+    const fresh = nodes.filter((n) => n.kind === 'artifact' && !decorated.has(n.id));
+    fresh.forEach((n) => decorated.add(n.id));
+    const inProject = (n: GraphNode) => n.project ?? project();
+    await Promise.all([
+      ...fresh.filter((n) => /-[0-9a-f]{10} v\d+$/.test(n.label)).slice(0, 200).map(async (n) => {
+        const ref = artifactRef(n)!;
+        try {
+          const v = await api.version(inProject(n), ref.name, ref.version);
+          const ol = (v.metadata as { openlineage?: { namespace?: string; name?: string } } | null)?.openlineage;
+          if (ol?.name) olNames.set(n.id, { ns: ol.namespace ?? '', name: ol.name });
+        } catch {
+          // unreadable (another project, removed): the artifact name stays the label
+        }
+      }),
+      ...[...new Set(fresh.filter((n) => n.type === 'dataset').map(inProject))].map(async (p) => {
+        const failing = await failingIn(p);
+        for (const n of fresh) {
+          const ref = artifactRef(n);
+          const count = ref && inProject(n) === p ? failing.get(`${ref.name}@${ref.version}`) : undefined;
+          if (count) checksFailed.set(n.id, count);
+        }
+      }),
+    ]);
+  };
+
+  /** Takes in graph answers; returns how many elements were drawn. */
+  const absorb = async (...graphs: Graph[]) => {
+    const fresh: GraphNode[] = [];
+    for (const g of graphs) {
+      for (const n of g.nodes)
+        if (!state.nodes.has(n.id)) {
+          state.nodes.set(n.id, n);
+          fresh.push(n);
+        }
+      for (const e of g.edges) state.edges.set(`${e.from}->${e.to}:${e.role}`, e);
+    }
+    await decorate(fresh);
+    return sync();
   };
 
   // dagre up to bigGraph nodes; above, the linear-time layered layout (see layered.ts for why).
@@ -328,7 +507,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   const forced = ctx.params.get('layout');
   const layout = () =>
     new Promise<void>((resolve) => {
-      const useDagre = forced === 'dagre' || (forced !== 'layered' && state.nodes.size <= bigGraph);
+      const useDagre = forced === 'dagre' || (forced !== 'layered' && cy.nodes().length <= bigGraph);
       container.dataset.layout = useDagre ? 'dagre' : 'layered';
       let options: cytoscape.LayoutOptions;
       if (useDagre) options = { name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, edgeSep: 6, animate: false, fit: true, padding: 20 } as cytoscape.LayoutOptions;
@@ -365,25 +544,28 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   };
 
   const updateStatus = () => {
-    labels.replaceChildren(...[...state.nodes.values()].map((n) => h('option', { value: n.label })));
-    status.textContent = `${state.nodes.size} nodes, ${state.edges.size} edges · click a node to expand it`;
-    container.dataset.nodes = String(state.nodes.size);
-    container.dataset.edges = String(state.edges.size);
+    labels.replaceChildren(...cy.nodes().map((n) => h('option', { value: n.data('label') as string })));
+    const drawn = cy.nodes().length;
+    status.textContent = `${drawn} nodes, ${cy.edges().length} edges${view === 'datasets' ? ` (${state.nodes.size} versions and steps)` : ''} · click a node to expand it`;
+    container.dataset.nodes = String(drawn);
+    container.dataset.edges = String(cy.edges().length);
+    container.dataset.view = view;
   };
 
   const clearHighlight = () => cy.elements().removeClass('path impact faded');
 
+  const highlight = (g: Graph, cls: 'path' | 'impact') => {
+    clearHighlight();
+    cy.elements().addClass('faded');
+    for (const n of g.nodes) cy.getElementById(drawnId(n.id)).removeClass('faded').addClass(cls);
+    for (const e of g.edges) cy.getElementById(edgeId(e)).removeClass('faded').addClass(cls);
+  };
+
   const showPath = async (from: string, to: string) => {
     try {
       const g = await api.path(project(), from, to);
-      if (merge(g)) {
-        await openLineageNames();
-        await layout();
-      }
-      clearHighlight();
-      cy.elements().addClass('faded');
-      for (const n of g.nodes) cy.getElementById(n.id).removeClass('faded').addClass('path');
-      for (const e of g.edges) cy.getElementById(`${e.from}->${e.to}:${e.role}`).removeClass('faded').addClass('path');
+      if (await absorb(g)) await layout();
+      highlight(g, 'path');
       panel.append(h('p', { class: 'path-result', 'data-testid': 'path-result' }, `Path: ${g.nodes.map((n) => n.label).join(' → ')}`));
       updateStatus();
       renderLegend();
@@ -399,13 +581,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     panel.append(box);
     try {
       const [impact, down]: [Impact, Graph] = await Promise.all([api.impact(project(), n.id.slice('artifact:'.length)), api.graph(project(), n.id, 'downstream', 100)]);
-      if (merge(down)) {
-        await openLineageNames();
-        await layout();
-      }
-      clearHighlight();
-      cy.elements().addClass('faded');
-      for (const d of down.nodes) cy.getElementById(d.id).removeClass('faded').addClass('impact');
+      if (await absorb(down)) await layout();
+      highlight({ ...down, edges: [] }, 'impact');
       cy.edges().forEach((e) => {
         if (e.source().hasClass('impact') && e.target().hasClass('impact')) e.removeClass('faded').addClass('impact');
       });
@@ -423,10 +600,11 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     }
   };
 
-  const showPanel = (n: GraphNode) => {
-    clear(panel);
+  /** The side panel of one graph node: what it is, links, path and impact, and what Marquez shows of it. */
+  const nodePanel = (n: GraphNode, heading?: HTMLElement) => {
     const extras = h('div', { 'data-testid': 'node-extras' });
     const ref = artifactRef(n);
+    const ol = olNames.get(n.id);
     const pathBtn = h('button', { 'data-testid': 'path-from' }, 'Path from here');
     pathBtn.addEventListener('click', () => {
       pathFrom.id = n.id;
@@ -436,13 +614,15 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     impactBtn?.addEventListener('click', () => void showImpact(n));
     const clearBtn = h('button', null, 'Clear highlight');
     clearBtn.addEventListener('click', clearHighlight);
+    const failedChecksCount = checksFailed.get(n.id);
     add(
       panel,
-      h('h3', { 'data-testid': 'selected-node' }, n.label),
-      cy.getElementById(n.id).data('olName')
-        ? h('p', { 'data-testid': 'openlineage-name' }, h('strong', null, cy.getElementById(n.id).data('olName') as string), h('br', null), h('span', { class: 'muted' }, cy.getElementById(n.id).data('ns') as string))
-        : null,
+      heading ?? h('h3', { 'data-testid': 'selected-node' }, n.label),
+      ol ? h('p', { 'data-testid': 'openlineage-name' }, h('strong', null, ol.name), h('br', null), h('span', { class: 'muted' }, ol.ns)) : null,
       h('p', null, h('span', { class: 'swatch', style: `background:${colourOf(n.type)}` }), ` ${n.kind} · ${n.type}${n.state ? ` · ${n.state}` : ''}`),
+      failedChecksCount
+        ? h('p', { 'data-testid': 'node-failed-checks' }, h('span', { class: 'badge status-failed' }, `✕ ${failedChecksCount} failed check${failedChecksCount === 1 ? '' : 's'}`), ' (latest results)')
+        : null,
       h('p', { class: 'small' }, h('code', null, n.id)),
       // Artifact names are unique within a project, and a walk may cross projects: link into the node's own.
       ref ? h('p', null, link(n.project ? artifactHref({ project: n.project, name: ref.name, version: ref.version })
@@ -453,30 +633,57 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
       h('div', { class: 'buttons' }, pathBtn, impactBtn, clearBtn),
       extras,
     );
-    void openLineageFacts(n, extras, cy.getElementById(n.id).data('ns') as string | undefined, cy.getElementById(n.id).data('olName') as string | undefined);
+    void openLineageFacts(n, extras, ol?.ns, ol?.name);
+    void nodeFacts(n, extras);
   };
 
-  const expand = async (id: string) => {
-    const n = state.nodes.get(id);
-    if (!n) return;
-    if (pathFrom.id && pathFrom.id !== id) {
+  /** A dataset-level node's panel: its versions in the graph (failed ones marked), then its newest version's. */
+  const datasetPanel = (drawn: string, members: GraphNode[]) => {
+    const label = cy.getElementById(drawn).data('label') as string;
+    panel.append(
+      h('h3', { 'data-testid': 'selected-node' }, label),
+      h('p', { class: 'small muted' }, `${members.length} version${members.length === 1 ? '' : 's'} in this graph`),
+      h('ul', { 'data-testid': 'dataset-versions' }, members.map((m) => {
+        const ref = artifactRef(m)!;
+        const bad = checksFailed.get(m.id);
+        return h('li', { 'data-version': ref.version },
+          link(m.project ? artifactHref({ project: m.project, name: ref.name, version: ref.version }) : `/artifacts/${encodeURIComponent(ref.name)}?v=${ref.version}`, `v${ref.version}`),
+          bad ? h('span', { class: 'badge status-failed' }, ` ✕ ${bad} failed`) : null,
+          ' · ', link(`/lineage?node=${encodeURIComponent(m.id)}`, 'its graph'));
+      })),
+      h('h4', null, `Newest here: v${artifactRef(members[0])!.version}`),
+    );
+    nodePanel(members[0], h('p', { class: 'small' }, members[0].label));
+  };
+
+  const showPanel = (drawn: string) => {
+    clear(panel);
+    const members = membersOf(drawn);
+    if (!members.length) return;
+    if (view === 'datasets' && !state.nodes.has(drawn)) datasetPanel(drawn, members);
+    else nodePanel(members[0]);
+  };
+
+  const expand = async (drawn: string) => {
+    const members = membersOf(drawn);
+    if (!members.length) return;
+    if (pathFrom.id && !members.some((m) => m.id === pathFrom.id)) {
       const from = pathFrom.id;
       pathFrom.id = '';
-      showPanel(n);
-      await showPath(from, id);
+      showPanel(drawn);
+      await showPath(from, members[0].id);
       return;
     }
-    showPanel(n);
-    if (state.expanded.has(id)) return;
-    state.expanded.add(id);
-    cy.getElementById(id).removeClass('collapsed');
+    showPanel(drawn);
+    const todo = members.filter((m) => !state.expanded.has(m.id));
+    if (!todo.length) return;
+    todo.forEach((m) => state.expanded.add(m.id));
+    cy.getElementById(drawn).removeClass('collapsed');
     try {
-      const g = await api.graph(project(), id, 'both', 1);
-      if (merge(g)) {
-        await openLineageNames();
-        await layout();
-      }
-      cy.getElementById(id).select();
+      const graphs = await Promise.all(todo.map((m) => api.graph(project(), m.id, 'both', 1)));
+      if (await absorb(...graphs)) await layout();
+      cy.elements().unselect();
+      cy.getElementById(drawn).select();
       updateStatus();
       renderLegend();
       container.dataset.expanded = String(state.expanded.size);
@@ -485,15 +692,37 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
     }
   };
 
+  const switchView = async (v: 'versions' | 'datasets') => {
+    if (v === view) return;
+    const selected = cy.nodes(':selected').first();
+    const keep = selected.nonempty() ? membersOf(selected.id())[0]?.id : undefined;
+    view = v;
+    viewButtons.forEach((b) => {
+      const on = b.dataset.testid === `view-${v}`;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-pressed', String(on));
+    });
+    const q = new URLSearchParams(location.search);
+    if (v === 'datasets') q.set('view', 'datasets');
+    else q.delete('view');
+    history.replaceState(null, '', `${location.pathname}?${q}`);
+    cy.elements().remove();
+    sync();
+    if (keep) cy.getElementById(drawnId(keep)).select();
+    await layout();
+    updateStatus();
+    if (keep) showPanel(drawnId(keep));
+  };
+  viewButtons.forEach((b) => b.addEventListener('click', () => void switchView(b.dataset.testid === 'view-datasets' ? 'datasets' : 'versions')));
+
   cy.on('tap', 'node', (e) => void expand(e.target.id()));
   find.addEventListener('change', () => {
-    const n = [...state.nodes.values()].find((x) => x.label === find.value.trim());
-    if (!n) return;
-    const el = cy.getElementById(n.id);
+    const el = cy.nodes().filter((x) => x.data('label') === find.value.trim()).first();
+    if (el.empty()) return;
     cy.elements().unselect();
     el.select();
     cy.center(el);
-    void expand(n.id);
+    void expand(el.id());
   });
   exportPng.addEventListener('click', () => download(cy.png({ output: 'blob', full: true, bg: '#ffffff', scale: 2 }) as unknown as Blob, 'lineage.png'));
   exportSvg.addEventListener('click', () => download(new Blob([toSvg(cy)], { type: 'image/svg+xml' }), 'lineage.svg'));
@@ -501,8 +730,7 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
 
   // Nodes whose neighbours are all loaded (inside the requested depth) count as expanded.
   for (const n of first.nodes) if (n.depth < depth) state.expanded.add(n.id);
-  merge(first);
-  await openLineageNames();
+  await absorb(first);
   await layout();
   mark('lineage-layout-done');
   performance.measure('lineage-layout', 'lineage-fetch-start', 'lineage-layout-done');
@@ -513,8 +741,8 @@ export async function lineagePage(ctx: PageContext): Promise<void> {
   const root = state.nodes.get(first.root);
   if (root) rememberNode(nodeRef, root.label);
   if (root) {
-    showPanel(root);
-    cy.getElementById(root.id).select();
+    showPanel(drawnId(root.id));
+    cy.getElementById(drawnId(root.id)).select();
     if (ctx.params.get('impact') && root.kind === 'artifact') await showImpact(root);
   }
 }

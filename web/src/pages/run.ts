@@ -8,6 +8,7 @@ import { chartPoints, defaultView, lineChart, pointsNote, viewControls, type Cha
 import { add, clear, duration, errorLine, fmtValue, go, h, kvTable, link, loading, projectChip, statusBadge, time } from '../dom';
 import type { PageContext } from '../page';
 import { artifactBrowser, mlflowFilesBrowser } from '../preview';
+import { coalesce, followEvents } from '../live';
 import { follow, project } from '../project';
 import { runLink } from '../runnames';
 
@@ -119,27 +120,23 @@ function metricsTable(run: Run): HTMLElement {
         h('tbody', null, run.metrics.map((m) => h('tr', null, h('th', null, m.key), h('td', { class: 'num' }, fmtValue(m.value)), h('td', { class: 'num' }, m.step)))));
 }
 
-/** How often a RUNNING run's page asks for what changed (one GET of the run; histories only of changed metrics). */
-export const livePollMs = 1000;
-
 /**
- * A RUNNING run's page follows it: every second the run is read again (params, tags, latest metrics — one small
- * answer); metrics whose latest step or time moved get their history fetched again and their chart redrawn, the
- * status badge follows, and the poll stops when the run ends or the page is left. Until the server has events
- * (issue 16: server-sent events), this is the light poll the issue asks for.
+ * A RUNNING run's page follows it over the server's event stream (docs/events.md): an event about this run (a
+ * log-batch, its end) reads the run again (params, tags, latest metrics — one small answer); metrics whose latest
+ * step, time or value moved get their history fetched again and their chart redrawn, the status badge follows, and
+ * the stream closes when the run ends or the page is left. A burst of events costs one read.
  */
-function followLive(ctx: PageContext, first: Run, onChange: (r: Run, changed: string[]) => void): void {
+function followLive(ctx: PageContext, first: Run, inProject: string, onChange: (r: Run, changed: string[]) => void, note: HTMLElement): void {
   const sig = (r: Run) => new Map(r.metrics.map((m) => [m.key, `${m.step}:${m.timestamp}:${m.value}`]));
   let last = sig(first);
   let status = first.status;
-  const tick = async () => {
+  const refresh = coalesce(async () => {
     if (!ctx.alive()) return;
     let r: Run;
     try {
       r = await api.run(first.runId);
     } catch {
-      setTimeout(() => void tick(), livePollMs * 5); // a blip: try again, slower
-      return;
+      return; // a blip: the next event reads it again
     }
     if (!ctx.alive()) return;
     const now = sig(r);
@@ -147,9 +144,18 @@ function followLive(ctx: PageContext, first: Run, onChange: (r: Run, changed: st
     if (changed.length || r.status !== status) onChange(r, changed);
     last = now;
     status = r.status;
-    if (r.status === 'RUNNING') setTimeout(() => void tick(), livePollMs);
-  };
-  setTimeout(() => void tick(), livePollMs);
+    if (r.status !== 'RUNNING') stop();
+  }, 10);
+  const stop = followEvents({ types: ['run.logged', 'run.finished', 'run.failed', 'run.killed'], project: inProject }, {
+    // What was logged between reading the run and opening the stream is not in the stream: read it once.
+    open: () => {
+      note.dataset.live = 'on';
+      refresh();
+    },
+    event: (e) => e.payload.runId === first.runId && refresh(),
+    refused: (err) => note.replaceChildren(`Live updates are off: ${err.message}`),
+  });
+  ctx.onLeave(stop);
 }
 
 /** `artifact:<id>` nodes carry a label `name vN`; split it back for links. */
@@ -201,14 +207,15 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
     else chartsBox.append((grid = chartGrid(ctx, r)).el);
   };
   showCharts(run, []);
+  const liveNote = h('p', { class: 'muted small', 'data-testid': 'live-note' });
   if (run.status === 'RUNNING')
-    followLive(ctx, run, (r, changed) => {
+    followLive(ctx, run, experiment?.project ?? project(), (r, changed) => {
       latestBox.replaceChildren(metricsTable(r));
       showCharts(r, changed);
       const next = statusBadge(r.status);
       badge.replaceWith(next);
       badge = next;
-    });
+    }, liveNote);
   const system = Object.fromEntries(Object.entries(run.tags).filter(([k]) => isSystemTag(k) && k !== descriptionTag));
   const user = Object.fromEntries(Object.entries(run.tags).filter(([k]) => !isSystemTag(k)));
 
@@ -253,7 +260,7 @@ export async function runPage(ctx: PageContext, runId: string): Promise<void> {
       h('section', null, h('h2', null, 'Tags'), kvTable(user, 'No tags.', 'tags')),
       h('section', null, h('h2', null, 'System tags'), kvTable(system, 'No system tags.', 'system-tags')),
     ),
-    h('section', null, h('h2', null, 'Metrics'), latestBox, chartsBox),
+    h('section', null, h('h2', null, 'Metrics'), liveNote, latestBox, chartsBox),
     h('section', null, h('h2', null, 'Inputs and outputs'), io),
     h('section', null, h('h2', null, 'Artifacts'), browser),
   );

@@ -8,6 +8,7 @@ import type { PageContext } from '../page';
 import { follow } from '../project';
 import { runChartPanel } from '../runcharts';
 import { attachCompletion } from '../completion';
+import { coalesce, followEvents } from '../live';
 
 type Kind = 'attr' | 'param' | 'metric' | 'tag';
 
@@ -290,6 +291,19 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     return h('td', { class: numeric ? 'num' : '', title: text }, h('span', { class: 'cut' }, shown));
   };
 
+  const rowOf = (r: Run, cols: Column[], depth: number, hasChildren: boolean): HTMLTableRowElement => {
+    const check = h('input', { type: 'checkbox', checked: selected.has(r.runId), 'aria-label': `Select ${r.name ?? r.runId}` });
+    check.addEventListener('change', () => {
+      if (check.checked) selected.add(r.runId);
+      else selected.delete(r.runId);
+      compareBtn.disabled = selected.size < 2;
+      compareBtn.textContent = `Compare selected (${selected.size})`;
+      panel.refresh();
+    });
+    return h('tr', { 'data-run': r.runId, 'data-depth': depth, 'data-status': r.status, class: depth ? 'child' : '' },
+      h('td', { class: 'sel' }, check), cols.map((c) => cell(r, c, depth, hasChildren)));
+  };
+
   const renderTable = () => {
     const cols = columns();
     clear(table);
@@ -313,17 +327,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
     const walk = (list: Run[], depth: number) => {
       for (const r of list) {
         const kids = children.get(r.runId) ?? [];
-        const check = h('input', { type: 'checkbox', checked: selected.has(r.runId), 'aria-label': `Select ${r.name ?? r.runId}` });
-        check.addEventListener('change', () => {
-          if (check.checked) selected.add(r.runId);
-          else selected.delete(r.runId);
-          compareBtn.disabled = selected.size < 2;
-          compareBtn.textContent = `Compare selected (${selected.size})`;
-          panel.refresh();
-        });
-        rows.push(
-          h('tr', { 'data-run': r.runId, 'data-depth': depth, class: depth ? 'child' : '' }, h('td', { class: 'sel' }, check), cols.map((c) => cell(r, c, depth, kids.length > 0))),
-        );
+        rows.push(rowOf(r, cols, depth, kids.length > 0));
         if (kids.length && !collapsed.has(r.runId)) walk(kids, depth + 1);
       }
     };
@@ -410,4 +414,78 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   };
 
   await load(0);
+  if (ctx.alive()) followRuns();
+
+  /**
+   * Live: the table follows the experiment over the event stream (docs/events.md). A run of this page that logged
+   * or ended is read again — the changed runs of a burst in one search request — and only its row is redrawn
+   * (status, duration, latest metric values); a new run of this experiment reloads the first page (the server
+   * decides where it sorts) or, on a later page, is counted in the toolbar.
+   */
+  function followRuns() {
+    const changed = new Set<string>();
+    let unseen = 0;
+    const newRuns = h('span', { class: 'new-runs', 'data-testid': 'new-runs' });
+    count.after(newRuns);
+    const refreshRows = coalesce(async () => {
+      const ids = [...changed].filter((id) => runs.some((r) => r.runId === id));
+      changed.clear();
+      if (!ids.length) return;
+      let fresh: Run[];
+      try {
+        // At most 100 ids a request: a filter of 1,000 ids would outgrow the request line.
+        const chunks = Array.from({ length: Math.ceil(ids.length / 100) }, (_, i) => ids.slice(i * 100, i * 100 + 100));
+        fresh = (await Promise.all(chunks.map((chunk) =>
+          api.searchRuns({ experimentId, filter: `attributes.run_id IN (${chunk.map((id) => `'${id}'`).join(', ')})`, limit: 100 })))).flatMap((p) => p.runs);
+      } catch {
+        return; // a blip: the next event of these runs reads them again
+      }
+      if (!ctx.alive()) return;
+      const cols = columns();
+      for (const r of fresh) {
+        const i = runs.findIndex((x) => x.runId === r.runId);
+        const tr = table.querySelector<HTMLTableRowElement>(`tr[data-run="${r.runId}"]`);
+        if (i < 0) continue;
+        runs[i] = r;
+        tr?.replaceWith(rowOf(r, cols, Number(tr.dataset.depth ?? 0), tr.querySelector('[data-testid=twisty]') !== null));
+      }
+    }, 100);
+    const reloadFirst = coalesce(async () => {
+      if (pageIndex !== 0) {
+        newRuns.textContent = ` · ${unseen} new run${unseen === 1 ? '' : 's'} on page 1`;
+        return;
+      }
+      try {
+        const page = await search();
+        if (!ctx.alive() || pageIndex !== 0) return;
+        unseen = 0;
+        newRuns.textContent = '';
+        show(0, page);
+        panel.refresh();
+      } catch {
+        // a blip (or a filter being edited): the table stays as it is
+      }
+    }, 100);
+    const stop = followEvents({ types: ['run.*'], project: experiment.project }, {
+      // What a running run logged between reading the page and opening the stream is not in the stream: read those once.
+      open: () => {
+        newRuns.dataset.live = 'on';
+        runs.filter((r) => r.status === 'RUNNING').forEach((r) => changed.add(r.runId));
+        refreshRows();
+      },
+      event: (e) => {
+        const id = e.payload.runId as string;
+        if (e.type === 'run.created') {
+          if (String(e.payload.experimentId) !== experimentId) return;
+          unseen++;
+          reloadFirst();
+        } else if (runs.some((r) => r.runId === id)) {
+          changed.add(id);
+          refreshRows();
+        }
+      },
+      refused: (err) => (newRuns.textContent = ` · live updates are off: ${err.message}`),
+    });
+    ctx.onLeave(stop);
+  }
 }
