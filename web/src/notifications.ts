@@ -11,12 +11,14 @@ import { runLink } from './runnames';
  * The event types that notify. The server refuses a type it does not emit (400), so a type joins this list once the
  * server has it.
  */
-export const notificationTypes = ['run.failed', 'openlineage_run.failed', 'dataset.validation_failed', 'deployment.status_changed'];
+export const notificationTypes = ['alert.fired', 'run.failed', 'openlineage_run.failed', 'dataset.validation_failed', 'deployment.status_changed'];
 
 /** What a notification says and where it leads; null for an event of these types that is not worth one. */
 function describe(e: LineageEvent): (string | HTMLElement)[] | null {
   const p = e.payload as Record<string, unknown>;
   switch (e.type) {
+    case 'alert.fired':
+      return [`Alert ${p.severity ? `(${p.severity}) ` : ''}`, h('strong', null, String(p.rule)), `: ${p.message ?? p.subject}`];
     case 'run.failed':
       return ['Run ', runLink(String(p.runId)), ' failed'];
     case 'openlineage_run.failed': {

@@ -199,4 +199,19 @@ public sealed class UiLiveTests(BrowserFixture browser, LiveWorld world, ITestOu
         await list.GetByRole(AriaRole.Link, new() { Name = "checked-data v1" }).ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/artifacts/checked-data\\?v=1"));
     }
+
+    [Fact]
+    public async Task an_alert_rule_firing_rings_the_bell()
+    {
+        var api = world.Api;
+        await api.PostAsync("/api/v1/alerts/rules/", new { name = "loss-high", kind = "metric_threshold", severity = "critical", condition = new { query = "metrics.bell_loss > 0.5" } });
+        var run = await api.RunAsync(await api.ExperimentAsync("bell-alert"), "diverging");
+        await Page.GotoAsync("/models");
+        var bell = TestId("notifications");
+        await Expect(bell).ToHaveAttributeAsync("data-live", "on");
+        await api.PostAsync($"/api/v1/runs/{run}/batch", new { metrics = new[] { new { key = "bell_loss", value = 0.9, step = 1 } } });
+        await Expect(TestId("notification-count")).ToHaveTextAsync("1");
+        await bell.ClickAsync();
+        await Expect(TestId("notification-list").Locator("li[data-type='alert.fired']")).ToContainTextAsync("Alert (critical) loss-high");
+    }
 }
