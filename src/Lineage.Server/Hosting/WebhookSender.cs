@@ -126,7 +126,7 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
         var body = hook.Format == WebhookFormat.Mlflow
             ? MlflowWebhookEvents.TestBody(mlflowEvent ?? hook.EventTypes[0], now)
             : JsonSerializer.Serialize(EventsApi.ToDto(new DomainEvent(0, EventTypes.WebhookTest, hook.Project, now, null, $"webhook:{hook.Id}",
-                JsonSerializer.Serialize(new { webhookId = hook.Id, name = hook.Name, message = "test event sent from Lineage" }))), EventsJson.Default.EventDto);
+                JsonSerializer.Serialize(WebhookStore.TestPayload(hook)))), EventsJson.Default.EventDto);
         return await PostAsync(hook.Url, hook.Format, secret, id, body, ct);
     }
 

@@ -89,7 +89,7 @@ public sealed class WebhookStore(Database db)
         {
             var current = await RequireAsync(s, id);
             var types = change.EventTypes is null ? null : JsonSerializer.Serialize(CheckTypes(change.EventTypes, current.Format));
-            var row = await s.Connection.QuerySingleAsync<(long ProjectId, string Secret)>("SELECT project_id, secret FROM webhooks WHERE id = @id", new { id }, s.Transaction);
+            var row = await SealedSecretAsync(s, id);
             var name = change.Name ?? current.Name;
             if (name != current.Name && await s.Connection.ExecuteScalarAsync<long>(
                     "SELECT COUNT(*) FROM webhooks WHERE project_id = @projectId AND name = @name", new { projectId = row.ProjectId, name }, s.Transaction) > 0)
@@ -116,7 +116,7 @@ public sealed class WebhookStore(Database db)
         db.ReadAsync(async s =>
         {
             var hook = await RequireAsync(s, id);
-            var row = await s.Connection.QuerySingleAsync<(long ProjectId, string Secret)>("SELECT project_id, secret FROM webhooks WHERE id = @id", new { id }, s.Transaction);
+            var row = await SealedSecretAsync(s, id);
             return (hook, s.Fields.Open(SecretBinding(row.ProjectId, hook.Name), row.Secret));
         });
 
@@ -177,7 +177,7 @@ public sealed class WebhookStore(Database db)
         {
             var w = await RequireAsync(s, id);
             await EventOutbox.AppendAsync(s, EventTypes.WebhookTest, EventProject.Named(w.Project), $"webhook:{id}",
-                new { webhookId = id, name = w.Name, message = "test event sent from Lineage" });
+                TestPayload(w));
             return true;
         });
 
@@ -349,6 +349,12 @@ public sealed class WebhookStore(Database db)
         if (secret.Length < 8) throw LineageException.Invalid("secret", "'secret' must be at least 8 characters");
         return secret;
     }
+
+    private static Task<(long ProjectId, string Secret)> SealedSecretAsync(DbSession s, long id) =>
+        s.Connection.QuerySingleAsync<(long ProjectId, string Secret)>("SELECT project_id, secret FROM webhooks WHERE id = @id", new { id }, s.Transaction);
+
+    /// <summary>The payload of a <c>webhook.test</c> event, queued (<see cref="SendTestAsync"/>) or sent at once by the server.</summary>
+    public static object TestPayload(Webhook w) => new { webhookId = w.Id, name = w.Name, message = "test event sent from Lineage" };
 
     private static string SecretBinding(long projectId, string name) => $"webhooks/{projectId}/{name}/secret";
 
