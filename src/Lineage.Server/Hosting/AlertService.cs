@@ -7,12 +7,12 @@ using Microsoft.Extensions.Logging;
 namespace Lineage.Server.Hosting;
 
 /// <summary>
-/// Runs the alert evaluator (issue 14, part 5): woken when events are numbered (a local commit; a timer for other servers'),
+/// Runs the alert evaluator (issue 14, part 5): woken by the <see cref="EventFeed"/> when events are new (a local commit; a timer for other servers'),
 /// it evaluates the rules the new events concern, and every <see cref="ServerOptions.AlertInterval"/> it runs the time-based
 /// pass. The position in the event log is kept in memory and saved with every evaluation (and every few seconds otherwise,
 /// while rules exist); a restart reads on from the saved position, and reading an event twice changes nothing.
 /// </summary>
-public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options, ILogger<AlertService> log) : BackgroundService
+public sealed class AlertService(AlertEvaluator evaluator, EventFeed feed, ServerOptions options, ILogger<AlertService> log) : BackgroundService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(10);
@@ -24,7 +24,7 @@ public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options
         var nextSave = DateTime.UtcNow + SaveEvery;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wake = EventSignal.Sequenced.Next;
+            var wake = feed.Published.Next;
             var busy = false;
             try
             {

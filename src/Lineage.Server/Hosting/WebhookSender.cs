@@ -15,15 +15,15 @@ namespace Lineage.Server.Hosting;
 public sealed record WebhookTestResult(bool Succeeded, int? Status, string? ResponseBody, string? Error, long LatencyMs);
 
 /// <summary>
-/// The event pump and webhook sender (issue 14). Woken by every local commit that carried an event (and by a timer, for other
-/// servers' commits and for retries that fall due), it numbers new events (PostgreSQL), fans them out into webhook queues,
+/// The webhook sender (issue 14). Woken by the <see cref="EventFeed"/> when events are new (and by a timer, for other
+/// servers' commits and for retries that fall due), it fans new events out into webhook queues,
 /// claims due queues under a lease and sends each queue's deliveries in event order, one at a time per webhook and up to
 /// <see cref="ParallelWebhooks"/> webhooks at once. A failed delivery blocks its webhook's queue until it succeeds or is
 /// dead-lettered (per-webhook ordering); retries back off exponentially with jitter. At least once: each attempt is recorded
 /// (<see cref="WebhookStore.CompleteAsync"/>) before the next delivery is sent, so a crash between a send and its record sends
 /// that one delivery again when the lease expires (receivers dedupe on <c>webhook-id</c>).
 /// </summary>
-public sealed class WebhookSender(WebhookStore webhooks, EventStore events, ServerOptions options, WebhookTargets targets, ILogger<WebhookSender> log)
+public sealed class WebhookSender(WebhookStore webhooks, EventFeed feed, ServerOptions options, WebhookTargets targets, ILogger<WebhookSender> log)
     : BackgroundService
 {
     public const int ParallelWebhooks = 16;
@@ -50,7 +50,7 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wake = EventSignal.Committed.Next;
+            var wake = feed.Published.Next;
             var busy = false;
             try
             {
@@ -72,7 +72,7 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
     /// <summary>One round; true when there may be more to do at once.</summary>
     private async Task<bool> PumpAsync(CancellationToken ct)
     {
-        var busy = await events.SequenceAsync(ct) > 0;
+        var busy = false;
         var (fanOut, claim) = await webhooks.PendingWorkAsync();
         if (fanOut) busy |= await webhooks.FanOutAsync(ct: ct) > 0;
         if (!fanOut && !claim) return busy;
