@@ -104,14 +104,7 @@ public class EventsTests : IAsyncLifetime
     [Fact]
     public async Task a_reader_sees_only_events_of_projects_it_may_read()
     {
-        var gov = new GovernanceStore(_server.Server.Database);
-        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, true, "test");
-        var root = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
-        await Ok("POST", "/api/v1/projects/", """{"name":"alpha"}""", HttpStatusCode.Created, root);
-        await Ok("POST", "/api/v1/projects/", """{"name":"beta"}""", HttpStatusCode.Created, root);
-        await gov.CreatePrincipalAsync("readerA", PrincipalKind.User, null, false, "test");
-        await gov.GrantAsync("readerA", "alpha", Role.Reader, "test");
-        var reader = (await gov.IssueTokenAsync("readerA", null, TimeSpan.FromHours(1), "test")).Secret;
+        var (root, reader) = await AlphaAndBetaAsync();
         await Ok("POST", "/api/v1/experiments/", """{"name":"a-exp","project":"alpha"}""", HttpStatusCode.Created, root);
         await Ok("POST", "/api/v1/experiments/", """{"name":"b-secret-exp","project":"beta"}""", HttpStatusCode.Created, root);
 
@@ -155,14 +148,7 @@ public class EventsTests : IAsyncLifetime
     [Fact]
     public async Task streams_share_one_reader_of_the_log_yet_each_gets_its_own_scope_in_order_without_gaps()
     {
-        var gov = new GovernanceStore(_server.Server.Database);
-        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, true, "test");
-        var root = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
-        await Ok("POST", "/api/v1/projects/", """{"name":"alpha"}""", HttpStatusCode.Created, root);
-        await Ok("POST", "/api/v1/projects/", """{"name":"beta"}""", HttpStatusCode.Created, root);
-        await gov.CreatePrincipalAsync("readerA", PrincipalKind.User, null, false, "test");
-        await gov.GrantAsync("readerA", "alpha", Role.Reader, "test");
-        var reader = (await gov.IssueTokenAsync("readerA", null, TimeSpan.FromHours(1), "test")).Secret;
+        var (root, reader) = await AlphaAndBetaAsync();
         for (var i = 0; i < 4; i++)
             await Ok("POST", "/api/v1/experiments/", $$"""{"name":"old-{{i}}","project":"{{(i % 2 == 0 ? "alpha" : "beta")}}"}""", HttpStatusCode.Created, root);
         await EventsAsync(atLeast: 4, token: root);
@@ -234,6 +220,20 @@ public class EventsTests : IAsyncLifetime
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         Assert.Equal(": lineage event stream", await reader.ReadLineAsync()); // the stream has started (its position is fixed)
         return new OpenStream(response, reader);
+    }
+
+    /// <summary>Projects alpha and beta, a server admin's token and the token of a reader of alpha only.</summary>
+    private async Task<(string Root, string Reader)> AlphaAndBetaAsync()
+    {
+        var gov = new GovernanceStore(_server.Server.Database);
+        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, true, "test");
+        var root = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
+        await Ok("POST", "/api/v1/projects/", """{"name":"alpha"}""", HttpStatusCode.Created, root);
+        await Ok("POST", "/api/v1/projects/", """{"name":"beta"}""", HttpStatusCode.Created, root);
+        await gov.CreatePrincipalAsync("readerA", PrincipalKind.User, null, false, "test");
+        await gov.GrantAsync("readerA", "alpha", Role.Reader, "test");
+        var reader = (await gov.IssueTokenAsync("readerA", null, TimeSpan.FromHours(1), "test")).Secret;
+        return (root, reader);
     }
 
     /// <summary>Reads the stream for a while and returns its lines.</summary>
