@@ -31,6 +31,8 @@ public static class RequestLimits
         ["PUT /ajax-api/2.0/mlflow-artifacts/artifacts/{**path}"] = BodyClass.Upload,
     }.ToFrozenDictionary();
 
+    private const long DrainableBytes = 64L << 20;
+
     public static BodyClass ClassOf(string method, string pattern) =>
         Classes.TryGetValue($"{method} {pattern}", out var c) ? c : BodyClass.Json;
 
@@ -50,12 +52,18 @@ public static class RequestLimits
             var c = ctx.GetEndpoint() is RouteEndpoint e ? ClassOf(ctx.Request.Method, e.RoutePattern.RawText ?? "") : BodyClass.Json;
             var limit = LimitOf(c, options);
             if (ctx.Request.ContentLength > limit)
+            {
+                // Let Kestrel drain a moderately oversized body after the 413 instead of resetting the connection
+                // under a client that is still sending, which would then see a broken connection, not the answer.
+                if (ctx.Request.ContentLength <= DrainableBytes && ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } drain)
+                    drain.MaxRequestBodySize = DrainableBytes;
                 throw new LineageException(ErrorCode.PayloadTooLarge, c switch
                 {
                     BodyClass.Batch => $"the batch is {ctx.Request.ContentLength:N0} bytes; the limit is {limit:N0}: split it into smaller batches",
                     BodyClass.Upload => $"the upload is {ctx.Request.ContentLength:N0} bytes; the limit is {limit:N0}",
                     _ => $"the request body is {ctx.Request.ContentLength:N0} bytes; the limit for {ctx.Request.Method} {ctx.Request.Path} is {limit:N0}",
                 });
+            }
             if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
                 feature.MaxRequestBodySize = limit;
             return next(ctx);

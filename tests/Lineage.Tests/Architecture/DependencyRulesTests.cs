@@ -121,8 +121,9 @@ public sealed class DependencyRulesTests
         throw new DirectoryNotFoundException("repository root (Lineage.slnx) not found above " + AppContext.BaseDirectory);
     }
 
+    // Types in the global namespace (generated code such as the request delegate generator's) have no Namespace.
     private static bool In(IType type, string ns) =>
-        type.Namespace.FullName == ns || type.Namespace.FullName.StartsWith(ns + ".", StringComparison.Ordinal);
+        type.Namespace?.FullName is { } name && (name == ns || name.StartsWith(ns + ".", StringComparison.Ordinal));
 
     /// <summary>The outermost declaring type: async state machines, lambda closures and nested helpers count as their outer type.</summary>
     private static string Outer(IType type)
