@@ -112,7 +112,7 @@ public sealed class SharedPostgresAlertTests : IAsyncLifetime
         var exp = (string)(await Send(_a, "POST", "/api/v1/experiments/", """{"name":"shared-deploy"}""", HttpStatusCode.Created))["id"]!;
         var run = (string)(await Send(_a, "POST", "/api/v1/runs/", $$"""{"experimentId":"{{exp}}","name":"train"}""", HttpStatusCode.Created))["runId"]!;
         var artifact = (string)(await Send(_a, "POST", "/api/v1/artifacts/",
-            $$"""{"name":"churn-bytes","type":"model","runId":"{{run}}","external":{"uri":"s3://b/churn/1","digest":"{{new string('a', 64)}}","size":3}}""",
+            $$$"""{"name":"churn-bytes","type":"model","runId":"{{{run}}}","external":{"uri":"s3://b/churn/1","digest":"{{{new string('a', 64)}}}","size":3}}""",
             HttpStatusCode.Created))["id"]!;
         await Send(_a, "POST", "/api/v1/models/", """{"name":"churn"}""", HttpStatusCode.Created);
         await Send(_a, "POST", "/api/v1/models/churn/versions", $$"""{"artifact":{"id":"{{artifact}}"},"runId":"{{run}}"}""", HttpStatusCode.Created);

@@ -5,7 +5,7 @@
 import { api, type Webhook, type WebhookChange, type WebhookDelivery } from '../api';
 import { errorLine, go, grid, h, link, loading, time } from '../dom';
 import type { PageContext } from '../page';
-import { project } from '../project';
+import { inProject, project } from '../project';
 
 /** A Standard Webhooks secret made in the browser (whsec_ + base64 of 32 random bytes), as the server makes them. */
 function newSecret(): string {
@@ -70,8 +70,12 @@ const statusBadge = (d: WebhookDelivery) => h('span', { class: `badge delivery-$
 
 export async function webhooksPage(ctx: PageContext): Promise<void> {
   const projectName = project();
-  const chosen = ctx.params.get('webhook') ? Number(ctx.params.get('webhook')) : null;
-  const status = ctx.params.get('status') ?? '';
+  // The webhook whose log is shown; "send test event" switches to its webhook without leaving the page.
+  let chosen = ctx.params.get('webhook') ? Number(ctx.params.get('webhook')) : null;
+  let status = ctx.params.get('status') ?? '';
+  let pageToken = ctx.params.get('pageToken');
+  /** After a test event: the log is read every 500 ms until a test delivery newer than `id` shows (it is queued, then fanned out). */
+  let awaitingTest: { id: number; until: number } | null = null;
   const notice = h('div', { 'data-testid': 'webhook-notice' });
   const listBox = h('div', null, loading());
   const editBox = h('div');
@@ -129,10 +133,17 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                 editBox.scrollIntoView({ block: 'nearest' });
               }),
               act('Send test event', 'webhook-test', async () => {
+                const newest = (await api.deliveries(w.id, { limit: 1 })).deliveries[0]?.id ?? 0;
                 await api.testWebhook(w.id);
                 notice.replaceChildren(h('p', { class: 'muted' }, `Test event queued for ${w.name}; it shows in the delivery log below.`));
-                if (chosen !== w.id) go(`/webhooks?webhook=${w.id}`);
-                else await drawLog();
+                if (chosen !== w.id) {
+                  chosen = w.id;
+                  status = '';
+                  pageToken = null;
+                  history.pushState(null, '', inProject(`/webhooks?webhook=${w.id}`));
+                }
+                awaitingTest = { id: newest, until: Date.now() + 15_000 };
+                await drawLog();
               }),
               act('Rotate secret', 'webhook-rotate', async () => {
                 if (!confirm(`Sign ${w.name}'s deliveries with a new secret from now on? Its receiver must switch to the new one.`)) return;
@@ -161,11 +172,12 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
     const gen = ++logGeneration;
     if (chosen === null) return;
     const hook = hooks.find((w) => w.id === chosen) ?? (await api.webhook(chosen));
-    const page = await api.deliveries(chosen, { status: status || undefined, limit: 100, pageToken: ctx.params.get('pageToken') });
+    const id = chosen;
+    const page = await api.deliveries(id, { status: status || undefined, limit: 100, pageToken });
     if (!ctx.alive() || gen !== logGeneration) return;
     const filter = h('select', { 'aria-label': 'Delivery status', 'data-testid': 'delivery-filter' },
       [['', 'all'], ['pending', 'pending'], ['succeeded', 'succeeded'], ['dead', 'dead']].map(([v, label]) => h('option', { value: v, selected: v === status }, label)));
-    filter.addEventListener('change', () => go(`/webhooks?webhook=${chosen}${filter.value ? `&status=${filter.value}` : ''}`, true));
+    filter.addEventListener('change', () => go(`/webhooks?webhook=${id}${filter.value ? `&status=${filter.value}` : ''}`, true));
     const refresh = h('button', { type: 'button', 'data-testid': 'delivery-refresh', onclick: () => void drawLog() }, 'Refresh');
     const rows = page.deliveries.map((d) => {
       const outcome = h('div');
@@ -176,7 +188,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       again?.addEventListener('click', async () => {
         again.disabled = true;
         try {
-          await api.redeliver(chosen, d.id);
+          await api.redeliver(id, d.id);
           await drawLog();
         } catch (err) {
           outcome.replaceChildren(errorLine(err));
@@ -203,12 +215,14 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       tr.setAttribute('data-status', page.deliveries[i].status);
     });
     const pager = h('p', { class: 'pager' });
-    if (page.nextPageToken) pager.append(link(`/webhooks?${new URLSearchParams({ webhook: String(chosen), ...(status ? { status } : {}), pageToken: page.nextPageToken })}`, 'Older →'));
+    if (page.nextPageToken) pager.append(link(`/webhooks?${new URLSearchParams({ webhook: String(id), ...(status ? { status } : {}), pageToken: page.nextPageToken })}`, 'Older →'));
     logBox.replaceChildren(
       h('h2', null, `Delivery log of ${hook.name} `, filter, ' ', refresh),
       h('p', { class: 'muted small' }, `Newest event first. Deliveries are retried with backoff; after the last attempt they are dead (send them again by hand).`),
       table, pager);
-    if (page.deliveries.some((d) => d.status === 'pending')) setTimeout(() => { if (ctx.alive() && gen === logGeneration) void drawLog().catch(() => undefined); }, 2000);
+    if (awaitingTest && (Date.now() > awaitingTest.until || page.deliveries.some((d) => d.id > awaitingTest!.id && d.eventType === 'webhook.test'))) awaitingTest = null;
+    if (awaitingTest || page.deliveries.some((d) => d.status === 'pending'))
+      setTimeout(() => { if (ctx.alive() && gen === logGeneration) void drawLog().catch(() => undefined); }, awaitingTest ? 500 : 2000);
   };
 
   ctx.root.append(
