@@ -5,6 +5,7 @@
 import { api, type Webhook, type WebhookChange, type WebhookDelivery } from '../api';
 import { errorLine, go, grid, h, link, loading, time } from '../dom';
 import type { PageContext } from '../page';
+import { coalesce, followEvents } from '../live';
 import { inProject, project } from '../project';
 
 /** A Standard Webhooks secret made in the browser (whsec_ + base64 of 32 random bytes), as the server makes them. */
@@ -74,8 +75,15 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
   let chosen = ctx.params.get('webhook') ? Number(ctx.params.get('webhook')) : null;
   let status = ctx.params.get('status') ?? '';
   let pageToken = ctx.params.get('pageToken');
-  /** After a test event: the log is read every 500 ms until a test delivery newer than `id` shows (it is queued, then fanned out). */
-  let awaitingTest: { id: number; until: number } | null = null;
+  /**
+   * A delivery on its way (a test event, or an event of the webhook's types seen on the stream): the delivery row is made
+   * shortly after the event, so the log is read every 500 ms until `shown` holds or 15 s pass.
+   */
+  let awaiting: { until: number; shown: (ds: WebhookDelivery[]) => boolean } | null = null;
+  const await_ = (shown: (ds: WebhookDelivery[]) => boolean) => (awaiting = { until: Date.now() + 15_000, shown });
+  /** The event stream followed for the shown webhook's log. */
+  let following: { id: number; stop: () => void } | null = null;
+  ctx.onLeave(() => following?.stop());
   const notice = h('div', { 'data-testid': 'webhook-notice' });
   const listBox = h('div', null, loading());
   const editBox = h('div');
@@ -142,7 +150,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                   pageToken = null;
                   history.pushState(null, '', inProject(`/webhooks?webhook=${w.id}`));
                 }
-                awaitingTest = { id: newest, until: Date.now() + 15_000 };
+                await_((ds) => ds.some((d) => d.id > newest && d.eventType === 'webhook.test'));
                 await drawLog();
               }),
               act('Rotate secret', 'webhook-rotate', async () => {
@@ -165,6 +173,26 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       ),
     );
   };
+
+  // New deliveries of the shown webhook follow its project's events of its types (a Lineage-format webhook's types are
+  // event types the stream takes; an MLflow one's are not, so its log is read again by hand or while deliveries are pending).
+  const follow = (hook: Webhook) => {
+    if (following?.id === hook.id) return;
+    following?.stop();
+    following = null;
+    if (hook.format !== 'lineage' || pageToken) return;
+    following = {
+      id: hook.id,
+      stop: followEvents({ types: hook.eventTypes, project: hook.project }, {
+        event: (e) => {
+          if (hooks.find((w) => w.id === hook.id)?.active === false) return; // paused: nothing is queued for it
+          await_((ds) => ds.some((d) => d.eventId >= e.id));
+          reread();
+        },
+      }),
+    };
+  };
+  const reread = coalesce(() => drawLog().catch(() => undefined), 200);
 
   // The delivery log of the chosen webhook; while a delivery is pending it is read again every 2 s.
   let logGeneration = 0;
@@ -220,9 +248,10 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       h('h2', null, `Delivery log of ${hook.name} `, filter, ' ', refresh),
       h('p', { class: 'muted small' }, `Newest event first. Deliveries are retried with backoff; after the last attempt they are dead (send them again by hand).`),
       table, pager);
-    if (awaitingTest && (Date.now() > awaitingTest.until || page.deliveries.some((d) => d.id > awaitingTest!.id && d.eventType === 'webhook.test'))) awaitingTest = null;
-    if (awaitingTest || page.deliveries.some((d) => d.status === 'pending'))
-      setTimeout(() => { if (ctx.alive() && gen === logGeneration) void drawLog().catch(() => undefined); }, awaitingTest ? 500 : 2000);
+    if (awaiting && (Date.now() > awaiting.until || awaiting.shown(page.deliveries))) awaiting = null;
+    if (awaiting || page.deliveries.some((d) => d.status === 'pending'))
+      setTimeout(() => { if (ctx.alive() && gen === logGeneration) void drawLog().catch(() => undefined); }, awaiting ? 500 : 2000);
+    follow(hook);
   };
 
   ctx.root.append(
