@@ -274,3 +274,43 @@ public sealed class UiAlertsWebhooksTests(BrowserFixture browser, AlertsWorld wo
         Assert.DoesNotContain("ui-ci", await world.Server.Http.GetStringAsync("/api/v1/webhooks/?project=default"));
     }
 }
+
+/// <summary>
+/// With authentication on, a reader of the project: the alerts page shows the rules but a rule it creates is refused with the
+/// server's message (nothing stored); the webhooks page, for the project's admins, says plainly that it is not theirs.
+/// </summary>
+[Collection("browser")]
+public sealed class UiAlertsWebhooksReaderTests(BrowserFixture browser) : SecuredBrowserPageTests(browser)
+{
+    private string _readerToken = "";
+
+    protected override async Task SeedAsync(Lineage.Storage.Governance.GovernanceStore gov)
+    {
+        await gov.CreatePrincipalAsync("rita", Lineage.Core.Governance.PrincipalKind.User, null, serverAdmin: false, "test");
+        await gov.GrantAsync("rita", "default", Lineage.Core.Governance.Role.Reader, "test");
+        _readerToken = (await gov.IssueTokenAsync("rita", null, TimeSpan.FromHours(1), "test")).Secret;
+        await new ApiWriter(Server.Http).PostAsync("/api/v1/alerts/rules/", new { name = "root-rule", kind = "run_stale", condition = new { minutes = 30 } });
+    }
+
+    [Fact]
+    public async Task a_reader_sees_the_rules_is_refused_a_new_one_and_is_told_webhooks_are_for_admins()
+    {
+        await Page.GotoAsync("/alerts");
+        await TestId("login-secret").FillAsync(_readerToken);
+        await TestId("login-submit").ClickAsync();
+        await Expect(TestId("alert-rules")).ToContainTextAsync("root-rule");
+        await Expect(TestId("alerts-live")).ToHaveAttributeAsync("data-live", "on");
+
+        await TestId("new-rule").Locator("summary").ClickAsync();
+        await TestId("rule-name").FillAsync("reader-rule");
+        await TestId("rule-kind").SelectOptionAsync("run_stale");
+        await TestId("cond-minutes").FillAsync("5");
+        await TestId("rule-create").ClickAsync();
+        await Expect(TestId("rule-outcome").GetByTestId("error-line")).ToContainTextAsync("may not POST /api/v1/alerts/rules");
+        await Expect(TestId("alert-rules").Locator("tbody tr")).ToHaveCountAsync(1);
+
+        await Page.Locator("header.top nav a[data-nav='webhooks']").ClickAsync();
+        await Expect(TestId("error")).ToContainTextAsync("Not allowed");
+        await Expect(TestId("error")).ToContainTextAsync("may not GET /api/v1/webhooks");
+    }
+}
