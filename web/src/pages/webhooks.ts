@@ -84,7 +84,9 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
   /** The event stream followed for the shown webhook's log. */
   let following: { id: number; stop: () => void } | null = null;
   ctx.onLeave(() => following?.stop());
+  // A secret stays shown until the next secret or the page is left; other news goes to its own line.
   const notice = h('div', { 'data-testid': 'webhook-notice' });
+  const news = h('p', { class: 'muted', role: 'status', 'data-testid': 'webhook-news' });
   const listBox = h('div', null, loading());
   const editBox = h('div');
   const logBox = h('section', { 'data-testid': 'delivery-log' });
@@ -135,7 +137,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                 editBox.replaceChildren(h('h2', null, `Edit ${w.name}`),
                   webhookForm(projectName, w, async (changed) => {
                     editBox.replaceChildren();
-                    notice.replaceChildren(h('p', { class: 'muted' }, `Webhook ${changed.name} saved.`));
+                    news.textContent = `Webhook ${changed.name} saved.`;
                     await drawList();
                   }, () => editBox.replaceChildren()));
                 editBox.scrollIntoView({ block: 'nearest' });
@@ -143,7 +145,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
               act('Send test event', 'webhook-test', async () => {
                 const newest = (await api.deliveries(w.id, { limit: 1 })).deliveries[0]?.id ?? 0;
                 await api.testWebhook(w.id);
-                notice.replaceChildren(h('p', { class: 'muted' }, `Test event queued for ${w.name}; it shows in the delivery log below.`));
+                news.textContent = `Test event queued for ${w.name}; it shows in the delivery log below.`;
                 if (chosen !== w.id) {
                   chosen = w.id;
                   status = '';
@@ -259,6 +261,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
     h('p', { class: 'muted' }, 'Signed HTTP POSTs of this project’s events, at least once and in order per webhook (docs/events.md). Project admins manage them.'),
     h('details', { class: 'edit', 'data-testid': 'new-webhook' }, h('summary', null, 'New webhook'), newForm),
     notice,
+    news,
     listBox,
     editBox,
     logBox,
