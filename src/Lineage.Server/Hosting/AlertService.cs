@@ -17,6 +17,9 @@ public sealed class AlertService(AlertEvaluator evaluator, EventFeed feed, Serve
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(10);
 
+    /// <summary>How soon a rule created on another server is evaluated here too (that server evaluates it at once).</summary>
+    private static readonly TimeSpan NoRulesPoll = TimeSpan.FromSeconds(2);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         long position = -1, saved = -1;
@@ -25,11 +28,13 @@ public sealed class AlertService(AlertEvaluator evaluator, EventFeed feed, Serve
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = feed.Published.Next;
+            var created = AlertStore.RuleCreated.Next;
             var busy = false;
+            var anyRules = true;
             try
             {
                 if (position < 0) position = saved = await evaluator.PositionAsync();
-                var (read, next, anyRules) = await evaluator.EvaluateEventsAsync(position, stoppingToken);
+                (var read, var next, anyRules) = await evaluator.EvaluateEventsAsync(position, stoppingToken);
                 busy = read == AlertEvaluator.EventBatch;
                 position = next;
                 if (DateTime.UtcNow >= nextTimed)
@@ -54,10 +59,16 @@ public sealed class AlertService(AlertEvaluator evaluator, EventFeed feed, Serve
                 log.LogWarning(ex, "alert evaluation failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            if (!busy)
+            if (busy) continue;
+            if (anyRules)
             {
                 var untilTimed = nextTimed - DateTime.UtcNow;
-                await Task.WhenAny(wake, Task.Delay(untilTimed < IdlePoll ? (untilTimed > TimeSpan.Zero ? untilTimed : TimeSpan.Zero) : IdlePoll, stoppingToken));
+                await Task.WhenAny(wake, created, Task.Delay(untilTimed < IdlePoll ? (untilTimed > TimeSpan.Zero ? untilTimed : TimeSpan.Zero) : IdlePoll, stoppingToken));
+            }
+            else
+            {
+                // No rule anywhere: new events concern nobody, so only a new rule (or the slow poll, for other servers') wakes this loop.
+                await Task.WhenAny(created, Task.Delay(NoRulesPoll, stoppingToken));
             }
         }
     }

@@ -1,4 +1,5 @@
 using Lineage.Core.Events;
+using Lineage.Server.V1;
 using Lineage.Storage.Events;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,22 +34,25 @@ public sealed class EventFeed(EventStore events, ILogger<EventFeed> log) : Backg
     /// The latest events, unscoped: every numbered event with a seq above <see cref="FromExclusive"/> up to the last one, in
     /// order and without gaps. Immutable: a round publishes a new one.
     /// </summary>
-    public sealed record Window(long FromExclusive, DomainEvent[] Events)
+    public sealed record Window(long FromExclusive, FeedEvent[] Events)
     {
-        public long Last => Events.Length == 0 ? FromExclusive : Events[^1].Seq;
+        public long Last => Events.Length == 0 ? FromExclusive : Events[^1].Event.Seq;
 
         /// <summary>At most <paramref name="limit"/> events after <paramref name="after"/> (which must be inside the window).</summary>
-        public ArraySegment<DomainEvent> After(long after, int limit)
+        public ArraySegment<FeedEvent> After(long after, int limit)
         {
             int lo = 0, hi = Events.Length;
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
-                if (Events[mid].Seq <= after) lo = mid + 1; else hi = mid;
+                if (Events[mid].Event.Seq <= after) lo = mid + 1; else hi = mid;
             }
-            return new ArraySegment<DomainEvent>(Events, lo, Math.Min(limit, Events.Length - lo));
+            return new ArraySegment<FeedEvent>(Events, lo, Math.Min(limit, Events.Length - lo));
         }
     }
+
+    /// <summary>An event with its Server-Sent Events frame, rendered once for every stream that sends it.</summary>
+    public sealed record FeedEvent(DomainEvent Event, byte[] Frame);
 
     /// <summary>The shared window, or null while no stream is open (or before the first round after one opened).</summary>
     public Window? Current => Volatile.Read(ref _window);
@@ -106,18 +110,18 @@ public sealed class EventFeed(EventStore events, ILogger<EventFeed> log) : Backg
             return numbered > 0;
         }
         var window = Current ?? new Window(await events.HeadAsync(), []);
-        var fresh = new List<DomainEvent>();
+        var fresh = new List<FeedEvent>();
         while (fresh.Count < WindowSize)
         {
-            var page = await events.ListAsync(new EventQuery([], null, fresh.Count > 0 ? fresh[^1].Seq : window.Last, EventStore.MaxPage));
-            fresh.AddRange(page);
+            var page = await events.ListAsync(new EventQuery([], null, fresh.Count > 0 ? fresh[^1].Event.Seq : window.Last, EventStore.MaxPage));
+            fresh.AddRange(page.Select(e => new FeedEvent(e, EventsApi.Frame(e))));
             if (page.Count < EventStore.MaxPage) break;
         }
         if (fresh.Count == 0 && Current is not null) return numbered > 0;
         // Keep the newest WindowSize events; the window starts just before the oldest kept.
         var all = window.Events.Concat(fresh).ToArray();
         var drop = Math.Max(0, all.Length - WindowSize);
-        var from = drop == 0 ? window.FromExclusive : all[drop - 1].Seq;
+        var from = drop == 0 ? window.FromExclusive : all[drop - 1].Event.Seq;
         Volatile.Write(ref _window, new Window(from, all[drop..]));
         return true;
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Lineage.Core.Contracts;
@@ -66,22 +67,17 @@ public static class EventsApi
             await response.Body.FlushAsync(aborted);
             using var lease = feed.OpenStream();
             var quietSince = DateTime.UtcNow;
-            var text = new StringBuilder();
             try
             {
                 while (!aborted.IsCancellationRequested)
                 {
                     var wake = feed.Published.Next;
-                    var (page, next, more) = await NextAsync(store, feed.Current, types, project, readable, after);
-                    foreach (var e in page)
-                        text.Append("id: ").Append(e.Seq).Append("\nevent: ").Append(e.Type).Append("\ndata: ")
-                            .Append(JsonSerializer.Serialize(ToDto(e), EventsJson.Default.EventDto)).Append("\n\n");
+                    var (frames, next, more) = await NextAsync(store, feed.Current, types, project, readable, after);
                     after = next;
-                    if (text.Length > 0)
+                    if (frames.Count > 0)
                     {
-                        await response.WriteAsync(text.ToString(), aborted);
-                        await response.Body.FlushAsync(aborted);
-                        text.Clear();
+                        foreach (var frame in frames) response.BodyWriter.Write(frame);
+                        await response.BodyWriter.FlushAsync(aborted);
                         quietSince = DateTime.UtcNow;
                     }
                     else if (DateTime.UtcNow - quietSince > KeepAlive)
@@ -109,24 +105,28 @@ public static class EventsApi
     /// here by type, project and the caller's readable projects — the same rules the store's query applies), else from the store,
     /// up to where the window starts. Returns the events to send, the position read through and whether more may be waiting.
     /// </summary>
-    private static async Task<(IReadOnlyList<DomainEvent> Events, long After, bool More)> NextAsync(EventStore store, EventFeed.Window? window,
+    private static async Task<(IReadOnlyList<byte[]> Frames, long After, bool More)> NextAsync(EventStore store, EventFeed.Window? window,
         IReadOnlyList<string> types, string? project, IReadOnlySet<string>? readable, long after)
     {
         if (window is not null && after >= window.FromExclusive)
         {
             var slice = window.After(after, EventStore.MaxPage);
             if (slice.Count == 0) return ([], after, false);
-            var wanted = slice.Where(e => (project is null || e.Project == project) && (readable is null || readable.Contains(e.Project))
-                                          && (types.Count == 0 || types.Any(t => EventTypes.Matches(t, e.Type)))).ToList();
-            return (wanted, slice[^1].Seq, slice.Count == EventStore.MaxPage);
+            var wanted = slice.Where(f => (project is null || f.Event.Project == project) && (readable is null || readable.Contains(f.Event.Project))
+                                          && (types.Count == 0 || types.Any(t => EventTypes.Matches(t, f.Event.Type)))).Select(f => f.Frame).ToList();
+            return (wanted, slice[^1].Event.Seq, slice.Count == EventStore.MaxPage);
         }
         // Behind the window (or no window yet): the store, in the caller's scope. Events past the window's start come from the window.
         var page = await store.ListAsync(new EventQuery(types, project, after, EventStore.MaxPage));
-        if (window is null) return (page, page.Count > 0 ? page[^1].Seq : after, page.Count == EventStore.MaxPage);
+        if (window is null) return (page.Select(Frame).ToList(), page.Count > 0 ? page[^1].Seq : after, page.Count == EventStore.MaxPage);
         var upTo = page.TakeWhile(e => e.Seq <= window.FromExclusive).ToList();
         var caughtUp = page.Count < EventStore.MaxPage || upTo.Count < page.Count;
-        return (upTo, caughtUp ? window.FromExclusive : page[^1].Seq, true);
+        return (upTo.Select(Frame).ToList(), caughtUp ? window.FromExclusive : page[^1].Seq, true);
     }
+
+    /// <summary>One event as a Server-Sent Events frame: <c>id:</c>, <c>event:</c> and <c>data:</c> (the event's JSON on one line).</summary>
+    public static byte[] Frame(DomainEvent e) =>
+        Encoding.UTF8.GetBytes($"id: {e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}\nevent: {e.Type}\ndata: {JsonSerializer.Serialize(ToDto(e), EventsJson.Default.EventDto)}\n\n");
 
     /// <summary><c>type</c> repeated or comma-separated.</summary>
     private static IReadOnlyList<string> Types(HttpRequest q) =>

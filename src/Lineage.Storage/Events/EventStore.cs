@@ -93,12 +93,16 @@ public sealed class EventStore(Database db)
         if (db.Dialect != SqlDialect.Postgres) return 0;
         var numbered = await db.WriteAsync(async s =>
         {
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = SequencerLockId }, s.Transaction);
-            return await s.Connection.ExecuteAsync("""
+            // Two statements in one round trip: in READ COMMITTED each takes its own snapshot, so the UPDATE's is taken after the lock.
+            await using var both = await s.Connection.QueryMultipleAsync("""
+                SELECT pg_advisory_xact_lock(@id);
                 WITH waiting AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT 5000) w),
-                     head AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM events)
-                UPDATE events e SET seq = head.seq + waiting.n FROM waiting, head WHERE e.id = waiting.id
-                """, transaction: s.Transaction);
+                     head AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM events),
+                     numbered AS (UPDATE events e SET seq = head.seq + waiting.n FROM waiting, head WHERE e.id = waiting.id RETURNING 1)
+                SELECT COUNT(*) FROM numbered
+                """, new { id = SequencerLockId }, s.Transaction);
+            await both.ReadAsync();
+            return (int)await both.ReadSingleAsync<long>();
         }, ct: ct, durable: false);
         return numbered;
     }
