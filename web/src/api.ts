@@ -350,6 +350,104 @@ export interface AuditVerification {
   oldestPendingTime?: number;
 }
 
+/** What an alert rule watches: which fields apply depends on its kind (docs/events.md, "Alert rules"). */
+export interface AlertCondition {
+  query?: string;
+  model?: string;
+  alias?: string;
+  environment?: string;
+  metric?: string;
+  direction?: string;
+  tolerance?: number;
+  dataset?: string;
+  method?: string;
+  threshold?: number;
+  columns?: string[];
+  hours?: number;
+  minutes?: number;
+}
+
+export interface AlertRule {
+  id: number;
+  project: string;
+  name: string;
+  kind: string;
+  condition: AlertCondition;
+  severity: string;
+  description?: string;
+  /** Set (ms) while the rule is muted. */
+  mutedUntil?: number;
+  createdAt: number;
+  createdBy?: string;
+  updatedAt: number;
+  updatedBy?: string;
+}
+
+/** One firing of a rule for one subject (`run:<id>`, `model_version:<model>/<version>` …) and what became of it. */
+export interface Alert {
+  id: number;
+  ruleId: number;
+  rule: string;
+  project: string;
+  kind: string;
+  severity: string;
+  subject: string;
+  state: string;
+  value?: number;
+  message?: string;
+  details: Record<string, unknown>;
+  firedAt: number;
+  acknowledgedAt?: number;
+  acknowledgedBy?: string;
+  resolvedAt?: number;
+  /** Null when the condition cleared; who resolved it by hand otherwise. */
+  resolvedBy?: string;
+}
+
+export interface Webhook {
+  id: number;
+  project: string;
+  name: string;
+  url: string;
+  eventTypes: string[];
+  format: string;
+  description?: string;
+  active: boolean;
+  createdAt: number;
+  createdBy?: string;
+  updatedAt: number;
+  updatedBy?: string;
+  /** Only in the answer to the creation: shown once. */
+  secret?: string;
+}
+
+export interface WebhookChange {
+  name?: string;
+  url?: string;
+  eventTypes?: string[];
+  format?: string;
+  description?: string;
+  active?: boolean;
+  secret?: string;
+}
+
+/** One event's delivery to one webhook and its last attempt. */
+export interface WebhookDelivery {
+  id: number;
+  webhookId: number;
+  eventId: number;
+  eventType: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt?: number;
+  responseCode?: number;
+  latencyMs?: number;
+  lastError?: string;
+  lastAttemptAt?: number;
+  createdAt: number;
+  deliveredAt?: number;
+}
+
 type Query = Record<string, string | number | string[] | undefined | null>;
 
 function url(path: string, query?: Query): string {
@@ -405,8 +503,9 @@ async function send<T>(method: string, path: string, query?: Query, body?: unkno
     throw new ApiError(0, 'UNREACHABLE', 'the Lineage server did not answer; is it running?');
   }
   if (!res.ok) return fail(res);
-  if (res.status === 204) return undefined as T; // a delete answers with no body
-  return (await res.json()) as T;
+  // A delete (204) or a queued request (202) may answer with no body.
+  const text = res.status === 204 ? '' : await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 const get = <T>(path: string, query?: Query) => send<T>('GET', path, query);
@@ -535,6 +634,29 @@ export const api = {
   /** The audit log spans every project (server admins only). */
   audit: (q: Query) => get<{ entries: AuditEntry[]; nextPageToken?: string }>('/audit', q),
   verifyAudit: () => get<AuditVerification>('/audit/verify'),
+
+  /** Alert rules and alerts (docs/events.md): admins manage rules, writers acknowledge, resolve and mute. */
+  alertRules: (project: string) => get<{ rules: AlertRule[] }>('/alerts/rules', { project }),
+  createAlertRule: (project: string, body: { name: string; kind: string; severity: string; description?: string; condition: AlertCondition }) =>
+    send<AlertRule>('POST', '/alerts/rules', undefined, { ...body, project }),
+  deleteAlertRule: (id: number) => send<void>('DELETE', `/alerts/rules/${id}`),
+  muteAlertRule: (id: number, minutes: number) => send<AlertRule>('POST', `/alerts/rules/${id}/mute`, undefined, { minutes }),
+  unmuteAlertRule: (id: number) => send<AlertRule>('DELETE', `/alerts/rules/${id}/mute`),
+  alerts: (q: { project: string; state?: string; rule?: number; limit?: number; pageToken?: string | null }) =>
+    get<{ alerts: Alert[]; nextPageToken?: string }>('/alerts', q),
+  acknowledgeAlert: (id: number) => send<Alert>('POST', `/alerts/${id}/acknowledge`),
+  resolveAlert: (id: number) => send<Alert>('POST', `/alerts/${id}/resolve`),
+
+  /** Webhooks of a project (its admins): the secret is in the creation's answer only. */
+  webhooks: (project: string) => get<{ webhooks: Webhook[] }>('/webhooks', { project }),
+  webhook: (id: number) => get<Webhook>(`/webhooks/${id}`),
+  createWebhook: (project: string, body: WebhookChange & { name: string; url: string }) => send<Webhook>('POST', '/webhooks', undefined, { ...body, project }),
+  updateWebhook: (id: number, change: WebhookChange) => send<Webhook>('PATCH', `/webhooks/${id}`, undefined, change),
+  deleteWebhook: (id: number) => send<void>('DELETE', `/webhooks/${id}`),
+  testWebhook: (id: number) => send<void>('POST', `/webhooks/${id}/test`),
+  deliveries: (id: number, q: { status?: string; limit?: number; pageToken?: string | null }) =>
+    get<{ deliveries: WebhookDelivery[]; nextPageToken?: string }>(`/webhooks/${id}/deliveries`, q),
+  redeliver: (id: number, deliveryId: number) => send<WebhookDelivery>('POST', `/webhooks/${id}/deliveries/${deliveryId}/redeliver`),
 };
 
 /** One event of the store's event log (docs/events.md), as the stream delivers it. */

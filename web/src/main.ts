@@ -14,6 +14,8 @@ import { approvalsPage, modelPage, modelsPage } from './pages/registry';
 import { deploymentsPage } from './pages/deployments';
 import { dashboardsPage } from './pages/dashboards';
 import { auditPage } from './pages/audit';
+import { alertsPage } from './pages/alerts';
+import { webhooksPage } from './pages/webhooks';
 import { loginView } from './pages/login';
 import { objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
@@ -44,6 +46,8 @@ const routes: [RegExp, Page, string][] = [
   [/^\/approvals$/, approvalsPage, 'approvals'],
   [/^\/deployments$/, deploymentsPage, 'deployments'],
   [/^\/dashboards$/, dashboardsPage, 'dashboards'],
+  [/^\/alerts$/, alertsPage, 'alerts'],
+  [/^\/webhooks$/, webhooksPage, 'webhooks'],
   [/^\/audit$/, auditPage, 'audit'],
 ];
 

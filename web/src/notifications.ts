@@ -5,6 +5,7 @@
 import type { LineageEvent } from './api';
 import { artifactHref, h, link, svg, time } from './dom';
 import { followEvents } from './live';
+import { project } from './project';
 import { runLink } from './runnames';
 
 /**
@@ -13,12 +14,15 @@ import { runLink } from './runnames';
  */
 export const notificationTypes = ['alert.fired', 'run.failed', 'openlineage_run.failed', 'dataset.validation_failed', 'deployment.status_changed'];
 
+/** The alerts page of a project: its rules and firing history. */
+const alertsHref = (project: string) => `/alerts?project=${encodeURIComponent(project)}`;
+
 /** What a notification says and where it leads; null for an event of these types that is not worth one. */
 function describe(e: LineageEvent): (string | HTMLElement)[] | null {
   const p = e.payload as Record<string, unknown>;
   switch (e.type) {
     case 'alert.fired':
-      return [`Alert ${p.severity ? `(${p.severity}) ` : ''}`, h('strong', null, String(p.rule)), `: ${p.message ?? p.subject}`];
+      return [`Alert ${p.severity ? `(${p.severity}) ` : ''}`, link(alertsHref(e.project), h('strong', null, String(p.rule))), `: ${p.message ?? p.subject}`];
     case 'run.failed':
       return ['Run ', runLink(String(p.runId)), ' failed'];
     case 'openlineage_run.failed': {
@@ -57,6 +61,7 @@ export function notificationBell(host: HTMLElement): () => void {
       items.length
         ? h('ul', null, items.map(({ e, text }) => h('li', { 'data-type': e.type }, h('span', null, ...text), h('span', { class: 'muted small' }, ` ${e.project} · `, time(e.time)))))
         : h('p', { class: 'muted' }, 'Nothing since this page was opened.'),
+      h('p', { class: 'bell-more' }, link(alertsHref(project()), 'All alerts →')),
     );
   };
   button.addEventListener('click', () => {
@@ -64,6 +69,12 @@ export function notificationBell(host: HTMLElement): () => void {
     button.setAttribute('aria-expanded', String(!list.hidden));
     if (!list.hidden) unseen = 0;
     render();
+  });
+  // Following a link in the list closes it (the page changes under it).
+  list.addEventListener('click', (e) => {
+    if (!(e.target as Element).closest('a')) return;
+    list.hidden = true;
+    button.setAttribute('aria-expanded', 'false');
   });
   host.replaceChildren(button, list);
   render();

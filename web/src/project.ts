@@ -19,7 +19,7 @@ let follows = 0;
  * in the project) and one artifact or model by name. Runs, experiments by id and compare belong to their
  * entities' projects; the audit log spans every project.
  */
-const scoped = /^\/(?:experiments\/?|artifacts(?:\/[^/]+)?\/?|models(?:\/[^/]+)?\/?|approvals|deployments|dashboards|lineage|jobs\/[^/]+\/[^/]+)?$/;
+const scoped = /^\/(?:experiments\/?|artifacts(?:\/[^/]+)?\/?|models(?:\/[^/]+)?\/?|approvals|deployments|dashboards|alerts|webhooks|lineage|jobs\/[^/]+\/[^/]+)?$/;
 
 export function project(): string {
   return current;

@@ -27,6 +27,10 @@ public static class ServerCommand
         Description = "Endpoint of an S3-compatible store (MinIO, Ceph RGW…) for --artifacts s3://…, e.g. http://127.0.0.1:9000 (default: AWS, or $AWS_ENDPOINT_URL)",
     };
 
+    // The time-based alert pass: below a second it would mostly re-read unchanged rows; above an hour a 'pending for N hours'
+    // or 'no data for N minutes' rule would fire far too late.
+    private const double MinAlertIntervalSeconds = 1, MaxAlertIntervalSeconds = 3600;
+
     public static Command Create()
     {
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
@@ -65,6 +69,12 @@ public static class ServerCommand
         };
         var webhookAttempts = new Option<int>("--webhook-max-attempts") { Description = "Delivery attempts before an event is dead-lettered for a webhook", DefaultValueFactory = _ => defaults.WebhookMaxAttempts };
         var webhookTimeout = new Option<int>("--webhook-timeout-seconds") { Description = "How long a webhook receiver has to answer", DefaultValueFactory = _ => (int)defaults.WebhookTimeout.TotalSeconds };
+        var alertInterval = new Option<double>("--alert-interval")
+        {
+            Description = $"Seconds between passes of the time-based alert rules (pending promotions, failed deployments, runs without data), "
+                + $"{MinAlertIntervalSeconds:0}–{MaxAlertIntervalSeconds:0}; rules on metrics, models and datasets are evaluated as their data arrives, not by this pass",
+            DefaultValueFactory = _ => defaults.AlertInterval.TotalSeconds,
+        };
         var command = new Command("server", """
             Start the Lineage server (native API under /api/v1, OpenAPI at /openapi/v1.json, /health, /ready, /metrics).
             A new database is created; an older one needs --migrate or 'lineage db upgrade'.
@@ -87,6 +97,7 @@ public static class ServerCommand
         {
             DbOption, ArtifactsOption, S3EndpointOption, redirect, host, port, migrate, logRequests, logFormat, insecure, KeyCommands.KeyFileOption, sensitiveKeys,
             maxJson, maxBatch, maxEvent, maxArtifact, rateLimit, rateBurst, trustedProxy, tlsCert, tlsKey, webhookPrivate, webhookAttempts, webhookTimeout,
+            alertInterval,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -118,6 +129,13 @@ public static class ServerCommand
                 WebhookMaxAttempts = Math.Max(1, parse.GetValue(webhookAttempts)),
                 WebhookTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(webhookTimeout))),
             };
+            var alertSeconds = parse.GetValue(alertInterval);
+            if (!double.IsFinite(alertSeconds) || alertSeconds < MinAlertIntervalSeconds || alertSeconds > MaxAlertIntervalSeconds)
+            {
+                Terminal.Error($"error: --alert-interval must be between {MinAlertIntervalSeconds:0} and {MaxAlertIntervalSeconds:0} seconds, got {alertSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                return 2;
+            }
+            options = options with { AlertInterval = TimeSpan.FromSeconds(alertSeconds) };
             if (options.MaxJsonBodyBytes <= 0 || options.MaxBatchBodyBytes <= 0 || options.MaxLineageEventBytes <= 0 || options.MaxArtifactBytes <= 0
                 || options.RateLimitPerSecond < 0 || options.RateLimitBurst < 0)
             {

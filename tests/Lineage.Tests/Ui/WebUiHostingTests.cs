@@ -16,7 +16,7 @@ public sealed class WebUiHostingTests : IAsyncLifetime
     [Fact]
     public async Task the_ui_is_served_at_root_and_its_routes_fall_back_to_the_page()
     {
-        foreach (var path in new[] { "/", "/experiments/1", "/runs/0123456789abcdef0123456789abcdef", "/lineage?node=artifact:x@1", "/models/churn", "/approvals", "/deployments", "/dashboards", "/audit", "/no/such/page" })
+        foreach (var path in new[] { "/", "/experiments/1", "/runs/0123456789abcdef0123456789abcdef", "/lineage?node=artifact:x@1", "/models/churn", "/approvals", "/deployments", "/dashboards", "/alerts", "/webhooks", "/audit", "/no/such/page" })
         {
             using var res = await _server.Http.GetAsync(path);
             Assert.Equal(HttpStatusCode.OK, res.StatusCode);
