@@ -135,7 +135,7 @@ internal static class MetricsEndpoints
     /// A history as <c>{"metrics": [{"key", "value", "timestamp", "step"}, …]}</c>, written straight to the
     /// response (a 100,000-point series is ~8 MB of JSON; no intermediate objects per point).
     /// </summary>
-    private sealed class HistoryResult(string key, IReadOnlyList<SeriesPoint> points) : IResult
+    internal sealed class HistoryResult(string key, IReadOnlyList<SeriesPoint> points) : IResult
     {
         public async Task ExecuteAsync(HttpContext ctx)
         {

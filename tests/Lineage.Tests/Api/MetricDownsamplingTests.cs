@@ -15,7 +15,7 @@ public sealed class MetricDownsamplingTests
     public void a_series_that_fits_comes_back_unchanged_in_logged_order()
     {
         var points = new[] { P(5, 1), P(1, 2), P(3, 3) };
-        Assert.Equal(points, MetricDownsampling.MinMax(points, 10));
+        Assert.Equal(points, MetricDownsampling.Reduce(points, 10));
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class MetricDownsamplingTests
         var points = Enumerable.Range(0, 10_000).Select(i => P(i, Math.Sin(i / 100.0))).ToList();
         points[4321] = P(4321, 50);    // a spike
         points[8765] = P(8765, -50);   // a dip
-        var result = MetricDownsampling.MinMax(points, 200);
+        var result = MetricDownsampling.Reduce(points, 200);
         Assert.InRange(result.Count, 100, 200);
         Assert.Contains(P(4321, 50), result);
         Assert.Contains(P(8765, -50), result);
@@ -38,10 +38,10 @@ public sealed class MetricDownsamplingTests
     {
         var points = Enumerable.Range(0, 100).Select(i => P(i, i < 50 ? double.NaN : i)).ToList();
         points[10] = P(10, 7);
-        var result = MetricDownsampling.MinMax(points, 4);   // two buckets: steps 0-49 and 50-99
+        var result = MetricDownsampling.Reduce(points, 4);   // two buckets: steps 0-49 and 50-99
         Assert.Equal([7.0, 50.0, 99.0], result.Select(p => p.Value));
         var allNaN = Enumerable.Range(0, 100).Select(i => P(i, double.NaN)).ToList();
-        Assert.Equal(2, MetricDownsampling.MinMax(allNaN, 4).Count);
+        Assert.Equal(2, MetricDownsampling.Reduce(allNaN, 4).Count);
     }
 
     [Fact]
