@@ -165,8 +165,10 @@ internal static class RunAccess
             $"SELECT run_id, key, value FROM {table} WHERE {s.Dialect.InSet("run_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction);
         while (await reader.ReadAsync())
         {
-            var (owner, key) = (reader.GetInt64(0), reader.GetString(1));
-            result[owner][key] = show(owner, key, reader.GetString(2));
+            var (owner, key, value) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+            // Most values are neither sealed nor under a sensitive key and are shown as stored: only the others need the
+            // binding and audit label that showing them takes.
+            result[owner][key] = FieldEnvelope.IsSealed(value) || s.Fields.IsSensitive(key) ? show(owner, key, value) : value;
         }
         return result;
     }
