@@ -7,15 +7,18 @@ using Microsoft.Extensions.Logging;
 namespace Lineage.Server.Hosting;
 
 /// <summary>
-/// Runs the alert evaluator (issue 14, part 5): woken when events are numbered (a local commit; a timer for other servers'),
+/// Runs the alert evaluator (issue 14, part 5): woken by the <see cref="EventFeed"/> when events are new (a local commit; a timer for other servers'),
 /// it evaluates the rules the new events concern, and every <see cref="ServerOptions.AlertInterval"/> it runs the time-based
 /// pass. The position in the event log is kept in memory and saved with every evaluation (and every few seconds otherwise,
 /// while rules exist); a restart reads on from the saved position, and reading an event twice changes nothing.
 /// </summary>
-public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options, ILogger<AlertService> log) : BackgroundService
+public sealed class AlertService(AlertEvaluator evaluator, EventFeed feed, ServerOptions options, ILogger<AlertService> log) : BackgroundService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>How soon a rule created on another server is evaluated here too (that server evaluates it at once).</summary>
+    private static readonly TimeSpan NoRulesPoll = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -24,12 +27,14 @@ public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options
         var nextSave = DateTime.UtcNow + SaveEvery;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wake = EventSignal.Sequenced.Next;
+            var wake = feed.Published.Next;
+            var created = AlertStore.RuleCreated.Next;
             var busy = false;
+            var anyRules = true;
             try
             {
                 if (position < 0) position = saved = await evaluator.PositionAsync();
-                var (read, next, anyRules) = await evaluator.EvaluateEventsAsync(position, stoppingToken);
+                (var read, var next, anyRules) = await evaluator.EvaluateEventsAsync(position, stoppingToken);
                 busy = read == AlertEvaluator.EventBatch;
                 position = next;
                 if (DateTime.UtcNow >= nextTimed)
@@ -54,10 +59,16 @@ public sealed class AlertService(AlertEvaluator evaluator, ServerOptions options
                 log.LogWarning(ex, "alert evaluation failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            if (!busy)
+            if (busy) continue;
+            if (anyRules)
             {
                 var untilTimed = nextTimed - DateTime.UtcNow;
-                await Task.WhenAny(wake, Task.Delay(untilTimed < IdlePoll ? (untilTimed > TimeSpan.Zero ? untilTimed : TimeSpan.Zero) : IdlePoll, stoppingToken));
+                await Task.WhenAny(wake, created, Task.Delay(untilTimed < IdlePoll ? (untilTimed > TimeSpan.Zero ? untilTimed : TimeSpan.Zero) : IdlePoll, stoppingToken));
+            }
+            else
+            {
+                // No rule anywhere: new events concern nobody, so only a new rule (or the slow poll, for other servers') wakes this loop.
+                await Task.WhenAny(created, Task.Delay(NoRulesPoll, stoppingToken));
             }
         }
     }

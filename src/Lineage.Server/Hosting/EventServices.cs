@@ -13,6 +13,8 @@ public static class EventServices
     public static IServiceCollection AddEvents(this IServiceCollection services, ServerOptions options, Database db)
     {
         services.AddSingleton(new EventStore(db));
+        services.AddSingleton<EventFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
         services.AddSingleton(new WebhookStore(db));
         services.AddSingleton(sp => new WebhookTargets(options, () => ListeningPorts(sp)));
         services.AddSingleton<WebhookSender>();

@@ -15,20 +15,23 @@ namespace Lineage.Server.Hosting;
 public sealed record WebhookTestResult(bool Succeeded, int? Status, string? ResponseBody, string? Error, long LatencyMs);
 
 /// <summary>
-/// The event pump and webhook sender (issue 14). Woken by every local commit that carried an event (and by a timer, for other
-/// servers' commits and for retries that fall due), it numbers new events (PostgreSQL), fans them out into webhook queues,
+/// The webhook sender (issue 14). Woken by the <see cref="EventFeed"/> when events are new (and by a timer, for other
+/// servers' commits and for retries that fall due), it fans new events out into webhook queues,
 /// claims due queues under a lease and sends each queue's deliveries in event order, one at a time per webhook and up to
 /// <see cref="ParallelWebhooks"/> webhooks at once. A failed delivery blocks its webhook's queue until it succeeds or is
 /// dead-lettered (per-webhook ordering); retries back off exponentially with jitter. At least once: each attempt is recorded
 /// (<see cref="WebhookStore.CompleteAsync"/>) before the next delivery is sent, so a crash between a send and its record sends
 /// that one delivery again when the lease expires (receivers dedupe on <c>webhook-id</c>).
 /// </summary>
-public sealed class WebhookSender(WebhookStore webhooks, EventStore events, ServerOptions options, WebhookTargets targets, ILogger<WebhookSender> log)
+public sealed class WebhookSender(WebhookStore webhooks, EventFeed feed, ServerOptions options, WebhookTargets targets, ILogger<WebhookSender> log)
     : BackgroundService
 {
     public const int ParallelWebhooks = 16;
     public const int DeliveriesPerClaim = 200;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How soon a webhook created on another server is served by this one too (that server serves it at once).</summary>
+    private static readonly TimeSpan NoWebhooksPoll = TimeSpan.FromSeconds(2);
     private static readonly string UserAgent = $"Lineage-Webhooks/{LineageServer.Version}";
 
     /// <summary>This process's name in leases.</summary>
@@ -50,11 +53,12 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wake = EventSignal.Committed.Next;
-            var busy = false;
+            var published = feed.Published.Next;
+            var changed = WebhookStore.Changed.Next;
+            var (busy, any) = (false, true);
             try
             {
-                busy = await PumpAsync(stoppingToken);
+                (busy, any) = await PumpAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -65,21 +69,24 @@ public sealed class WebhookSender(WebhookStore webhooks, EventStore events, Serv
                 log.LogWarning(ex, "webhook delivery loop failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            if (!busy) await Task.WhenAny(wake, Task.Delay(IdlePoll, stoppingToken));
+            if (busy) continue;
+            // With no active webhook, new events are nobody's business here: only a webhook change (or, from another server, the
+            // slow poll) can give this loop work.
+            if (any) await Task.WhenAny(published, changed, Task.Delay(IdlePoll, stoppingToken));
+            else await Task.WhenAny(changed, Task.Delay(NoWebhooksPoll, stoppingToken));
         }
     }
 
-    /// <summary>One round; true when there may be more to do at once.</summary>
-    private async Task<bool> PumpAsync(CancellationToken ct)
+    /// <summary>One round; whether there may be more to do at once, and whether any webhook is active.</summary>
+    private async Task<(bool Busy, bool Any)> PumpAsync(CancellationToken ct)
     {
-        var busy = await events.SequenceAsync(ct) > 0;
-        var (fanOut, claim) = await webhooks.PendingWorkAsync();
-        if (fanOut) busy |= await webhooks.FanOutAsync(ct: ct) > 0;
-        if (!fanOut && !claim) return busy;
+        var (any, fanOut, claim) = await webhooks.PendingWorkAsync();
+        var busy = fanOut && await webhooks.FanOutAsync(ct: ct) > 0;
+        if (!fanOut && !claim) return (busy, any);
         var claimed = await webhooks.ClaimAsync(_server, Lease, ParallelWebhooks, DeliveriesPerClaim, ct);
-        if (claimed.Count == 0) return busy;
+        if (claimed.Count == 0) return (busy, any);
         await Task.WhenAll(claimed.Select(w => SendQueueAsync(w, ct)));
-        return true;
+        return (true, any);
     }
 
     private async Task SendQueueAsync(ClaimedWebhook w, CancellationToken ct)

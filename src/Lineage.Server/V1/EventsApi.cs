@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Lineage.Core.Contracts;
@@ -5,6 +6,7 @@ using Lineage.Core.Contracts.V1;
 using Lineage.Core.Errors;
 using Lineage.Core.Events;
 using Lineage.Core.Tracking;
+using Lineage.Server.Hosting;
 using Lineage.Server.Http;
 using Lineage.Storage.Events;
 using Microsoft.AspNetCore.Builder;
@@ -15,15 +17,13 @@ namespace Lineage.Server.V1;
 
 /// <summary>
 /// The event log (issue 14): <c>GET /events</c> pages it by id; <c>GET /events/stream</c> follows it as Server-Sent Events.
-/// Both see only events of projects the caller may read (the request's <c>ProjectScope</c>, as for entities).
+/// Both see only events of projects the caller may read (the request's <c>ProjectScope</c>, as for entities). Streams share
+/// one reader of the log (<see cref="EventFeed"/>): however many are open, new events are read from the store once.
 /// </summary>
 public static class EventsApi
 {
     /// <summary>A stream sends a comment line this often when nothing happens, so proxies keep the connection.</summary>
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-
-    /// <summary>How often a stream looks for events committed by other servers (local commits wake it at once).</summary>
-    private static readonly TimeSpan StreamPoll = TimeSpan.FromSeconds(1);
 
     public static RouteGroupBuilder MapEvents(this RouteGroupBuilder api)
     {
@@ -41,7 +41,9 @@ public static class EventsApi
 
         // text/event-stream: "id: <event id>", "event: <type>", "data: <event JSON>". Resumes after Last-Event-ID (or ?after=);
         // without either it starts with the next event.
-        events.MapGet("/stream", async (HttpContext ctx, EventStore store) =>
+        // text/event-stream: "id: <event id>", "event: <type>", "data: <event JSON>". Resumes after Last-Event-ID (or ?after=);
+        // without either it starts with the next event.
+        events.MapGet("/stream", async (HttpContext ctx, EventStore store, EventFeed feed) =>
         {
             var q = ctx.Request;
             var types = Types(q);
@@ -54,6 +56,7 @@ public static class EventsApi
             var after = resume ?? await store.HeadAsync();
             // A bad project or type answers 400/404 before the stream starts.
             await store.ListAsync(new EventQuery(types, project, after, 1));
+            var readable = await store.ReadableProjectsAsync();
 
             var response = ctx.Response;
             response.ContentType = "text/event-stream";
@@ -62,24 +65,20 @@ public static class EventsApi
             var aborted = ctx.RequestAborted;
             await response.WriteAsync(": lineage event stream\n\n", aborted);
             await response.Body.FlushAsync(aborted);
+            using var lease = feed.OpenStream();
             var quietSince = DateTime.UtcNow;
             try
             {
                 while (!aborted.IsCancellationRequested)
                 {
-                    var wake = EventSignal.Sequenced.Next;
-                    var page = await store.ListAsync(new EventQuery(types, project, after, EventStore.MaxPage));
-                    if (page.Count > 0)
+                    var wake = feed.Published.Next;
+                    var (frames, next, more) = await NextAsync(store, feed.Current, types, project, readable, after);
+                    after = next;
+                    if (frames.Count > 0)
                     {
-                        var text = new StringBuilder();
-                        foreach (var e in page)
-                            text.Append("id: ").Append(e.Seq).Append("\nevent: ").Append(e.Type).Append("\ndata: ")
-                                .Append(JsonSerializer.Serialize(ToDto(e), EventsJson.Default.EventDto)).Append("\n\n");
-                        await response.WriteAsync(text.ToString(), aborted);
-                        await response.Body.FlushAsync(aborted);
-                        after = page[^1].Seq;
+                        foreach (var frame in frames) response.BodyWriter.Write(frame);
+                        await response.BodyWriter.FlushAsync(aborted);
                         quietSince = DateTime.UtcNow;
-                        if (page.Count == EventStore.MaxPage) continue;
                     }
                     else if (DateTime.UtcNow - quietSince > KeepAlive)
                     {
@@ -87,7 +86,8 @@ public static class EventsApi
                         await response.Body.FlushAsync(aborted);
                         quietSince = DateTime.UtcNow;
                     }
-                    await Task.WhenAny(wake, Task.Delay(StreamPoll, aborted));
+                    if (more) continue;
+                    await Task.WhenAny(wake, Task.Delay(KeepAlive, aborted));
                 }
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -99,6 +99,34 @@ public static class EventsApi
 
         return api;
     }
+
+    /// <summary>
+    /// A stream's next events after <paramref name="after"/>: from the feed's shared window when it reaches back that far (filtered
+    /// here by type, project and the caller's readable projects — the same rules the store's query applies), else from the store,
+    /// up to where the window starts. Returns the events to send, the position read through and whether more may be waiting.
+    /// </summary>
+    private static async Task<(IReadOnlyList<byte[]> Frames, long After, bool More)> NextAsync(EventStore store, EventFeed.Window? window,
+        IReadOnlyList<string> types, string? project, IReadOnlySet<string>? readable, long after)
+    {
+        if (window is not null && after >= window.FromExclusive)
+        {
+            var slice = window.After(after, EventStore.MaxPage);
+            if (slice.Count == 0) return ([], after, false);
+            var wanted = slice.Where(f => (project is null || f.Event.Project == project) && (readable is null || readable.Contains(f.Event.Project))
+                                          && (types.Count == 0 || types.Any(t => EventTypes.Matches(t, f.Event.Type)))).Select(f => f.Frame).ToList();
+            return (wanted, slice[^1].Event.Seq, slice.Count == EventStore.MaxPage);
+        }
+        // Behind the window (or no window yet): the store, in the caller's scope. Events past the window's start come from the window.
+        var page = await store.ListAsync(new EventQuery(types, project, after, EventStore.MaxPage));
+        if (window is null) return (page.Select(Frame).ToList(), page.Count > 0 ? page[^1].Seq : after, page.Count == EventStore.MaxPage);
+        var upTo = page.TakeWhile(e => e.Seq <= window.FromExclusive).ToList();
+        var caughtUp = page.Count < EventStore.MaxPage || upTo.Count < page.Count;
+        return (upTo.Select(Frame).ToList(), caughtUp ? window.FromExclusive : page[^1].Seq, true);
+    }
+
+    /// <summary>One event as a Server-Sent Events frame: <c>id:</c>, <c>event:</c> and <c>data:</c> (the event's JSON on one line).</summary>
+    public static byte[] Frame(DomainEvent e) =>
+        Encoding.UTF8.GetBytes($"id: {e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}\nevent: {e.Type}\ndata: {JsonSerializer.Serialize(ToDto(e), EventsJson.Default.EventDto)}\n\n");
 
     /// <summary><c>type</c> repeated or comma-separated.</summary>
     private static IReadOnlyList<string> Types(HttpRequest q) =>

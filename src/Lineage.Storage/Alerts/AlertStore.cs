@@ -21,6 +21,9 @@ public sealed class AlertStore(Database db)
 {
     public Database Database => db;
 
+    /// <summary>A rule was created in this process: wakes an evaluator that had no rules to evaluate.</summary>
+    public static Events.EventSignal RuleCreated { get; } = new();
+
     public Task<AlertRule> CreateRuleAsync(AlertRuleSpec spec)
     {
         var project = spec.Project ?? OperationContext.DefaultProject;
@@ -44,6 +47,7 @@ public sealed class AlertStore(Database db)
                 ON CONFLICT (project_id, name) DO NOTHING RETURNING id
                 """, new { projectId = p.Id, name = spec.Name, kind, spec = AlertAccess.ConditionJson(condition), severity, description = spec.Description, now, by = s.Actor },
                 s.Transaction) ?? throw LineageException.AlreadyExists($"alert rule '{spec.Name}' already exists in project '{project}'");
+            s.OnCommitted(RuleCreated.Notify);
             return (await AlertAccess.RequireRuleAsync(s, id)).ToModel();
         }, keyed: true);
     }

@@ -42,13 +42,13 @@ public static class EventOutbox
 
     /// <summary>
     /// Appends one event to the current transaction of <paramref name="s"/>. <paramref name="payload"/> is serialized as
-    /// camelCase JSON (null members left out). Wakes this process's event pump and streams once the transaction commits.
+    /// camelCase JSON (null members left out). Wakes this process's event feed once the transaction commits.
     /// </summary>
     public static Task AppendAsync(DbSession s, string type, EventProject project, string entity, object payload)
     {
         var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture,
             s.Dialect == SqlDialect.Postgres ? PostgresInsert : SqliteInsert, project.Sql);
-        s.OnCommitted(s.Dialect == SqlDialect.Postgres ? EventSignal.Committed.Notify : EventSignal.NotifyBoth);
+        s.OnCommitted(EventSignal.Committed.Notify);
         return s.Connection.ExecuteAsync(sql, new
         {
             time = Clock.NowMs(),
@@ -70,16 +70,6 @@ public sealed class EventSignal
 {
     /// <summary>An event-bearing transaction committed in this process.</summary>
     public static EventSignal Committed { get; } = new();
-
-    /// <summary>Committed events received their seq (PostgreSQL) in this process: streams can read them.</summary>
-    public static EventSignal Sequenced { get; } = new();
-
-    /// <summary>SQLite: an event is numbered when it commits.</summary>
-    internal static void NotifyBoth()
-    {
-        Committed.Notify();
-        Sequenced.Notify();
-    }
 
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

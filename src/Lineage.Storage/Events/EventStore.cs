@@ -36,6 +36,15 @@ public sealed class EventStore(Database db)
     internal static async Task<long> HeadAsync(DbSession s) =>
         await s.Connection.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM events", transaction: s.Transaction) ?? 0;
 
+    /// <summary>
+    /// The names of the projects the caller may read, or null for every project: what a stream filters shared events by
+    /// (<see cref="ProjectScope"/> is fixed for a request, so the set holds for the stream's life). Project names never change.
+    /// </summary>
+    public Task<IReadOnlySet<string>?> ReadableProjectsAsync() =>
+        db.ReadAsync<IReadOnlySet<string>?>(async s => s.Scope is null ? null
+            : (await s.Connection.QueryAsync<string>($"SELECT name FROM projects WHERE 1 = 1{s.Visible("id")}", transaction: s.Transaction))
+                .ToHashSet(StringComparer.Ordinal));
+
     public static void CheckTypes(IReadOnlyList<string> types)
     {
         foreach (var t in types)
@@ -75,20 +84,26 @@ public sealed class EventStore(Database db)
     /// so the statement sees every row committed before the lock and numbers them after every seq already given: a row
     /// that commits later is numbered later. Readers read only numbered rows, so a reader that has seen seq n never
     /// misses a row that gets a smaller seq (none can). SQLite numbers at insert and has nothing to do here.
+    /// The numbering commits without waiting for the disk (<c>durable: false</c>): every durable commit after it (a webhook's
+    /// fan-out, an alert) flushes it first, so nothing kept depends on a number that could be lost; only an OS crash within
+    /// a fraction of a second can undo it, and the events are then numbered again (their rows were durable all along).
     /// </summary>
     public async Task<int> SequenceAsync(CancellationToken ct = default)
     {
         if (db.Dialect != SqlDialect.Postgres) return 0;
         var numbered = await db.WriteAsync(async s =>
         {
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = SequencerLockId }, s.Transaction);
-            return await s.Connection.ExecuteAsync("""
+            // Two statements in one round trip: in READ COMMITTED each takes its own snapshot, so the UPDATE's is taken after the lock.
+            await using var both = await s.Connection.QueryMultipleAsync("""
+                SELECT pg_advisory_xact_lock(@id);
                 WITH waiting AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT 5000) w),
-                     head AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM events)
-                UPDATE events e SET seq = head.seq + waiting.n FROM waiting, head WHERE e.id = waiting.id
-                """, transaction: s.Transaction);
-        }, ct: ct);
-        if (numbered > 0) EventSignal.Sequenced.Notify();
+                     head AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM events),
+                     numbered AS (UPDATE events e SET seq = head.seq + waiting.n FROM waiting, head WHERE e.id = waiting.id RETURNING 1)
+                SELECT COUNT(*) FROM numbered
+                """, new { id = SequencerLockId }, s.Transaction);
+            await both.ReadAsync();
+            return (int)await both.ReadSingleAsync<long>();
+        }, ct: ct, durable: false);
         return numbered;
     }
 

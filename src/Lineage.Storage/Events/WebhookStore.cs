@@ -39,6 +39,9 @@ public sealed class WebhookStore(Database db)
 
     public Database Database => db;
 
+    /// <summary>A webhook was created, changed or had a delivery queued again in this process: wakes an idle delivery loop.</summary>
+    public static EventSignal Changed { get; } = new();
+
     /// <summary>Creates a webhook that receives the events committed from now on. Returns it with its signing secret (shown only here).</summary>
     public Task<(Webhook Webhook, string Secret)> CreateAsync(WebhookSpec spec, string? secret = null)
     {
@@ -62,6 +65,7 @@ public sealed class WebhookStore(Database db)
                 projectId = p.Id, name = spec.Name, url, types = JsonSerializer.Serialize(types), format = spec.Format, secret = sealedSecret,
                 description = spec.Description, active = spec.Active ? 1 : 0, now, by = s.Actor,
             }, s.Transaction) ?? throw LineageException.AlreadyExists($"webhook '{spec.Name}' already exists in project '{project}'");
+            s.OnCommitted(Changed.Notify);
             return (await RequireAsync(s, id), secret);
         });
     }
@@ -107,6 +111,7 @@ public sealed class WebhookStore(Database db)
                     now = Clock.NowMs(), by = s.Actor,
                 },
                 s.Transaction);
+            s.OnCommitted(Changed.Notify);
             return await RequireAsync(s, id);
         });
     }
@@ -160,7 +165,7 @@ public sealed class WebhookStore(Database db)
                     UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = @now WHERE id = @deliveryId AND webhook_id = @id
                     """, new { id, deliveryId, now }, s.Transaction) == 0)
                 throw LineageException.NotFound($"webhook {id} has no delivery {deliveryId}");
-            s.OnCommitted(EventSignal.Committed.Notify);
+            s.OnCommitted(Changed.Notify);
             return (await s.Connection.QueryAsync<DeliveryRow>("""
                 SELECT d.id, d.webhook_id, d.event_seq, e.type AS event_type, d.status, d.attempts, d.next_attempt_at, d.response_code, d.latency_ms,
                        d.last_error, d.last_attempt_at, d.created_at, d.delivered_at
@@ -184,21 +189,23 @@ public sealed class WebhookStore(Database db)
     // ---- delivery machinery (the server's delivery service) -------------------------------------------------
 
     /// <summary>
-    /// A read that tells whether <see cref="FanOutAsync"/> or <see cref="ClaimAsync"/> has anything to do, so the delivery loop,
-    /// woken by every commit, costs the write path nothing while no webhook needs work (the SQLite writer is shared).
+    /// A read that tells whether any webhook is active and whether <see cref="FanOutAsync"/> or <see cref="ClaimAsync"/> has
+    /// anything to do, so the delivery loop costs the write path nothing while no webhook needs work (the SQLite writer is shared),
+    /// and waits for a webhook change instead of new events while none is active.
     /// </summary>
-    public Task<(bool FanOut, bool Claim)> PendingWorkAsync() =>
+    public Task<(bool Any, bool FanOut, bool Claim)> PendingWorkAsync() =>
         db.ReadAsync(async s =>
         {
             var now = Clock.NowMs();
-            var row = await s.Connection.QuerySingleAsync<(long FanOut, long Claim)>("""
+            var row = await s.Connection.QuerySingleAsync<(long Any, long FanOut, long Claim)>("""
                 SELECT
+                  CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE active = 1) THEN 1 ELSE 0 END,
                   CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE active = 1 AND fanned_out_seq < (SELECT COALESCE(MAX(seq), 0) FROM events)) THEN 1 ELSE 0 END,
                   CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.active = 1 AND (w.lease_until IS NULL OR w.lease_until < @now)
                        AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending'
                             ORDER BY d.event_seq LIMIT 1) <= @now) THEN 1 ELSE 0 END
                 """, new { now }, s.Transaction);
-            return (row.FanOut != 0, row.Claim != 0);
+            return (row.Any != 0, row.FanOut != 0, row.Claim != 0);
         });
 
     /// <summary>

@@ -104,14 +104,7 @@ public class EventsTests : IAsyncLifetime
     [Fact]
     public async Task a_reader_sees_only_events_of_projects_it_may_read()
     {
-        var gov = new GovernanceStore(_server.Server.Database);
-        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, true, "test");
-        var root = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
-        await Ok("POST", "/api/v1/projects/", """{"name":"alpha"}""", HttpStatusCode.Created, root);
-        await Ok("POST", "/api/v1/projects/", """{"name":"beta"}""", HttpStatusCode.Created, root);
-        await gov.CreatePrincipalAsync("readerA", PrincipalKind.User, null, false, "test");
-        await gov.GrantAsync("readerA", "alpha", Role.Reader, "test");
-        var reader = (await gov.IssueTokenAsync("readerA", null, TimeSpan.FromHours(1), "test")).Secret;
+        var (root, reader) = await AlphaAndBetaAsync();
         await Ok("POST", "/api/v1/experiments/", """{"name":"a-exp","project":"alpha"}""", HttpStatusCode.Created, root);
         await Ok("POST", "/api/v1/experiments/", """{"name":"b-secret-exp","project":"beta"}""", HttpStatusCode.Created, root);
 
@@ -150,6 +143,97 @@ public class EventsTests : IAsyncLifetime
             if (line.StartsWith("data: ", StringComparison.Ordinal)) got.Add((string)JsonNode.Parse(line[6..])!["payload"]!["runId"]!);
         }
         Assert.Equal(runs, got);
+    }
+
+    [Fact]
+    public async Task streams_share_one_reader_of_the_log_yet_each_gets_its_own_scope_in_order_without_gaps()
+    {
+        var (root, reader) = await AlphaAndBetaAsync();
+        for (var i = 0; i < 4; i++)
+            await Ok("POST", "/api/v1/experiments/", $$"""{"name":"old-{{i}}","project":"{{(i % 2 == 0 ? "alpha" : "beta")}}"}""", HttpStatusCode.Created, root);
+        await EventsAsync(atLeast: 4, token: root);
+
+        // Two live streams (one per scope) open before the new writes; the shared feed serves both.
+        using var admin = await OpenStreamAsync("", root);
+        using var scoped = await OpenStreamAsync("", reader);
+        for (var i = 0; i < 6; i++)
+            await Ok("POST", "/api/v1/experiments/", $$"""{"name":"new-{{i}}","project":"{{(i % 2 == 0 ? "alpha" : "beta")}}"}""", HttpStatusCode.Created, root);
+        // A third stream resumes from the start while the feed's window already exists: old events come from the store, new ones
+        // from the window, each once and in order.
+        using var resumed = await OpenStreamAsync("?after=0", root);
+
+        var live = await admin.ReadAsync(6);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"new-{i}"), live.Select(e => (string)e.Data["payload"]!["name"]!));
+        var mine = await scoped.ReadAsync(3);
+        Assert.Equal(["new-0", "new-2", "new-4"], mine.Select(e => (string)e.Data["payload"]!["name"]!));
+        Assert.All(mine, e => Assert.Equal("alpha", (string)e.Data["project"]!));
+        var all = await resumed.ReadAsync(10);
+        Assert.Equal(all.Select(e => e.Id).Order(), all.Select(e => e.Id));
+        Assert.Equal(all.Count, all.Select(e => e.Id).Distinct().Count());
+        Assert.Equal([.. Enumerable.Range(0, 4).Select(i => $"old-{i}"), .. Enumerable.Range(0, 6).Select(i => $"new-{i}")],
+            all.Select(e => (string)e.Data["payload"]!["name"]!));
+        // Nothing more is on its way to the scoped stream: beta's events were never sent to it.
+        Assert.Empty(await scoped.ReadAsync(1, TimeSpan.FromMilliseconds(500), require: false));
+    }
+
+    private sealed record StreamedEvent(long Id, JsonNode Data);
+
+    /// <summary>An open event stream, read a number of events at a time.</summary>
+    private sealed class OpenStream(HttpResponseMessage response, StreamReader reader) : IDisposable
+    {
+        public async Task<List<StreamedEvent>> ReadAsync(int count, TimeSpan? wait = null, bool require = true)
+        {
+            var got = new List<StreamedEvent>();
+            using var cts = new CancellationTokenSource(wait ?? TimeSpan.FromSeconds(15));
+            long id = 0;
+            try
+            {
+                while (got.Count < count)
+                {
+                    var line = await reader.ReadLineAsync(cts.Token);
+                    if (line is null) break;
+                    if (line.StartsWith("id: ", StringComparison.Ordinal)) id = long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture);
+                    if (line.StartsWith("data: ", StringComparison.Ordinal)) got.Add(new StreamedEvent(id, JsonNode.Parse(line[6..])!));
+                }
+            }
+            catch (OperationCanceledException) when (!require)
+            {
+                // Waited the whole time for events that should not come.
+            }
+            if (require) Assert.Equal(count, got.Count);
+            return got;
+        }
+
+        public void Dispose()
+        {
+            reader.Dispose();
+            response.Dispose();
+        }
+    }
+
+    private async Task<OpenStream> OpenStreamAsync(string query, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/events/stream" + query);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var response = await _server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal(": lineage event stream", await reader.ReadLineAsync()); // the stream has started (its position is fixed)
+        return new OpenStream(response, reader);
+    }
+
+    /// <summary>Projects alpha and beta, a server admin's token and the token of a reader of alpha only.</summary>
+    private async Task<(string Root, string Reader)> AlphaAndBetaAsync()
+    {
+        var gov = new GovernanceStore(_server.Server.Database);
+        await gov.CreatePrincipalAsync("root", PrincipalKind.User, null, true, "test");
+        var root = (await gov.IssueTokenAsync("root", null, TimeSpan.FromHours(1), "test")).Secret;
+        await Ok("POST", "/api/v1/projects/", """{"name":"alpha"}""", HttpStatusCode.Created, root);
+        await Ok("POST", "/api/v1/projects/", """{"name":"beta"}""", HttpStatusCode.Created, root);
+        await gov.CreatePrincipalAsync("readerA", PrincipalKind.User, null, false, "test");
+        await gov.GrantAsync("readerA", "alpha", Role.Reader, "test");
+        var reader = (await gov.IssueTokenAsync("readerA", null, TimeSpan.FromHours(1), "test")).Secret;
+        return (root, reader);
     }
 
     /// <summary>Reads the stream for a while and returns its lines.</summary>
