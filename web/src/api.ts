@@ -76,6 +76,21 @@ export interface MetricHistory {
   totalPoints?: number;
 }
 
+/** One run's series in the `columns` form of a many-run history answer: steps, values and timestamps index for index. */
+interface RunSeriesColumns {
+  runId: string;
+  steps: number[];
+  values: (number | string)[];
+  timestamps: number[];
+  totalPoints: number;
+}
+
+function fromColumns(c: RunSeriesColumns): RunSeries {
+  const points: HistoryPoint[] = new Array(c.steps.length);
+  for (let i = 0; i < c.steps.length; i++) points[i] = { value: c.values[i], step: c.steps[i], timestamp: c.timestamps[i] };
+  return { runId: c.runId, points, totalPoints: c.totalPoints };
+}
+
 /** One run's series in a many-run history answer (downsampled like MetricHistory with maxPoints). */
 export interface RunSeries {
   runId: string;
@@ -578,9 +593,13 @@ export const api = {
   mlflowFiles,
   history: (runId: string, key: string, maxPoints: number) =>
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
-  /** One metric of many runs (up to 1,000), each downsampled to `maxPoints`, in one request: the runs chart panel. */
+  /**
+   * One metric of many runs (up to 1,000), each downsampled to `maxPoints`, in one request: the runs chart panel. Asked in
+   * the compact `columns` form (three arrays a run: about half the bytes, and no object per point to parse).
+   */
   histories: (runIds: string[], key: string, maxPoints: number) =>
-    send<{ key: string; series: RunSeries[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints }),
+    send<{ key: string; series: RunSeriesColumns[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints, format: 'columns' })
+      .then((a) => ({ key: a.key, series: a.series.map(fromColumns) })),
   // Artifacts and models are named within a project: every read by name says which.
   artifacts: (q: Query & { project: string }) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
   versions: (project: string, name: string) =>

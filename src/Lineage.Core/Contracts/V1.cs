@@ -86,7 +86,9 @@ public sealed record HistoryPointDto(double Value, long Step, long Timestamp);
 public sealed record MetricHistoryResponse(string Key, List<HistoryPointDto> Points, string? NextPageToken, long? TotalPoints = null);
 
 /// <summary><c>POST /api/v1/runs/metrics/history</c>: one metric of many runs, downsampled, for a chart across runs.</summary>
-public sealed record MetricHistoriesRequest(string? Key, List<string>? RunIds, int? MaxPoints = null);
+/// <remarks><c>format</c>: <c>points</c> (default: each run's series as <see cref="RunSeriesDto"/>) or <c>columns</c> (each run as
+/// <c>{runId, steps: […], values: […], timestamps: […], totalPoints}</c>, index for index: about half the bytes).</remarks>
+public sealed record MetricHistoriesRequest(string? Key, List<string>? RunIds, int? MaxPoints = null, string? Format = null);
 public sealed record RunSeriesDto(string RunId, List<HistoryPointDto> Points, long TotalPoints);
 public sealed record MetricHistoriesResponse(string Key, List<RunSeriesDto> Series);
 

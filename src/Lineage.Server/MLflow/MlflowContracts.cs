@@ -38,8 +38,6 @@ public sealed record MlRunResponse(MlRun Run);
 
 public sealed record MlUpdateRunResponse(MlRunInfo RunInfo);
 
-public sealed record MlSearchRunsResponse(List<MlRun>? Runs, string? NextPageToken);
-
 public sealed record MlMetricsResponse(List<MlMetric>? Metrics, string? NextPageToken = null);
 
 public sealed record MlListArtifactsResponse(string? RootUri, List<MlFileInfo>? Files, string? NextPageToken = null);
@@ -58,7 +56,6 @@ public sealed record MlError(string ErrorCode, string Message);
 [JsonSerializable(typeof(MlSearchExperimentsResponse))]
 [JsonSerializable(typeof(MlRunResponse))]
 [JsonSerializable(typeof(MlUpdateRunResponse))]
-[JsonSerializable(typeof(MlSearchRunsResponse))]
 [JsonSerializable(typeof(MlMetricsResponse))]
 [JsonSerializable(typeof(MlListArtifactsResponse))]
 [JsonSerializable(typeof(MlEmpty))]

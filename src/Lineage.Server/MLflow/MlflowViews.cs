@@ -16,7 +16,7 @@ internal static class MlflowViews
     {
         var i = v.Run.Info;
         return new MlRunInfo(i.RunId, i.ExperimentId.ToString(CultureInfo.InvariantCulture), i.Name ?? "", i.User ?? "",
-            i.Status.ToString().ToUpperInvariant(), i.StartTime, i.EndTime, v.ArtifactUri,
+            StatusName(i.Status), i.StartTime, i.EndTime, v.ArtifactUri,
             i.Lifecycle == Lifecycle.Deleted ? "deleted" : "active", i.RunId);
     }
 
@@ -31,6 +31,17 @@ internal static class MlflowViews
                 NullIfEmpty(d.Tags.Select(t => new MlTag(t.Key, t.Value))),
                 new MlDataset(d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile)))))
             : null);
+
+    /// <summary>MLflow's spelling of a run status: the name in capitals (RUNNING, FINISHED…).</summary>
+    public static string StatusName(RunStatus status) => status switch
+    {
+        RunStatus.Running => "RUNNING",
+        RunStatus.Scheduled => "SCHEDULED",
+        RunStatus.Finished => "FINISHED",
+        RunStatus.Failed => "FAILED",
+        RunStatus.Killed => "KILLED",
+        _ => status.ToString().ToUpperInvariant(),
+    };
 
     public static List<T>? NullIfEmpty<T>(IEnumerable<T> items)
     {

@@ -177,8 +177,7 @@ internal static class RunsEndpoints
             var ids = a.Strings("experiment_ids").Select(MlflowViews.ExperimentId).ToList();
             var query = QueryParser.Parse(SearchTarget.Runs, a.String("filter"), a.Strings("order_by"));
             var page = await search.SearchRunsAsync(ids, a.ViewType("run_view_type"), query, a.Int("max_results"), a.String("page_token"));
-            return Results.Json(new MlSearchRunsResponse(MlflowViews.NullIfEmpty(page.Items.Select(r => r.ToMl())), page.NextPageToken),
-                MlflowJson.Default.MlSearchRunsResponse);
+            return MlflowWriter.SearchRuns(page.Items, page.NextPageToken);
         });
     }
 

@@ -117,10 +117,15 @@ public static class RunsApi
             {
                 var body = await ctx.Request.ReadJsonAsync(LineageJson.Default.MetricHistoriesRequest);
                 var key = body.Key ?? throw LineageException.Invalid("key", "'key' is required");
+                var columns = body.Format switch
+                {
+                    null or MetricHistoryAnswers.Points => false,
+                    MetricHistoryAnswers.Columns => true,
+                    _ => throw LineageException.Invalid("format",
+                        $"'format' must be '{MetricHistoryAnswers.Points}' or '{MetricHistoryAnswers.Columns}', got '{Validate.Shorten(body.Format)}'"),
+                };
                 var series = await store.GetMetricHistoriesDownsampledAsync(body.RunIds, key, body.MaxPoints ?? DefaultChartPoints);
-                return Results.Json(new MetricHistoriesResponse(key, series.Select(r => new RunSeriesDto(r.RunId,
-                        r.Points.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), r.TotalPoints)).ToList()),
-                    LineageJson.Default.MetricHistoriesResponse);
+                return MetricHistoryAnswers.Histories(key, series, columns);
             })
             .Accepts<MetricHistoriesRequest>("application/json").Produces<MetricHistoriesResponse>();
 
@@ -131,14 +136,10 @@ public static class RunsApi
                 {
                     // Chart view: the whole series, min/max-bucketed down to maxPoints (no paging).
                     var (points, total) = await store.GetMetricHistoryDownsampledAsync(runId, key, maxPoints);
-                    return Results.Json(new MetricHistoryResponse(key,
-                            points.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), null, total),
-                        LineageJson.Default.MetricHistoryResponse);
+                    return MetricHistoryAnswers.History(key, points, null, total);
                 }
                 var page = await store.GetMetricHistoryAsync(runId, key, ctx.Request.QueryInt("limit"), ctx.Request.QueryText("pageToken"));
-                return Results.Json(new MetricHistoryResponse(key,
-                        page.Items.Select(p => new HistoryPointDto(p.Value, p.Step, p.Timestamp)).ToList(), page.NextPageToken),
-                    LineageJson.Default.MetricHistoryResponse);
+                return MetricHistoryAnswers.History(key, page.Items, page.NextPageToken, null);
             })
             .Produces<MetricHistoryResponse>();
 

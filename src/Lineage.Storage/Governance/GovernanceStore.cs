@@ -17,7 +17,8 @@ public sealed class GovernanceStore(Database db)
 
     /// <summary>Whether any principal exists: then every request must authenticate.</summary>
     public Task<bool> AuthEnabledAsync() =>
-        db.ReadAsync(async s => await s.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM principals", transaction: s.Transaction) > 0);
+        // One row looked at, not a count of them all: asked at every start-up (issue 15).
+        db.ReadAsync(async s => await s.Connection.ExecuteScalarAsync<long?>("SELECT 1 FROM principals LIMIT 1", transaction: s.Transaction) is not null);
 
     public Task<Principal> CreatePrincipalAsync(string name, PrincipalKind kind, string? password, bool serverAdmin, string actor)
     {

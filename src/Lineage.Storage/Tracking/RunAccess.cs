@@ -140,13 +140,20 @@ internal static class RunAccess
             s.Fields.Show(s, ParamBinding(id, key), $"run {uuids[id]} param {key}", key, value));
         var tags = await KeyValuesAsync(s, "run_tags", ids, (id, key, value) =>
             s.Fields.Show(s, TagBinding(id, key), $"run {uuids[id]} tag {key}", key, value));
-        var metrics = (await s.Connection.QueryAsync<LatestMetricRow>($"""
-                SELECT m.run_id, k.name AS key, m.value, m.step, m.timestamp
-                FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
-                WHERE {s.Dialect.InSet("m.run_id", "ids")} ORDER BY k.name
-                """, new { ids = s.Dialect.Set(ids) }, s.Transaction))
-            .ToLookup(m => m.RunId, m => new MetricPoint(m.Key, m.Value ?? double.NaN, m.Step, m.Timestamp));
-        return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id].ToList())).ToList();
+        // Read with typed getters rather than mapped rows: a page of 400 runs is ~10,000 params, tags and metrics, and
+        // mapping boxed every column of every row (a fifth of runs/search's CPU, issue 15).
+        var metrics = ids.ToDictionary(id => id, _ => new List<MetricPoint>());
+        await using (var reader = await s.Connection.ExecuteReaderAsync($"""
+                         SELECT m.run_id, k.name, m.value, m.step, m.timestamp
+                         FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
+                         WHERE {s.Dialect.InSet("m.run_id", "ids")} ORDER BY k.name
+                         """, new { ids = s.Dialect.Set(ids) }, s.Transaction))
+        {
+            while (await reader.ReadAsync())
+                metrics[reader.GetInt64(0)].Add(new MetricPoint(reader.GetString(1), reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2),
+                    reader.GetInt64(3), reader.GetInt64(4)));
+        }
+        return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id])).ToList();
     }
 
     private static async Task<Dictionary<long, Dictionary<string, string>>> KeyValuesAsync(DbSession s, string table, long[] ids,
@@ -154,9 +161,15 @@ internal static class RunAccess
     {
         var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
         // The table name is one of two constants chosen above, never user text.
-        var rows = await s.Connection.QueryAsync<KeyValueRow>(
-            $"SELECT run_id AS owner_id, key, value FROM {table} WHERE {s.Dialect.InSet("run_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction);
-        foreach (var row in rows) result[row.OwnerId][row.Key] = show(row.OwnerId, row.Key, row.Value);
+        await using var reader = await s.Connection.ExecuteReaderAsync(
+            $"SELECT run_id, key, value FROM {table} WHERE {s.Dialect.InSet("run_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction);
+        while (await reader.ReadAsync())
+        {
+            var (owner, key, value) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+            // Most values are neither sealed nor under a sensitive key and are shown as stored: only the others need the
+            // binding and audit label that showing them takes.
+            result[owner][key] = FieldEnvelope.IsSealed(value) || s.Fields.IsSensitive(key) ? show(owner, key, value) : value;
+        }
         return result;
     }
 }

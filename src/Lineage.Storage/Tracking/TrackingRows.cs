@@ -78,15 +78,6 @@ internal sealed class KeyValueRow
     public string Value { get; set; } = "";
 }
 
-internal sealed class LatestMetricRow
-{
-    public long RunId { get; set; }
-    public string Key { get; set; } = "";
-    public double? Value { get; set; }
-    public long Step { get; set; }
-    public long Timestamp { get; set; }
-}
-
 internal sealed class ChunkTailRow
 {
     public long Id { get; set; }

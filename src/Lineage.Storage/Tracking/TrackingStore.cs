@@ -345,7 +345,7 @@ public sealed class TrackingStore(Database db)
 
     /// <summary>
     /// The whole series of one metric, reduced to at most <paramref name="maxPoints"/> points by
-    /// <see cref="MetricDownsampling.MinMax"/> (for charts), read in one transaction. Also returns how many
+    /// <see cref="MetricDownsampling.Reduce"/> (for charts), read in one transaction. Also returns how many
     /// points the series has. 404 for an unknown run; an unknown key is an empty series.
     /// </summary>
     public Task<(IReadOnlyList<SeriesPoint> Points, long Total)> GetMetricHistoryDownsampledAsync(string runId, string key, int maxPoints)
@@ -361,7 +361,7 @@ public sealed class TrackingStore(Database db)
             var keyId = await _metrics.FindKeyIdAsync(s, key);
             if (keyId is null) return ((IReadOnlyList<SeriesPoint>)[], 0L);
             var (points, _) = await MetricAccess.HistoryAsync(s, run.Id, keyId.Value, 0, 0, int.MaxValue);
-            return (MetricDownsampling.MinMax(points, maxPoints), (long)points.Count);
+            return (MetricDownsampling.Reduce(points, maxPoints), (long)points.Count);
         });
     }
 
@@ -403,7 +403,7 @@ public sealed class TrackingStore(Database db)
             return (IReadOnlyList<RunSeries>)ids.Select(id =>
             {
                 var points = series.GetValueOrDefault(rows[id]) ?? [];
-                return new RunSeries(id, MetricDownsampling.MinMax(points, maxPoints), points.Count);
+                return new RunSeries(id, MetricDownsampling.Reduce(points, maxPoints), points.Count);
             }).ToList();
         });
     }

@@ -15,7 +15,7 @@ public sealed class MetricDownsamplingTests
     public void a_series_that_fits_comes_back_unchanged_in_logged_order()
     {
         var points = new[] { P(5, 1), P(1, 2), P(3, 3) };
-        Assert.Equal(points, MetricDownsampling.MinMax(points, 10));
+        Assert.Equal(points, MetricDownsampling.Reduce(points, 10));
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class MetricDownsamplingTests
         var points = Enumerable.Range(0, 10_000).Select(i => P(i, Math.Sin(i / 100.0))).ToList();
         points[4321] = P(4321, 50);    // a spike
         points[8765] = P(8765, -50);   // a dip
-        var result = MetricDownsampling.MinMax(points, 200);
+        var result = MetricDownsampling.Reduce(points, 200);
         Assert.InRange(result.Count, 100, 200);
         Assert.Contains(P(4321, 50), result);
         Assert.Contains(P(8765, -50), result);
@@ -38,10 +38,44 @@ public sealed class MetricDownsamplingTests
     {
         var points = Enumerable.Range(0, 100).Select(i => P(i, i < 50 ? double.NaN : i)).ToList();
         points[10] = P(10, 7);
-        var result = MetricDownsampling.MinMax(points, 4);   // two buckets: steps 0-49 and 50-99
+        var result = MetricDownsampling.Reduce(points, 8);   // two buckets: steps 0-49 and 50-99
         Assert.Equal([7.0, 50.0, 99.0], result.Select(p => p.Value));
         var allNaN = Enumerable.Range(0, 100).Select(i => P(i, double.NaN)).ToList();
-        Assert.Equal(2, MetricDownsampling.MinMax(allNaN, 4).Count);
+        Assert.Equal(2, MetricDownsampling.Reduce(allNaN, 8).Count);
+    }
+
+    [Fact]
+    public void each_bucket_keeps_its_first_last_lowest_and_highest_point()
+    {
+        // Ten buckets of 100 steps: in each, the value rises from the bucket's start, peaks at +60, dips at +30 and ends
+        // at +99 — four different points, which must all be kept and nothing else.
+        var points = Enumerable.Range(0, 1_000).Select(i => P(i, (i % 100) switch { 30 => -1, 60 => 10, var x => x / 100.0 })).ToList();
+        var result = MetricDownsampling.Reduce(points, 40);
+        var expected = Enumerable.Range(0, 10).SelectMany(b => new[] { b * 100, b * 100 + 30, b * 100 + 60, b * 100 + 99 }).Select(i => points[i]);
+        Assert.Equal(expected, result);
+    }
+
+    [Fact]
+    public void a_bucket_whose_first_or_last_point_is_also_its_extreme_keeps_it_once()
+    {
+        var rising = Enumerable.Range(0, 1_000).Select(i => P(i, i)).ToList();
+        var result = MetricDownsampling.Reduce(rising, 40);   // each bucket: first = lowest, last = highest
+        Assert.Equal(20, result.Count);
+        Assert.Equal(rising[0], result[0]);
+        Assert.Equal(rising[^1], result[^1]);
+        // Fewer than 4 points asked: one bucket, its lowest and highest value.
+        Assert.Equal([rising[0], rising[^1]], MetricDownsampling.Reduce(rising, 3));
+    }
+
+    [Fact]
+    public void the_first_and_last_point_of_a_bucket_follow_the_step_not_the_logging_order()
+    {
+        // Logged backwards: the bucket's first point is its lowest step, whatever was logged first.
+        var points = Enumerable.Range(0, 100).Select(i => P(99 - i, (99 - i) % 7)).ToList();
+        var result = MetricDownsampling.Reduce(points, 4);
+        Assert.Equal(0, result[0].Step);
+        Assert.Equal(99, result[^1].Step);
+        Assert.Equal(result.OrderBy(p => p.Step).Select(p => p.Step), result.Select(p => p.Step));
     }
 
     [Fact]
@@ -111,6 +145,19 @@ public sealed class MetricDownsamplingTests
         Assert.Equal(0, series[1].GetProperty("totalPoints").GetInt64());
         Assert.Empty(series[1].GetProperty("points").EnumerateArray());
 
+        // The compact form: three arrays index for index, the same points as the default form.
+        var (columnsStatus, columns) = await PostHistories(server, $$"""{"key":"loss","runIds":["{{runs[0]}}","{{runs[2]}}"],"maxPoints":100,"format":"columns"}""");
+        Assert.Equal(HttpStatusCode.OK, columnsStatus);
+        var (_, pointsForm) = await PostHistories(server, $$"""{"key":"loss","runIds":["{{runs[0]}}","{{runs[2]}}"],"maxPoints":100,"format":"points"}""");
+        var compact = columns.GetProperty("series")[0];
+        var expanded = pointsForm.GetProperty("series")[0].GetProperty("points").EnumerateArray().ToList();
+        Assert.False(compact.TryGetProperty("points", out _));
+        Assert.Equal(3_000, compact.GetProperty("totalPoints").GetInt64());
+        Assert.Equal(expanded.Select(p => p.GetProperty("step").GetInt64()), compact.GetProperty("steps").EnumerateArray().Select(v => v.GetInt64()));
+        Assert.Equal(expanded.Select(p => p.GetProperty("value").GetDouble()), compact.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(expanded.Select(p => p.GetProperty("timestamp").GetInt64()), compact.GetProperty("timestamps").EnumerateArray().Select(v => v.GetInt64()));
+        Assert.Equal(0, columns.GetProperty("series")[1].GetProperty("steps").GetArrayLength());
+
         // Without maxPoints: up to 1,000 a run (3,000 points come back as at most 1,000).
         var (_, whole) = await PostHistories(server, $$"""{"key":"loss","runIds":["{{runs[0]}}"]}""");
         Assert.InRange(whole.GetProperty("series")[0].GetProperty("points").GetArrayLength(), 500, 1_000);
@@ -127,12 +174,19 @@ public sealed class MetricDownsamplingTests
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}","nope"]}""", HttpStatusCode.BadRequest, "runIds[1]"),
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":1}""", HttpStatusCode.BadRequest, "maxPoints"),
                      ($$"""{"key":"loss","runIds":{{elevenRuns}},"maxPoints":100000}""", HttpStatusCode.BadRequest, "maxPoints"),   // 1,100,000 points
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":0}""", HttpStatusCode.BadRequest, "maxPoints"),
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":-5}""", HttpStatusCode.BadRequest, "maxPoints"),
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"format":"csv"}""", HttpStatusCode.BadRequest, "format"),
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}","0123456789abcdef0123456789abcdef"]}""", HttpStatusCode.NotFound, null),
                  })
         {
             var (s, b) = await PostHistories(server, json);
             Assert.True(s == code, $"{json[..Math.Min(json.Length, 200)]}: {(int)s} {b.ToString()[..Math.Min(b.ToString().Length, 300)]}");
-            if (field is not null) Assert.Equal(field, b.GetProperty("field").GetString());
+            if (field is not null)
+            {
+                Assert.Equal(field, b.GetProperty("field").GetString());
+                Assert.Equal("INVALID_PARAMETER_VALUE", b.GetProperty("error_code").GetString());
+            }
             else Assert.Contains("0123456789abcdef0123456789abcdef", b.GetProperty("message").GetString());
         }
     }

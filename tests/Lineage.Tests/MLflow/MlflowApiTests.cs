@@ -172,6 +172,72 @@ public abstract class MlflowApiTests : IAsyncLifetime
         var run = await Get($"/api/2.0/mlflow/runs/get?run_id={runId}");
         Assert.Equal("iris", (string?)run["run"]!["inputs"]!["dataset_inputs"]![0]!["dataset"]!["name"]);
     }
+
+    /// <summary>
+    /// runs/search writes its runs straight to the response (issue 15) while runs/get still goes through the serializer:
+    /// each run of a search answer must be byte for byte the run runs/get answers — escaping, NaN and ±Infinity, a run
+    /// without an end time, without data, with dataset inputs.
+    /// </summary>
+    [Fact]
+    public async Task search_writes_every_run_byte_for_byte_as_runs_get_does()
+    {
+        var (_, experiment) = await Post("/api/2.0/mlflow/experiments/create", new { name = "bytes <&> \u00e9t\u00e9 \"q\"" });
+        var experimentId = (string)experiment!["experiment_id"]!;
+        var full = await CreateRun(experimentId, "caf\u00e9 <b>&amp;</b> 'x' \ud83d\ude80");
+        Assert.Equal(HttpStatusCode.OK, (await Post("/api/2.0/mlflow/runs/log-batch", new
+        {
+            run_id = full,
+            metrics = new object[]
+            {
+                new { key = "loss", value = 0.1 + 0.2, timestamp = 10, step = 1 },
+                new { key = "nan", value = "NaN", timestamp = 11, step = 2 },
+                new { key = "up", value = "Infinity", timestamp = 12, step = 3 },
+                new { key = "down", value = "-Infinity", timestamp = 13, step = 4 },
+                new { key = "big", value = 1e300, timestamp = 14, step = 5 },
+            },
+            @params = new[] { new { key = "p.1", value = "a\"b\\c\n\u0001" }, new { key = "lr", value = "0.001" } },
+            tags = new[] { new { key = "note", value = "\u00fcber & <script>" } },
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Post("/api/2.0/mlflow/runs/log-inputs", new
+        {
+            run_id = full,
+            datasets = new[]
+            {
+                new
+                {
+                    tags = new[] { new { key = "mlflow.data.context", value = "training" } },
+                    dataset = new { name = "iris", digest = "abc123", source_type = "local", source = "{\"uri\": \"/data/iris.csv\"}", profile = "{\"num_rows\": 150}" },
+                },
+            },
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Post("/api/2.0/mlflow/runs/update", new { run_id = full, status = "FINISHED", end_time = 5000 })).Status);
+        await CreateRun(experimentId, "empty");
+
+        using var response = await Server.Http.PostAsync("/api/2.0/mlflow/runs/search",
+            new StringContent($$"""{"experiment_ids": ["{{experimentId}}"], "max_results": 1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        using var page = System.Text.Json.JsonDocument.Parse(text);
+        Assert.True(page.RootElement.TryGetProperty("next_page_token", out var token));
+        var runs = page.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        using var second = System.Text.Json.JsonDocument.Parse(await (await Server.Http.PostAsync("/api/2.0/mlflow/runs/search",
+            new StringContent($$"""{"experiment_ids": ["{{experimentId}}"], "max_results": 1, "page_token": "{{token.GetString()}}"}""", Encoding.UTF8, "application/json")))
+            .Content.ReadAsStringAsync());
+        Assert.False(second.RootElement.TryGetProperty("next_page_token", out _));
+        runs.AddRange(second.RootElement.GetProperty("runs").EnumerateArray());
+        Assert.Equal(2, runs.Count);
+        foreach (var run in runs)
+        {
+            var id = run.GetProperty("info").GetProperty("run_id").GetString();
+            using var single = System.Text.Json.JsonDocument.Parse(await Server.Http.GetStringAsync($"/api/2.0/mlflow/runs/get?run_id={id}"));
+            Assert.Equal(single.RootElement.GetProperty("run").GetRawText(), run.GetRawText());
+        }
+        Assert.Contains(runs, r => r.GetProperty("inputs").TryGetProperty("dataset_inputs", out _) && r.GetProperty("data").GetProperty("metrics").GetArrayLength() == 5);
+
+        using var none = await Server.Http.PostAsync("/api/2.0/mlflow/runs/search",
+            new StringContent($$"""{"experiment_ids": ["{{experimentId}}"], "filter": "params.lr = 'none'"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal("{}", await none.Content.ReadAsStringAsync());
+    }
 }
 
 public sealed class MlflowApiSqliteTests : MlflowApiTests
