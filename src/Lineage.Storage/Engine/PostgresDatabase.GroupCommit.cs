@@ -15,9 +15,9 @@ namespace Lineage.Storage.Engine;
 /// holding nothing else); every later one runs inside a SAVEPOINT, so a write that fails (a Lineage error, a constraint)
 /// rolls back alone and gets its own error while the others commit. <see cref="DbSession.OnCommitted"/> callbacks run
 /// after the shared COMMIT, only for writes it made durable. A write that lost a race (deadlock, serialization failure,
-/// <see cref="RetryTransactionException"/>) — possible because advisory locks and row locks of a group's earlier
-/// writes are held to the shared COMMIT, also against other servers' groups — is rolled back to its savepoint and run
-/// again in a transaction of its own with the usual retries; so is every write of a group whose transaction broke
+/// <see cref="RetryTransactionException"/>, or a lock waited for longer than 50 ms: advisory locks and row locks of a group's
+/// earlier writes are held to the shared COMMIT, so two groups, here or on another server, can wait for each other) is
+/// rolled back to its savepoint and run again in a transaction of its own with the usual retries; so is every write of a group whose transaction broke
 /// before COMMIT (nothing of it was committed). A COMMIT that fails otherwise fails the group's writes, as it fails a
 /// lone write. Writes that are not durable form groups of their own (<c>synchronous_commit = off</c>).
 /// </para>
@@ -35,6 +35,9 @@ public sealed partial class PostgresDatabase
 
     /// <summary>A loop adds no write to a group that has run this long, so one slow write delays only its own group.</summary>
     private static readonly TimeSpan MaxGroupTime = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long a write that follows others in a group waits for a lock before it is run alone instead (SET before the first savepoint, so it outlives rollbacks to it).</summary>
+    private const string LockWaitSql = "SET LOCAL lock_timeout = '50ms'";
 
     private readonly Channel<GroupItem> _queue = Channel.CreateUnbounded<GroupItem>(new() { SingleReader = false });
     private readonly Task[] _writers;
@@ -109,9 +112,11 @@ public sealed partial class PostgresDatabase
                     continue;
                 }
                 // Only a write that follows live ones needs a savepoint: the first has nothing to spare from its rollback.
+                // From then on the group holds its earlier writes' locks, so a write that waits for a lock may wait for a group
+                // that waits for us: past LockWait it is rolled back and run alone instead (no 1 s deadlock detection).
                 if (live.Count > 0)
                 {
-                    await connection.ExecuteAsync(savepoint ? "RELEASE SAVEPOINT w; SAVEPOINT w" : "SAVEPOINT w", transaction: transaction);
+                    await connection.ExecuteAsync(savepoint ? "RELEASE SAVEPOINT w; SAVEPOINT w" : LockWaitSql + "; SAVEPOINT w", transaction: transaction);
                     savepoint = true;
                 }
                 var session = Session(connection, transaction, item.Operation);
@@ -198,7 +203,7 @@ public sealed partial class PostgresDatabase
     /// <summary>A write that failed in its group: a lost race is run again alone, any other failure is its answer.</summary>
     private void Settle(GroupItem item, Exception ex)
     {
-        if (Dialect.IsRetryable(ex)) RunAlone(item);
+        if (Dialect.IsRetryable(ex) || ex is PostgresException { SqlState: "55P03" }) RunAlone(item); // 55P03: waited past LockWaitSql
         else item.Completion.TrySetException(Dialect.Translate(ex));
     }
 
