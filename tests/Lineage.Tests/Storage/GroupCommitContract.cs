@@ -90,7 +90,8 @@ public abstract class GroupCommitContract : StoreTestBase
             {
                 calledBack[transaction] = true;
                 // Visible to another connection when the callback runs: the commit happened first.
-                committedSeen[i] = CountAsync($"c-{i}").GetAwaiter().GetResult();
+                committedSeen[i] = Db.ReadAsync(r => r.Connection.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM idempotency_keys WHERE key = @key", new { key = $"c-{i}" }, r.Transaction)).GetAwaiter().GetResult();
             });
             if (i % 5 == 3) throw LineageException.Invalid("name", "refused");
             return i;
