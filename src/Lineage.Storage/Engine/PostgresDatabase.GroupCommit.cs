@@ -95,7 +95,7 @@ public sealed partial class PostgresDatabase
         var durable = first.Durable;
         var taken = 1;
         var live = new List<(GroupItem Item, DbSession Session, object? Result)>(8);
-        GroupItem? running = null, carried = null;
+        GroupItem? running = first, carried = null; // the write whose fate the group's failure decides (none between writes)
         var committing = false;
         try
         {
