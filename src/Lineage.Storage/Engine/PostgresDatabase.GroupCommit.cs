@@ -43,6 +43,11 @@ public sealed partial class PostgresDatabase
     private readonly Task[] _writers;
     private int _alone; // writes a group handed to RunAlone that have not finished: closing waits for them
 
+    /// <summary><c>LINEAGE_PG_GROUP_WRITERS</c> (a whole number, 0 = no group commit), else <see cref="DefaultGroupWriters"/>.</summary>
+    private static int GroupWritersFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable("LINEAGE_PG_GROUP_WRITERS"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : DefaultGroupWriters;
+
     private Task[] StartGroupWriters(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

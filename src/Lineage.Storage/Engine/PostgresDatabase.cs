@@ -22,8 +22,8 @@ public sealed partial class PostgresDatabase : Database
     private readonly string _description;
 
     /// <param name="groupWriters">
-    /// Connections that commit queued writes in groups (<see cref="DefaultGroupWriters"/>); 0 runs every write in its own
-    /// transaction, as before issue 15.
+    /// Connections that commit queued writes in groups (default: <c>LINEAGE_PG_GROUP_WRITERS</c>, else <see cref="DefaultGroupWriters"/>);
+    /// 0 runs every write in its own transaction, as before issue 15.
     /// </param>
     public PostgresDatabase(string connectionString, int? groupWriters = null)
     {
@@ -43,7 +43,7 @@ public sealed partial class PostgresDatabase : Database
         // Npgsql names the pool in its metrics (exported on /metrics) by the connection string unless told otherwise:
         // a fixed name keeps the host, user and database out of them (issue 17: /ready showed them to anyone).
         _dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "lineage" }.Build();
-        _writers = StartGroupWriters(groupWriters ?? DefaultGroupWriters);
+        _writers = StartGroupWriters(groupWriters ?? GroupWritersFromEnvironment());
     }
 
     public override SqlDialect Dialect => SqlDialect.Postgres;
