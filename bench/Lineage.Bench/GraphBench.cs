@@ -66,7 +66,7 @@ public static class GraphBench
         server.Process.Refresh();
         var cpuBefore = server.Process.TotalProcessorTime;
         var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var olRate = await OpenLineageRateAsync(http, o.Events, o.Concurrency);
+        var olRate = await OpenLineageRateAsync(http, o.Events, o.Concurrency, o.OlBatch);
         server.Process.Refresh();
         var olCpu = (server.Process.TotalProcessorTime - cpuBefore).TotalMicroseconds / o.Events;
         var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalMicroseconds / o.Events;
@@ -76,7 +76,7 @@ public static class GraphBench
         Console.WriteLine("|---|---|");
         Console.WriteLine($"| upstream closure, depth 10, over HTTP, p50 of {o.Queries} random roots | {Percentile(upstream, 50):N1} ms (p90 {Percentile(upstream, 90):N1} ms), median {Percentile(sizes.Select(x => (double)x).ToList(), 50):N0} nodes returned |");
         Console.WriteLine($"| impact of a dataset with {impactSize:N0} downstream nodes, over HTTP, p50 | {Percentile(impact, 50):N1} ms |");
-        Console.WriteLine($"| OpenLineage ingestion ({o.Events:N0} events, {o.Concurrency} connections) | {olRate:N0} events/s, server CPU {olCpu:N0} µs per event (load generator {clientCpu:N0} µs) |");
+        Console.WriteLine($"| OpenLineage ingestion ({o.Events:N0} events, {o.Concurrency} connections{(o.OlBatch > 1 ? $", {o.OlBatch} events per batch request" : "")}) | {olRate:N0} events/s, server CPU {olCpu:N0} µs per event (load generator {clientCpu:N0} µs) |");
         return 0;
     }
 
@@ -175,29 +175,38 @@ public static class GraphBench
     /// <summary>
     /// START + COMPLETE pairs: event 2k starts run k and event 2k+1 completes it, both naming the run's two input
     /// datasets and its output, as OpenLineage integrations send them. The two events of a run go out on whichever
-    /// connections are free, so a COMPLETE may arrive before its START.
+    /// connections are free, so a COMPLETE may arrive before its START. With <paramref name="batch"/> above 1, each
+    /// request posts that many consecutive events to <c>/api/v1/lineage/batch</c> (issue 15).
     /// </summary>
-    private static async Task<double> OpenLineageRateAsync(HttpClient http, int events, int concurrency)
+    private static async Task<double> OpenLineageRateAsync(HttpClient http, int events, int concurrency, int batch)
     {
-        long next = -1;
+        long next = -batch;
         var runs = Enumerable.Range(0, (events + 1) / 2).Select(_ => Guid.CreateVersion7().ToString("D")).ToArray();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             while (true)
             {
-                var i = Interlocked.Increment(ref next);
-                if (i >= events) return;
-                var k = i / 2;
-                var body = $$"""
-                    {"eventType":"{{(i % 2 == 0 ? "START" : "COMPLETE")}}","eventTime":"2026-11-24T10:{{k / 60 % 60:D2}}:{{k % 60:D2}}.{{i % 2 * 500:D3}}Z","producer":"https://example.com/bench",
-                     "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","run":{"runId":"{{runs[k]}}"},
-                     "job":{"namespace":"bench","name":"job-{{k % 50}}"},
-                     "inputs":[{"namespace":"warehouse","name":"in-{{k % 200}}"},{"namespace":"warehouse","name":"ref-{{k % 7}}"}],
-                     "outputs":[{"namespace":"warehouse","name":"out-{{k % 300}}"}]}
-                    """;
-                using var r = await http.PostAsync("/api/v1/lineage", new StringContent(body, Encoding.UTF8, "application/json"));
+                var first = Interlocked.Add(ref next, batch);
+                if (first >= events) return;
+                var bodies = new List<string>();
+                for (var i = first; i < Math.Min(events, first + batch); i++)
+                {
+                    var k = i / 2;
+                    bodies.Add($$"""
+                        {"eventType":"{{(i % 2 == 0 ? "START" : "COMPLETE")}}","eventTime":"2026-11-24T10:{{k / 60 % 60:D2}}:{{k % 60:D2}}.{{i % 2 * 500:D3}}Z","producer":"https://example.com/bench",
+                         "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","run":{"runId":"{{runs[k]}}"},
+                         "job":{"namespace":"bench","name":"job-{{k % 50}}"},
+                         "inputs":[{"namespace":"warehouse","name":"in-{{k % 200}}"},{"namespace":"warehouse","name":"ref-{{k % 7}}"}],
+                         "outputs":[{"namespace":"warehouse","name":"out-{{k % 300}}"}]}
+                        """);
+                }
+                using var r = batch == 1
+                    ? await http.PostAsync("/api/v1/lineage", new StringContent(bodies[0], Encoding.UTF8, "application/json"))
+                    : await http.PostAsync("/api/v1/lineage/batch", new StringContent($"[{string.Join(",", bodies)}]", Encoding.UTF8, "application/json"));
                 r.EnsureSuccessStatusCode();
+                if (batch > 1 && System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync())!["errors"]!.GetValue<int>() != 0)
+                    throw new InvalidOperationException("a batch event was rejected");
             }
         })));
         return events / watch.Elapsed.TotalSeconds;

@@ -51,7 +51,7 @@ public static class ServerCommand
         };
         var defaults = new ServerOptions();
         var maxJson = new Option<int>("--max-json-mib") { Description = "Largest body of an ordinary JSON request, in MiB", DefaultValueFactory = _ => (int)(defaults.MaxJsonBodyBytes >> 20) };
-        var maxBatch = new Option<int>("--max-batch-mib") { Description = "Largest log-batch body (native and MLflow), in MiB", DefaultValueFactory = _ => (int)(defaults.MaxBatchBodyBytes >> 20) };
+        var maxBatch = new Option<int>("--max-batch-mib") { Description = "Largest log-batch body (native and MLflow) and OpenLineage batch body, in MiB", DefaultValueFactory = _ => (int)(defaults.MaxBatchBodyBytes >> 20) };
         var maxEvent = new Option<int>("--max-event-mib") { Description = "Largest OpenLineage event, in MiB", DefaultValueFactory = _ => (int)(defaults.MaxLineageEventBytes >> 20) };
         var maxArtifact = new Option<int>("--max-artifact-gib") { Description = "Largest artifact upload, in GiB (uploads are streamed)", DefaultValueFactory = _ => (int)(defaults.MaxArtifactBytes >> 30) };
         var rateLimit = new Option<int>("--rate-limit") { Description = "Sustained requests per second per principal (per client address when anonymous); 0 turns limiting off", DefaultValueFactory = _ => defaults.RateLimitPerSecond };

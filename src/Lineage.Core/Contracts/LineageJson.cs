@@ -40,6 +40,7 @@ namespace Lineage.Core.Contracts;
 [JsonSerializable(typeof(FieldValuesResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(OpenLineageIngestResponse))]
+[JsonSerializable(typeof(OpenLineageBatchResponse))]
 [JsonSerializable(typeof(ContextListResponse))]
 [JsonSerializable(typeof(ExecutionDto))]
 [JsonSerializable(typeof(CreateExecutionRequest))]

@@ -47,3 +47,13 @@ public sealed record ProvenanceResponse(string Root, List<ArtifactVersionDto> Da
 /// <summary>What an OpenLineage event became: the execution and the artifact versions linked as inputs and outputs.</summary>
 /// <param name="Repeat">The server had this event already (same run, type and time) and changed nothing.</param>
 public sealed record OpenLineageIngestResponse(string ExecutionId, List<string> InputArtifactIds, List<string> OutputArtifactIds, bool Repeat = false);
+
+/// <summary>One event's outcome in a batch (<c>POST /api/v1/lineage/batch</c>); results come in the order of the events.</summary>
+/// <param name="Index">The event's position in the batch, from 0 (NDJSON: blank lines are not counted).</param>
+/// <param name="Status"><c>accepted</c> (stored now), <c>repeat</c> (stored before: nothing changed) or <c>error</c> (this event alone was rejected).</param>
+/// <param name="Error">Why the event was rejected: the error a single <c>POST /api/v1/lineage</c> of it would have answered.</param>
+public sealed record OpenLineageBatchResult(int Index, string Status, string? ExecutionId = null, List<string>? InputArtifactIds = null,
+    List<string>? OutputArtifactIds = null, ErrorResponse? Error = null);
+
+/// <summary>The answer to a batch of OpenLineage events: counts, then one result per event in input order.</summary>
+public sealed record OpenLineageBatchResponse(int Accepted, int Repeats, int Errors, List<OpenLineageBatchResult> Results);

@@ -12,5 +12,7 @@ public static class Limits
     public const int MaxBatchParams = 1_000;
     public const int MaxBatchTags = 1_000;
     public const int MaxPageSize = 1_000;
+    /// <summary>OpenLineage events in one <c>POST /api/v1/lineage/batch</c> (the body is also bounded: 16 MiB by default).</summary>
+    public const int MaxLineageBatchEvents = 1_000;
     public const int MaxIdempotencyKeyLength = 255;
 }

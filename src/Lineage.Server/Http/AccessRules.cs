@@ -272,6 +272,7 @@ public static class AccessRules
         POST   /api/v1/experiments/{id}/tags                                         writer experiment:id
         POST   /api/v1/feature-sets/                                                 writer body-project
         POST   /api/v1/lineage                                                       writer
+        POST   /api/v1/lineage/batch                                                 writer
         POST   /api/v1/manifests/verify                                              reader read any
         POST   /api/v1/models/                                                       writer body-project
         POST   /api/v1/models/{name}/promotions                                      writer

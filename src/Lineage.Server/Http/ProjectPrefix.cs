@@ -27,7 +27,7 @@ public static class ProjectPrefix
     /// <summary>The API paths (after the prefix) a project prefix may stand in front of.</summary>
     public static bool Takes(PathString path) =>
         MlflowApi.Serves(path)
-        || path == "/api/v1/lineage" // OpenLineage ingestion, and Marquez's lineage graph read
+        || path == "/api/v1/lineage" || path == "/api/v1/lineage/batch" // OpenLineage ingestion, and Marquez's lineage graph read
         || path == "/api/v1/events/lineage" // Marquez's raw event read
         || path.StartsWithSegments("/api/v1/namespaces") || path.StartsWithSegments("/api/v1/jobs"); // Marquez reads
 

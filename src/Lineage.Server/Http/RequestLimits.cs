@@ -25,6 +25,7 @@ public static class RequestLimits
         ["POST /api/2.0/mlflow/runs/log-batch"] = BodyClass.Batch,
         ["POST /ajax-api/2.0/mlflow/runs/log-batch"] = BodyClass.Batch,
         ["POST /api/v1/lineage"] = BodyClass.LineageEvent,
+        ["POST /api/v1/lineage/batch"] = BodyClass.Batch,
         ["PUT /api/v1/blobs/"] = BodyClass.Upload,
         ["POST /api/v1/artifacts/upload"] = BodyClass.Upload,
         ["PUT /api/2.0/mlflow-artifacts/artifacts/{**path}"] = BodyClass.Upload,

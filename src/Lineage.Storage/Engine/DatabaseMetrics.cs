@@ -27,13 +27,13 @@ public sealed class DatabaseMetrics : IDisposable
         _dialect = new("dialect", dialect.Name);
         Meter = new Meter(MeterName);
         Meter.CreateObservableGauge("lineage.db.writer.queue", () => new Measurement<long>(Interlocked.Read(ref _queued), _dialect), "{request}",
-            "Write operations waiting for the single SQLite writer (0 on PostgreSQL, whose writes run side by side)");
+            "Write operations waiting for a writer (SQLite: the single writer; PostgreSQL: the group-commit writers)");
         Meter.CreateObservableGauge("lineage.db.writes.active", () => new Measurement<long>(Interlocked.Read(ref _writing), _dialect), "{transaction}",
-            "Write transactions running now (SQLite: the requests of the group being committed)");
+            "Write operations running now (those of the groups being committed, and PostgreSQL writes running alone)");
         Meter.CreateObservableGauge("lineage.db.reads.active", () => new Measurement<long>(Interlocked.Read(ref _reading), _dialect), "{connection}",
             "Read transactions holding a connection now");
         _commitSeconds = Meter.CreateHistogram<double>("lineage.db.commit.duration", "s",
-            "Time from BEGIN to the end of COMMIT of a write transaction (SQLite: one group commit)");
+            "Time from BEGIN to the end of COMMIT of a write transaction (one group commit, or one lone PostgreSQL write)");
         _groupSize = Meter.CreateHistogram<int>("lineage.db.commit.requests", "{request}", "Write operations made durable by one commit");
         _ingested = Meter.CreateCounter<long>("lineage.ingested", "{item}",
             "Committed items by kind: metric_points, params, tags, openlineage_events, artifact_versions");
@@ -60,7 +60,7 @@ public sealed class DatabaseMetrics : IDisposable
         _groupSize.Record(requests, _dialect);
     }
 
-    /// <summary>A PostgreSQL write transaction started (SQLite counts through <see cref="Dequeued"/>).</summary>
+    /// <summary>A PostgreSQL write started in a transaction of its own (groups count through <see cref="Dequeued"/>).</summary>
     public void WriteStarted() => Interlocked.Increment(ref _writing);
 
     /// <summary>Counts a read for its duration: <c>using (metrics.Reading()) …</c>.</summary>

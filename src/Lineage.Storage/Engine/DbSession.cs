@@ -34,6 +34,9 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
     /// </summary>
     public bool KeepsResult { get; internal set; }
 
+    /// <summary>The operation turned off the synchronous commit of its transaction (<see cref="SqlDialect.TransactionLockAsync(DbSession, long, bool)"/>).</summary>
+    internal bool LazyCommitSet { get; set; }
+
     /// <summary>Who this operation is made by (<see cref="OperationContext.Actor"/>); stamped into created_by / updated_by.</summary>
     public string? Actor => Operation.Actor;
 

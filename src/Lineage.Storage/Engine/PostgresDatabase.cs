@@ -9,8 +9,9 @@ namespace Lineage.Storage.Engine;
 /// READ COMMITTED transaction; uniqueness is enforced by the database, so any number of
 /// server processes may share it. An operation that loses a race (serialization failure,
 /// deadlock, a key taken concurrently) is rolled back and run again from the start.
+/// Writes that arrive together share a transaction (group commit, PostgresDatabase.GroupCommit.cs).
 /// </summary>
-public sealed class PostgresDatabase : Database
+public sealed partial class PostgresDatabase : Database
 {
     private const int MaxAttempts = 8;
 
@@ -20,7 +21,11 @@ public sealed class PostgresDatabase : Database
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _description;
 
-    public PostgresDatabase(string connectionString)
+    /// <param name="groupWriters">
+    /// Connections that commit queued writes in groups (default: <c>LINEAGE_PG_GROUP_WRITERS</c>, else <see cref="DefaultGroupWriters"/>);
+    /// 0 runs every write in its own transaction, as before issue 15.
+    /// </param>
+    public PostgresDatabase(string connectionString, int? groupWriters = null)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.MaxPoolSize == 100) builder.MaxPoolSize = 50;
@@ -38,6 +43,7 @@ public sealed class PostgresDatabase : Database
         // Npgsql names the pool in its metrics (exported on /metrics) by the connection string unless told otherwise:
         // a fixed name keeps the host, user and database out of them (issue 17: /ready showed them to anyone).
         _dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "lineage" }.Build();
+        _writers = StartGroupWriters(groupWriters ?? GroupWritersFromEnvironment());
     }
 
     public override SqlDialect Dialect => SqlDialect.Postgres;
@@ -88,7 +94,8 @@ public sealed class PostgresDatabase : Database
         }
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
+    /// <summary>Runs one write in a transaction of its own, rerun from the start when it loses a race (the path of a write a group could not commit).</summary>
+    private async Task<T> WriteAloneAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -125,7 +132,7 @@ public sealed class PostgresDatabase : Database
     }
 
     protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
-        ExecuteWriteAsync(OperationContext.Background, async s =>
+        WriteAloneAsync(OperationContext.Background, async s =>
         {
             // Several servers may start at once on a new database: one migrates, the others wait.
             await s.Dialect.TransactionLockAsync(s, MigrationLockId);
@@ -137,6 +144,7 @@ public sealed class PostgresDatabase : Database
 
     public override async ValueTask DisposeAsync()
     {
+        await StopGroupWritersAsync();
         await _dataSource.DisposeAsync();
         DisposeMetrics();
     }

@@ -78,8 +78,12 @@ public abstract class SqlDialect
     public abstract Task TransactionLockAsync(DbConnection connection, DbTransaction? transaction, long lockId, bool durableCommit = true);
 
     /// <inheritdoc cref="TransactionLockAsync(DbConnection, DbTransaction?, long, bool)"/>
-    public Task TransactionLockAsync(DbSession s, long lockId, bool durableCommit = true) =>
-        TransactionLockAsync(s.Connection, s.Transaction, lockId, durableCommit);
+    public Task TransactionLockAsync(DbSession s, long lockId, bool durableCommit = true)
+    {
+        // A group commit that holds durable writes too must undo the setting before it commits (PostgresDatabase.GroupCommit.cs).
+        if (!durableCommit) s.LazyCommitSet = true;
+        return TransactionLockAsync(s.Connection, s.Transaction, lockId, durableCommit);
+    }
 
     /// <summary>
     /// The one place a failure of an operation on this database becomes a Lineage error, by error code, never by

@@ -79,7 +79,8 @@ public sealed class SqliteDatabase : Database
 
     protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
     {
-        var item = new WorkItem(async s => await body(s), operation, durable);
+        ct.ThrowIfCancellationRequested();
+        var item = new WorkItem(async s => await body(s), operation, durable, ct);
         Metrics.Enqueued(); // before the writer can take it, so the queue gauge never dips below zero
         if (!_queue.Writer.TryWrite(item))
         {
@@ -101,10 +102,22 @@ public sealed class SqliteDatabase : Database
         while (await _queue.Reader.WaitToReadAsync())
         {
             group.Clear();
+            var cancelled = 0;
             while (group.Count < MaxGroup && _queue.Reader.TryRead(out var item))
+            {
+                // A write cancelled while it waited does not start; once started it finishes with its group.
+                if (item.Cancellation.IsCancellationRequested)
+                {
+                    item.Completion.TrySetCanceled(item.Cancellation);
+                    cancelled++;
+                    continue;
+                }
                 group.Add((item, Session(_writer, null, item.Operation)));
+            }
+            Metrics.Dequeued(group.Count + cancelled);
+            if (cancelled > 0) Metrics.WriteEnded(0, cancelled, committed: false);
+            if (group.Count == 0) continue;
             var size = group.Count;
-            Metrics.Dequeued(size);
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             // A group of only non-durable writes commits without syncing the WAL (kept in the OS's cache, so a process crash loses
             // nothing); the next durable commit syncs it along with its own.
@@ -187,8 +200,10 @@ public sealed class SqliteDatabase : Database
         DisposeMetrics();
     }
 
-    private sealed class WorkItem(Func<DbSession, Task<object?>> body, OperationContext operation, bool durable)
+    private sealed class WorkItem(Func<DbSession, Task<object?>> body, OperationContext operation, bool durable, CancellationToken cancellation)
     {
+        public CancellationToken Cancellation { get; } = cancellation;
+
         public Func<DbSession, Task<object?>> Body { get; } = body;
 
         public bool Durable { get; } = durable;
