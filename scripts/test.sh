@@ -187,6 +187,8 @@ elif [ "$run_python" = 1 ]; then
   echo "no Python test results (pytest missing or crashed, see above)"
   failed=$((failed + 1))
 fi
+# LINEAGE_TEST_RESULTS=<folder> keeps the TRX and JUnit files (per-test durations) there.
+if [ -n "${LINEAGE_TEST_RESULTS:-}" ]; then mkdir -p "$LINEAGE_TEST_RESULTS" && cp "$RESULTS"/* "$LINEAGE_TEST_RESULTS"/ 2>/dev/null || true; fi
 rm -rf "$RESULTS"
 
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
