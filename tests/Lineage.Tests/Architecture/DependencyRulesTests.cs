@@ -121,7 +121,8 @@ public sealed class DependencyRulesTests
         throw new DirectoryNotFoundException("repository root (Lineage.slnx) not found above " + AppContext.BaseDirectory);
     }
 
-    // Types in the global namespace (generated code such as the request delegate generator's) have no Namespace.
+    // Generic parameters of compiler-generated methods (<PrivateImplementationDetails>.InlineArrayAsReadOnlySpan<TBuffer, TElement>
+    // for collection expressions, the request delegate generator's helpers) have no namespace.
     private static bool In(IType type, string ns) =>
         type.Namespace?.FullName is { } name && (name == ns || name.StartsWith(ns + ".", StringComparison.Ordinal));
 
