@@ -106,11 +106,7 @@ public sealed class AlertEvaluator(Database db)
         }, ct: ct);
     }
 
-    private static async Task LockAsync(DbSession s)
-    {
-        if (s.Dialect == SqlDialect.Postgres)
-            await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = EvaluatorLockId }, s.Transaction);
-    }
+    private static Task LockAsync(DbSession s) => s.Dialect.TransactionLockAsync(s, EvaluatorLockId);
 
     // ---- which events concern which rules ----------------------------------------------------------------
 

@@ -217,8 +217,7 @@ public sealed class WebhookStore(Database db)
     {
         var read = await db.WriteAsync(async s =>
         {
-            if (s.Dialect == SqlDialect.Postgres)
-                await s.Connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = FanOutLockId }, s.Transaction);
+            await s.Dialect.TransactionLockAsync(s, FanOutLockId);
             var hooks = (await s.Connection.QueryAsync<FanOutRow>(
                 "SELECT id, project_id, event_types, format, fanned_out_seq FROM webhooks WHERE active = 1", transaction: s.Transaction)).ToList();
             if (hooks.Count == 0) return 0;
