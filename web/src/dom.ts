@@ -186,3 +186,20 @@ export function svg(tag: string, attrs: Record<string, string | number>, text?: 
   if (text !== undefined) el.textContent = text;
   return el;
 }
+
+/** A button that runs `work`, disabled meanwhile; a refusal is shown next to it with the server's message. */
+export function action(label: string, testId: string, outcome: HTMLElement, work: () => Promise<unknown>): HTMLButtonElement {
+  const b = h('button', { type: 'button', 'data-testid': testId }, label);
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    outcome.replaceChildren();
+    try {
+      await work();
+    } catch (err) {
+      outcome.replaceChildren(errorLine(err));
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}

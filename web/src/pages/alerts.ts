@@ -3,7 +3,7 @@
 // acknowledge and resolve. The page follows the event stream (alert.fired / alert.resolved) and re-reads what changed.
 
 import { api, ApiError, type Alert, type AlertCondition, type AlertRule } from '../api';
-import { artifactHref, errorLine, fmtValue, go, grid, h, link, loading, time } from '../dom';
+import { action, artifactHref, errorLine, fmtValue, go, grid, h, link, loading, time } from '../dom';
 import { coalesce, followEvents } from '../live';
 import type { PageContext } from '../page';
 import { project } from '../project';
@@ -112,23 +112,6 @@ function subjectLink(a: Alert): HTMLElement | string {
     default:
       return a.subject;
   }
-}
-
-/** A button that runs `work`, disabled meanwhile; a refusal is shown next to it with the server's message. */
-function action(label: string, testId: string, outcome: HTMLElement, work: () => Promise<unknown>): HTMLButtonElement {
-  const b = h('button', { type: 'button', 'data-testid': testId }, label);
-  b.addEventListener('click', async () => {
-    b.disabled = true;
-    outcome.replaceChildren();
-    try {
-      await work();
-    } catch (err) {
-      outcome.replaceChildren(errorLine(err));
-    } finally {
-      b.disabled = false;
-    }
-  });
-  return b;
 }
 
 /** The create form: the condition fields change with the kind. Calls `created` after the server accepted the rule. */

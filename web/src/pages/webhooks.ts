@@ -3,7 +3,7 @@
 // attempts, latency, response code, next attempt) with redelivery. The log re-reads itself while deliveries are pending.
 
 import { api, type Webhook, type WebhookChange, type WebhookDelivery } from '../api';
-import { errorLine, go, grid, h, link, loading, time } from '../dom';
+import { action, errorLine, go, grid, h, link, loading, time } from '../dom';
 import type { PageContext } from '../page';
 import { coalesce, followEvents } from '../live';
 import { inProject, project } from '../project';
@@ -110,21 +110,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
         ['Name', 'URL', 'Events', 'Format', 'Active', 'Changed', ''],
         rows.map((w) => {
           const outcome = h('div');
-          const act = (label: string, testId: string, work: () => Promise<unknown>) => {
-            const b = h('button', { type: 'button', 'data-testid': testId }, label);
-            b.addEventListener('click', async () => {
-              b.disabled = true;
-              outcome.replaceChildren();
-              try {
-                await work();
-              } catch (err) {
-                outcome.replaceChildren(errorLine(err));
-              } finally {
-                b.disabled = false;
-              }
-            });
-            return b;
-          };
+          const act = (label: string, testId: string, work: () => Promise<unknown>) => action(label, testId, outcome, work);
           return [
             h('span', { 'data-webhook': w.id }, link(`/webhooks?webhook=${w.id}`, h('strong', null, w.name))),
             h('code', { class: 'url' }, w.url),
