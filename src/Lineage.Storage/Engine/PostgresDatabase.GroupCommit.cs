@@ -39,7 +39,7 @@ public sealed partial class PostgresDatabase
     /// <summary>How long a write that follows others in a group waits for a lock before it is run alone instead (SET before the first savepoint, so it outlives rollbacks to it).</summary>
     private const string LockWaitSql = "SET LOCAL lock_timeout = '50ms'";
 
-    private readonly Channel<GroupItem> _queue = Channel.CreateUnbounded<GroupItem>(new() { SingleReader = false });
+    private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(new() { SingleReader = false });
     private readonly Task[] _writers;
     private int _alone; // writes a group handed to RunAlone that have not finished: closing waits for them
 
@@ -61,24 +61,14 @@ public sealed partial class PostgresDatabase
         while (Volatile.Read(ref _alone) > 0) await Task.Delay(10);
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
-    {
-        if (_writers.Length == 0) return await WriteAloneAsync(operation, body, durable, ct);
-        ct.ThrowIfCancellationRequested();
-        var item = new GroupItem(async s => await body(s), operation, durable, ct);
-        Metrics.Enqueued(); // before a writer can take it, so the queue gauge never dips below zero
-        if (!_queue.Writer.TryWrite(item))
-        {
-            Metrics.Dequeued(1);
-            Metrics.WriteEnded(0, 1, committed: false);
-            throw new ObjectDisposedException(nameof(PostgresDatabase), "the database is closed");
-        }
-        return (T)(await item.Completion.Task)!;
-    }
+    protected override Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct) =>
+        _writers.Length == 0
+            ? WriteAloneAsync(operation, body, durable, ct)
+            : QueuedWrite.RunAsync(_queue.Writer, Metrics, nameof(PostgresDatabase), operation, body, durable, ct);
 
     private async Task WriterLoopAsync()
     {
-        GroupItem? carried = null;
+        QueuedWrite? carried = null;
         while (carried is not null || await _queue.Reader.WaitToReadAsync())
         {
             var first = carried;
@@ -94,13 +84,13 @@ public sealed partial class PostgresDatabase
     /// <see cref="MaxGroupTime"/>, same durability) in one transaction. Returns a write taken off the queue that
     /// could not join (another loop raced for the one peeked at, and it differs in durability): the next group's first.
     /// </summary>
-    private async Task<GroupItem?> RunGroupAsync(GroupItem first)
+    private async Task<QueuedWrite?> RunGroupAsync(QueuedWrite first)
     {
         var started = Stopwatch.GetTimestamp();
         var durable = first.Durable;
         var taken = 1;
-        var live = new List<(GroupItem Item, DbSession Session, object? Result)>(8);
-        GroupItem? running = first, carried = null; // the write whose fate the group's failure decides (none between writes)
+        var live = new List<(QueuedWrite Item, DbSession Session, object? Result)>(8);
+        QueuedWrite? running = first, carried = null; // the write whose fate the group's failure decides (none between writes)
         var committing = false;
         try
         {
@@ -160,7 +150,7 @@ public sealed partial class PostgresDatabase
             var rerun = !committing || Dialect.IsRetryable(ex);
             // Before COMMIT nothing of the group is durable: each write is run again on its own. A COMMIT that failed
             // otherwise may or may not have happened: the writes fail as a lone write's would.
-            foreach (var item in live.Select(l => l.Item).Append(running).OfType<GroupItem>())
+            foreach (var item in live.Select(l => l.Item).Append(running).OfType<QueuedWrite>())
                 if (rerun) RunAlone(item);
                 else item.Completion.TrySetException(Dialect.Translate(ex));
             return carried;
@@ -181,7 +171,7 @@ public sealed partial class PostgresDatabase
         }
         return carried;
 
-        GroupItem? Next()
+        QueuedWrite? Next()
         {
             if (taken >= MaxGroup || Stopwatch.GetElapsedTime(started) >= MaxGroupTime) return null;
             if (!_queue.Reader.TryPeek(out var peeked) || peeked.Durable != durable || !_queue.Reader.TryRead(out var next)) return null;
@@ -206,14 +196,14 @@ public sealed partial class PostgresDatabase
     }
 
     /// <summary>A write that failed in its group: a lost race is run again alone, any other failure is its answer.</summary>
-    private void Settle(GroupItem item, Exception ex)
+    private void Settle(QueuedWrite item, Exception ex)
     {
         if (Dialect.IsRetryable(ex) || ex is PostgresException { SqlState: "55P03" }) RunAlone(item); // 55P03: waited past LockWaitSql
         else item.Completion.TrySetException(Dialect.Translate(ex));
     }
 
     /// <summary>Runs a write on its own connection, in its own transaction, with the retries of a lone write.</summary>
-    private void RunAlone(GroupItem item)
+    private void RunAlone(QueuedWrite item)
     {
         Interlocked.Increment(ref _alone);
         _ = Task.Run(async () =>
@@ -235,21 +225,5 @@ public sealed partial class PostgresDatabase
                 Interlocked.Decrement(ref _alone);
             }
         });
-    }
-
-    private sealed class GroupItem(Func<DbSession, Task<object?>> body, OperationContext operation, bool durable, CancellationToken cancellation)
-    {
-        public Func<DbSession, Task<object?>> Body { get; } = body;
-
-        // The writer loops run outside the caller's async flow, so the caller's context travels with the write.
-        public OperationContext Operation { get; } = operation;
-
-        public bool Durable { get; } = durable;
-
-        /// <summary>Checked before the write starts; once started, a write finishes and commits or rolls back with its group.</summary>
-        public CancellationToken Cancellation { get; } = cancellation;
-
-        // Continuations run off the writer loop so callers never stall the next group.
-        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -20,7 +20,7 @@ public sealed class SqliteDatabase : Database
 
     private readonly string _readConnectionString;
     private readonly StatementCachingConnection _writer;
-    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new() { SingleReader = true });
+    private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(new() { SingleReader = true });
     private readonly Task _writerLoop;
     private readonly string _path;
 
@@ -77,19 +77,8 @@ public sealed class SqliteDatabase : Database
         }
     }
 
-    protected override async Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct)
-    {
-        ct.ThrowIfCancellationRequested();
-        var item = new WorkItem(async s => await body(s), operation, durable, ct);
-        Metrics.Enqueued(); // before the writer can take it, so the queue gauge never dips below zero
-        if (!_queue.Writer.TryWrite(item))
-        {
-            Metrics.Dequeued(1);
-            Metrics.WriteEnded(0, 1, committed: false);
-            throw new ObjectDisposedException(nameof(SqliteDatabase), "the database is closed");
-        }
-        return (T)(await item.Completion.Task)!;
-    }
+    protected override Task<T> ExecuteWriteAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, bool durable, CancellationToken ct) =>
+        QueuedWrite.RunAsync(_queue.Writer, Metrics, nameof(SqliteDatabase), operation, body, durable, ct);
 
     protected override Task MigrateAsync(bool upgrade, CancellationToken ct) =>
         // Through the writer queue: BEGIN IMMEDIATE takes the file's write lock, so two
@@ -98,7 +87,7 @@ public sealed class SqliteDatabase : Database
 
     private async Task WriterLoopAsync()
     {
-        var group = new List<(WorkItem Item, DbSession Session)>(MaxGroup);
+        var group = new List<(QueuedWrite Item, DbSession Session)>(MaxGroup);
         while (await _queue.Reader.WaitToReadAsync())
         {
             group.Clear();
@@ -149,7 +138,7 @@ public sealed class SqliteDatabase : Database
     /// visible or acknowledged), that request gets its error, and the rest of the group runs again,
     /// each in its own SAVEPOINT. Bodies are re-runnable: PostgreSQL retries rerun them the same way.
     /// </summary>
-    private async Task RunGroupAsync(List<(WorkItem Item, DbSession Session)> group, bool savepoints = false)
+    private async Task RunGroupAsync(List<(QueuedWrite Item, DbSession Session)> group, bool savepoints = false)
     {
         var results = new object?[group.Count];
         var errors = new Exception?[group.Count];
@@ -198,20 +187,5 @@ public sealed class SqliteDatabase : Database
         await _writer.DisposeAsync();
         SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
         DisposeMetrics();
-    }
-
-    private sealed class WorkItem(Func<DbSession, Task<object?>> body, OperationContext operation, bool durable, CancellationToken cancellation)
-    {
-        public CancellationToken Cancellation { get; } = cancellation;
-
-        public Func<DbSession, Task<object?>> Body { get; } = body;
-
-        public bool Durable { get; } = durable;
-
-        // The writer loop runs outside the caller's async flow, so the caller's context travels with the item.
-        public OperationContext Operation { get; } = operation;
-
-        // Continuations run off the writer thread so callers never stall the next group.
-        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
