@@ -24,11 +24,13 @@ public abstract class OpenApiFuzzContract(ITestOutputHelper output) : IAsyncLife
     protected abstract bool Postgres { get; }
 
     private TestServer _server = null!;
+    private ServerErrorLog _errors = null!;
     private readonly Dictionary<string, string> _ids = new();
 
     public async Task InitializeAsync()
     {
         _server = await TestServer.StartAsync(Postgres);
+        _errors = ServerErrorLog.AttachTo(_server);
         // Real entities, so that requests reach past "not found" into validation and the store.
         var http = _server.Http;
         async Task<JsonNode> Post(string path, string json)
@@ -93,7 +95,7 @@ public abstract class OpenApiFuzzContract(ITestOutputHelper output) : IAsyncLife
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             // 501 is MLflow's own answer for multipart proxy uploads over a store without them (recorded from MLflow 2.12.2):
             // a deliberate, documented answer, the one status ≥ 500 that is not a failure.
-            if (status >= 500 && !(status == 501 && template.Contains("/mpu/"))) failures.Add($"{request}: {status} {Short(text)}");
+            if (status >= 500 && !(status == 501 && template.Contains("/mpu/"))) failures.Add($"{request}: {status} {Short(text)}\n{_errors.Drain()}");
             else if (status >= 400 && method != "HEAD" && (contentType != "application/json" || !text.Contains("\"error_code\"")))
                 failures.Add($"{request}: {status} without a JSON error body ({contentType}: {Short(text)})");
 

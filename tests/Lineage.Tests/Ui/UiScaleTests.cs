@@ -47,6 +47,18 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
         }));
     }
 
+    /// <summary>Where a first paint's time went: the document and every request before the mark, as start–end ms after navigation start.</summary>
+    private const string TimelineScript = """
+        () => {
+          const paint = performance.getEntriesByName('runs-first-paint')[0].startTime;
+          const nav = performance.getEntriesByType('navigation')[0];
+          const parts = [`document ${nav.responseEnd.toFixed(0)}, DOMContentLoaded ${nav.domContentLoadedEventEnd.toFixed(0)}`];
+          for (const r of performance.getEntriesByType('resource'))
+            if (r.startTime < paint) parts.push(`${new URL(r.name).pathname.slice(0, 60)} ${r.startTime.toFixed(0)}–${r.responseEnd.toFixed(0)}`);
+          return parts.join('; ');
+        }
+        """;
+
     [Fact]
     public async Task runs_table_pages_through_100000_runs()
     {
@@ -79,7 +91,8 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
             wall.Stop();
             var paint = await page.EvaluateAsync<double>("() => performance.getEntriesByName('runs-first-paint')[0].startTime");
             firstPaints.Add(paint);
-            output.WriteLine($"first paint {paint:F0} ms after navigation start (test wall clock {wall.ElapsedMilliseconds} ms)");
+            output.WriteLine($"first paint {paint:F0} ms after navigation start (test wall clock {wall.ElapsedMilliseconds} ms); " +
+                             await page.EvaluateAsync<string>(TimelineScript));
         }
         // Newest first: run-099999 heads page 1.
         await Expect(page.GetByTestId("runs-table").Locator("tbody tr").First).ToContainTextAsync("run-099999");
