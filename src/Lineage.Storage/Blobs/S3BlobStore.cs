@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -13,7 +12,7 @@ namespace Lineage.Storage.Blobs;
 /// </summary>
 /// <remarks>
 /// <para>Uploads stream: the content is read in parts of <see cref="PartSize"/> (growing after every 2,000 parts, so the
-/// 10,000-part limit still allows 100 GiB), hashed as it is read, and each part goes up while the next one is read; at most
+/// 10,000-part limit still allows 300 GiB), hashed as it is read, and each part goes up while the next one is read; at most
 /// <see cref="PartsInFlight"/> parts are uploading, so an upload holds at most three parts in memory whatever its size.
 /// Content that fits in one part is one PutObject. A multipart upload becomes visible only when completed, so a digest
 /// mismatch, a size over the limit or a failure aborts it and nothing appears under any digest.</para>
@@ -29,7 +28,7 @@ namespace Lineage.Storage.Blobs;
 public sealed class S3BlobStore : IBlobStore, IDisposable
 {
     /// <summary>First part size; S3's minimum is 5 MiB.</summary>
-    public const int PartSize = 8 << 20;
+    public const int PartSize = 5 << 20;
 
     public const int PartsInFlight = 2;
 
@@ -42,12 +41,21 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private const int PartsPerSizeStep = 2000;
 
     /// <summary>
-    /// Part buffers come from a pool of this store's own: ArrayPool.Shared keeps up to eight 8 MiB arrays per core plus
-    /// one per thread that returned one, and an upload's parts are returned on whichever thread-pool thread finished them,
-    /// so after a few large uploads the shared pool alone held tens of MiB (issue 13: 222 MiB resident on S3 against 182 on
-    /// a folder). Here at most four buffers per size stay pooled; more in flight are allocated and collected.
+    /// Spare part buffers of the first size, at most what one upload holds (<see cref="PartsInFlight"/> + 1). Neither
+    /// ArrayPool serves here: ArrayPool.Shared keeps up to eight large arrays per core plus one per thread that returned one
+    /// (an upload's parts are returned on whichever thread-pool thread finished them: 222 MiB resident on S3 against 182 on a
+    /// folder), and a configured pool rounds sizes up to a power of two (a 5 MiB part would hold 8 MiB). The larger parts of
+    /// very large uploads are allocated and collected.
     /// </summary>
-    private static readonly ArrayPool<byte> Parts = ArrayPool<byte>.Create(PartSize << 4, 4);
+    private static readonly System.Collections.Concurrent.ConcurrentBag<byte[]> SpareParts = [];
+
+    private static byte[] RentPart(int size) =>
+        size == PartSize && SpareParts.TryTake(out var spare) ? spare : GC.AllocateUninitializedArray<byte>(size);
+
+    private static void ReturnPart(byte[] buffer)
+    {
+        if (buffer.Length == PartSize && SpareParts.Count <= PartsInFlight) SpareParts.Add(buffer);
+    }
 
     /// <summary>Digests this process stored or re-stored, and when: see <see cref="SizeOfAsync"/>.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Size, long At)> _recent = new(StringComparer.Ordinal);
@@ -104,7 +112,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     {
         if (expectedDigest is not null) expectedDigest = Digests.Normalize(expectedDigest, "digest");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var first = Parts.Rent(PartSize);
+        var first = RentPart(PartSize);
         try
         {
             var filled = await FillAsync(content, first, PartSize, ct);
@@ -132,7 +140,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
         finally
         {
-            if (first is not null) Parts.Return(first);
+            if (first is not null) ReturnPart(first);
         }
     }
 
@@ -168,7 +176,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
         catch
         {
-            Parts.Return(first);
+            ReturnPart(first);
             throw;
         }
         var uploadId = started.UploadId;
@@ -187,15 +195,15 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                 inFlight.Enqueue(UploadPartAsync(key, uploadId, partNumber, buffer, length, ct));
                 partNumber++;
                 var nextSize = PartSize << Math.Min(4, (partNumber - 1) / PartsPerSizeStep);
-                buffer = Parts.Rent(nextSize);
+                buffer = RentPart(nextSize);
                 length = await FillAsync(content, buffer, nextSize, ct);
                 if (length == 0)
                 {
-                    Parts.Return(buffer);
+                    ReturnPart(buffer);
                     break;
                 }
                 size += length;
-                if (size > maxBytes) Parts.Return(buffer);
+                if (size > maxBytes) ReturnPart(buffer);
                 CheckLimit(size, maxBytes);
                 hash.AppendData(buffer, 0, length);
             }
@@ -232,7 +240,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
         finally
         {
-            Parts.Return(buffer);
+            ReturnPart(buffer);
         }
     }
 
