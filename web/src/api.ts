@@ -465,6 +465,8 @@ export interface WebhookDelivery {
 
 type Query = Record<string, string | number | string[] | undefined | null>;
 
+export type RunSearch = { experimentId: string; filter?: string; orderBy?: string[]; limit: number; pageToken?: string };
+
 function url(path: string, query?: Query): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) {
@@ -523,7 +525,43 @@ async function send<T>(method: string, path: string, query?: Query, body?: unkno
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-const get = <T>(path: string, query?: Query) => send<T>('GET', path, query);
+/**
+ * GETs started early (see early.ts), by address: the page's own identical GET takes the answer, once, instead of asking
+ * again. Only the first page shown may take them (endPrefetch), so a later visit never gets an old answer.
+ */
+let prefetched: Map<string, Promise<unknown>> | null = null;
+let recording = false;
+
+/** Makes the GETs `start` makes now, for the first page to take (issue 16: its first paint does not wait for the app's code). */
+export function prefetch(start: () => void): void {
+  prefetched = new Map();
+  recording = true;
+  try {
+    start();
+  } finally {
+    recording = false;
+  }
+}
+
+/** The first page has been shown: what it did not take is dropped. */
+export function endPrefetch(): void {
+  prefetched = null;
+}
+
+function get<T>(path: string, query?: Query): Promise<T> {
+  const key = url(path, query);
+  const early = prefetched?.get(key);
+  if (early && !recording) {
+    prefetched!.delete(key);
+    return early as Promise<T>;
+  }
+  const answer = send<T>('GET', path, query);
+  if (recording) {
+    prefetched!.set(key, answer);
+    answer.catch(() => undefined); // handled by the page that takes it
+  }
+  return answer;
+}
 
 /** A file the MLflow client logged (`log_artifact`), run-relative. */
 export interface MlflowFile {
@@ -583,7 +621,7 @@ export const api = {
     get<{ values: string[] }>(`/experiments/${seg(id)}/fields/values`, { kind, key, prefix, limit: 12 }),
   runs: (q: Query) => get<{ runs: Run[]; nextPageToken?: string }>('/runs', q),
   /** The query language (docs/query.md): filter, repeated orderBy, keyset paging by token. */
-  searchRuns: (q: { experimentId: string; filter?: string; orderBy?: string[]; limit: number; pageToken?: string }) =>
+  searchRuns: (q: RunSearch) =>
     get<{ runs: Run[]; nextPageToken?: string }>('/search/runs', q),
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
   renameRun: (id: string, name: string) => send<Run>('PATCH', `/runs/${seg(id)}`, undefined, { name }),

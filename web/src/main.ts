@@ -1,6 +1,8 @@
 // Entry point: a small history-API router. The server answers every non-API path with index.html,
 // so these routes survive a reload and can be bookmarked.
 
+// First: it starts the opened page's requests before the rest of the app's code runs (early.ts).
+import './early';
 import './style.css';
 import 'uplot/dist/uPlot.min.css';
 import { clear, errorView, go, h } from './dom';
@@ -17,7 +19,7 @@ import { auditPage } from './pages/audit';
 import { alertsPage } from './pages/alerts';
 import { webhooksPage } from './pages/webhooks';
 import { loginView } from './pages/login';
-import { objectUrl, signedIn, unauthenticatedEvent } from './api';
+import { endPrefetch, objectUrl, signedIn, unauthenticatedEvent } from './api';
 import { credential, forget } from './auth';
 import type { PageContext } from './page';
 import { setUpTheme } from './theme';
@@ -168,6 +170,8 @@ async function render(): Promise<void> {
       if (!ctx.alive()) return;
       clear(app);
       app.appendChild(errorView(err));
+    } finally {
+      endPrefetch(); // the early answers were for the first page shown only
     }
     return;
   }

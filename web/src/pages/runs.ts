@@ -9,36 +9,9 @@ import { follow } from '../project';
 import { runChartPanel } from '../runcharts';
 import { attachCompletion } from '../completion';
 import { coalesce, followEvents } from '../live';
-
-type Kind = 'attr' | 'param' | 'metric' | 'tag';
-
-interface Column {
-  kind: Kind;
-  key: string;
-}
-
-/** `order` is the query-language field a header click sorts by; duration has none (it is not stored). */
-const attrs: Record<string, { label: string; get: (r: Run) => string | number | undefined; order?: string }> = {
-  name: { label: 'Run', get: (r) => r.name ?? r.runId.slice(0, 8), order: 'attributes.run_name' },
-  status: { label: 'Status', get: (r) => r.status, order: 'attributes.status' },
-  start: { label: 'Started', get: (r) => r.startTime, order: 'attributes.start_time' },
-  duration: { label: 'Duration', get: (r) => (r.endTime ? r.endTime - r.startTime : r.status === 'RUNNING' ? Date.now() - r.startTime : undefined) },
-  user: { label: 'User', get: (r) => r.user, order: 'attributes.user_id' },
-};
+import { attrs, colId, orderField, searchQuery, viewOf, type Column, type Kind } from './runsview';
 
 const filterHelp = "metrics.loss < 0.5 and params.optimizer = 'adam'   (the query language: docs/query.md)";
-
-/** The query-language field of a column: the key quoted with backticks (double quotes for a key holding a backtick). */
-function orderField(c: Column): string | undefined {
-  if (c.kind === 'attr') return attrs[c.key]?.order;
-  const prefix = c.kind === 'metric' ? 'metrics' : c.kind === 'param' ? 'params' : 'tags';
-  return c.key.includes('`') ? `${prefix}."${c.key.replace(/"/g, '')}"` : `${prefix}.\`${c.key}\``;
-}
-
-function parseColumn(id: string | null): Column | null {
-  const m = id ? /^(attr|param|metric|tag):(.+)$/.exec(id) : null;
-  return m ? { kind: m[1] as Kind, key: m[2] } : null;
-}
 
 function value(r: Run, c: Column): string | number | undefined {
   switch (c.kind) {
@@ -55,19 +28,15 @@ function value(r: Run, c: Column): string | number | undefined {
   }
 }
 
-const colId = (c: Column) => `${c.kind}:${c.key}`;
-
 export async function runsPage(ctx: PageContext, experimentId: string): Promise<void> {
   const storeKey = `lineage.columns.${experimentId}`;
-  let filterText = ctx.params.get('filter') ?? '';
-  const pageSize = Number(ctx.params.get('size') ?? '100');
-  const sortCol = parseColumn(ctx.params.get('sort'));
-  const sortField = sortCol ? orderField(sortCol) : undefined;
-  const sort = sortCol && sortField ? { col: sortCol, desc: ctx.params.get('desc') === '1' } : null;
-  const orderBy = sort ? [`${sortField} ${sort.desc ? 'DESC' : 'ASC'}`] : undefined;
-  const search = (pageToken?: string, filter = filterText) => api.searchRuns({ experimentId, filter: filter || undefined, orderBy, limit: pageSize, pageToken });
+  const view = viewOf(ctx.params);
+  let filterText = view.filterText;
+  const { pageSize, sort } = view;
+  const search = (pageToken?: string, filter = filterText) => api.searchRuns(searchQuery(experimentId, view, pageToken, filter));
 
-  // The first page is requested together with the experiment (one round trip less before first paint).
+  // The first page is requested together with the experiment (one round trip less before first paint); when the page
+  // is the one the browser opened, both were asked for already, before the app's code ran (early.ts).
   let firstRequest: ReturnType<typeof api.searchRuns> | null = search();
   firstRequest.catch(() => undefined); // handled where it is awaited
   const experiment = await api.experiment(experimentId);
