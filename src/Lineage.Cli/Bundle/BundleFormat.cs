@@ -30,7 +30,7 @@ public static class BundleFormat
     public const string StartTimeKey = "lineage.import.start_time";
     public const string EndTimeKey = "lineage.import.end_time";
 
-    /// <summary>The <c>type</c> a record is written with.</summary>
+    /// <summary>The <c>record</c> kind a record is written with.</summary>
     public static string TypeName(BundleRecord r) => r switch
     {
         ExperimentRecord => "experiment",
@@ -55,8 +55,8 @@ public sealed record BundleManifest(string Format, int FormatVersion, long Creat
 
 public sealed record BundleMember(string Path, long Size, string Sha256);
 
-/// <summary>One line of records.jsonl; <c>type</c> names the kind.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+/// <summary>One line of records.jsonl; <c>record</c> names the kind.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "record")]
 [JsonDerivedType(typeof(ExperimentRecord), "experiment")]
 [JsonDerivedType(typeof(RunRecord), "run")]
 [JsonDerivedType(typeof(ArtifactRecord), "artifact")]
