@@ -136,7 +136,19 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
 
     // ---- collecting ------------------------------------------------------------------------
 
-    private static ExperimentRecord Experiment(ExperimentDto e) => new(e.Id, e.Name, e.Description, e.Tags, e.CreatedAt, e.CreatedBy);
+    private ExperimentRecord Experiment(ExperimentDto e)
+    {
+        WarnRedacted($"experiment {e.Name} tag", e.Tags);
+        return new ExperimentRecord(e.Id, e.Name, e.Description, e.Tags, e.CreatedAt, e.CreatedBy);
+    }
+
+    /// <summary>A sensitive value the caller may not read arrives redacted; the bundle would carry the mask, not the secret.</summary>
+    private void WarnRedacted(string what, IEnumerable<KeyValuePair<string, string>> values)
+    {
+        foreach (var (key, value) in values)
+            if (value == Lineage.Core.Governance.SensitiveKeys.Redacted)
+                _warnings.Add($"{what} '{key}' is redacted for you (\"***\"), so the bundle holds the mask; export as a project admin to carry the value");
+    }
 
     private async Task AddRunsAsync(List<RunDto> runs, CancellationToken ct)
     {
@@ -148,6 +160,8 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
             var metrics = new Dictionary<string, List<HistoryPointDto>>(StringComparer.Ordinal);
             foreach (var key in run.Metrics.Select(m => m.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
                 metrics[key] = await Retry(() => source.GetFullMetricHistoryAsync(run.RunId, key, ct), ct);
+            WarnRedacted($"run {run.RunId} param", run.Params);
+            WarnRedacted($"run {run.RunId} tag", run.Tags);
             var parent = run.ParentRunId is { } p && byId.ContainsKey(p) ? p : null;
             if (run.ParentRunId is not null && parent is null)
                 _warnings.Add($"run {run.RunId}: its parent run {run.ParentRunId} is not in the bundle; imported without a parent");
@@ -171,6 +185,9 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
             _warnings.Add($"artifact {a.Name}@{a.Version}: purged (its content is gone); not exported, so later numbers of '{a.Name}' shift on import");
             return;
         }
+        if (a.Metadata.ValueKind == JsonValueKind.Object)
+            WarnRedacted($"artifact {a.Name}@{a.Version} metadata", a.Metadata.EnumerateObject()
+                .Where(p => p.Value.ValueKind == JsonValueKind.String).Select(p => KeyValuePair.Create(p.Name, p.Value.GetString()!)));
         _artifacts[long.Parse(a.Id, CultureInfo.InvariantCulture)] = a;
     }
 
