@@ -180,6 +180,12 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
 
     private void AddArtifact(ArtifactVersionDto a)
     {
+        if (a.Type == "feature_set")
+        {
+            // The feature store made it (with its definition and execution); registering it by hand would be a different thing.
+            _warnings.Add($"artifact {a.Name}@{a.Version}: a feature set; feature sets are not exported");
+            return;
+        }
         if (a.Lifecycle == "purged")
         {
             _warnings.Add($"artifact {a.Name}@{a.Version}: purged (its content is gone); not exported, so later numbers of '{a.Name}' shift on import");
@@ -193,6 +199,12 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
 
     private void AddExecution(ExecutionDto e, List<GraphEdgeDto> edges)
     {
+        if (e.RunId is null && e.Type is "deployment" or "feature_engineering")
+        {
+            // The server records these for deployments and feature sets, which are not exported: a bare copy would pretend otherwise.
+            _warnings.Add($"execution {e.Id}: a {e.Type} execution; deployments and feature sets are not exported");
+            return;
+        }
         if (e.RunId is not null && !_runs.Any(r => r.Id == e.RunId))
         {
             _warnings.Add($"execution {e.Id}: its run {e.RunId} is not in the bundle (deleted?); its lineage is not exported");
