@@ -27,6 +27,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
 
     private readonly List<ExperimentRecord> _experiments = [];
     private readonly List<RunRecord> _runs = [];
+    private readonly HashSet<string> _runIds = new(StringComparer.Ordinal);
     private readonly SortedDictionary<long, ArtifactVersionDto> _artifacts = [];
     private readonly List<ExecutionRecord> _executions = [];
     private readonly List<BundleRecord> _registry = [];
@@ -165,6 +166,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
             var parent = run.ParentRunId is { } p && byId.ContainsKey(p) ? p : null;
             if (run.ParentRunId is not null && parent is null)
                 _warnings.Add($"run {run.RunId}: its parent run {run.ParentRunId} is not in the bundle; imported without a parent");
+            _runIds.Add(run.RunId);
             _runs.Add(new RunRecord(run.RunId, run.ExperimentId, run.Name, run.Status, run.StartTime, run.EndTime, run.User, parent, run.Params, run.Tags,
                 metrics, run.CreatedAt, run.CreatedBy));
             progress("reading runs", ++done, runs.Count);
@@ -205,7 +207,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
             _warnings.Add($"execution {e.Id}: a {e.Type} execution; deployments and feature sets are not exported");
             return;
         }
-        if (e.RunId is not null && !_runs.Any(r => r.Id == e.RunId))
+        if (e.RunId is not null && !_runIds.Contains(e.RunId))
         {
             _warnings.Add($"execution {e.Id}: its run {e.RunId} is not in the bundle (deleted?); its lineage is not exported");
             return;
@@ -319,7 +321,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
     /// <summary>A directory's files come from its manifest; the record keeps them so the importer registers the same tree.</summary>
     private ArtifactRecord ToRecord(ArtifactVersionDto a) =>
         new(a.Id, a.Name, a.Version, a.Type, a.Kind, a.Digest, a.Size, a.Metadata, a.Description, a.Tags,
-            a.ProducerRunId is { } run && _runs.Any(r => r.Id == run) ? run : null, a.Lifecycle, a.Kind == "external" ? a.StorageUri : null,
+            a.ProducerRunId is { } run && _runIds.Contains(run) ? run : null, a.Lifecycle, a.Kind == "external" ? a.StorageUri : null,
             _files.GetValueOrDefault(a.Id), a.CreatedAt, a.CreatedBy);
 
     private readonly Dictionary<string, List<ManifestEntryDto>> _files = new(StringComparer.Ordinal);
@@ -330,7 +332,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         var wanted = new List<(ArtifactVersionDto Version, string? Path, string Digest, long Size)>();
         foreach (var a in _artifacts.Values)
         {
-            if (a.ProducerRunId is { } run && !_runs.Any(r => r.Id == run))
+            if (a.ProducerRunId is { } run && !_runIds.Contains(run))
                 _warnings.Add($"artifact {a.Name}@{a.Version}: its producer run {run} is not in the bundle; imported without a producer");
             switch (a.Kind)
             {

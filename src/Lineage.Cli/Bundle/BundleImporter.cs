@@ -70,19 +70,16 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
         var done = 0;
         foreach (var record in _records)
         {
-            var wrote = record switch
+            bool wrote;
+            try
             {
-                ExperimentRecord r => await ExperimentAsync(r, ct),
-                RunRecord r => await RunAsync(r, ct),
-                ArtifactRecord r => await ArtifactAsync(r, ct),
-                ArtifactAliasRecord r => await ArtifactAliasAsync(r, ct),
-                ExecutionRecord r => await ExecutionAsync(r, ct),
-                ModelRecord r => await ModelAsync(r, ct),
-                ModelVersionRecord r => await ModelVersionAsync(r, ct),
-                RegistryChangeRecord r => await RegistryChangeAsync(r, ct),
-                ModelStateRecord r => await ModelStateAsync(r, ct),
-                _ => throw new UnreachableException(record.GetType().Name),
-            };
+                wrote = await ApplyAsync(record, ct);
+            }
+            catch (LineageException ex) when (ex is not LineageApiException { IsTransient: true })
+            {
+                // Name the record: the import stops here, and running it again resumes at this record.
+                throw new LineageException(ex.Code, $"{record.Label()}: {ex.Message}", ex.Field, ex);
+            }
             Count(record, wrote);
             progress("importing records", ++done, _records.Count);
         }
@@ -90,6 +87,20 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
         return new BundleImportReport(Path.GetFullPath(file), _manifest.Source, _manifest.Scope, _project, counts, _blobsUploaded, _blobBytes, _warnings,
             Math.Round(watch.Elapsed.TotalSeconds, 3));
     }
+
+    private async Task<bool> ApplyAsync(BundleRecord record, CancellationToken ct) => record switch
+    {
+        ExperimentRecord r => await ExperimentAsync(r, ct),
+        RunRecord r => await RunAsync(r, ct),
+        ArtifactRecord r => await ArtifactAsync(r, ct),
+        ArtifactAliasRecord r => await ArtifactAliasAsync(r, ct),
+        ExecutionRecord r => await ExecutionAsync(r, ct),
+        ModelRecord r => await ModelAsync(r, ct),
+        ModelVersionRecord r => await ModelVersionAsync(r, ct),
+        RegistryChangeRecord r => await RegistryChangeAsync(r, ct),
+        ModelStateRecord r => await ModelStateAsync(r, ct),
+        _ => throw new UnreachableException(record.GetType().Name),
+    };
 
     private void Count(BundleRecord record, bool wrote)
     {

@@ -69,6 +69,8 @@ public sealed class BundleTests : IAsyncLifetime
             Properties: JsonDocument.Parse("""{"schedule":"daily"}""").RootElement, Inputs: [new(new ArtifactRefDto(Id: lake.Id), "source")]));
         var s2 = await c.RegisterArtifactAsync("sales", Write("sales2.csv", salesV2), "dataset", new { rows = 3 });
         await c.AddEventsAsync(etl.Id, new AddEventsRequest(Outputs: [new(new ArtifactRefDto(Id: s2.Id), "extract")]));
+        await c.RegisterArtifactAsync("sales", Write("sales3.csv", Encoding.UTF8.GetBytes("bad extract\n")), "dataset");
+        await c.DeleteArtifactVersionAsync("sales", 3); // deleted: still numbered, so it travels (as deleted)
         await c.SetAliasAsync("sales", "production", 1);
         await c.LogRunInputAsync(train.RunId, new ArtifactRefDto(Id: s1.Id), "training_data");
         await c.LogRunInputAsync(train.RunId, new ArtifactRefDto(Id: lake.Id), "reference");
@@ -167,7 +169,7 @@ public sealed class BundleTests : IAsyncLifetime
             Assert.Equal((string)m!["sha256"]!, Hex(blobs[(string)m["path"]!]));
         // sales v1, sales-copy v1 and churn-model's data/sample.csv have one content: one blob.
         Assert.Single(blobs.Keys, k => k.EndsWith(Hex(Shared), StringComparison.Ordinal));
-        Assert.Equal(5, blobs.Count); // the shared content, sales v2, two weights files, scratch-model
+        Assert.Equal(6, blobs.Count); // the shared content, sales v2 and v3, two weights files, scratch-model
         Assert.Equal(3, records.Count(r => (string)r["record"]! == "run"));
         Assert.Equal(2, (long)manifest["counts"]!["model"]!);
         // Dependency order: every run before any artifact, artifacts before executions, models last.
@@ -228,7 +230,7 @@ public sealed class BundleTests : IAsyncLifetime
         });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importer.RunAsync(cts.Token));
         var partial = await target.Client.ListArtifactsAsync(lifecycle: "all", limit: 1000);
-        Assert.True(partial.Artifacts.Count < 7);
+        Assert.True(partial.Artifacts.Count < 8);
 
         var report = await ImportAsync(target, file);
         Assert.Contains(report["records"]!.AsArray(), r => (string)r!["type"]! == "run" && (long)r["present"]! == 3);
@@ -285,7 +287,8 @@ public sealed class BundleTests : IAsyncLifetime
         string Artifact(ArtifactVersionDto v) => $"{v.Name}@{v.Version} {v.Type} {v.Kind} {v.Digest} {v.Size} {v.Metadata.GetRawText()} {v.Description} " +
                                                  $"[{Tags(v.Tags)}] [{string.Join(",", v.Aliases.Order())}] {v.Lifecycle} {(v.Kind == "external" ? v.StorageUri : "")}";
         Assert.Equal(a.Select(Artifact), b.Select(Artifact));
-        Assert.Equal(7, b.Count);
+        Assert.Equal(8, b.Count);
+        Assert.Equal("deleted", b.Single(v => v.Name == "sales" && v.Version == 3).Lifecycle);
         foreach (var v in b.Where(v => v.Tags.ContainsKey("lineage.import.source")))
             Assert.Equal(v.Version.ToString(CultureInfo.InvariantCulture), v.Tags["lineage.import.version"]);
         Assert.Equal(_filled.SalesV2, await ContentAsync(target, "sales", 2, null));
