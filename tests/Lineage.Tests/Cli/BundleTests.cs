@@ -271,6 +271,25 @@ public sealed class BundleTests : IAsyncLifetime
         Assert.Equal(before, await StoreDigest.OfAsync(target.Server.Database));
     }
 
+    [Fact]
+    public async Task Both_commands_explain_themselves_and_refuse_a_half_given_model_version()
+    {
+        var export = await InProcessCli.RunAsync("export", "--help");
+        Assert.Contains("manifest.json", export.Out);
+        Assert.Contains("lineage export --model churn --version 3", export.Out);
+        var import = await InProcessCli.RunAsync("import", "bundle", "--help");
+        Assert.Contains("checked against the manifest", import.Out);
+        Assert.Contains("lineage.import.created_at", import.Out);
+
+        var (code, _, stderr) = await InProcessCli.RunAsync("export", "--model", "churn", "--to", _dir.File("x.tar"), "--server", _source.Address.ToString());
+        Assert.Equal(1, code);
+        Assert.Contains("INVALID_PARAMETER_VALUE: --model and --version go together", stderr);
+        Assert.False(File.Exists(_dir.File("x.tar")));
+        (code, _, stderr) = await InProcessCli.RunAsync("import", "bundle", _dir.File("missing.tar"), "--server", _source.Address.ToString());
+        Assert.Equal(1, code);
+        Assert.Contains("is not a file", stderr);
+    }
+
     // ---- comparison ------------------------------------------------------------------------------------
 
     private static bool Imported(string key) => key.StartsWith("lineage.import.", StringComparison.Ordinal);
@@ -291,6 +310,8 @@ public sealed class BundleTests : IAsyncLifetime
         Assert.Equal("deleted", b.Single(v => v.Name == "sales" && v.Version == 3).Lifecycle);
         foreach (var v in b.Where(v => v.Tags.ContainsKey("lineage.import.source")))
             Assert.Equal(v.Version.ToString(CultureInfo.InvariantCulture), v.Tags["lineage.import.version"]);
+        foreach (var (va, vb) in a.Zip(b))
+            Assert.Equal((va.CreatedAt.ToString(CultureInfo.InvariantCulture), va.CreatedBy), (vb.Tags["lineage.import.created_at"], vb.Tags["lineage.import.created_by"]));
         Assert.Equal(_filled.SalesV2, await ContentAsync(target, "sales", 2, null));
         Assert.Equal(await ContentAsync(source, "churn-model", 1, "weights.bin"), await ContentAsync(target, "churn-model", 1, "weights.bin"));
         Assert.Equal(Shared, await ContentAsync(target, "churn-model", 2, "data/sample.csv"));
@@ -323,6 +344,13 @@ public sealed class BundleTests : IAsyncLifetime
         // Lineage: the whole graph around each model artifact, with ids replaced by names, versions and source run ids.
         foreach (var node in new[] { "artifact:churn-model@2", "artifact:sales@2", "artifact:lake@1" })
             Assert.Equal(await GraphAsync(source, node, id => id), await GraphAsync(target, node, id => map[id]));
+
+        // An execution that is not a run's: its properties as they were, plus where it came from.
+        var etlA = Assert.Single((await source.ListExecutionsAsync(type: "etl")).Executions);
+        var etlB = Assert.Single((await target.ListExecutionsAsync(type: "etl")).Executions);
+        Assert.Equal(("load_sales", "COMPLETE", "daily"), (etlB.Name, etlB.State, etlB.Properties.GetProperty("schedule").GetString()));
+        Assert.Equal(etlA.Id, etlB.Properties.GetProperty("lineage.import.execution_id").GetString());
+        Assert.Equal(etlA.StartTime, etlB.Properties.GetProperty("lineage.import.start_time").GetInt64());
 
         // Registry: versions, stages, aliases, the history in order, approvers.
         foreach (var name in new[] { "churn", "scratch" })
