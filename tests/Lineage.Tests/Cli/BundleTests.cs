@@ -238,6 +238,25 @@ public sealed class BundleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_cut_in_half_is_completed_from_where_its_metric_histories_stop()
+    {
+        var file = await ExportAsync();
+        await using var target = await TestServer.StartAsync();
+        // What an import that died after the run's first batch leaves: the run with its keys and the first two loss points.
+        var churn = await target.Client.CreateExperimentAsync("churn");
+        var half = await target.Client.CreateRunAsync(new CreateRunRequest(churn.Id, "train", 1_700_000_000_000, "ana", Tags: new()
+        {
+            ["lineage.import.run_id"] = _filled.Train,
+            ["lineage.import.source"] = _source.Address.AbsoluteUri.TrimEnd('/') + "/projects/default",
+        }));
+        await target.Client.LogBatchAsync(half.RunId, new BatchRequest([new("loss", 0.9, 0, 1_700_000_001_000), new("loss", 0.5, 1, 1_700_000_002_000)]));
+
+        await ImportAsync(target, file);
+        await AssertSameProjectAsync(_source.Client, target.Client);
+        Assert.Equal(4, (await target.Client.GetFullMetricHistoryAsync(half.RunId, "loss")).Count);
+    }
+
+    [Fact]
     public async Task A_model_version_closure_holds_its_upstream_graph_and_nothing_unrelated()
     {
         var file = await ExportAsync("--model", "churn", "--version", "2");
