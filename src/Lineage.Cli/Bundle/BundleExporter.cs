@@ -30,6 +30,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
     private readonly HashSet<string> _runIds = new(StringComparer.Ordinal);
     private readonly SortedDictionary<long, ArtifactVersionDto> _artifacts = [];
     private readonly List<ExecutionRecord> _executions = [];
+    private readonly Dictionary<string, List<ManifestEntryDto>> _files = new(StringComparer.Ordinal);
     private readonly List<BundleRecord> _registry = [];
     private readonly List<string> _warnings = [];
     private string Project => project ?? "default";
@@ -290,7 +291,8 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
             var manifest = new BundleManifest(BundleFormat.Format, BundleFormat.Version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
                 source.BaseAddress.AbsoluteUri.TrimEnd('/'), Project, scope, model, version, counts, members);
 
-            progress("writing the bundle", 0, members.Sum(m => m.Size));
+            var total = members.Sum(m => m.Size);
+            progress("writing the bundle", 0, total);
             var partial = target + ".partial";
             await using (var output = File.Create(partial))
             await using (var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: false))
@@ -305,7 +307,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
                 {
                     var path = m.Path == BundleFormat.RecordsPath ? recordsPath : Path.Combine(staging, "blobs", m.Sha256);
                     await tar.WriteEntryAsync(path, m.Path, ct);
-                    progress("writing the bundle", written += m.Size, members.Sum(x => x.Size));
+                    progress("writing the bundle", written += m.Size, total);
                 }
             }
             File.Move(partial, target, overwrite: true);
@@ -323,8 +325,6 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         new(a.Id, a.Name, a.Version, a.Type, a.Kind, a.Digest, a.Size, a.Metadata, a.Description, a.Tags,
             a.ProducerRunId is { } run && _runIds.Contains(run) ? run : null, a.Lifecycle, a.Kind == "external" ? a.StorageUri : null,
             _files.GetValueOrDefault(a.Id), a.CreatedAt, a.CreatedBy);
-
-    private readonly Dictionary<string, List<ManifestEntryDto>> _files = new(StringComparer.Ordinal);
 
     /// <summary>Every file and directory version's content, once per digest, each checked against its digest as it arrives.</summary>
     private async Task<HashSet<string>> DownloadBlobsAsync(string staging, CancellationToken ct)

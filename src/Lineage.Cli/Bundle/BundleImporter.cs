@@ -275,8 +275,9 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
             experiment = await Retry(() => target.CreateExperimentAsync(r.Name, Project, r.Description, tags, ct), ct);
             wrote = true;
         }
-        foreach (var (key, value) in tags)
-            if (experiment.Tags.GetValueOrDefault(key) != value && !(key is BundleFormat.CreatedAtKey or BundleFormat.CreatedByKey && experiment.Tags.ContainsKey(key)))
+        // An experiment of that name the target had gets the bundle's tags, not provenance: it was not created from the bundle.
+        foreach (var (key, value) in r.Tags.Where(t => !t.Key.StartsWith("lineage.import.", StringComparison.Ordinal)))
+            if (experiment.Tags.GetValueOrDefault(key) != value)
             {
                 await Retry(() => target.SetExperimentTagAsync(experiment.Id, key, value, ct), ct);
                 wrote = true;
@@ -543,9 +544,9 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
             model = await Retry(() => target.CreateModelAsync(r.Name, r.Description, tags, project: Project, ct: ct), ct);
             wrote = true;
         }
-        foreach (var (key, value) in tags)
-            if (model.Tags.GetValueOrDefault(key) != value && !(key is BundleFormat.CreatedAtKey or BundleFormat.CreatedByKey && model.Tags.ContainsKey(key))
-                && !(key == BundleFormat.SourceKey && _noReplay.Contains(r.Name)))
+        // Provenance went in with the creation; a model the target had gets the bundle's own tags only.
+        foreach (var (key, value) in r.Tags.Where(t => !t.Key.StartsWith("lineage.import.", StringComparison.Ordinal)))
+            if (model.Tags.GetValueOrDefault(key) != value)
             {
                 await Retry(() => target.SetModelTagAsync(r.Name, key, value, Project, ct), ct);
                 wrote = true;
