@@ -33,6 +33,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
     private readonly Dictionary<string, List<ManifestEntryDto>> _files = new(StringComparer.Ordinal);
     private readonly List<BundleRecord> _registry = [];
     private readonly List<string> _warnings = [];
+    /// <summary>Always named: a listing without a project answers for every project the caller can read.</summary>
     private string Project => project ?? "default";
 
     /// <summary>Everything the project holds that the bundle format carries (docs/import.md lists what it does not).</summary>
@@ -42,7 +43,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         progress("reading experiments", 0, 1);
         var experiments = await AllAsync<ExperimentDto>(async token =>
         {
-            var p = await Retry(() => source.ListExperimentsAsync(project, "active", limit: Page, pageToken: token, ct: ct), ct);
+            var p = await Retry(() => source.ListExperimentsAsync(Project, "active", limit: Page, pageToken: token, ct: ct), ct);
             return (p.Experiments, p.NextPageToken);
         });
         foreach (var e in experiments.OrderBy(e => long.Parse(e.Id, CultureInfo.InvariantCulture))) _experiments.Add(Experiment(e));
@@ -59,7 +60,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         progress("reading artifacts", 0, 1);
         foreach (var a in await AllAsync<ArtifactVersionDto>(async token =>
                  {
-                     var p = await Retry(() => source.ListArtifactsAsync(project: project, lifecycle: "all", limit: Page, pageToken: token, ct: ct), ct);
+                     var p = await Retry(() => source.ListArtifactsAsync(project: Project, lifecycle: "all", limit: Page, pageToken: token, ct: ct), ct);
                      return (p.Artifacts, p.NextPageToken);
                  }))
             AddArtifact(a);
@@ -67,7 +68,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         progress("reading executions", 0, 1);
         var executions = await AllAsync<ExecutionDto>(async token =>
         {
-            var p = await Retry(() => source.ListExecutionsAsync(project, limit: Page, pageToken: token, ct: ct), ct);
+            var p = await Retry(() => source.ListExecutionsAsync(Project, limit: Page, pageToken: token, ct: ct), ct);
             return (p.Executions, p.NextPageToken);
         });
         var done = 0;
@@ -81,17 +82,17 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         progress("reading the model registry", 0, 1);
         var models = await AllAsync<RegisteredModelDto>(async token =>
         {
-            var p = await Retry(() => source.ListModelsAsync(project: project, limit: Page, pageToken: token, ct: ct), ct);
+            var p = await Retry(() => source.ListModelsAsync(project: Project, limit: Page, pageToken: token, ct: ct), ct);
             return (p.Models, p.NextPageToken);
         });
         foreach (var m in models.OrderBy(m => m.CreatedAt).ThenBy(m => m.Name, StringComparer.Ordinal))
         {
             var versions = await AllAsync<ModelVersionDto>(async token =>
             {
-                var p = await Retry(() => source.SearchModelVersionsAsync(m.Name, project: project, limit: Page, pageToken: token, ct: ct), ct);
+                var p = await Retry(() => source.SearchModelVersionsAsync(m.Name, project: Project, limit: Page, pageToken: token, ct: ct), ct);
                 return (p.Versions, p.NextPageToken);
             });
-            var history = await Retry(() => source.GetModelHistoryAsync(m.Name, project: project, ct: ct), ct);
+            var history = await Retry(() => source.GetModelHistoryAsync(m.Name, project: Project, ct: ct), ct);
             AddModel(m, versions, history.Changes);
         }
         return await WriteAsync(file, "project", null, null, watch, ct);
@@ -106,7 +107,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
     {
         var watch = Stopwatch.StartNew();
         progress("reading the model version", 0, 1);
-        var mv = await Retry(() => source.GetModelVersionAsync(model, version.ToString(CultureInfo.InvariantCulture), project, ct), ct);
+        var mv = await Retry(() => source.GetModelVersionAsync(model, version.ToString(CultureInfo.InvariantCulture), Project, ct), ct);
         var graph = await Retry(() => source.GetLineageAsync("artifact:" + mv.Artifact.Id, "upstream", 100, ct), ct);
         var nodes = graph.Nodes.ToList();
         var done = 0;
@@ -131,7 +132,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         foreach (var e in executions.OrderBy(e => long.Parse(e.Id, CultureInfo.InvariantCulture)))
             AddExecution(e, graph.Edges);
 
-        var m = await Retry(() => source.GetModelAsync(model, project, ct), ct);
+        var m = await Retry(() => source.GetModelAsync(model, Project, ct), ct);
         AddModel(m, [mv], null);
         return await WriteAsync(file, "model-version", model, version, watch, ct);
     }
@@ -340,7 +341,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
                     wanted.Add((a, null, a.Digest, a.Size));
                     break;
                 case "directory":
-                    var manifest = await Retry(() => source.GetManifestAsync(a.Name, a.Version.ToString(CultureInfo.InvariantCulture), project, ct), ct);
+                    var manifest = await Retry(() => source.GetManifestAsync(a.Name, a.Version.ToString(CultureInfo.InvariantCulture), a.Project, ct), ct);
                     _files[a.Id] = manifest.Files;
                     wanted.AddRange(manifest.Files.Select(f => (a, f.Path, f.Digest!, f.Size ?? 0)));
                     break;
@@ -357,7 +358,7 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
             await Retry(async () =>
             {
                 await using (var output = File.Create(destination))
-                    await source.CopyContentAsync(version.Name, version.Version, output, path, project, ct);
+                    await source.CopyContentAsync(version.Name, version.Version, output, path, version.Project, ct);
                 return true;
             }, ct);
             var actual = await Sha256Async(destination, ct);

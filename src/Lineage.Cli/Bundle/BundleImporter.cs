@@ -38,7 +38,7 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
     private BundleManifest _manifest = null!;
     private List<BundleRecord> _records = null!;
     private string _source = null!;
-    private string? _project;
+    private string _project = null!;
 
     private readonly Dictionary<string, string> _experiments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _runs = new(StringComparer.Ordinal);
@@ -55,7 +55,8 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
     private readonly List<ImportProblem> _warnings = [];
     private long _blobsUploaded, _blobBytes;
 
-    private string? Project => _project == "default" ? null : _project;
+    /// <summary>Always named: a listing without a project answers for every project the caller can read.</summary>
+    private string Project => _project;
 
     public async Task<BundleImportReport> RunAsync(CancellationToken ct)
     {
@@ -207,7 +208,6 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
 
     private async Task EnsureProjectAsync(CancellationToken ct)
     {
-        if (Project is null) return;
         var projects = await Retry(() => target.ListProjectsAsync(ct), ct);
         if (projects.Any(p => p.Name == Project)) return;
         await Retry(() => target.CreateProjectAsync(Project, $"imported from {_manifest.Source}", ct), ct);

@@ -24,6 +24,23 @@ public sealed class BundleTests : IAsyncLifetime
     {
         _source = await TestServer.StartAsync();
         _filled = await FillAsync(_source.Client);
+        await FillOtherProjectAsync(_source.Client);
+    }
+
+    /// <summary>
+    /// A second project with the same names (experiment churn, artifact sales, an etl execution, model churn): a bundle of
+    /// the default project must not take them in, and an import into the default project must not take them for its own.
+    /// </summary>
+    private async Task FillOtherProjectAsync(LineageClient c)
+    {
+        await c.CreateProjectAsync("other");
+        var churn = await c.CreateExperimentAsync("churn", "other");
+        var run = await c.CreateRunAsync(new CreateRunRequest(churn.Id, "elsewhere", 1_600_000_000_000, "zoe"));
+        await c.LogBatchAsync(run.RunId, new BatchRequest([new("loss", 9, 0, 1_600_000_000_001)]));
+        var sales = await c.RegisterArtifactAsync("sales", Write("other.csv", [9, 9, 9]), "dataset", project: "other", runId: run.RunId);
+        await c.CreateExecutionAsync(new CreateExecutionRequest("etl", "load_sales", "other", "COMPLETE", Inputs: [new(new ArtifactRefDto(Id: sales.Id), "source")]));
+        await c.CreateModelAsync("churn", project: "other");
+        await c.CreateModelVersionAsync("churn", new CreateModelVersionRequest(new ArtifactRefDto(Id: sales.Id)), "other");
     }
 
     public async Task DisposeAsync()
@@ -131,6 +148,7 @@ public sealed class BundleTests : IAsyncLifetime
     {
         var file = await ExportAsync();
         await using var target = await TestServer.StartAsync();
+        await FillOtherProjectAsync(target.Client);
         var report = await ImportAsync(target, file);
         Assert.Empty(report["warnings"]!.AsArray());
         await AssertSameProjectAsync(_source.Client, target.Client);
@@ -229,7 +247,7 @@ public sealed class BundleTests : IAsyncLifetime
             if (step == "importing records" && done == 6) cts.Cancel(); // after the runs, amid the artifacts
         });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importer.RunAsync(cts.Token));
-        var partial = await target.Client.ListArtifactsAsync(lifecycle: "all", limit: 1000);
+        var partial = await target.Client.ListArtifactsAsync(project: "default", lifecycle: "all", limit: 1000);
         Assert.True(partial.Artifacts.Count < 8);
 
         var report = await ImportAsync(target, file);
@@ -320,8 +338,8 @@ public sealed class BundleTests : IAsyncLifetime
     private async Task AssertSameProjectAsync(LineageClient source, LineageClient target)
     {
         // Artifacts: numbers, digests, kinds, metadata, tags, aliases, lifecycle, and the bytes.
-        var a = (await source.ListArtifactsAsync(lifecycle: "all", limit: 1000)).Artifacts.OrderBy(v => v.Name).ThenBy(v => v.Version).ToList();
-        var b = (await target.ListArtifactsAsync(lifecycle: "all", limit: 1000)).Artifacts.OrderBy(v => v.Name).ThenBy(v => v.Version).ToList();
+        var a = (await source.ListArtifactsAsync(project: "default", lifecycle: "all", limit: 1000)).Artifacts.OrderBy(v => v.Name).ThenBy(v => v.Version).ToList();
+        var b = (await target.ListArtifactsAsync(project: "default", lifecycle: "all", limit: 1000)).Artifacts.OrderBy(v => v.Name).ThenBy(v => v.Version).ToList();
         string Artifact(ArtifactVersionDto v) => $"{v.Name}@{v.Version} {v.Type} {v.Kind} {v.Digest} {v.Size} {v.Metadata.GetRawText()} {v.Description} " +
                                                  $"[{Tags(v.Tags)}] [{string.Join(",", v.Aliases.Order())}] {v.Lifecycle} {(v.Kind == "external" ? v.StorageUri : "")}";
         Assert.Equal(a.Select(Artifact), b.Select(Artifact));
@@ -336,8 +354,8 @@ public sealed class BundleTests : IAsyncLifetime
         Assert.Equal(Shared, await ContentAsync(target, "churn-model", 2, "data/sample.csv"));
 
         // Runs, by the source id each imported run carries: fields, params, tags, parent and every metric point.
-        var runsA = (await source.ListRunsAsync(limit: 1000)).Runs;
-        var runsB = (await target.ListRunsAsync(limit: 1000)).Runs;
+        var runsA = (await source.ListRunsAsync(await ExperimentIdsAsync(source), limit: 1000)).Runs;
+        var runsB = (await target.ListRunsAsync(await ExperimentIdsAsync(target), limit: 1000)).Runs;
         Assert.Equal(runsA.Count, runsB.Count);
         var map = runsB.ToDictionary(r => r.RunId, r => r.Tags["lineage.import.run_id"]);
         foreach (var ra in runsA)
@@ -365,8 +383,8 @@ public sealed class BundleTests : IAsyncLifetime
             Assert.Equal(await GraphAsync(source, node, id => id), await GraphAsync(target, node, id => map[id]));
 
         // An execution that is not a run's: its properties as they were, plus where it came from.
-        var etlA = Assert.Single((await source.ListExecutionsAsync(type: "etl")).Executions);
-        var etlB = Assert.Single((await target.ListExecutionsAsync(type: "etl")).Executions);
+        var etlA = Assert.Single((await source.ListExecutionsAsync("default", "etl")).Executions);
+        var etlB = Assert.Single((await target.ListExecutionsAsync("default", "etl")).Executions);
         Assert.Equal(("load_sales", "COMPLETE", "daily"), (etlB.Name, etlB.State, etlB.Properties.GetProperty("schedule").GetString()));
         Assert.Equal(etlA.Id, etlB.Properties.GetProperty("lineage.import.execution_id").GetString());
         Assert.Equal(etlA.StartTime, etlB.Properties.GetProperty("lineage.import.start_time").GetInt64());
@@ -381,12 +399,16 @@ public sealed class BundleTests : IAsyncLifetime
             Assert.Equal(ma.Approvers, mb.Approvers);
             string Version(ModelVersionDto v) => $"{v.Version} {v.Artifact.Name}@{v.Artifact.Version} {v.Stage} {v.Status} {v.Description} [{Tags(v.Tags)}] " +
                                                  $"[{string.Join(",", v.Aliases.Order())}]";
-            Assert.Equal((await source.SearchModelVersionsAsync(name)).Versions.Select(Version), (await target.SearchModelVersionsAsync(name)).Versions.Select(Version));
+            Assert.Equal((await source.SearchModelVersionsAsync(name, project: "default")).Versions.Select(Version),
+                (await target.SearchModelVersionsAsync(name, project: "default")).Versions.Select(Version));
             string Change(RegistryChangeDto c) => $"{c.Kind} {c.Name} {c.Version} {c.OldValue} -> {c.NewValue}";
             Assert.Equal((await source.GetModelHistoryAsync(name)).Changes.Select(Change), (await target.GetModelHistoryAsync(name)).Changes.Select(Change));
         }
-        Assert.Equal(["Archived", "Production"], (await target.SearchModelVersionsAsync("churn")).Versions.OrderBy(v => v.Version).Select(v => v.Stage));
+        Assert.Equal(["Archived", "Production"], (await target.SearchModelVersionsAsync("churn", project: "default")).Versions.OrderBy(v => v.Version).Select(v => v.Stage));
     }
+
+    private static async Task<List<string>> ExperimentIdsAsync(LineageClient client) =>
+        (await client.ListExperimentsAsync("default", limit: 1000)).Experiments.Select(e => e.Id).ToList();
 
     private static async Task<List<string>> GraphAsync(LineageClient client, string node, Func<string, string> run)
     {
