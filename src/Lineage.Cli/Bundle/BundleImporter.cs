@@ -408,7 +408,7 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
         }
         else if (have.Digest != r.Digest)
         {
-            throw LineageException.Conflict($"{r.Label()} was imported before as {r.Name}@{have.Version} with digest {have.Digest}, the bundle has {r.Digest}");
+            throw LineageException.Conflict($"imported before as {r.Name}@{have.Version} with digest {have.Digest}, but the bundle has {r.Digest}");
         }
         if (r.Lifecycle == "deleted" && have.Lifecycle == "active")
         {
@@ -611,7 +611,7 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
     {
         if (_noReplay.Contains(r.Model) || r.Sequence <= _historyLength[r.Model]) return false;
         long Map(long source) => _modelVersions.TryGetValue((r.Model, source), out var v) ? v
-            : throw LineageException.NotFound($"{r.Label()} names version {source}, which is not in the bundle");
+            : throw LineageException.NotFound($"the change names version {source}, which is not in the bundle");
         try
         {
             switch (r.Kind)
@@ -628,7 +628,7 @@ public sealed class BundleImporter(LineageClient target, string file, string? pr
                     await Retry(() => target.TransitionModelStageAsync(r.Model, version, r.NewValue!, project: Project, ct: ct), ct);
                     break;
                 default:
-                    throw LineageException.Invalid("kind", $"{r.Label()} is a '{r.Kind}' change, which this lineage cannot replay");
+                    throw LineageException.Invalid("kind", $"a '{r.Kind}' change, which this lineage cannot replay");
             }
         }
         catch (LineageException ex) when (ex is not LineageApiException { IsTransient: true })
