@@ -33,7 +33,7 @@ public sealed partial class LineageClient
     public Task<ExecutionDto> GetExecutionAsync(string executionId, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Get, $"api/v1/executions/{Esc(executionId)}", null, LineageJson.Default.ExecutionDto, ct: ct);
 
-    /// <summary>One page of a project's executions (oldest first), optionally of one type.</summary>
+    /// <summary>One page of a project's executions (newest first; every project's the caller can read when <paramref name="project"/> is null), optionally of one type.</summary>
     public Task<ExecutionListResponse> ListExecutionsAsync(string? project = null, string? type = null, int? limit = null, string? pageToken = null,
         CancellationToken ct = default) =>
         SendAsync(HttpMethod.Get, "api/v1/executions" + QueryString(("project", project), ("type", type),
