@@ -63,6 +63,7 @@ public static class CliApp
         root.Subcommands.Add(ErasureCommand.Create());
         root.Subcommands.Add(KeyCommands.Create());
         root.Subcommands.Add(ImportCommands.Create());
+        root.Subcommands.Add(BundleCommands.Export());
 
         Terminal.Configure(stdout, stderr);
         var parse = root.Parse(args);

@@ -56,6 +56,14 @@ public sealed partial class LineageClient
             LineageJson.Default.ArtifactVersionDto, Guid.NewGuid().ToString("N"), ct);
     }
 
+    /// <summary>
+    /// Registers a version whose content the server holds already (blobs uploaded with <see cref="UploadBlobAsync"/>) or an
+    /// external reference, exactly as <paramref name="request"/> says; with an idempotency key a retry is applied once.
+    /// </summary>
+    public Task<ArtifactVersionDto> RegisterArtifactAsync(RegisterArtifactRequest request, string? idempotencyKey = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, "api/v1/artifacts", Json(request, LineageJson.Default.RegisterArtifactRequest), LineageJson.Default.ArtifactVersionDto,
+            idempotencyKey, ct);
+
     /// <summary>Registers data Lineage does not store (a data-lake path): its URI and the digest you vouch for.</summary>
     public Task<ArtifactVersionDto> RegisterExternalArtifactAsync(string name, string uri, string digest, long size, string type,
         object? metadata = null, string? project = null, string? runId = null, CancellationToken ct = default) =>
@@ -109,6 +117,45 @@ public sealed partial class LineageClient
     public Task<ArtifactVersionDto> RestoreArtifactVersionAsync(string name, long version, string? project = null, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, $"api/v1/artifacts/{Esc(name)}/versions/{version}/restore" + QueryString(("project", project)), null,
             LineageJson.Default.ArtifactVersionDto, ct: ct);
+
+    public Task<ArtifactVersionDto> GetArtifactByIdAsync(string id, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, $"api/v1/artifacts/by-id/{Esc(id)}", null, LineageJson.Default.ArtifactVersionDto, ct: ct);
+
+    /// <summary>
+    /// Copies the content of a file version, or one file of a directory version (<paramref name="path"/>), to
+    /// <paramref name="destination"/> as the server sends it; the caller checks the digest.
+    /// </summary>
+    public async Task CopyContentAsync(string name, long version, Stream destination, string? path = null, string? project = null,
+        CancellationToken ct = default)
+    {
+        using var response = await SendRawAsync(HttpMethod.Get, $"api/v1/artifacts/{Esc(name)}/versions/{version}/content" +
+            QueryString(("project", project), ("path", path)), null, null, ct, transfer: true);
+        await response.Content.CopyToAsync(destination, ct);
+    }
+
+    /// <summary>Whether the server's blob store holds this content (SHA-256, hex).</summary>
+    public async Task<bool> HasBlobAsync(string digest, CancellationToken ct = default)
+    {
+        using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(BaseAddress, $"api/v1/blobs/{Esc(digest)}"));
+        Authorize(head);
+        HttpResponseMessage answer;
+        try
+        {
+            answer = await _http.SendAsync(head, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new LineageApiException(ErrorCode.Unavailable, $"cannot reach the Lineage server at {BaseAddress}: {ex.Message}", null, inner: ex);
+        }
+        using var _ = answer;
+        if (answer.StatusCode == HttpStatusCode.NotFound) return false;
+        if (answer.IsSuccessStatusCode) return true;
+        throw new LineageApiException(StatusToCode((int)answer.StatusCode), $"HEAD api/v1/blobs/{digest} answered {(int)answer.StatusCode}", (int)answer.StatusCode);
+    }
+
+    /// <summary>Uploads a local file as a content-addressed blob unless the server has that content already (one HEAD first).</summary>
+    public Task<BlobDto> UploadBlobAsync(string path, CancellationToken ct = default) =>
+        UploadFileAsync(path, new Transfer(new FileInfo(path).Length, null), ct);
 
     /// <summary>
     /// Downloads a version to <paramref name="destination"/>: the file itself, or the directory tree.

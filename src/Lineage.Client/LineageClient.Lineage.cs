@@ -30,6 +30,20 @@ public sealed partial class LineageClient
         return new ActiveExecution(this, execution, scope);
     }
 
+    public Task<ExecutionDto> GetExecutionAsync(string executionId, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, $"api/v1/executions/{Esc(executionId)}", null, LineageJson.Default.ExecutionDto, ct: ct);
+
+    /// <summary>One page of a project's executions (newest first; every project's the caller can read when <paramref name="project"/> is null), optionally of one type.</summary>
+    public Task<ExecutionListResponse> ListExecutionsAsync(string? project = null, string? type = null, int? limit = null, string? pageToken = null,
+        CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, "api/v1/executions" + QueryString(("project", project), ("type", type),
+            ("limit", limit?.ToString(CultureInfo.InvariantCulture)), ("pageToken", pageToken)), null, LineageJson.Default.ExecutionListResponse, ct: ct);
+
+    /// <summary>Creates an execution with its inputs and outputs in one write; with an idempotency key a retry is applied once.</summary>
+    public Task<ExecutionDto> CreateExecutionAsync(CreateExecutionRequest request, string? idempotencyKey = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, "api/v1/executions", Json(request, LineageJson.Default.CreateExecutionRequest), LineageJson.Default.ExecutionDto,
+            idempotencyKey, ct);
+
     public Task<ExecutionDto> AddEventsAsync(string executionId, AddEventsRequest events, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, $"api/v1/executions/{Esc(executionId)}/events", Json(events, LineageJson.Default.AddEventsRequest),
             LineageJson.Default.ExecutionDto, ct: ct);

@@ -37,9 +37,11 @@ public sealed partial class LineageClient
             Json(new SetApproversRequest(approvers.ToList()), LineageJson.Default.SetApproversRequest), LineageJson.Default.RegisteredModelDto, ct: ct);
 
     /// <summary>Registers the next version of <paramref name="model"/> from an artifact version (the run is taken from the artifact's producer).</summary>
-    public Task<ModelVersionDto> CreateModelVersionAsync(string model, CreateModelVersionRequest request, string? project = null, CancellationToken ct = default) =>
+    /// <param name="idempotencyKey">A key of the caller's that a retry repeats, so the version is created once; a fresh one when null.</param>
+    public Task<ModelVersionDto> CreateModelVersionAsync(string model, CreateModelVersionRequest request, string? project = null, CancellationToken ct = default,
+        string? idempotencyKey = null) =>
         SendAsync(HttpMethod.Post, $"api/v1/models/{Esc(model)}/versions" + QueryString(("project", project)),
-            Json(request, LineageJson.Default.CreateModelVersionRequest), LineageJson.Default.ModelVersionDto, Guid.NewGuid().ToString("N"), ct);
+            Json(request, LineageJson.Default.CreateModelVersionRequest), LineageJson.Default.ModelVersionDto, idempotencyKey ?? Guid.NewGuid().ToString("N"), ct);
 
     /// <param name="version">A number, an alias or "latest".</param>
     public Task<ModelVersionDto> GetModelVersionAsync(string model, string version = "latest", string? project = null, CancellationToken ct = default) =>

@@ -27,6 +27,7 @@ public static class ImportCommands
         var import = new Command("import", "Bring history over from other tools (idempotent and resumable).");
         import.Subcommands.Add(OpenLineage());
         import.Subcommands.Add(Import.MlflowImportCommand.Create());
+        import.Subcommands.Add(BundleCommands.ImportBundle());
         return import;
     }
 
