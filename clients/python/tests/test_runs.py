@@ -92,6 +92,19 @@ def test_a_run_logs_buffered_entries_and_ends_finished(client, unique):
     assert math.isnan(weird[0].value) and weird[1].value == math.inf and weird[2].value == -math.inf
 
 
+def test_batches_are_sent_in_the_order_they_were_logged(client, unique):
+    # One thread formats batches while another sends them: a tag rewritten between batches must end with its
+    # last value, and flush() must wait for every batch before it, not only for the one being formatted.
+    with client.start_run(f"order-{unique}") as run:
+        for round_ in range(5):
+            for step in range(12_000):
+                run.log_metric("loss", float(round_), round_ * 12_000 + step)
+            run.set_tag("phase", f"round-{round_}")
+        run.flush()
+        assert len(client.get_metric_history(run.run_id, "loss")) == 60_000
+        assert client.get_run(run.run_id).tags["phase"] == "round-4"
+
+
 def test_the_background_thread_flushes_without_being_asked(client, unique):
     run = client.start_run(f"bg-{unique}")
     run.log_metric("loss", 0.5, 1)

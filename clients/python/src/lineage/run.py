@@ -1,8 +1,9 @@
 """Active runs and executions: the context managers of the client.
 
-:class:`ActiveRun` buffers metrics, params and tags and sends them from one background thread in
-batches of up to 10,000 points (the API's maximum), each batch with its own idempotency key, so
-``log_metric`` never waits on the network. :class:`ActiveExecution` records a pipeline step's
+:class:`ActiveRun` buffers metrics, params and tags; one background thread formats them into
+batches of up to 10,000 points (the API's maximum) and a second one sends the batches, one request at
+a time and in order, each with its own idempotency key: ``log_metric`` never waits on the network, and
+the next batch is formatted while the previous one is on its way. :class:`ActiveExecution` records a pipeline step's
 inputs and outputs.
 """
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import collections
 import json
 import operator
+import queue
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Deque, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Deque, Dict, List, Mapping, Optional, Tuple
 
 from . import _http
 from .errors import InvalidParameter, LineageError
@@ -109,8 +111,12 @@ class ActiveRun:
         self._errors_lock = threading.Lock()
         self._key_json: Dict[str, str] = {}
         self._ended = False
+        # Formatted batches waiting for the poster: one, so at most two batches are held formatted (~1 MB).
+        self._outbox: "queue.Queue[Optional[Tuple[Optional[bytes], List[_Marker]]]]" = queue.Queue(maxsize=1)
         self._sender = threading.Thread(target=self._send_loop, name=f"lineage-run-{run.run_id[:8]}", daemon=True)
+        self._poster = threading.Thread(target=self._post_loop, name=f"lineage-post-{run.run_id[:8]}", daemon=True)
         self._sender.start()
+        self._poster.start()
 
     @property
     def run_id(self) -> str:
@@ -263,10 +269,35 @@ class ActiveRun:
                     with self._errors_lock:
                         self._errors.append(LineageError("INTERNAL_ERROR", f"sending a batch failed: {exc!r}"))
             if stopping:
+                self._outbox.put(None)
                 return
 
+    def _post_loop(self) -> None:
+        """Sends the formatted batches in order, one request at a time; a flush marker is set once every batch
+        before it was sent. Runs beside the formatter, which meanwhile formats the next batch (the socket wait
+        releases the GIL)."""
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            body, markers = item
+            if body is not None:
+                try:
+                    # One key for all attempts: a batch stored whose answer was lost is not stored twice.
+                    self._client._transport.request("POST", _http.path("runs", self.run_id, "batch"), body=body,
+                                                    content_type="application/json", idempotency_key=_http.new_key())
+                except LineageError as exc:
+                    with self._errors_lock:
+                        self._errors.append(exc)
+                except Exception as exc:  # never let the poster die silently
+                    with self._errors_lock:
+                        self._errors.append(LineageError("INTERNAL_ERROR", f"sending a batch failed: {exc!r}"))
+            for marker in markers:
+                marker.done.set()
+
     def _send_next(self) -> None:
-        """Takes one batch off the queue (up to the batch limits or the next flush marker) and sends it.
+        """Takes one batch off the queue (up to the batch limits or the next flush marker), formats it and hands
+        it to the poster.
 
         Queue entries: a metric is a plain tuple (key, value, step, timestamp in ms), a param or tag a
         :class:`_KeyValue`, a flush a :class:`_Marker`."""
@@ -307,18 +338,9 @@ class ActiveRun:
             if "nan," in points or "inf," in points:  # %r spells non-finite floats nan/inf; the API takes "NaN", "Infinity", "-Infinity"
                 points = points.replace(':nan,', ':"NaN",').replace(':inf,', ':"Infinity",').replace(':-inf,', ':"-Infinity",')
             text = '{"metrics":[' + points + '],"params":[' + ",".join(params) + '],"tags":[' + ",".join(tags) + "]}"
-            try:
-                # One key for all attempts: a batch stored whose answer was lost is not stored twice.
-                self._client._transport.request("POST", _http.path("runs", self.run_id, "batch"), body=text.encode(),
-                                                content_type="application/json", idempotency_key=_http.new_key())
-            except LineageError as exc:
-                with self._errors_lock:
-                    self._errors.append(exc)
-            except Exception as exc:  # never let the sender die silently
-                with self._errors_lock:
-                    self._errors.append(LineageError("INTERNAL_ERROR", f"sending a batch failed: {exc!r}"))
-        for marker in markers:
-            marker.done.set()
+            self._outbox.put((text.encode(), markers))
+        elif markers:
+            self._outbox.put((None, markers))
 
     def _raise_errors(self) -> None:
         with self._errors_lock:
@@ -331,6 +353,7 @@ class ActiveRun:
         self._stop = True
         self._wake.set()
         self._sender.join()
+        self._poster.join()
 
 
 class ActiveExecution:
