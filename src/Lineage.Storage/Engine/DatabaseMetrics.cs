@@ -17,6 +17,7 @@ public sealed class DatabaseMetrics : IDisposable
     private readonly Histogram<double> _commitSeconds;
     private readonly Histogram<int> _groupSize;
     private readonly Counter<long> _ingested;
+    private readonly Counter<long> _readRetries;
     private readonly KeyValuePair<string, object?> _dialect;
     private long _queued;
     private long _writing;
@@ -37,6 +38,8 @@ public sealed class DatabaseMetrics : IDisposable
         _groupSize = Meter.CreateHistogram<int>("lineage.db.commit.requests", "{request}", "Write operations made durable by one commit");
         _ingested = Meter.CreateCounter<long>("lineage.ingested", "{item}",
             "Committed items by kind: metric_points, params, tags, openlineage_events, artifact_versions");
+        _readRetries = Meter.CreateCounter<long>("lineage.db.read.retries", "{read}",
+            "Reads run again on a fresh connection because the driver found theirs broken (PostgreSQL)");
     }
 
     public Meter Meter { get; }
@@ -69,6 +72,9 @@ public sealed class DatabaseMetrics : IDisposable
         Interlocked.Increment(ref _reading);
         return new ActiveRead(this);
     }
+
+    /// <summary>A read is run again because its connection broke under it.</summary>
+    public void ReadRetried() => _readRetries.Add(1, _dialect);
 
     /// <summary>Items a committed write stored; call from <see cref="DbSession.OnCommitted"/> so rolled-back work is not counted.</summary>
     public void Ingested(string kind, long count)

@@ -1,4 +1,5 @@
 using Dapper;
+using Lineage.Core.Errors;
 using Lineage.Storage.Migrations;
 using Npgsql;
 
@@ -75,22 +76,44 @@ public sealed partial class PostgresDatabase : Database
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// A read whose pooled connection the driver finds broken — a network error, or, rarely under load in the fuzz suite
+    /// (issue 17), Npgsql's "unexpected backend message" protocol state with the cause not found yet — is run once more on
+    /// a fresh connection (Npgsql discards a broken one): a read changes nothing, so running it again is safe. Recognised by
+    /// the connection's state, never by message text; every retry is counted (<see cref="DatabaseMetrics.ReadRetried"/>).
+    /// </summary>
     protected override async Task<T> ExecuteReadAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            using var reading = Metrics.Reading();
-            await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            // One snapshot for the whole read (REPEATABLE READ: every statement sees the database as of the first), so a
-            // run and its metrics are read as one commit left them. Npgsql sends BEGIN with the first statement.
-            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-            var result = await body(Session(connection, transaction, operation));
-            await transaction.CommitAsync(ct);
-            return result;
-        }
-        catch (Exception ex)
-        {
-            throw Dialect.Translate(ex);
+            var broken = false;
+            try
+            {
+                using var reading = Metrics.Reading();
+                await using var connection = await _dataSource.OpenConnectionAsync(ct);
+                try
+                {
+                    // One snapshot for the whole read (REPEATABLE READ: every statement sees the database as of the first), so a
+                    // run and its metrics are read as one commit left them. Npgsql sends BEGIN with the first statement.
+                    await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+                    var result = await body(Session(connection, transaction, operation));
+                    await transaction.CommitAsync(ct);
+                    return result;
+                }
+                catch
+                {
+                    broken = connection.FullState.HasFlag(System.Data.ConnectionState.Broken); // before disposal closes it
+                    throw;
+                }
+            }
+            catch (Exception ex) when (broken && attempt == 1 && !ct.IsCancellationRequested && ex is not (LineageException or OperationCanceledException))
+            {
+                Metrics.ReadRetried();
+            }
+            catch (Exception ex)
+            {
+                throw Dialect.Translate(ex);
+            }
         }
     }
 

@@ -164,6 +164,30 @@ public sealed class GroupCommitPostgresTests : GroupCommitContract
         await s.Connection.ExecuteScalarAsync<long>("SELECT txid_current()", transaction: s.Transaction);
 
     /// <summary>
+    /// A read whose connection breaks under it (here its own backend is terminated, as a restart or a protocol fault would
+    /// leave it) is run once more on a fresh connection: the caller gets the answer, not an error. A second break fails.
+    /// </summary>
+    [Fact]
+    public async Task a_read_whose_connection_breaks_is_run_again_on_a_fresh_connection()
+    {
+        var calls = 0;
+        var answer = await Db.ReadAsync(async s =>
+        {
+            if (++calls == 1) await s.Connection.ExecuteAsync("SELECT pg_terminate_backend(pg_backend_pid())", transaction: s.Transaction);
+            return await s.Connection.ExecuteScalarAsync<int>("SELECT 41 + 1", transaction: s.Transaction);
+        });
+        Assert.Equal((2, 42), (calls, answer));
+
+        var always = 0;
+        await Assert.ThrowsAnyAsync<Exception>(() => Db.ReadAsync(async s =>
+        {
+            always++;
+            return await s.Connection.ExecuteScalarAsync<int>("SELECT pg_terminate_backend(pg_backend_pid())::int", transaction: s.Transaction);
+        }));
+        Assert.Equal(2, always);
+    }
+
+    /// <summary>
     /// Two servers' databases on one PostgreSQL, each write taking one of two advisory locks. Alone a write cannot deadlock;
     /// a group holds the locks of its earlier writes to its COMMIT, so two groups that took the two locks in opposite order
     /// deadlock each other. The losing write runs again alone: every write commits, none fails.
