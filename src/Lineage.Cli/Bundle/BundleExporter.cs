@@ -7,6 +7,7 @@ using Lineage.Client;
 using Lineage.Core.Contracts.V1;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
+using static Lineage.Cli.Import.TransientRetry;
 
 namespace Lineage.Cli.Bundle;
 
@@ -23,7 +24,6 @@ public sealed record ExportReport(string File, string Scope, SortedDictionary<st
 public sealed class BundleExporter(LineageClient source, string? project, Action<string, long, long> progress)
 {
     private const int Page = Limits.MaxPageSize;
-    private const int MaxAttempts = 6;
 
     private readonly List<ExperimentRecord> _experiments = [];
     private readonly List<RunRecord> _runs = [];
@@ -394,20 +394,4 @@ public sealed class BundleExporter(LineageClient source, string? project, Action
         return all;
     }
 
-    internal static async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (LineageApiException ex) when (ex.IsTransient && attempt < MaxAttempts)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * (1 << attempt))), ct);
-            }
-        }
-    }
-
-    internal static Task Retry(Func<Task> call, CancellationToken ct) => Retry(async () => { await call(); return true; }, ct);
 }

@@ -12,6 +12,7 @@ using Lineage.Core.Contracts.V1;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using static Lineage.Cli.Bundle.BundleExporter;
+using static Lineage.Cli.Import.TransientRetry;
 
 namespace Lineage.Cli.Bundle;
 

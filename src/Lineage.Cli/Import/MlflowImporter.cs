@@ -9,6 +9,7 @@ using Lineage.Core.Contracts.V1;
 using Lineage.Core.Errors;
 using Lineage.Core.Tracking;
 using static Lineage.Cli.Import.MlflowRest;
+using static Lineage.Cli.Import.TransientRetry;
 
 namespace Lineage.Cli.Import;
 
@@ -49,7 +50,6 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
     public const string VersionTag = "lineage.import.mlflow.version";
 
     /// <summary>How often a transient failure (no answer, 429, 5xx) is tried again before the item is given up.</summary>
-    private const int MaxAttempts = 6;
 
     private readonly ConcurrentDictionary<string, string> _runMap = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _sourceRoots = new(StringComparer.Ordinal);
@@ -530,20 +530,4 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         }
     }
 
-    private static async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (LineageApiException ex) when (ex.IsTransient && attempt < MaxAttempts)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * (1 << attempt))), ct);
-            }
-        }
-    }
-
-    private static Task Retry(Func<Task> call, CancellationToken ct) => Retry(async () => { await call(); return true; }, ct);
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lineage.Client;
 using Lineage.Core.Errors;
+using static Lineage.Cli.Import.TransientRetry;
 
 namespace Lineage.Cli.Import;
 
@@ -24,7 +25,6 @@ namespace Lineage.Cli.Import;
 public sealed class OpenLineageSourceImporter(LineageClient target, HttpClient source, Uri sourceUri, string? project, string statePath, int pageSize)
 {
     /// <summary>How often a transient failure (no answer, 429, 5xx) of one request is tried before the import stops.</summary>
-    private const int MaxAttempts = 6;
 
     public async Task<OpenLineageSourceReport> RunAsync(bool restart, Action<long, long> progress, CancellationToken ct)
     {
@@ -52,7 +52,7 @@ public sealed class OpenLineageSourceImporter(LineageClient target, HttpClient s
                 var key = "ol-import-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(nonce + raw)));
                 try
                 {
-                    var answer = await WithRetriesAsync(() => target.IngestOpenLineageAsync(raw, project, key, ct), ct);
+                    var answer = await Retry(() => target.IngestOpenLineageAsync(raw, project, key, ct), ct);
                     if (answer.Repeat) repeats++;
                     else imported++;
                     executions.Add(answer.ExecutionId);
@@ -85,7 +85,7 @@ public sealed class OpenLineageSourceImporter(LineageClient target, HttpClient s
         if (afterMs is { } ms)
             query.Append("&after=").Append(Uri.EscapeDataString(DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)));
         var uri = new Uri(sourceUri, query.ToString());
-        return await WithRetriesAsync(async () =>
+        return await Retry(async () =>
         {
             HttpResponseMessage response;
             try
@@ -130,22 +130,6 @@ public sealed class OpenLineageSourceImporter(LineageClient target, HttpClient s
                 }
             }
         }, ct);
-    }
-
-    private static async Task<T> WithRetriesAsync<T>(Func<Task<T>> send, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await send();
-            }
-            catch (LineageApiException ex) when (ex.IsTransient && attempt < MaxAttempts)
-            {
-                // Writes carry the same idempotency key on every attempt: one stored whose answer was lost is answered from the store.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * (1 << attempt))), ct);
-            }
-        }
     }
 
     /// <summary>The event's time as whole milliseconds (rounded down, as the target stores it), or null when it has none.</summary>
