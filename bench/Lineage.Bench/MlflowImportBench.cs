@@ -53,12 +53,15 @@ public static class MlflowImportBench
             await target.CreateProjectAsync(project);
             var journal = dir.File($"journal-{round}.jsonl");
             var options = new MlflowImportOptions(sourceServer.Address.AbsoluteUri.TrimEnd('/'), ["bench"], project, o.Concurrency, false, true, true);
+            var cpu = CpuSnapshot.Take(sourceServer.Process, targetServer.Process);
             var report = await ImportAsync(source: sourceServer.Address, target, journal, options);
+            var spent = CpuSnapshot.Take(sourceServer.Process, targetServer.Process).Minus(cpu);
             if (report.Failed.Count > 0 || report.RunsCreated != runs)
                 throw new InvalidOperationException($"round {round}: {report.RunsCreated} runs created, failures: {string.Join("; ", report.Failed)}");
             var rate = runs / report.Seconds;
             rates.Add(rate);
-            Console.WriteLine($"  round {round + 1}: {report.Seconds:N2} s, {rate:N0} runs/s, {report.MetricPoints / report.Seconds:N0} points/s");
+            Console.WriteLine($"  round {round + 1}: {report.Seconds:N2} s, {rate:N0} runs/s, {report.MetricPoints / report.Seconds:N0} points/s; " +
+                              $"CPU per run: source {spent.Source / runs:N1} ms, target {spent.Target / runs:N1} ms, importer {spent.Self / runs:N1} ms");
             if (round == o.Rounds - 1)
             {
                 var again = await ImportAsync(sourceServer.Address, target, journal, options);
@@ -82,5 +85,19 @@ public static class MlflowImportBench
         using var targetMlflow = new MlflowRest(target.BaseAddress, project: options.Project);
         using var journal = await ImportJournal.OpenAsync(journalPath, $"{options.Source} -> {target.BaseAddress} project {options.Project}", CancellationToken.None);
         return await new MlflowImporter(target, mlflow, targetMlflow, journal, options).RunAsync((_, _) => { }, CancellationToken.None);
+    }
+
+    /// <summary>CPU time (user + system, ms) used so far by the source server, the target server and this process (the importer).</summary>
+    private readonly record struct CpuSnapshot(double Source, double Target, double Self)
+    {
+        public static CpuSnapshot Take(Process source, Process target)
+        {
+            source.Refresh();
+            target.Refresh();
+            return new(source.TotalProcessorTime.TotalMilliseconds, target.TotalProcessorTime.TotalMilliseconds,
+                Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds);
+        }
+
+        public CpuSnapshot Minus(CpuSnapshot before) => new(Source - before.Source, Target - before.Target, Self - before.Self);
     }
 }

@@ -253,6 +253,33 @@ public abstract class TrackingStoreContract : StoreTestBase
         await Fails(ErrorCode.InvalidParameterValue, () => Store.GetMetricHistoryAsync(id, "loss", 10, "garbage!"));
     }
 
+    /// <summary>A history longer than one read's batch of chunks (256 chunks of 1,000 points) is read batch after batch, whole and in order.</summary>
+    [Fact]
+    public async Task a_history_of_more_chunks_than_one_read_holds_comes_back_whole()
+    {
+        var run = await Store.CreateRunAsync((await NewExperiment()).Id);
+        var id = run.Info.RunId;
+        const int total = 300_123;
+        for (var start = 0; start < total; start += Limits.MaxBatchMetrics)
+            await Store.LogBatchAsync(id, new RunBatch(Enumerable.Range(start, Math.Min(Limits.MaxBatchMetrics, total - start))
+                .Select(i => new MetricPoint("long", i * 0.25, i, 1_000 + i)).ToList(), [], []));
+        var all = (await Store.FindMetricHistoryAsync(id, "long"))!;
+        Assert.Equal(total, all.Count);
+        Assert.True(all.Select((p, i) => p.Step == i && p.Value == i * 0.25).All(ok => ok), "every point once, in logged order");
+
+        // A page that starts inside a chunk and ends past the first batch, then the rest.
+        var first = await Store.GetMetricHistoryAsync(id, "long", 100, null);
+        var seen = first.Items.ToList();
+        var token = first.NextPageToken;
+        while (token is not null)
+        {
+            var page = await Store.GetMetricHistoryAsync(id, "long", 25_000, token);
+            seen.AddRange(page.Items);
+            token = page.NextPageToken;
+        }
+        Assert.Equal(Enumerable.Range(0, total).Select(i => (long)i), seen.Select(p => p.Step));
+    }
+
     [Fact]
     public async Task batches_of_several_keys_top_up_and_open_chunks_per_key_and_keep_each_series_whole()
     {
