@@ -212,9 +212,9 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
     /// The metric histories of these runs, one <c>get-history-bulk</c> request per key for all of them: (run, key) → points.
     /// Runs a bulk answer did not cover completely are absent (read one by one later); nothing at all when the source lacks the route.
     /// </summary>
-    private async Task<Dictionary<(string Run, string Key), List<JsonNode>>> PrefetchHistoriesAsync(List<JsonNode> runs, CancellationToken ct)
+    private async Task<Dictionary<(string Run, string Key), List<HistoryPoint>>> PrefetchHistoriesAsync(List<JsonNode> runs, CancellationToken ct)
     {
-        var found = new Dictionary<(string, string), List<JsonNode>>();
+        var found = new Dictionary<(string, string), List<HistoryPoint>>();
         if (_noBulkHistory || runs.Count < 2) return found;
         var runsByKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var run in runs)
@@ -234,7 +234,7 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
         return found;
     }
 
-    private async Task ImportRunAsync(string targetExperiment, JsonNode run, string fingerprint, Dictionary<(string Run, string Key), List<JsonNode>> histories,
+    private async Task ImportRunAsync(string targetExperiment, JsonNode run, string fingerprint, Dictionary<(string Run, string Key), List<HistoryPoint>> histories,
         CancellationToken ct)
     {
         var info = run["info"]!;
@@ -285,8 +285,8 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
                 var stored = existing is not null && existing.Metrics.Any(m => m.Key == key)
                     ? (await Retry(() => target.GetFullMetricHistoryAsync(targetId, key, ct), ct)).Count
                     : 0;
-                foreach (var p in history.Skip(stored))
-                    points.Add(new LogMetricRequest(key, MlflowRest.Double(p["value"]), Long(p["step"]) ?? 0, Long(p["timestamp"]) ?? 0));
+                for (var i = stored; i < history.Count; i++)
+                    points.Add(new LogMetricRequest(key, history[i].Value, history[i].Step, history[i].Timestamp));
             }
 
         await SendBatchesAsync(targetId, newParams, newTags, points, ct);
@@ -322,7 +322,7 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
                 points.GetRange(m, Math.Min(Limits.MaxBatchMetrics, points.Count - m)),
                 parameters.GetRange(p, Math.Min(Limits.MaxBatchParams, parameters.Count - p)),
                 tags.GetRange(t, Math.Min(Limits.MaxBatchTags, tags.Count - t)));
-            var key = Key("batch", targetId + JsonSerializer.Serialize(batch, LineageJson.Default.BatchRequest));
+            var key = Key("batch", targetId, JsonSerializer.SerializeToUtf8Bytes(batch, LineageJson.Default.BatchRequest));
             await Retry(() => target.LogBatchAsync(targetId, batch, key, ct), ct);
             m += batch.Metrics!.Count;
             p += batch.Params!.Count;
@@ -513,9 +513,14 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
 
     // ---- plumbing ------------------------------------------------------------------------
 
-    /// <summary>An idempotency key for one write, stable across retries and re-runs of the same import.</summary>
-    private string Key(string kind, string what) =>
-        $"mlflow-import-{kind}-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(options.Source + "\n" + what)))[..40];
+    /// <summary>An idempotency key for one write, stable across retries and re-runs of the same import: a hash of what it writes.</summary>
+    private string Key(string kind, string what, byte[]? content = null)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(options.Source + "\n" + what));
+        if (content is not null) hash.AppendData(content); // the same bytes as appending the content's text to what
+        return $"mlflow-import-{kind}-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..40];
+    }
 
     /// <summary>Runs one item; a rejected write fails that item (reported) and the import goes on with the next.</summary>
     private async Task Guard(string item, Func<Task> body)

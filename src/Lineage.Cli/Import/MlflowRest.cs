@@ -69,15 +69,14 @@ public sealed class MlflowRest : IDisposable
     }
 
     /// <summary>A metric's whole history in logged order (servers that page it are followed; 2.x answers in one page).</summary>
-    public async Task<List<JsonNode>> MetricHistoryAsync(string runId, string key, CancellationToken ct)
+    public async Task<List<HistoryPoint>> MetricHistoryAsync(string runId, string key, CancellationToken ct)
     {
-        var all = new List<JsonNode>();
+        var all = new List<HistoryPoint>();
         string? token = null;
         do
         {
-            var answer = await GetAsync("metrics/get-history", ct, ("run_id", runId), ("metric_key", key), ("page_token", token));
-            if (answer["metrics"] is JsonArray list) all.AddRange(list.Select(n => n!));
-            token = Str(answer["next_page_token"]);
+            token = await ReadHistoryAsync($"{_prefix}api/2.0/mlflow/metrics/get-history{Query([("run_id", runId), ("metric_key", key), ("page_token", token)])}",
+                all, ct);
         } while (!string.IsNullOrEmpty(token));
         return all;
     }
@@ -91,31 +90,49 @@ public sealed class MlflowRest : IDisposable
     /// run-id order, so only runs that ended before the cut are complete: they are returned; the caller reads the
     /// others one by one. Null when the server does not serve the route.
     /// </summary>
-    public async Task<Dictionary<string, List<JsonNode>>?> BulkHistoryAsync(IReadOnlyList<string> runIds, string key, CancellationToken ct)
+    public async Task<Dictionary<string, List<HistoryPoint>>?> BulkHistoryAsync(IReadOnlyList<string> runIds, string key, CancellationToken ct)
     {
-        JsonNode answer;
+        var points = new List<HistoryPoint>();
         try
         {
             var query = runIds.Select(id => ("run_id", (string?)id)).Append(("metric_key", key)).Append(("max_results", BulkMaxPoints.ToString(CultureInfo.InvariantCulture)));
-            answer = await SendAsync(HttpMethod.Get, $"{_prefix}ajax-api/2.0/mlflow/metrics/get-history-bulk{Query([.. query])}", null, null, ct);
+            await ReadHistoryAsync($"{_prefix}ajax-api/2.0/mlflow/metrics/get-history-bulk{Query([.. query])}", points, ct);
         }
         catch (LineageApiException ex) when (ex.HttpStatus is 404 or 405 or 501)
         {
             return null;
         }
-        var byRun = new Dictionary<string, List<JsonNode>>(StringComparer.Ordinal);
-        var points = answer["metrics"] as JsonArray ?? [];
+        var byRun = new Dictionary<string, List<HistoryPoint>>(StringComparer.Ordinal);
         string? last = null;
         foreach (var p in points)
         {
-            var run = Str(p?["run_id"]);
-            if (run is null) continue;
+            if (p.RunId is not { } run) continue;
             if (!byRun.TryGetValue(run, out var list)) byRun[run] = list = [];
-            list.Add(p!);
+            list.Add(p);
             last = run;
         }
         if (points.Count >= BulkMaxPoints && last is not null) byRun.Remove(last); // possibly cut short
         return byRun;
+    }
+
+    /// <summary>
+    /// Reads a history answer (<c>{"metrics": [{key, value, step, timestamp, run_id}…], "next_page_token"}</c>) straight from
+    /// its bytes into <paramref name="into"/>, returning the next page token. Histories are nearly all of an import's bytes:
+    /// a tree of JSON nodes per point cost more than everything else the importer does.
+    /// </summary>
+    private async Task<string?> ReadHistoryAsync(string path, List<HistoryPoint> into, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(BaseAddress, path)), ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        try
+        {
+            return HistoryPoint.ReadAnswer(bytes, into);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException)
+        {
+            throw new LineageApiException(ErrorCode.InternalError, $"GET {BaseAddress}{path}: the answer is not a metric history ({ex.Message})",
+                (int)response.StatusCode, inner: ex);
+        }
     }
 
     /// <summary>Every file under a run's artifact root (recursive <c>artifacts/list</c>), with the root URI.</summary>
@@ -247,20 +264,6 @@ public sealed class MlflowRest : IDisposable
     /// <summary>int64 fields arrive as numbers (MLflow's Python) or strings (protobuf JSON); both are read.</summary>
     public static long? Long(JsonNode? node) =>
         node is JsonValue v && long.TryParse(v.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : null;
-
-    /// <summary>Doubles arrive as numbers or as "NaN", "Infinity", "-Infinity".</summary>
-    public static double Double(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue<double>(out var d) => d,
-        JsonValue v => v.ToString() switch
-        {
-            "NaN" => double.NaN,
-            "Infinity" => double.PositiveInfinity,
-            "-Infinity" => double.NegativeInfinity,
-            var s => double.Parse(s, CultureInfo.InvariantCulture),
-        },
-        _ => 0,
-    };
 
     /// <summary>A protobuf list of <c>{key, value}</c> as a dictionary (later entries win).</summary>
     public static Dictionary<string, string> KeyValues(JsonNode? list)
