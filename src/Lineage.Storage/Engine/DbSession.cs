@@ -56,6 +56,27 @@ public sealed class DbSession(DbConnection connection, DbTransaction? transactio
             _ => throw new ArgumentOutOfRangeException(nameof(table)),
         }, new { id, now, by = Actor }, Transaction);
 
+    /// <summary>
+    /// Runs a query and hands each row to <paramref name="row"/> as it is read, for hot reads that use typed getters
+    /// instead of mapped objects. Disposes the command itself: Dapper's wrapped reader (2.1.86) disposes its command in
+    /// Dispose() but not in DisposeAsync(), so <c>await using</c> left every such command to the finalizer — on the
+    /// SQLite writer that was a statement prepared anew for every write and never cached (see StatementCachingConnection).
+    /// </summary>
+    public async Task ForEachRowAsync(string sql, object? parameters, Action<DbDataReader> row)
+    {
+        var reader = await Dapper.SqlMapper.ExecuteReaderAsync(Connection, sql, parameters, Transaction);
+        var command = (reader as Dapper.IWrappedDataReader)?.Command;
+        try
+        {
+            while (await reader.ReadAsync()) row(reader);
+        }
+        finally
+        {
+            await reader.DisposeAsync();
+            command?.Dispose();
+        }
+    }
+
     /// <summary>The projects the caller may read; null for every project (see <see cref="ProjectScope"/>).</summary>
     public ProjectScope? Scope => Operation.Scope;
 

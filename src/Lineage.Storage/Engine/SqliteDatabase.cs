@@ -41,11 +41,16 @@ public sealed class SqliteDatabase : Database
         // 64 MB (SQLite's default is 2 MB) keeps the hot index pages of a large database in memory instead of
         // re-reading them with a system call per page.
         _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=10000; PRAGMA cache_size=-65536;");
+        Metrics.Meter.CreateObservableCounter("lineage.db.statements.compiled", () => _writer.Compiled, "{statement}",
+            "SQL texts the SQLite writer compiled: its statement cache's misses, flat once every statement has been seen");
         _writerLoop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     public override SqlDialect Dialect => SqlDialect.Sqlite;
+
+    /// <summary>Statements the writer has compiled (see <see cref="StatementCachingConnection.Compiled"/>).</summary>
+    public long StatementsCompiled => _writer.Compiled;
 
     public override string Description => $"sqlite:{_path}";
 

@@ -14,7 +14,7 @@ namespace Lineage.Storage.Engine;
 /// gets a second command; a command whose execution failed is not kept.
 /// Single-threaded like the writer connection it wraps.
 /// </summary>
-internal sealed class StatementCachingConnection(SqliteConnection inner, int capacity = 512) : DbConnection
+public sealed class StatementCachingConnection(SqliteConnection inner, int capacity = 512) : DbConnection
 {
     private readonly Dictionary<string, SqliteCommand> _idle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _prefixed = new(StringComparer.Ordinal);
@@ -32,9 +32,15 @@ internal sealed class StatementCachingConnection(SqliteConnection inner, int cap
         return prefixed;
     }
 
+    private long _compiled;
+
+    /// <summary>Texts compiled so far: the cache's misses. Flat once the writer has seen each statement it runs.</summary>
+    public long Compiled => Interlocked.Read(ref _compiled);
+
     internal SqliteCommand Rent(string text)
     {
         if (_idle.Remove(text, out var cached)) return cached;
+        Interlocked.Increment(ref _compiled);
         // Compiled on first execution (one statement at a time, so a script whose later statements
         // need the tables its earlier ones create works) and kept from then on.
         var command = inner.CreateCommand();

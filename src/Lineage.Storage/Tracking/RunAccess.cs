@@ -143,16 +143,13 @@ internal static class RunAccess
         // Read with typed getters rather than mapped rows: a page of 400 runs is ~10,000 params, tags and metrics, and
         // mapping boxed every column of every row (a fifth of runs/search's CPU, issue 15).
         var metrics = ids.ToDictionary(id => id, _ => new List<MetricPoint>());
-        await using (var reader = await s.Connection.ExecuteReaderAsync($"""
-                         SELECT m.run_id, k.name, m.value, m.step, m.timestamp
-                         FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
-                         WHERE {s.Dialect.InSet("m.run_id", "ids")} ORDER BY k.name
-                         """, new { ids = s.Dialect.Set(ids) }, s.Transaction))
-        {
-            while (await reader.ReadAsync())
-                metrics[reader.GetInt64(0)].Add(new MetricPoint(reader.GetString(1), reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2),
-                    reader.GetInt64(3), reader.GetInt64(4)));
-        }
+        await s.ForEachRowAsync($"""
+                SELECT m.run_id, k.name, m.value, m.step, m.timestamp
+                FROM latest_metrics m JOIN metric_keys k ON k.id = m.key_id
+                WHERE {s.Dialect.InSet("m.run_id", "ids")} ORDER BY k.name
+                """, new { ids = s.Dialect.Set(ids) }, reader =>
+            metrics[reader.GetInt64(0)].Add(new MetricPoint(reader.GetString(1), reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2),
+                reader.GetInt64(3), reader.GetInt64(4))));
         return rows.Select(r => new Run(r.ToInfo(), parameters[r.Id], tags[r.Id], metrics[r.Id])).ToList();
     }
 
@@ -161,15 +158,14 @@ internal static class RunAccess
     {
         var result = ids.ToDictionary(id => id, _ => new Dictionary<string, string>(StringComparer.Ordinal));
         // The table name is one of two constants chosen above, never user text.
-        await using var reader = await s.Connection.ExecuteReaderAsync(
-            $"SELECT run_id, key, value FROM {table} WHERE {s.Dialect.InSet("run_id", "ids")} ORDER BY key", new { ids = s.Dialect.Set(ids) }, s.Transaction);
-        while (await reader.ReadAsync())
-        {
-            var (owner, key, value) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
-            // Most values are neither sealed nor under a sensitive key and are shown as stored: only the others need the
-            // binding and audit label that showing them takes.
-            result[owner][key] = FieldEnvelope.IsSealed(value) || s.Fields.IsSensitive(key) ? show(owner, key, value) : value;
-        }
+        await s.ForEachRowAsync($"SELECT run_id, key, value FROM {table} WHERE {s.Dialect.InSet("run_id", "ids")} ORDER BY key",
+            new { ids = s.Dialect.Set(ids) }, reader =>
+            {
+                var (owner, key, value) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+                // Most values are neither sealed nor under a sensitive key and are shown as stored: only the others need the
+                // binding and audit label that showing them takes.
+                result[owner][key] = FieldEnvelope.IsSealed(value) || s.Fields.IsSensitive(key) ? show(owner, key, value) : value;
+            });
         return result;
     }
 }

@@ -152,6 +152,27 @@ public sealed class GroupCommitSqliteTests : GroupCommitContract
     protected override int Writers => 1;
 
     protected override Task<long?> TransactionIdAsync(DbSession s) => Task.FromResult<long?>(null);
+
+    /// <summary>
+    /// The writer compiles a statement once and reuses it. A row reader used to leave its command to the finalizer (Dapper
+    /// disposes it only in a synchronous Dispose), so each write loading a run compiled its three queries again.
+    /// </summary>
+    [Fact]
+    public async Task the_writer_compiles_a_repeated_statement_once()
+    {
+        var sqlite = (SqliteDatabase)Db;
+        Task<int> Write() => Db.WriteAsync(async s =>
+        {
+            var rows = 0;
+            await s.ForEachRowAsync("SELECT 1 UNION ALL SELECT @two", new { two = 2 }, _ => rows++);
+            rows += (await s.Connection.QueryAsync<int>("SELECT 3", transaction: s.Transaction)).Count();
+            return rows;
+        });
+        Assert.Equal(3, await Write());
+        var compiled = sqlite.StatementsCompiled;
+        for (var i = 0; i < 20; i++) Assert.Equal(3, await Write());
+        Assert.Equal(compiled, sqlite.StatementsCompiled);
+    }
 }
 
 public sealed class GroupCommitPostgresTests : GroupCommitContract
