@@ -13,13 +13,14 @@ namespace Lineage.Server.Hosting;
 /// open, and then raises <see cref="Published"/>, which the streams, the webhook pump and the alert evaluator wait on.
 /// With no stream open it reads nothing; the window is dropped. Thread-safe.
 /// </summary>
-public sealed class EventFeed(EventStore events, ILogger<EventFeed> log) : BackgroundService
+/// <param name="poll">How often the feed looks for other servers' commits (default 250 ms; tests set it long).</param>
+public sealed class EventFeed(EventStore events, ILogger<EventFeed> log, TimeSpan? poll = null) : BackgroundService
 {
     /// <summary>Rounds are at least this far apart: under load one round serves every commit of the interval.</summary>
     public static readonly TimeSpan MinRound = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How often the feed looks for events committed by other servers (local commits wake it at once).</summary>
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+    private readonly TimeSpan _poll = poll ?? TimeSpan.FromMilliseconds(250);
 
     /// <summary>Events kept for streams; a stream further behind reads the store until it catches up.</summary>
     public const int WindowSize = 4 * EventStore.MaxPage;
@@ -77,13 +78,17 @@ public sealed class EventFeed(EventStore events, ILogger<EventFeed> log) : Backg
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Whether a local commit woke this round. On SQLite a round numbers nothing (events are numbered as they commit)
+        // and, with no stream open, reads nothing: this is what tells the webhook pump and the alert evaluator to look.
+        // (Checking only the signal taken at the round's start missed the commit that woke it: they waited for the poll.)
+        var woken = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = EventSignal.Committed.Next;
             var started = DateTime.UtcNow;
             try
             {
-                if (await RoundAsync(stoppingToken) || wake.IsCompleted) Published.Notify();
+                if (await RoundAsync(stoppingToken) || woken || wake.IsCompleted) Published.Notify();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -94,7 +99,8 @@ public sealed class EventFeed(EventStore events, ILogger<EventFeed> log) : Backg
                 log.LogWarning(ex, "event feed round failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            await Task.WhenAny(wake, Task.Delay(Poll, stoppingToken));
+            await Task.WhenAny(wake, Task.Delay(_poll, stoppingToken));
+            woken = wake.IsCompleted;
             var rest = MinRound - (DateTime.UtcNow - started);
             if (rest > TimeSpan.Zero) await Task.Delay(rest, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
