@@ -76,25 +76,19 @@ export interface MetricHistory {
   totalPoints?: number;
 }
 
-/** One run's series in the `columns` form of a many-run history answer: steps, values and timestamps index for index. */
-interface RunSeriesColumns {
-  runId: string;
+/** A series as three arrays, index for index: how the chart panel receives and draws a many-run answer. */
+export interface SeriesColumns {
   steps: number[];
   values: (number | string)[];
   timestamps: number[];
-  totalPoints: number;
 }
 
-function fromColumns(c: RunSeriesColumns): RunSeries {
-  const points: HistoryPoint[] = new Array(c.steps.length);
-  for (let i = 0; i < c.steps.length; i++) points[i] = { value: c.values[i], step: c.steps[i], timestamp: c.timestamps[i] };
-  return { runId: c.runId, points, totalPoints: c.totalPoints };
-}
-
-/** One run's series in a many-run history answer (downsampled like MetricHistory with maxPoints). */
-export interface RunSeries {
+/**
+ * One run's series in a many-run history answer (downsampled like MetricHistory with maxPoints), in the `columns` form:
+ * no object per point (250,000 of them for 1,000 runs) to make, collect and turn back into arrays for the chart.
+ */
+export interface RunSeries extends SeriesColumns {
   runId: string;
-  points: HistoryPoint[];
   totalPoints: number;
 }
 
@@ -636,8 +630,7 @@ export const api = {
    * the compact `columns` form (three arrays a run: about half the bytes, and no object per point to parse).
    */
   histories: (runIds: string[], key: string, maxPoints: number) =>
-    send<{ key: string; series: RunSeriesColumns[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints, format: 'columns' })
-      .then((a) => ({ key: a.key, series: a.series.map(fromColumns) })),
+    send<{ key: string; series: RunSeries[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints, format: 'columns' }),
   // Artifacts and models are named within a project: every read by name says which.
   artifacts: (q: Query & { project: string }) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
   versions: (project: string, name: string) =>

@@ -8,7 +8,7 @@
 // chart's `data-x-ticks` / `data-y-ticks` attributes, which is how the browser tests read what is drawn.
 
 import uPlot from 'uplot';
-import { api, num, type HistoryPoint } from './api';
+import { api, num, type HistoryPoint, type SeriesColumns } from './api';
 import { fmtValue, h } from './dom';
 import { themeColour } from './theme';
 
@@ -22,9 +22,11 @@ export const chartPoints = 2000;
 
 export type XMode = 'step' | 'wall' | 'relative';
 
-export interface Series {
+/** A series' points as objects (one run's history) or as columns (the runs panel's many-run answer). */
+export type Series = SeriesBase & ({ points: HistoryPoint[]; columns?: undefined } | { columns: SeriesColumns; points?: undefined });
+
+interface SeriesBase {
   label: string;
-  points: HistoryPoint[];
   /** The run's start (ms), for x = relative time; the series' first point when absent. */
   origin?: number;
   colour?: string;
@@ -91,10 +93,22 @@ export function smooth(values: (number | null)[], weight: number): (number | nul
   });
 }
 
-function xOf(p: HistoryPoint, mode: XMode, origin: number): number {
-  if (mode === 'step') return p.step;
-  if (mode === 'wall') return p.timestamp / 1000; // uPlot's time scale is in seconds
-  return (p.timestamp - origin) / 1000;
+function columnsOf(s: Series): SeriesColumns {
+  if (s.columns) return s.columns;
+  const n = s.points.length;
+  const c: SeriesColumns = { steps: new Array(n), values: new Array(n), timestamps: new Array(n) };
+  s.points.forEach((p, i) => {
+    c.steps[i] = p.step;
+    c.values[i] = p.value;
+    c.timestamps[i] = p.timestamp;
+  });
+  return c;
+}
+
+function xOf(c: SeriesColumns, i: number, mode: XMode, origin: number): number {
+  if (mode === 'step') return c.steps[i];
+  if (mode === 'wall') return c.timestamps[i] / 1000; // uPlot's time scale is in seconds
+  return (c.timestamps[i] - origin) / 1000;
 }
 
 function relativeLabel(s: number): string {
@@ -113,22 +127,26 @@ const xLabel: Record<XMode, string> = { step: 'step', wall: 'time', relative: 't
 export function lineChart(series: Series[], widthOrOptions: number | ChartOptions, height = 240): { el: HTMLElement; plot: uPlot } {
   const o: ChartOptions = typeof widthOrOptions === 'number' ? { width: widthOrOptions, height } : widthOrOptions;
   const view = o.view ?? defaultView;
+  const cols = series.map(columnsOf);
+  const origins = series.map((s, i) => s.origin ?? cols[i].timestamps.reduce((m, t) => Math.min(m, t), cols[i].timestamps.length ? Infinity : 0));
   const xsSet = new Set<number>();
-  const origins = series.map((s) => s.origin ?? (s.points.length ? Math.min(...s.points.map((p) => p.timestamp)) : 0));
-  series.forEach((s, i) => s.points.forEach((p) => xsSet.add(xOf(p, view.x, origins[i]))));
-  const xs = [...xsSet].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
-  const ys = series.map((s, i) => {
+  cols.forEach((c, i) => {
+    for (let j = 0; j < c.steps.length; j++) xsSet.add(xOf(c, j, view.x, origins[i]));
+  });
+  const xs = Float64Array.from(xsSet).sort();
+  const index = new Map<number, number>();
+  xs.forEach((x, i) => index.set(x, i));
+  const ys = cols.map((c, i) => {
     const col: (number | null)[] = new Array(xs.length).fill(null);
-    for (const p of s.points) {
-      const v = finite(num(p.value));
+    for (let j = 0; j < c.steps.length; j++) {
+      const v = finite(num(c.values[j]));
       // A log axis cannot show zero or negative values: they are left out rather than drawn at -Infinity.
-      col[index.get(xOf(p, view.x, origins[i]))!] = view.log && v !== null && v <= 0 ? null : v;
+      col[index.get(xOf(c, j, view.x, origins[i]))!] = view.log && v !== null && v <= 0 ? null : v;
     }
     return smooth(col, view.smoothing);
   });
   // A series of one or a few points is drawn as dots: a line needs two points, and uPlot draws none for one.
-  const sparse = series.map((s) => s.points.length <= 3);
+  const sparse = cols.map((c) => c.steps.length <= 3);
   const el = h('div', { class: 'chart' });
   // The canvas cannot follow CSS: the theme's colours are read when the chart is drawn.
   const axisText = themeColour('--fg') || '#111827';
