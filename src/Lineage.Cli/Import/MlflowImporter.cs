@@ -49,8 +49,6 @@ public sealed class MlflowImporter(LineageClient target, MlflowRest source, Mlfl
     public const string RunIdTag = "lineage.import.mlflow.run_id";
     public const string VersionTag = "lineage.import.mlflow.version";
 
-    /// <summary>How often a transient failure (no answer, 429, 5xx) is tried again before the item is given up.</summary>
-
     private readonly ConcurrentDictionary<string, string> _runMap = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _sourceRoots = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<ImportProblem> _failed = [];

@@ -73,6 +73,11 @@ public sealed class DatabaseMetrics : IDisposable
         return new ActiveRead(this);
     }
 
+    /// <summary>Publishes the SQLite writer's count of compiled statements (its statement cache's misses).</summary>
+    public void ObserveStatementsCompiled(Func<long> compiled) =>
+        Meter.CreateObservableCounter("lineage.db.statements.compiled", () => new Measurement<long>(compiled(), _dialect), "{statement}",
+            "SQL texts the SQLite writer compiled: its statement cache's misses, flat once every statement has been seen");
+
     /// <summary>A read is run again because its connection broke under it.</summary>
     public void ReadRetried() => _readRetries.Add(1, _dialect);
 

@@ -78,9 +78,10 @@ public sealed partial class PostgresDatabase : Database
 
     /// <summary>
     /// A read whose pooled connection the driver finds broken — a network error, or, rarely under load in the fuzz suite
-    /// (issue 17), Npgsql's "unexpected backend message" protocol state with the cause not found yet — is run once more on
-    /// a fresh connection (Npgsql discards a broken one): a read changes nothing, so running it again is safe. Recognised by
-    /// the connection's state, never by message text; every retry is counted (<see cref="DatabaseMetrics.ReadRetried"/>).
+    /// (issue 17), Npgsql's "unexpected backend message" protocol state, likeliest after a cancelled streamed query (no longer
+    /// done: docs/architecture.md, "Snapshot reads") — is run once more on a fresh connection (Npgsql discards a broken
+    /// one): a read changes nothing, so running it again is safe. Recognised by the connection's state, never by message
+    /// text; every retry is counted (<see cref="DatabaseMetrics.ReadRetried"/>).
     /// </summary>
     protected override async Task<T> ExecuteReadAsync<T>(OperationContext operation, Func<DbSession, Task<T>> body, CancellationToken ct)
     {

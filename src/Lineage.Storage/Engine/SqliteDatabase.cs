@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Dapper;
 using Lineage.Storage.Migrations;
@@ -42,9 +41,7 @@ public sealed class SqliteDatabase : Database
         // 64 MB (SQLite's default is 2 MB) keeps the hot index pages of a large database in memory instead of
         // re-reading them with a system call per page.
         _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=10000; PRAGMA cache_size=-65536;");
-        Metrics.Meter.CreateObservableCounter("lineage.db.statements.compiled",
-            () => new Measurement<long>(_writer.Compiled, new KeyValuePair<string, object?>("dialect", Dialect.Name)), "{statement}",
-            "SQL texts the SQLite writer compiled: its statement cache's misses, flat once every statement has been seen");
+        Metrics.ObserveStatementsCompiled(() => _writer.Compiled);
         _writerLoop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }

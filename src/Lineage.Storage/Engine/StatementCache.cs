@@ -14,7 +14,7 @@ namespace Lineage.Storage.Engine;
 /// gets a second command; a command whose execution failed is not kept.
 /// Single-threaded like the writer connection it wraps.
 /// </summary>
-public sealed class StatementCachingConnection(SqliteConnection inner, int capacity = 512) : DbConnection
+internal sealed class StatementCachingConnection(SqliteConnection inner, int capacity = 512) : DbConnection
 {
     private readonly Dictionary<string, SqliteCommand> _idle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _prefixed = new(StringComparer.Ordinal);
