@@ -172,7 +172,10 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
         {
             historyRequests = 0;
             await page.GotoAsync($"/experiments/{experiment}?size=1000");
-            await Expect(page.GetByTestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(runs, new() { Timeout = 30_000 });
+            // The table draws its first 100 rows; the rest as the reader scrolls (checked below, after the panel).
+            await Expect(page.GetByTestId("runs-table").Locator("tbody tr")).ToHaveCountAsync(100, new() { Timeout = 30_000 });
+            await Expect(page.GetByTestId("more-rows")).ToHaveTextAsync("900 more rows below");
+            await Expect(page.GetByTestId("run-count")).ToHaveTextAsync("1000 runs on this page");
             // loss is the only metric: the panel draws it without a choice (a change event would draw again).
             var curves = page.GetByTestId("chart-panel").Locator("figure[data-kind='curves']");
             await Expect(curves).ToHaveAttributeAsync("data-series", runs.ToString(), new() { Timeout = 30_000 });
@@ -193,6 +196,18 @@ public sealed class UiScaleTests(BrowserFixture browser, ITestOutputHelper outpu
             Assert.True(painted > 10_000, $"{painted} pixels drawn");
         }
         await BrowserFixture.ScreenshotAsync(page, "runs-panel-1000");
+        // Scrolling down draws the rest of the page's rows, in order, to the last run.
+        var rows = page.GetByTestId("runs-table").Locator("tbody tr");
+        for (var i = 0; i < 20 && await rows.CountAsync() < runs; i++)
+        {
+            var before = await rows.CountAsync();
+            await page.GetByTestId("more-rows").ScrollIntoViewIfNeededAsync();
+            await Expect(rows).Not.ToHaveCountAsync(before, new() { Timeout = 10_000 });
+        }
+        await Expect(rows).ToHaveCountAsync(runs);
+        await Expect(page.GetByTestId("more-rows")).ToHaveCountAsync(0);
+        await Expect(rows.Last.Locator("td.name")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\s*trial-\d{4}$"));
+        Assert.Equal(runs, (await rows.Locator("td.name a").AllTextContentsAsync()).Distinct().Count());
         await page.Context.CloseAsync();
         Report($"runs chart panel, {runs} runs x {steps} steps, one metric: one history request (250 points a run) + draw, median {Median(draws):F0} ms (of {string.Join(", ", draws.Select(x => x.ToString("F0")))}), " +
                $"of which the history answer {Median(fetches):F0} ms (of {string.Join(", ", fetches.Select(x => x.ToString("F0")))})");
