@@ -11,6 +11,9 @@ import { attachCompletion } from '../completion';
 import { coalesce, followEvents } from '../live';
 import { attrs, colId, orderField, searchQuery, viewOf, type Column, type Kind } from './runsview';
 
+/** Where a run's row goes in the table: its index in the page's runs, its depth in the tree, whether it has children. */
+type RowPlace = { index: number; depth: number; kids: boolean };
+
 const filterHelp = "metrics.loss < 0.5 and params.optimizer = 'adam'   (the query language: docs/query.md)";
 
 function value(r: Run, c: Column): string | number | undefined {
@@ -296,11 +299,12 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
         children.set(r.parentRunId, list);
       } else roots.push(r);
     }
-    const order: { runId: string; depth: number; kids: boolean }[] = [];
+    const index = new Map(runs.map((r, i) => [r.runId, i]));
+    const order: RowPlace[] = [];
     const walk = (list: Run[], depth: number) => {
       for (const r of list) {
         const kids = children.get(r.runId) ?? [];
-        order.push({ runId: r.runId, depth, kids: kids.length > 0 });
+        order.push({ index: index.get(r.runId)!, depth, kids: kids.length > 0 });
         if (kids.length && !collapsed.has(r.runId)) walk(kids, depth + 1);
       }
     };
@@ -338,18 +342,18 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   /**
    * The first rowChunk rows now, each further chunk when the end of the table comes within a screen of the viewport:
    * a page of 1,000 runs lays out 100 rows before its chart panel draws, not 1,000 (~0.5 s on a laptop). Rows are made
-   * from `runs` when drawn, so a run a live update read again meanwhile is drawn as it is now. The observer watches a
+   * from `runs` when drawn (a live update replaces a run at its index), so a run read again meanwhile is drawn as it is
+   * now. The observer watches a
    * mark below the table, not its last row, which a live update may replace.
    */
-  const drawRows = (body: HTMLElement, order: { runId: string; depth: number; kids: boolean }[], cols: Column[]) => {
+  const drawRows = (body: HTMLElement, order: RowPlace[], cols: Column[]) => {
     moreRows?.disconnect();
     moreRows = undefined;
     let drawn = 0;
     const drawChunk = () => {
-      const byId = new Map(runs.map((r) => [r.runId, r]));
       const chunk = order.slice(drawn, drawn + rowChunk);
       drawn += chunk.length;
-      body.append(...chunk.map((o) => rowOf(byId.get(o.runId)!, cols, o.depth, o.kids)));
+      body.append(...chunk.map((o) => rowOf(runs[o.index], cols, o.depth, o.kids)));
     };
     drawChunk();
     if (drawn === order.length) return;
