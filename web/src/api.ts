@@ -80,7 +80,8 @@ export interface MetricHistory {
 export interface SeriesColumns {
   steps: number[];
   values: (number | string)[];
-  timestamps: number[];
+  /** Absent when asked without (`timestamps: false`: a chart over steps). */
+  timestamps?: number[];
 }
 
 /**
@@ -516,7 +517,11 @@ async function send<T>(method: string, path: string, query?: Query, body?: unkno
   if (!res.ok) return fail(res);
   // A delete (204) or a queued request (202) may answer with no body.
   const text = res.status === 204 ? '' : await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+  const answer = text ? JSON.parse(text) : undefined;
+  // The runs search says which event came last before its snapshot: a live page follows the stream from there.
+  const head = res.headers.get('Lineage-Events-Head');
+  if (head !== null && answer && typeof answer === 'object') answer.eventsHead = Number(head);
+  return answer as T;
 }
 
 /**
@@ -616,7 +621,7 @@ export const api = {
   runs: (q: Query) => get<{ runs: Run[]; nextPageToken?: string }>('/runs', q),
   /** The query language (docs/query.md): filter, repeated orderBy, keyset paging by token. */
   searchRuns: (q: RunSearch) =>
-    get<{ runs: Run[]; nextPageToken?: string }>('/search/runs', q),
+    get<{ runs: Run[]; nextPageToken?: string; eventsHead?: number }>('/search/runs', q),
   run: (id: string) => get<Run>(`/runs/${seg(id)}`),
   renameRun: (id: string, name: string) => send<Run>('PATCH', `/runs/${seg(id)}`, undefined, { name }),
   setRunTag: (id: string, key: string, value: string) => send<unknown>('POST', `/runs/${seg(id)}/tags`, undefined, { key, value }),
@@ -627,10 +632,11 @@ export const api = {
     get<MetricHistory>(`/runs/${seg(runId)}/metrics/history`, { key, maxPoints }),
   /**
    * One metric of many runs (up to 1,000), each downsampled to `maxPoints`, in one request: the runs chart panel. Asked in
-   * the compact `columns` form (three arrays a run: about half the bytes, and no object per point to parse).
+   * the compact `columns` form (three arrays a run: about half the bytes, and no object per point to parse); without
+   * `timestamps` when the chart's x axis is the step (40% fewer bytes again).
    */
-  histories: (runIds: string[], key: string, maxPoints: number) =>
-    send<{ key: string; series: RunSeries[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints, format: 'columns' }),
+  histories: (runIds: string[], key: string, maxPoints: number, timestamps: boolean) =>
+    send<{ key: string; series: RunSeries[] }>('POST', '/runs/metrics/history', undefined, { key, runIds, maxPoints, format: 'columns', timestamps }),
   // Artifacts and models are named within a project: every read by name says which.
   artifacts: (q: Query & { project: string }) => get<{ artifacts: ArtifactVersion[]; nextPageToken?: string }>('/artifacts', q),
   versions: (project: string, name: string) =>

@@ -8,10 +8,11 @@ export interface StreamHandlers {
   /** One event, in commit order. */
   event: (e: LineageEvent) => void;
   /**
-   * The stream is open. Called on every (re)connection that could not resume (the first one): what changed
-   * before it is not in the stream, so the caller reads the current state once.
+   * The stream is open. Called on the first connection and on every reconnection that could not resume: unless
+   * `resumed` (the caller gave `after`), what changed before it is not in the stream, so the caller reads the current
+   * state once.
    */
-  open?: () => void;
+  open?: (resumed: boolean) => void;
   /** The server refused the stream (a 4xx): it is not tried again. */
   refused?: (err: ApiError) => void;
 }
@@ -19,16 +20,22 @@ export interface StreamHandlers {
 /** Waits after a failed connection: 1 s, doubling, at most 15 s. */
 const retryMs = (attempt: number) => Math.min(15_000, 1000 * 2 ** attempt);
 
-/** Follows the events of `types` (exact or `entity.*`) in `project` (all readable projects without one); the returned function stops it. */
-export function followEvents(q: { types: string[]; project?: string }, on: StreamHandlers): () => void {
+/**
+ * Follows the events of `types` (exact or `entity.*`) in `project` (all readable projects without one); the returned
+ * function stops it. `after`: the event id the caller's data is known to include (the runs search's `eventsHead`): the
+ * stream resumes after it, and `open` is not called.
+ */
+export function followEvents(q: { types: string[]; project?: string }, on: StreamHandlers, after?: number): () => void {
   const abort = new AbortController();
-  let lastId: number | null = null;
+  let lastId: number | null = after !== undefined && Number.isFinite(after) ? after : null;
+  let opened = false;
   const run = async () => {
     for (let attempt = 0; !abort.signal.aborted; ) {
       try {
         const res = await openEventStream(q, lastId, abort.signal);
         attempt = 0;
-        if (lastId === null) on.open?.();
+        if (!opened || lastId === null) on.open?.(lastId !== null);
+        opened = true;
         await readEvents(res.body!, (e) => {
           lastId = e.id;
           on.event(e);

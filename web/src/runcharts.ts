@@ -137,6 +137,7 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
   const cache = new Map<string, Promise<RunSeries | undefined>>();
   const noPoints = { steps: [], values: [], timestamps: [] };
   let generation = 0;
+  let waitingSince: number | undefined;
 
   const fields = (): { metrics: string[]; params: string[] } => {
     const metrics = new Set<string>();
@@ -154,7 +155,8 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
   };
 
   const draw = () => {
-    const started = performance.now();
+    // Timed from the first of a burst of draws (a later one supersedes an unfinished one): what the reader waited.
+    const started = (waitingSince ??= performance.now());
     const gen = ++generation;
     const all = runs();
     const ticked = selected();
@@ -170,6 +172,7 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     const width = () => Math.max(360, (open.clientWidth || 1000) - 20);
     if (!key) {
       body.replaceChildren(h('p', { class: 'muted' }, 'No metrics on this page.'));
+      waitingSince = undefined;
       return;
     }
     const y: Field = { kind: 'metric', key };
@@ -179,23 +182,27 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
       const having = shown.filter((r) => fieldValue(r, y) !== undefined).length;
       if (having > maxBars) note.textContent += ` · bars of the first ${maxBars} of ${having}; tick runs to choose`;
       body.replaceChildren(h('figure', { class: 'panel', 'data-kind': 'bars' }, bars(shown, labels, y, width(), view.log)));
+      waitingSince = undefined;
       return;
     }
     if (mode === 'scatter') {
       const [kind, ...rest] = xSel.value.split(':');
       const x: Field = { kind: kind as Field['kind'], key: rest.join(':') };
       body.replaceChildren(h('figure', { class: 'panel', 'data-kind': 'scatter' }, scatter(shown, labels, x, y, width(), view.log)));
+      waitingSince = undefined;
       return;
     }
     const having = shown.map((r, i) => ({ r, i })).filter(({ r }) => r.metrics.some((m) => m.key === key));
     const withMetric = having.slice(0, maxCurves);
     if (having.length > maxCurves) note.textContent += ` · curves of the first ${maxCurves} of ${having.length} with ${key}; tick runs to choose`;
     const points = pointsPerCurve(withMetric.length);
-    const id = (runId: string) => `${runId}\u0000${key}\u0000${points}`;
+    // Timestamps only for a time axis: a curve fetched for steps is fetched again if the axis changes to time.
+    const timestamps = view.x !== 'step';
+    const id = (runId: string) => `${runId}\u0000${key}\u0000${points}\u0000${timestamps}`;
     // One request for every curve not fetched before (a request per run made 1,000 runs cost 1,000 round trips).
     const missing = withMetric.map(({ r }) => r.runId).filter((runId) => !cache.has(id(runId)));
     if (missing.length) {
-      const byRun = api.histories(missing, key, points).then((a) => new Map(a.series.map((s) => [s.runId, s])));
+      const byRun = api.histories(missing, key, points, timestamps).then((a) => new Map(a.series.map((s) => [s.runId, s])));
       missing.forEach((runId) => cache.set(id(runId), byRun.then((m) => m.get(runId))));
       byRun.catch(() => missing.forEach((runId) => cache.delete(id(runId)))); // a failed request is asked again next time
     }
@@ -203,6 +210,7 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
     Promise.all(withMetric.map(({ r }) => cache.get(id(r.runId))!))
       .then((found) => {
         if (gen !== generation) return;
+        waitingSince = undefined;
         const fetched = Math.round(performance.now() - started);
         const series = withMetric.map(({ r, i }, j) => ({ label: labels[i], columns: found[j] ?? noPoints, origin: r.startTime, colour: runColour(i) }));
         if (series.length === 0) {
@@ -216,7 +224,11 @@ export function runChartPanel(runs: () => Run[], selected: () => Set<string>): {
         // Drawn: uPlot paints its canvas before the next frame.
         requestAnimationFrame(() => (figure.dataset.renderMs = String(Math.round(performance.now() - started))));
       })
-      .catch((err) => gen === generation && body.replaceChildren(errorLine(err)));
+      .catch((err) => {
+        if (gen !== generation) return;
+        waitingSince = undefined;
+        body.replaceChildren(errorLine(err));
+      });
   };
 
   const refresh = () => {

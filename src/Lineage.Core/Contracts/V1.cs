@@ -88,7 +88,7 @@ public sealed record MetricHistoryResponse(string Key, List<HistoryPointDto> Poi
 /// <summary><c>POST /api/v1/runs/metrics/history</c>: one metric of many runs, downsampled, for a chart across runs.</summary>
 /// <remarks><c>format</c>: <c>points</c> (default: each run's series as <see cref="RunSeriesDto"/>) or <c>columns</c> (each run as
 /// <c>{runId, steps: […], values: […], timestamps: […], totalPoints}</c>, index for index: about half the bytes).</remarks>
-public sealed record MetricHistoriesRequest(string? Key, List<string>? RunIds, int? MaxPoints = null, string? Format = null);
+public sealed record MetricHistoriesRequest(string? Key, List<string>? RunIds, int? MaxPoints = null, string? Format = null, bool? Timestamps = null);
 public sealed record RunSeriesDto(string RunId, List<HistoryPointDto> Points, long TotalPoints);
 public sealed record MetricHistoriesResponse(string Key, List<RunSeriesDto> Series);
 

@@ -49,8 +49,11 @@ internal static class MetricHistoryAnswers
             json.WriteEndObject();
         });
 
-    /// <summary>Many runs' histories: <c>{"key", "series": [{"runId", …, "totalPoints"}, …]}</c>, as points or as columns.</summary>
-    public static IResult Histories(string key, IReadOnlyList<RunSeries> series, bool columns) =>
+    /// <summary>
+    /// Many runs' histories: <c>{"key", "series": [{"runId", …, "totalPoints"}, …]}</c>, as points or as columns (with
+    /// or without the <c>timestamps</c> column).
+    /// </summary>
+    public static IResult Histories(string key, IReadOnlyList<RunSeries> series, bool columns, bool timestamps = true) =>
         new JsonAnswer(async (json, ct) =>
         {
             json.WriteStartObject();
@@ -68,9 +71,12 @@ internal static class MetricHistoryAnswers
                     json.WriteStartArray(ValuesName);
                     foreach (var p in s.Points) JsonAnswer.WriteDoubleValue(json, p.Value);
                     json.WriteEndArray();
-                    json.WriteStartArray(TimestampsName);
-                    foreach (var p in s.Points) json.WriteNumberValue(p.Timestamp);
-                    json.WriteEndArray();
+                    if (timestamps)
+                    {
+                        json.WriteStartArray(TimestampsName);
+                        foreach (var p in s.Points) json.WriteNumberValue(p.Timestamp);
+                        json.WriteEndArray();
+                    }
                     if (json.BytesPending > JsonAnswer.FlushAt) await json.FlushAsync(ct);
                 }
                 else

@@ -4,6 +4,7 @@ using Lineage.Core.Errors;
 using Lineage.Core.Query;
 using Lineage.Core.Tracking;
 using Lineage.Server.Http;
+using Lineage.Storage.Events;
 using Lineage.Storage.Query;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,15 +19,21 @@ namespace Lineage.Server.V1;
 /// </summary>
 public static class SearchApi
 {
+    /// <summary>The runs search's answer header: the newest event id before the page was read (docs/events.md).</summary>
+    public const string EventsHeadHeader = "Lineage-Events-Head";
+
     public static RouteGroupBuilder MapSearch(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/search").WithTags("Search");
 
-        group.MapGet("/runs", async (HttpContext ctx, SearchStore search) =>
+        group.MapGet("/runs", async (HttpContext ctx, SearchStore search, EventStore events) =>
             {
                 var r = ctx.Request;
                 var ids = r.QueryList("experimentId").Select(id => Validate.ExperimentId(id, "experimentId")).ToList();
                 if (ids.Count == 0) throw LineageException.Invalid("experimentId", "give at least one experimentId (repeat it for several experiments)");
+                // Read before the page's snapshot: a stream opened after this id replays every change the page may
+                // miss (and perhaps a few it has, harmlessly), so a live page need not read its runs a second time.
+                ctx.Response.Headers[EventsHeadHeader] = (await events.HeadAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var page = await search.SearchRunsAsync(ids, Validate.Lifecycle(r.QueryText("lifecycle")), Parse(r, SearchTarget.Runs),
                     r.QueryInt("limit"), r.QueryText("pageToken"));
                 return Results.Json(new RunListResponse(page.Items.Select(v => v.Run.ToDto()).ToList(), page.NextPageToken),

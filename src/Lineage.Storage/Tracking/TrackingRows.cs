@@ -102,6 +102,9 @@ internal sealed class RunChunkRow
     public byte[] Data { get; set; } = [];
 }
 
+/// <summary>One run's series as a many-run history read leaves it: reduced points and how many were read.</summary>
+internal readonly record struct RunSeriesRead(IReadOnlyList<SeriesPoint> Points, long TotalPoints);
+
 internal static class Rows
 {
     public static Lifecycle ParseLifecycle(string value) => value == "deleted" ? Lifecycle.Deleted : Lifecycle.Active;

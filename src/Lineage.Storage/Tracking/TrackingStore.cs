@@ -398,13 +398,10 @@ public sealed class TrackingStore(Database db)
                 throw LineageException.NotFound($"run with id '{missing}' does not exist");
             var keyId = await _metrics.FindKeyIdAsync(s, key);
             var series = keyId is null
-                ? new Dictionary<long, List<SeriesPoint>>()
-                : await MetricAccess.HistoriesAsync(s, rows.Values.ToList(), keyId.Value);
+                ? new Dictionary<long, RunSeriesRead>()
+                : await MetricAccess.HistoriesReducedAsync(s, rows.Values.ToList(), keyId.Value, maxPoints);
             return (IReadOnlyList<RunSeries>)ids.Select(id =>
-            {
-                var points = series.GetValueOrDefault(rows[id]) ?? [];
-                return new RunSeries(id, MetricDownsampling.Reduce(points, maxPoints), points.Count);
-            }).ToList();
+                series.TryGetValue(rows[id], out var read) ? new RunSeries(id, read.Points, read.TotalPoints) : new RunSeries(id, [], 0)).ToList();
         });
     }
 

@@ -157,6 +157,13 @@ public sealed class MetricDownsamplingTests
         Assert.Equal(expanded.Select(p => p.GetProperty("value").GetDouble()), compact.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
         Assert.Equal(expanded.Select(p => p.GetProperty("timestamp").GetInt64()), compact.GetProperty("timestamps").EnumerateArray().Select(v => v.GetInt64()));
         Assert.Equal(0, columns.GetProperty("series")[1].GetProperty("steps").GetArrayLength());
+        // Without timestamps (a chart over steps): the same steps and values, no timestamps column.
+        var (_, stepsOnly) = await PostHistories(server, $$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":100,"format":"columns","timestamps":false}""");
+        var lean = stepsOnly.GetProperty("series")[0];
+        Assert.False(lean.TryGetProperty("timestamps", out _));
+        Assert.Equal(compact.GetProperty("steps").ToString(), lean.GetProperty("steps").ToString());
+        Assert.Equal(compact.GetProperty("values").ToString(), lean.GetProperty("values").ToString());
+        Assert.Equal(3_000, lean.GetProperty("totalPoints").GetInt64());
 
         // Without maxPoints: up to 1,000 a run (3,000 points come back as at most 1,000).
         var (_, whole) = await PostHistories(server, $$"""{"key":"loss","runIds":["{{runs[0]}}"]}""");
@@ -177,6 +184,8 @@ public sealed class MetricDownsamplingTests
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":0}""", HttpStatusCode.BadRequest, "maxPoints"),
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"maxPoints":-5}""", HttpStatusCode.BadRequest, "maxPoints"),
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"format":"csv"}""", HttpStatusCode.BadRequest, "format"),
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"timestamps":false}""", HttpStatusCode.BadRequest, "timestamps"),
+                     ($$"""{"key":"loss","runIds":["{{runs[0]}}"],"format":"columns","timestamps":"no"}""", HttpStatusCode.BadRequest, "timestamps"),
                      ($$"""{"key":"loss","runIds":["{{runs[0]}}","0123456789abcdef0123456789abcdef"]}""", HttpStatusCode.NotFound, null),
                  })
         {

@@ -146,6 +146,32 @@ public class EventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_runs_search_names_the_event_head_a_stream_resumes_after_so_a_live_page_misses_nothing()
+    {
+        var exp = (string)(await Ok("POST", "/api/v1/experiments/", """{"name":"head"}""", HttpStatusCode.Created))["id"]!;
+        var run = (string)(await Ok("POST", "/api/v1/runs/", $$"""{"experimentId":"{{exp}}","name":"r"}""", HttpStatusCode.Created))["runId"]!;
+        var before = await EventsAsync(atLeast: 2);
+
+        using var search = await _server.Http.GetAsync($"/api/v1/search/runs?experimentId={exp}");
+        Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+        var head = long.Parse(Assert.Single(search.Headers.GetValues("Lineage-Events-Head")), System.Globalization.CultureInfo.InvariantCulture);
+        // Every event numbered so far is at or below the head: the page read includes what they changed.
+        Assert.Equal((long)before[^1]["id"]!, head);
+
+        // Logged after the page was read and before the stream opened: the stream after the head delivers it.
+        await Ok("POST", $"/api/v1/runs/{run}/batch", """{"metrics":[{"key":"loss","value":0.5,"step":0}]}""");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events/stream?type=run.*&after={head}");
+        using var response = await _server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        JsonNode? first = null;
+        while (first is null && await reader.ReadLineAsync(cts.Token) is { } line)
+            if (line.StartsWith("data: ", StringComparison.Ordinal)) first = JsonNode.Parse(line[6..]);
+        Assert.Equal(run, (string)first!["payload"]!["runId"]!);
+        Assert.True((long)first["id"]! > head);
+    }
+
+    [Fact]
     public async Task streams_share_one_reader_of_the_log_yet_each_gets_its_own_scope_in_order_without_gaps()
     {
         var (root, reader) = await AlphaAndBetaAsync();

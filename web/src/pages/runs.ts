@@ -51,6 +51,8 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
   let pageIndex = 0;
   let runs: Run[] = [];
   let next: string | undefined;
+  /** The newest event before the first page was read (the search's answer header): the live stream starts after it. */
+  let eventsHead: number | undefined;
   const collapsed = new Set<string>();
   const selected = new Set<string>();
   let chosen: Column[] | null = (() => {
@@ -412,6 +414,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
       firstRequest = null;
       const page = await request;
       if (!ctx.alive()) return;
+      eventsHead ??= page.eventsHead;
       show(index, page);
       if (firstPaint) {
         firstPaint = false;
@@ -486,9 +489,11 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
       }
     }, 100);
     const stop = followEvents({ types: ['run.*'], project: experiment.project }, {
-      // What a running run logged between reading the page and opening the stream is not in the stream: read those once.
-      open: () => {
+      // The stream resumes after the event the page's search saw last, so nothing logged since is missed. Without that
+      // id (an older server), what a running run logged before the stream opened is read once.
+      open: (resumed) => {
         newRuns.dataset.live = 'on';
+        if (resumed) return;
         runs.filter((r) => r.status === 'RUNNING').forEach((r) => changed.add(r.runId));
         refreshRows();
       },
@@ -504,7 +509,7 @@ export async function runsPage(ctx: PageContext, experimentId: string): Promise<
         }
       },
       refused: (err) => (newRuns.textContent = ` · live updates are off: ${err.message}`),
-    });
+    }, eventsHead);
     ctx.onLeave(stop);
   }
 }
