@@ -23,7 +23,7 @@ const retryMs = (attempt: number) => Math.min(15_000, 1000 * 2 ** attempt);
 /**
  * Follows the events of `types` (exact or `entity.*`) in `project` (all readable projects without one); the returned
  * function stops it. `after`: the event id the caller's data is known to include (the runs search's `eventsHead`): the
- * stream resumes after it, and `open` is not called.
+ * stream resumes after it, and the first `open` says so (`resumed`).
  */
 export function followEvents(q: { types: string[]; project?: string }, on: StreamHandlers, after?: number): () => void {
   const abort = new AbortController();
